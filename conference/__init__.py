@@ -1,0 +1,117 @@
+"""conference: preparing, running and following up public-private integrated case meetings."""
+import os
+from pathlib import Path
+
+from flask import Flask, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+
+from conference.config import DEV_SECRET_KEY, Defaults
+from conference.extensions import babel, csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigurationError(RuntimeError):
+    pass
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the application: configuration, extensions, blueprints, error pages, commands."""
+    app = Flask(__name__, instance_relative_config=True,
+                template_folder="../templates", static_folder="../static")
+    load_config(app, test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    from conference.errors import register_errorhandlers
+    from conference.cli import register_commands
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def load_config(app: Flask, test_config: dict | None):
+    """Defaults, then instance/config.py, then the environment; tests pass their own dict instead."""
+    app.config.from_object(Defaults)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "conference.sqlite")
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        for name in ("SECRET_KEY", "DATABASE_URL"):
+            if os.environ.get(name):
+                app.config[name] = os.environ[name]
+        app.config.from_prefixed_env("CONFERENCE")
+    else:
+        app.config.update(test_config)
+    url = app.config.get("DATABASE_URL")
+    if url:
+        if url.startswith(("postgres://", "postgresql://")):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        app.config["SQLALCHEMY_DATABASE_URI"] = url
+    if not app.config["SECRET_KEY"] or (
+            app.config["SECRET_KEY"] == DEV_SECRET_KEY
+            and not (app.debug or app.testing or app.config["DEMO"])):
+        raise ConfigurationError(
+            "SECRET_KEY가 설정되지 않았습니다. 환경변수 SECRET_KEY나 instance/config.py에 임의의 긴 값을 넣으세요. "
+            "/ No SECRET_KEY: set the SECRET_KEY environment variable or SECRET_KEY in instance/config.py "
+            "(e.g. python -c 'import secrets; print(secrets.token_hex(32))').")
+
+
+def register_extensions(app: Flask):
+    from conference import database  # noqa: F401  (SQLite pragmas and BEGIN IMMEDIATE)
+    from conference.auth import sessions  # noqa: F401  (user loader and login settings)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+
+
+def select_locale() -> str:
+    """The account's language, else the one chosen on the login page, else Korean."""
+    if current_user and current_user.is_authenticated:
+        return current_user.locale
+    return session.get("lang") or "ko"
+
+
+def register_blueprints(app: Flask):
+    from conference.admin.views import bp as admin_bp
+    from conference.auth.views import bp as auth_bp
+    from conference.main.views import bp as main_bp
+
+    for blueprint in (main_bp, auth_bp, admin_bp):
+        app.register_blueprint(blueprint)
+
+
+#: Pages may not run inline script or be framed; see SECURITY notes in README.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; object-src 'none'; frame-ancestors 'none'; "
+                           "base-uri 'self'; form-action 'self'")
+
+
+def register_request_hooks(app: Flask):
+    from conference.auth.forms import LanguageForm
+    from conference.auth.sessions import enforce_session_rules
+    from conference.navigation import sections_for
+
+    app.before_request(enforce_session_rules)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["X-Frame-Options"] = "DENY"
+        if request.is_secure:
+            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        if request.endpoint != "static":
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.context_processor
+    def layout_context():
+        return {"nav_sections": sections_for(current_user),
+                "get_locale": get_locale,
+                "languages": app.config["LANGUAGES"],
+                "language_form": LanguageForm(formdata=None)}

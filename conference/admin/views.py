@@ -1,0 +1,146 @@
+"""Admin pages: agencies, accounts and the audit trail."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from conference.admin import services
+from conference.admin.forms import AgencyForm, ResetPasswordForm, UserCreateForm, UserEditForm
+from conference.extensions import db
+from conference.models import Agency, AuditEvent, User
+from conference.permissions import can_manage_accounts, require
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+PAGE_SIZE = 50
+
+
+@bp.before_request
+@login_required
+def _admins_only():
+    require(can_manage_accounts(current_user))
+
+
+def _active_agencies():
+    return db.session.execute(
+        db.select(Agency).where(Agency.is_active.is_(True)).order_by(Agency.name)).scalars().all()
+
+
+def _user_edit_form(user, **kwargs):
+    agencies = _active_agencies()
+    if user.agency not in agencies:
+        agencies.append(user.agency)
+    return UserEditForm(agencies, obj=user, **kwargs)
+
+
+def _attach(form, error: services.AccountError):
+    getattr(form, error.field).errors.append(error.message)
+
+
+@bp.get("/agencies")
+def agencies():
+    rows = db.session.execute(db.select(Agency).order_by(Agency.is_active.desc(), Agency.name)).scalars()
+    return render_template("admin/agencies.html", agencies=rows.all())
+
+
+@bp.route("/agencies/new", methods=["GET", "POST"])
+def agency_new():
+    form = AgencyForm()
+    if form.validate_on_submit():
+        try:
+            agency = services.create_agency(by=current_user, **form.values())
+        except services.AccountError as error:
+            _attach(form, error)
+        else:
+            db.session.commit()
+            flash(_("기관 '%(name)s'을(를) 등록했습니다.", name=agency.name), "success")
+            return redirect(url_for("admin.agencies"))
+    return render_template("admin/agency_form.html", form=form, agency=None)
+
+
+@bp.route("/agencies/<int:agency_id>", methods=["GET", "POST"])
+def agency_edit(agency_id):
+    agency = db.get_or_404(Agency, agency_id)
+    form = AgencyForm(obj=agency, is_public="1" if agency.is_public else "0")
+    if form.validate_on_submit():
+        try:
+            services.update_agency(agency, by=current_user, **form.values())
+        except services.AccountError as error:
+            db.session.rollback()
+            _attach(form, error)
+        else:
+            db.session.commit()
+            flash(_("기관 정보를 저장했습니다."), "success")
+            return redirect(url_for("admin.agencies"))
+    return render_template("admin/agency_form.html", form=form, agency=agency)
+
+
+@bp.get("/users")
+def users():
+    rows = db.session.execute(db.select(User).order_by(User.is_active_account.desc(), User.username))
+    return render_template("admin/users.html", users=rows.scalars().all())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def user_new():
+    form = UserCreateForm(_active_agencies())
+    if form.validate_on_submit():
+        values = form.values()
+        values.pop("is_active_account")
+        try:
+            user = services.create_user(by=current_user, username=form.username.data,
+                                        password=form.password.data, **values)
+        except services.AccountError as error:
+            _attach(form, error)
+        else:
+            db.session.commit()
+            flash(_("계정 '%(name)s'을(를) 만들었습니다. 첫 로그인 때 비밀번호를 바꾸게 됩니다.",
+                    name=user.username), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user_edit(user_id):
+    user = db.get_or_404(User, user_id)
+    form = _user_edit_form(user)
+    if form.validate_on_submit():
+        try:
+            services.update_user(user, by=current_user, **form.values())
+        except services.AccountError as error:
+            db.session.rollback()
+            _attach(form, error)
+        else:
+            db.session.commit()
+            flash(_("계정 정보를 저장했습니다."), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=user,
+                           reset_form=ResetPasswordForm(user.username, formdata=None))
+
+
+@bp.route("/users/<int:user_id>/password", methods=["POST"])
+def user_reset_password(user_id):
+    user = db.get_or_404(User, user_id)
+    reset_form = ResetPasswordForm(user.username)
+    if reset_form.validate_on_submit():
+        services.reset_password(user, by=current_user, temporary_password=reset_form.password.data)
+        db.session.commit()
+        flash(_("임시 비밀번호를 설정했습니다. 그 계정의 로그인은 모두 끝났습니다."), "success")
+        return redirect(url_for("admin.user_edit", user_id=user.id))
+    form = _user_edit_form(user, formdata=None)
+    return render_template("admin/user_form.html", form=form, user=user, reset_form=reset_form)
+
+
+@bp.get("/audit")
+def audit_log():
+    page = request.args.get("page", 1, type=int)
+    action = (request.args.get("action") or "").strip()[:60]
+    actor = (request.args.get("actor") or "").strip()[:40]
+    query = db.select(AuditEvent).order_by(AuditEvent.id.desc())
+    if action:
+        query = query.where(AuditEvent.action.startswith(action, autoescape=True))
+    if actor:
+        query = query.where(AuditEvent.actor_name == actor.lower())
+    if page < 1:
+        abort(404)
+    events = db.paginate(query, page=page, per_page=PAGE_SIZE, error_out=False)
+    return render_template("admin/audit.html", events=events, action=action, actor=actor)

@@ -1,0 +1,40 @@
+"""Login, password and language forms."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+from conference.auth.passwords import password_problem
+
+
+def acceptable_password(form, field):
+    """WTForms validator applying the password policy."""
+    problem = password_problem(field.data or "", getattr(form, "policy_username", ""))
+    if problem:
+        raise ValidationError(problem)
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("아이디"), validators=[DataRequired(_l("아이디를 입력하세요.")),
+                                                  Length(max=40, message=_l("아이디가 너무 깁니다."))])
+    password = PasswordField(_l("비밀번호"), validators=[DataRequired(_l("비밀번호를 입력하세요.")),
+                                                      Length(max=128, message=_l("비밀번호가 너무 깁니다."))])
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("현재 비밀번호"),
+                                     validators=[DataRequired(_l("현재 비밀번호를 입력하세요."))])
+    new_password = PasswordField(_l("새 비밀번호"), validators=[DataRequired(_l("새 비밀번호를 입력하세요.")),
+                                                          acceptable_password])
+    confirm = PasswordField(_l("새 비밀번호 확인"), validators=[
+        DataRequired(_l("새 비밀번호를 한 번 더 입력하세요.")),
+        EqualTo("new_password", message=_l("새 비밀번호가 서로 다릅니다."))])
+
+    def __init__(self, username: str, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        #: The account the password is for; the policy refuses passwords that contain it.
+        self.policy_username = username
+
+
+class LanguageForm(FlaskForm):
+    """Only the CSRF token; the language comes from the button pressed."""

@@ -1,0 +1,72 @@
+"""Server-side session rules: revocable login ids, idle timeout, absolute lifetime, forced password change."""
+import time
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, request, session, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user, logout_user
+
+from conference.extensions import db, login_manager
+from conference.models import User
+
+#: Endpoints a user who must change the password may still reach.
+_OPEN_WHILE_PASSWORD_EXPIRED = {"auth.change_password", "auth.logout", "auth.set_language", "static"}
+
+
+@login_manager.user_loader
+def load_user(login_id: str):
+    """Accept a session only while its token matches the account's current one."""
+    user_id, _, token = (login_id or "").partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.is_active or user.session_token != token:
+        return None
+    return user
+
+
+def start_session(user: User):
+    """Log the user in on a brand-new session (nothing carried over from before the login)."""
+    session.clear()
+    login_user(user)
+    session.permanent = True
+    now = int(time.time())
+    session["login_at"] = now
+    session["seen_at"] = now
+
+
+def end_session():
+    logout_user()
+    session.clear()
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Only same-site paths are followed after login."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
+
+
+def enforce_session_rules():
+    """before_request hook: end idle or too old sessions, and hold users who must change their password."""
+    if not current_user.is_authenticated:
+        return None
+    now = int(time.time())
+    idle_limit = current_app.config["IDLE_TIMEOUT_MINUTES"] * 60
+    lifetime = current_app.permanent_session_lifetime.total_seconds()
+    if now - session.get("seen_at", 0) > idle_limit or now - session.get("login_at", 0) > lifetime:
+        end_session()
+        flash(_l("오랫동안 사용하지 않아 로그아웃되었습니다. 다시 로그인하세요."), "warning")
+        return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+    session["seen_at"] = now
+    if current_user.must_change_password and request.endpoint not in _OPEN_WHILE_PASSWORD_EXPIRED:
+        flash(_l("관리자가 비밀번호를 초기화했습니다. 새 비밀번호를 정하세요."), "warning")
+        return redirect(url_for("auth.change_password"))
+    return None
+
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = _l("로그인이 필요합니다.")
+login_manager.login_message_category = "warning"
+login_manager.session_protection = "strong"

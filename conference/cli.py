@@ -1,0 +1,66 @@
+"""Command-line tools: database set-up, demo data and accounts."""
+import os
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from flask_migrate import upgrade
+
+from conference import demo
+from conference.admin import services as account_services
+from conference.auth.passwords import password_problem
+from conference.extensions import db
+from conference.models import Agency, Role, User
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db_command():
+    """Create or upgrade the database schema by applying the migrations (safe to run again)."""
+    upgrade(directory=current_app.extensions["migrate"].directory)
+    click.echo("데이터베이스가 최신 상태입니다. / Database is up to date.")
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Only seed when the database has no accounts yet.")
+@with_appcontext
+def seed_demo_command(if_empty):
+    """Add the demo agencies and accounts (idempotent). Password: DEMO_PASSWORD or conference-demo."""
+    if if_empty and db.session.execute(db.select(User.id).limit(1)).first() is not None:
+        click.echo("계정이 이미 있어 데모 데이터를 넣지 않았습니다. / Accounts exist; demo data not added.")
+        return
+    password = os.environ.get("DEMO_PASSWORD") or demo.DEFAULT_PASSWORD
+    created = demo.seed(password)
+    db.session.commit()
+    click.echo(f"데모 데이터: {created} 건 추가 / demo data: {created} added")
+
+
+@click.command("create-user")
+@click.option("--username", prompt="아이디 / username")
+@click.option("--name", "display_name", prompt="성명 / name")
+@click.option("--agency", "agency_name", prompt="소속기관 / agency")
+@click.option("--role", type=click.Choice([r.value for r in Role]), prompt="역할 / role")
+@click.option("--position", default="", help="직위 / position")
+@click.option("--password", prompt="비밀번호 / password", hide_input=True, confirmation_prompt=True)
+@with_appcontext
+def create_user_command(username, display_name, agency_name, role, position, password):
+    """Create an account on an existing agency."""
+    agency = db.session.execute(db.select(Agency).where(Agency.name == agency_name.strip())).scalar_one_or_none()
+    if agency is None:
+        raise click.ClickException(f"기관 '{agency_name}'이(가) 없습니다. / No such agency.")
+    problem = password_problem(password, username)
+    if problem:
+        raise click.ClickException(str(problem))
+    try:
+        user = account_services.create_user(by=None, username=username, display_name=display_name,
+                                            agency_id=agency.id, role=role, position=position,
+                                            password=password, must_change_password=False)
+    except account_services.AccountError as error:
+        raise click.ClickException(str(error.message))
+    db.session.commit()
+    click.echo(f"계정을 만들었습니다 / created: {user.username} ({role}, {agency.name})")
+
+
+def register_commands(app):
+    for command in (init_db_command, seed_demo_command, create_user_command):
+        app.cli.add_command(command)

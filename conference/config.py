@@ -1,0 +1,38 @@
+"""Configuration defaults; ``create_app`` layers instance/config.py and the environment on top."""
+from datetime import timedelta
+
+#: The placeholder key; the app refuses to start with it outside debug, demo or test mode.
+DEV_SECRET_KEY = "dev-only-not-secret"
+
+
+class Defaults:
+    SECRET_KEY = DEV_SECRET_KEY
+    SQLALCHEMY_DATABASE_URI = None  # filled in create_app: instance/conference.sqlite
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False  # set True behind HTTPS (CONFERENCE_SESSION_COOKIE_SECURE)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+    BABEL_DEFAULT_LOCALE = "ko"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Seoul"
+    BABEL_TRANSLATION_DIRECTORIES = "../translations"
+    LANGUAGES = {"ko": "한국어", "en": "English"}
+
+    #: Allows the placeholder SECRET_KEY (local demo only).
+    DEMO = False
+    #: Minutes of inactivity after which a session ends.
+    IDLE_TIMEOUT_MINUTES = 30
+    #: Failed logins in a row that lock a username, and for how long.
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCK_MINUTES = 15
+    PASSWORD_MIN_LENGTH = 10
+    #: argon2id cost (argon2-cffi's defaults, ≈130 ms a hash here); tests lower it for speed.
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_KIB = 65536
+    #: Font used for East Asian text in Word documents.
+    DOCX_FONT = "맑은 고딕"

@@ -1,0 +1,41 @@
+"""The append-only audit trail."""
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, event
+from sqlalchemy.orm import Mapped, mapped_column
+
+from conference.database import UTCDateTime, now_utc
+from conference.extensions import db
+
+
+class AuditEvent(db.Model):
+    """One recorded event: who did what to which object, when and from where. Never updated or deleted."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
+    #: Null for anonymous events such as a failed login.
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    #: The username as typed or held at the time, kept even if the account is renamed.
+    actor_name: Mapped[str] = mapped_column(String(40), default="")
+    ip: Mapped[str] = mapped_column(String(45), default="")
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    object_type: Mapped[str] = mapped_column(String(40), default="")
+    object_id: Mapped[str] = mapped_column(String(40), default="")
+    #: JSON text with what changed (before/after) or other context.
+    details: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class AppendOnlyError(RuntimeError):
+    pass
+
+
+@event.listens_for(AuditEvent, "before_update")
+def _refuse_update(mapper, connection, target):
+    raise AppendOnlyError("audit events cannot be changed")
+
+
+@event.listens_for(AuditEvent, "before_delete")
+def _refuse_delete(mapper, connection, target):
+    raise AppendOnlyError("audit events cannot be deleted")

@@ -1,0 +1,19 @@
+"""The navigation bar: which sections each role sees. One list, filtered by the permission rules."""
+from flask_babel import lazy_gettext as _l
+
+from conference import permissions
+
+#: (endpoint, label, rule deciding who sees it)
+SECTIONS = [
+    ("main.home", _l("홈"), lambda user: True),
+    ("admin.agencies", _l("기관 관리"), permissions.can_manage_accounts),
+    ("admin.users", _l("사용자 관리"), permissions.can_manage_accounts),
+    ("admin.audit_log", _l("감사 기록"), permissions.can_read_audit),
+]
+
+
+def sections_for(user):
+    """The navigation entries ``user`` may open."""
+    if not user.is_authenticated:
+        return []
+    return [(endpoint, label) for endpoint, label, rule in SECTIONS if rule(user)]

@@ -1,0 +1,149 @@
+"""Fixtures: a fresh app and database per test, clients, a login helper and factories.
+
+The schema comes from the migrations, applied once per run to a template database; each test gets
+a copy of it (SQLite) or an emptied database (PostgreSQL, set CONFERENCE_TEST_DATABASE_URL).
+"""
+import os
+import sqlite3
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from conference import create_app
+from conference.admin import services as account_services
+from conference.extensions import db
+from conference.models import Agency, Role, Sector, User
+
+PASSWORD = "correct-horse-battery"
+POSTGRES_URL = os.environ.get("CONFERENCE_TEST_DATABASE_URL")
+
+BASE_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key",
+    "WTF_CSRF_ENABLED": False,
+    "ARGON2_TIME_COST": 1,
+    "ARGON2_MEMORY_KIB": 1024,
+    "SERVER_NAME": None,
+}
+
+
+def make_app(database_uri: str, **overrides):
+    return create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_uri, **overrides})
+
+
+@pytest.fixture(scope="session")
+def template_database(tmp_path_factory):
+    """Apply the migrations once: to a template SQLite file, or to the PostgreSQL test database."""
+    if POSTGRES_URL:
+        app = make_app(POSTGRES_URL)
+        with app.app_context():
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+            upgrade()
+            db.engine.dispose()
+        return None
+    path = tmp_path_factory.mktemp("template") / "template.sqlite"
+    app = make_app(f"sqlite:///{path}")
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return path
+
+
+def _copy_sqlite(source, target):
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+
+
+def _empty_postgres():
+    tables = [t.name for t in db.metadata.sorted_tables]
+    db.session.remove()
+    with db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def database_uri(template_database, tmp_path):
+    if POSTGRES_URL:
+        return POSTGRES_URL
+    path = tmp_path / "test.sqlite"
+    _copy_sqlite(template_database, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def app(database_uri):
+    app = make_app(database_uri)
+    with app.app_context():
+        yield app
+        if POSTGRES_URL:
+            _empty_postgres()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class AuthActions:
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, username, password=PASSWORD, next_url=None):
+        url = "/login" + (f"?next={next_url}" if next_url else "")
+        return self._client.post(url, data={"username": username, "password": password})
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def make_agency(app):
+    counter = iter(range(1, 10_000))
+
+    def factory(name=None, sector=Sector.OTHER, is_public=True, **values) -> Agency:
+        agency = Agency(name=name or f"기관{next(counter)}", sector=sector.value if hasattr(sector, "value") else sector,
+                        is_public=is_public, **values)
+        db.session.add(agency)
+        db.session.commit()
+        return agency
+
+    return factory
+
+
+@pytest.fixture
+def make_user(app, make_agency):
+    def factory(username, role=Role.PRACTITIONER, agency=None, password=PASSWORD, **values) -> User:
+        agency = agency or make_agency()
+        user = account_services.create_user(
+            by=None, username=username, display_name=values.pop("display_name", username.title()),
+            agency_id=agency.id, role=Role(role).value, password=password,
+            must_change_password=values.pop("must_change_password", False), **values)
+        db.session.commit()
+        return user
+
+    return factory
+
+
+@pytest.fixture
+def admin(make_user):
+    return make_user("admin1", Role.ADMIN)
+
+
+@pytest.fixture
+def coordinator(make_user):
+    return make_user("coord1", Role.COORDINATOR)
