@@ -2,7 +2,7 @@
 import os
 from pathlib import Path
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -24,10 +24,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_request_hooks(app)
-    from conference.errors import register_errorhandlers
     from conference.cli import register_commands
+    from conference.errors import register_errorhandlers
+    from conference.templating import register_filters
     register_errorhandlers(app)
     register_commands(app)
+    register_filters(app)
     return app
 
 
@@ -71,6 +73,8 @@ def register_extensions(app: Flask):
 
 def select_locale() -> str:
     """The account's language, else the one chosen on the login page, else Korean."""
+    if not has_request_context():
+        return "ko"
     if current_user and current_user.is_authenticated:
         return current_user.locale
     return session.get("lang") or "ko"
@@ -79,9 +83,15 @@ def select_locale() -> str:
 def register_blueprints(app: Flask):
     from conference.admin.views import bp as admin_bp
     from conference.auth.views import bp as auth_bp
+    try:  # TEMPORARY while the importer is being written
+        from conference.cases import import_views  # noqa: F401  (adds the import pages to cases_bp)
+    except ImportError:
+        pass
+    from conference.cases.views import bp as cases_bp
     from conference.main.views import bp as main_bp
+    from conference.meetings.views import bp as meetings_bp
 
-    for blueprint in (main_bp, auth_bp, admin_bp):
+    for blueprint in (main_bp, auth_bp, admin_bp, cases_bp, meetings_bp):
         app.register_blueprint(blueprint)
 
 

@@ -36,3 +36,22 @@ class Defaults:
     ARGON2_MEMORY_KIB = 65536
     #: Font used for East Asian text in Word documents.
     DOCX_FONT = "맑은 고딕"
+
+    # --- Case register lists (configurable per city; values are stored as written) ---
+    #: 발굴 경로
+    DISCOVERY_ROUTES = ["복지사각지대 발굴시스템", "찾아가는 복지상담", "이웃·주민 제보", "기관 의뢰", "본인 신청"]
+    #: The route whose rows must carry an extraction round (추출회차).
+    EXTRACTION_ROUTE = "복지사각지대 발굴시스템"
+    #: 행정동 of the city
+    DISTRICTS = ["생연1동", "생연2동", "송내동", "중앙동", "보산동", "불현동", "소요동", "상패동"]
+    #: 사례 구분 (classification)
+    CLASSIFICATIONS = ["일반", "고난도", "집중"]
+    #: 욕구 및 위기도 rating scale, most severe first.
+    ASSESSMENT_SCALE = ["위기", "취약", "적정"]
+    #: 종결 사유
+    CLOSURE_REASONS = ["목표 달성", "대상자 거부·요청", "사망", "전출", "연락두절", "타기관 이관", "장기입원·입소"]
+    #: Largest discovery-list upload accepted.
+    IMPORT_MAX_BYTES = 5 * 1024 * 1024
+    CASE_LIST_PAGE_SIZE = 50
+    #: Working days before a meeting by which agencies are asked for their information.
+    INPUT_DEADLINE_WORKING_DAYS = 3

@@ -1,7 +1,17 @@
-"""Demo data from the 동두천시 setting of the news reports. Idempotent: adds only what is missing."""
+"""Demo data from the 동두천시 setting of the news reports. Idempotent: adds only what is missing.
+
+Every person here is fictional.
+"""
+from datetime import date, datetime, time, timedelta, timezone
+
 from conference.admin import services as account_services
+from conference.cases import services as case_services
+from conference.cases.queries import load_case_file
 from conference.extensions import db
-from conference.models import Agency, Role, Sector, User
+from conference.formatting import KST
+from conference.meetings import services as meeting_services
+from conference.models import (AgendaItem, Agency, Household, Invitation, Meeting, MeetingKind, MeetingStatus, NeedDomain, Role,
+                               Sector, Stage, Track, User)
 
 DEFAULT_PASSWORD = "conference-demo"
 
@@ -45,4 +55,124 @@ def seed(password: str) -> int:
                                      position=position, agency_id=agencies[agency_name].id,
                                      role=role.value, password=password, must_change_password=False)
         added += 1
+    db.session.flush()
+    coordinator = db.session.execute(db.select(User).where(User.username == "coordinator")).scalar_one()
+    added += seed_households(coordinator, agencies)
+    chair = db.session.execute(db.select(User).where(User.username == "chair")).scalar_one()
+    added += seed_meetings(coordinator, chair, agencies)
     return added
+
+
+#: head name, birth, sex, district, route, discovered, signals, size, members, final stage, classification
+HOUSEHOLDS = [
+    ("김민수", "1968-03-02", "남", "중앙동", "복지사각지대 발굴시스템", date(2021, 1, 12), "단전;건강보험료 체납", 3,
+     [("이순자", "배우자", "1970", "여"), ("김하늘", "자녀", "2012-05-09", "여")], Stage.SELECTED, "고난도"),
+    ("이영희", "1975-11-20", "여", "생연1동", "복지사각지대 발굴시스템", date(2021, 1, 15), "단수;통신비 체납", 4,
+     [("박준호", "자녀", "2010-02-11", "남"), ("박서연", "자녀", "2013-08-30", "여")], Stage.SELECTED, "일반"),
+    ("박철호", "1952-07-14", "남", "보산동", "복지사각지대 발굴시스템", date(2021, 2, 3), "공동주택 관리비 체납", 1,
+     [], Stage.SELECTED, "일반"),
+    ("최은정", "1983-01-05", "여", "불현동", "찾아가는 복지상담", date(2021, 2, 17), "금융 연체;실직", 2,
+     [("최유나", "자녀", "2015-04-22", "여")], Stage.ASSESSMENT, ""),
+    ("정대현", "1961", "남", "소요동", "이웃·주민 제보", date(2021, 3, 2), "고독사 위험;단전", 1,
+     [], Stage.INTAKE, ""),
+    ("한미숙", "1958-09-13", "여", "상패동", "기관 의뢰", date(2021, 3, 9), "건강보험료 체납", 2,
+     [("한동수", "자녀", "1986", "남")], Stage.NOT_SELECTED, ""),
+    ("오세훈", "1979-06-30", "남", "생연2동", "본인 신청", date(2021, 3, 22), "실직;월세 체납", 3,
+     [("오지민", "자녀", "2009-12-01", "남"), ("장은비", "배우자", "1981", "여")], Stage.COUNSELLING, ""),
+    ("윤정란", "1947-02-19", "여", "송내동", "복지사각지대 발굴시스템", date(2021, 4, 6), "단전;단수", 1,
+     [], Stage.DISCOVERED, ""),
+]
+
+#: Which stages lead to each final stage, in order.
+PATHS = {
+    Stage.DISCOVERED: [],
+    Stage.COUNSELLING: [Stage.COUNSELLING],
+    Stage.INTAKE: [Stage.COUNSELLING, Stage.INTAKE],
+    Stage.ASSESSMENT: [Stage.COUNSELLING, Stage.INTAKE, Stage.ASSESSMENT],
+    Stage.SELECTED: [Stage.COUNSELLING, Stage.INTAKE, Stage.ASSESSMENT, Stage.SELECTED],
+    Stage.NOT_SELECTED: [Stage.COUNSELLING, Stage.INTAKE, Stage.ASSESSMENT, Stage.NOT_SELECTED],
+}
+
+#: The 고난도 household of the news report: domestic violence with needs in 안전, 건강, 가족관계, 생활환경.
+DV_RATINGS = {NeedDomain.SAFETY: ("위기", "배우자의 반복적 폭력, 경찰 신고 2회"),
+              NeedDomain.HEALTH: ("위기", "우울 증상, 치료 중단"),
+              NeedDomain.FAMILY: ("위기", "자녀 정서 불안, 부부 갈등"),
+              NeedDomain.ENVIRONMENT: ("취약", "단전 예고, 주거 위생 불량"),
+              NeedDomain.ECONOMY: ("취약", "건강보험료 6개월 체납")}
+
+
+def seed_households(coordinator: User, agencies: dict[str, Agency]) -> int:
+    """Fictional households of 2021's first quarter, in several stages; only into an empty register."""
+    if db.session.execute(db.select(Household.id).limit(1)).first() is not None:
+        return 0
+    for (name, birth, sex, district, route, discovered, signals, size, members, final, classification) \
+            in HOUSEHOLDS:
+        year, birth_date = (int(birth), None) if len(birth) == 4 else (int(birth[:4]), date.fromisoformat(birth))
+        household = case_services.register_household(
+            by=coordinator, head=case_services.HeadOfHousehold(name=name, birth_year=year, birth_date=birth_date,
+                                                               sex=sex),
+            district=district, address=f"경기도 동두천시 {district} 예시로 {len(name) * 7}",
+            discovery_route=route, discovered_on=discovered, household_size=size,
+            extraction_round="2021-1" if route == "복지사각지대 발굴시스템" else "",
+            crisis_signals=signals, coordinator_id=coordinator.id, phone="010-0000-" + str(1000 + size * 111))
+        household.status_changes[0].changed_at = datetime.combine(discovered, time(9), timezone.utc)
+        for member_name, relation, member_birth, member_sex in members:
+            member_year = int(member_birth[:4])
+            case_services.add_member(household, by=coordinator, name=member_name, relation=relation,
+                                     birth_year=member_year,
+                                     birth_date=date.fromisoformat(member_birth) if len(member_birth) > 4 else None,
+                                     sex=member_sex, has_disability=False)
+        for step, stage in enumerate(PATHS[final], start=1):
+            if stage == Stage.ASSESSMENT:
+                ratings = DV_RATINGS if classification == "고난도" else {
+                    NeedDomain.ECONOMY: ("취약", ""), NeedDomain.HEALTH: ("적정", "")}
+                case_services.record_assessment(household, by=coordinator, assessed_on=discovered,
+                                                ratings={d.value: r for d, r in ratings.items()})
+            change = case_services.change_status(
+                household, by=coordinator, to_status=stage.value, reason="데모: 통합사례관리 절차 진행",
+                track=Track.CASE_MANAGEMENT.value if stage == Stage.SELECTED else "",
+                classification=classification if stage == Stage.SELECTED else None)
+            change.changed_at = datetime.combine(discovered + timedelta(days=4 * step), time(9), timezone.utc)
+        if final == Stage.SELECTED:
+            case_services.record_consent(household, by=coordinator, consented_on=discovered,
+                                         agency_ids=[a.id for a in agencies.values()],
+                                         covers_sensitive=classification == "고난도")
+    return len(HOUSEHOLDS)
+
+
+PARTNERS = ["정신건강복지센터", "드림스타트", "중앙동 행정복지센터", "천사운동본부"]
+KEY_QUESTIONS = {
+    "김민수": "가정폭력이 반복되는데 피해자가 분리를 원하지 않습니다. 안전계획과 기관별 역할을 정해 주세요.",
+    "이영희": "자녀 돌봄 공백과 체납 해소를 위해 연계할 수 있는 민간 자원이 있을까요?",
+    "박철호": "독거 어르신의 고립 위험: 정기 안부 확인을 누가 맡을지 논의가 필요합니다.",
+}
+
+
+def seed_meetings(coordinator: User, chair: User, agencies: dict[str, Agency]) -> int:
+    """The 2021 third integrated meeting of the news report and an upcoming one in preparation."""
+    if db.session.execute(db.select(Meeting.id).limit(1)).first() is not None:
+        return 0
+    households = {h.members[0].name: h for h in (
+        load_case_file(household_id) for household_id in db.session.execute(db.select(Household.id)).scalars())}
+    partner_ids = [agencies[name].id for name in PARTNERS]
+    past = Meeting(kind=MeetingKind.INTEGRATED.value, year=2021, number=3, place="동두천시청 소회의실",
+                   starts_at=datetime(2021, 3, 24, 5, 0, tzinfo=timezone.utc), duration_minutes=120,
+                   chair_id=chair.id, coordinator_id=coordinator.id, status=MeetingStatus.MINUTES.value)
+    past.invitations, past.agenda_items = [], []
+    db.session.add(past)
+    for agency_id in partner_ids:
+        past.invitations.append(Invitation(agency_id=agency_id, deadline=date(2021, 3, 19)))
+    db.session.flush()
+    past.agenda_items.append(AgendaItem(household=households["김민수"], position=1,
+                                        key_question=KEY_QUESTIONS["김민수"], minutes_allotted=30))
+
+    upcoming_day = date.today() + timedelta(days=14)
+    upcoming = meeting_services.create_meeting(
+        by=coordinator, kind=MeetingKind.INTEGRATED.value, place="동두천시청 소회의실",
+        starts_at=datetime.combine(upcoming_day, time(14), KST), chair_id=chair.id,
+        coordinator_id=coordinator.id, agency_ids=partner_ids)
+    for name in ("김민수", "이영희", "박철호"):
+        meeting_services.add_agenda_item(upcoming, by=coordinator, household=households[name],
+                                         key_question=KEY_QUESTIONS[name], minutes_allotted=15)
+    meeting_services.put_children_first(upcoming, by=coordinator)
+    return 2

@@ -1,7 +1,10 @@
 """Who may do what. Pure rules used by views, templates and list queries alike."""
 from flask import abort
+from sqlalchemy import false, func, or_, select
 
-from conference.models import Role
+from conference.extensions import db
+from conference.models import AgendaItem, Consent, Household, Invitation, Meeting, Role
+from conference.models.cases import consent_agency
 
 
 def _role(user):
@@ -30,3 +33,108 @@ def require(allowed: bool):
     """Stop the request with 403 unless ``allowed``."""
     if not allowed:
         abort(403)
+
+
+# --- Cases (households) ---
+
+def can_register_cases(user) -> bool:
+    """Coordinators and admins register, import and edit households."""
+    return is_case_staff(user)
+
+
+def can_view_case(user, household) -> bool:
+    """Staff see every case; others only what ``visible_households`` lets through."""
+    if is_case_staff(user):
+        return True
+    if _role(user) is None:
+        return False
+    query = visible_households(user, select(Household.id).where(Household.id == household.id))
+    return db.session.execute(query).first() is not None
+
+
+def can_edit_case(user, household) -> bool:
+    return is_case_staff(user)
+
+
+def can_see_identity(user, household) -> bool:
+    """Who sees a household's full name, phone and address rather than the masked form."""
+    return is_case_staff(user)
+
+
+def visible_households(user, query):
+    """Filter a select of Household to the cases ``user`` may see (never only a template check).
+
+    A practitioner sees a case only while it is on the agenda of a meeting their agency is invited to,
+    and the household's current consent covers the agency or the item records an override reason.
+    A chair sees the cases of the meetings they chair.
+    """
+    role = _role(user)
+    if role in (Role.ADMIN, Role.COORDINATOR):
+        return query
+    if role == Role.CHAIR:
+        chaired = (select(AgendaItem.id).join(Meeting, Meeting.id == AgendaItem.meeting_id)
+                   .where(AgendaItem.household_id == Household.id, Meeting.chair_id == user.id))
+        return query.where(chaired.exists())
+    if role == Role.PRACTITIONER:
+        latest_consent = (select(func.max(Consent.id)).where(Consent.household_id == Household.id)
+                          .correlate(Household).scalar_subquery())
+        consent_covers = (select(consent_agency.c.consent_id)
+                          .join(Consent, Consent.id == consent_agency.c.consent_id)
+                          .where(Consent.id == latest_consent, Consent.withdrawn_on.is_(None),
+                                 consent_agency.c.agency_id == user.agency_id))
+        invited = (select(AgendaItem.id)
+                   .join(Invitation, Invitation.meeting_id == AgendaItem.meeting_id)
+                   .where(AgendaItem.household_id == Household.id, Invitation.agency_id == user.agency_id,
+                          or_(AgendaItem.consent_override_reason != "", consent_covers.exists())))
+        return query.where(invited.exists())
+    return query.where(false())
+
+
+# --- Meetings ---
+
+def can_manage_meetings(user) -> bool:
+    """Coordinators and admins schedule meetings, build agendas and invite agencies."""
+    return is_case_staff(user)
+
+
+def can_view_meeting(user, meeting) -> bool:
+    role = _role(user)
+    if role in (Role.ADMIN, Role.COORDINATOR):
+        return True
+    if role == Role.CHAIR:
+        return meeting.chair_id == user.id
+    if role == Role.PRACTITIONER:
+        return any(i.agency_id == user.agency_id for i in meeting.invitations)
+    return False
+
+
+def visible_meetings(user, query):
+    """Filter a select of Meeting to those ``user`` may open."""
+    role = _role(user)
+    if role in (Role.ADMIN, Role.COORDINATOR):
+        return query
+    if role == Role.CHAIR:
+        return query.where(Meeting.chair_id == user.id)
+    if role == Role.PRACTITIONER:
+        invited = select(Invitation.id).where(Invitation.meeting_id == Meeting.id,
+                                              Invitation.agency_id == user.agency_id)
+        return query.where(invited.exists())
+    return query.where(false())
+
+
+def packet_agency_for(user, meeting, requested_agency_id: int | None):
+    """Which agency's packet ``user`` may read: practitioners only their own; staff and the chair any invited
+    agency, or None for the full coordinator view. Returns False when nothing may be read."""
+    if not can_view_meeting(user, meeting):
+        return False
+    invited = {i.agency_id for i in meeting.invitations}
+    if _role(user) == Role.PRACTITIONER:
+        return user.agency_id if user.agency_id in invited else False
+    if requested_agency_id in (None, 0):
+        return None
+    return requested_agency_id if requested_agency_id in invited else False
+
+
+def needs_pledge(user) -> bool:
+    """Practitioners pledge confidentiality for a meeting before they first see its packet."""
+    return _role(user) == Role.PRACTITIONER

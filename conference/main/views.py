@@ -2,6 +2,9 @@
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from conference.meetings import queries as meeting_queries
+from conference.models import Role
+
 bp = Blueprint("main", __name__)
 
 
@@ -13,7 +16,13 @@ def index():
 @bp.get("/home")
 @login_required
 def home():
-    return render_template(f"main/home_{current_user.role}.html")
+    context = {}
+    if current_user.role == Role.PRACTITIONER:
+        context["invitations"] = meeting_queries.practitioner_home(current_user)
+        context["today"] = meeting_queries.today_local()
+    elif current_user.role in (Role.COORDINATOR, Role.CHAIR):
+        context["meetings"] = meeting_queries.meeting_list(current_user, upcoming_only=True)
+    return render_template(f"main/home_{current_user.role}.html", **context)
 
 
 @bp.get("/account")

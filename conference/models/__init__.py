@@ -1,5 +1,12 @@
 """All mapped classes, imported here so Alembic and the app see one metadata."""
 from conference.models.accounts import Agency, LoginThrottle, Role, Sector, User
 from conference.models.audit import AuditEvent
+from conference.models.cases import (Assessment, CaseNumberCounter, Consent, DomainRating, Household,
+                                     ImportBatch, Member, NeedDomain, Stage, StatusChange, Track)
+from conference.models.meetings import (AgendaItem, Invitation, Meeting, MeetingKind, MeetingStatus, PacketSection,
+                                        Pledge, SectionVisibility)
 
-__all__ = ["Agency", "AuditEvent", "LoginThrottle", "Role", "Sector", "User"]
+__all__ = ["AgendaItem", "Invitation", "Meeting", "MeetingKind", "MeetingStatus", "PacketSection", "Pledge",
+           "SectionVisibility", "Agency", "Assessment", "AuditEvent", "CaseNumberCounter", "Consent", "DomainRating", "Household",
+           "ImportBatch", "LoginThrottle", "Member", "NeedDomain", "Role", "Sector", "Stage", "StatusChange",
+           "Track", "User"]

@@ -1,0 +1,91 @@
+"""Upload of the discovery list: upload → preview (errors, repeats) → confirm, all or nothing."""
+import json
+from datetime import date
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from conference import audit
+from conference.cases import imports
+from conference.cases.forms import ImportUploadForm
+from conference.cases.importer import ImportRow, parse_extraction
+from conference.cases.services import CaseError
+from conference.cases.views import bp
+from conference.extensions import db
+from conference.models import ImportBatch
+from conference.permissions import can_register_cases, require
+
+
+def _parse_upload(storage):
+    config = current_app.config
+    data = storage.stream.read(config["IMPORT_MAX_BYTES"] + 1)
+    return parse_extraction(data, storage.filename or "", districts=config["DISTRICTS"],
+                            routes=config["DISCOVERY_ROUTES"], extraction_route=config["EXTRACTION_ROUTE"],
+                            max_bytes=config["IMPORT_MAX_BYTES"], today=date.today())
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_upload():
+    require(can_register_cases(current_user))
+    form = ImportUploadForm()
+    parsed = None
+    if form.validate_on_submit():
+        parsed = _parse_upload(form.file.data)
+        if parsed.ok:
+            batch = ImportBatch(uploaded_by_id=current_user.id, filename=(form.file.data.filename or "")[:200],
+                                payload=json.dumps({"rows": [row.to_json() for row in parsed.rows],
+                                                    "warnings": [[w.row, w.column, str(w.message)]
+                                                                 for w in parsed.warnings]}, ensure_ascii=False))
+            db.session.add(batch)
+            db.session.flush()
+            audit.record("import.upload", batch, details={"filename": batch.filename, "rows": len(parsed.rows)})
+            db.session.commit()
+            return redirect(url_for("cases.import_preview", batch_id=batch.id))
+    return render_template("cases/import_upload.html", form=form, parsed=parsed)
+
+
+def _pending_batch(batch_id: int) -> ImportBatch:
+    """The uploader's own batch that still waits for confirmation."""
+    batch = db.get_or_404(ImportBatch, batch_id)
+    if batch.uploaded_by_id != current_user.id or batch.status != "pending":
+        abort(404)
+    return batch
+
+
+@bp.route("/import/<int:batch_id>", methods=["GET", "POST"])
+def import_preview(batch_id):
+    require(can_register_cases(current_user))
+    batch = _pending_batch(batch_id)
+    payload = json.loads(batch.payload)
+    rows = [ImportRow.from_json(item) for item in payload["rows"]]
+    repeats = imports.find_repeats(rows)
+    error = None
+    if request.method == "POST":
+        decisions = {row: request.form.get(f"decision-{row}", "") for row in repeats}
+        try:
+            result = imports.import_rows(rows, decisions, by=current_user, discovered_on=date.today(),
+                                         filename=batch.filename)
+        except CaseError as problem:
+            db.session.rollback()
+            batch = _pending_batch(batch_id)
+            error = problem.message
+        else:
+            batch.status, batch.payload = "imported", ""
+            db.session.commit()
+            flash(_("가구 %(created)s건을 등록하고 %(merged)s건을 기존 사례에 합쳤습니다.",
+                    created=len(result.created), merged=len(result.merged)), "success")
+            return redirect(url_for("cases.index"))
+    return render_template("cases/import_preview.html", batch=batch, rows=rows, repeats=repeats,
+                           warnings=payload["warnings"], error=error, decisions=request.form)
+
+
+@bp.post("/import/<int:batch_id>/cancel")
+def import_cancel(batch_id):
+    require(can_register_cases(current_user))
+    batch = _pending_batch(batch_id)
+    batch.status, batch.payload = "cancelled", ""
+    audit.record("import.cancel", batch, details={"filename": batch.filename})
+    db.session.commit()
+    flash(_("가져오기를 취소했습니다. 아무것도 저장하지 않았습니다."), "info")
+    return redirect(url_for("cases.import_upload"))

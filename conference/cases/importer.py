@@ -1,0 +1,564 @@
+"""Reading and checking a quarterly discovery list (복지사각지대 발굴시스템 추출 명단).
+
+Pure: no database, no request, no ``current_app``. The caller passes the configuration values, so
+the web upload, its preview and the ``import-households`` command all check a file the same way::
+
+    parsed = parse_extraction(data, filename, districts=..., routes=..., extraction_route=...,
+                              max_bytes=..., today=date.today())
+    if parsed.ok: ...            # parsed.rows are valid ImportRow objects
+    else: ...                    # parsed.errors: RowError(row, column, message), all of them
+
+Accepted: .xlsx (detected by content; the first worksheet; a formula is read as its text and never
+evaluated) and CSV in UTF-8, UTF-8 with BOM (Excel's "CSV UTF-8") or CP949 (Excel's plain "CSV" on a
+Korean Windows). Legacy .xls is refused with a hint. Row numbers are those a spreadsheet shows: the
+header is row 1 and empty rows still count.
+
+Resident registration numbers (주민등록번호) are refused wherever they appear, and the value is dropped
+at once: it is kept in no row, no message and no warning.
+"""
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import json
+import re
+import warnings
+import zipfile
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from flask_babel import lazy_gettext as _l
+
+COLUMNS = ["추출회차", "행정동", "성명", "생년월일", "성별", "연락처", "주소", "가구원수", "위기정보", "발굴경로", "비고"]
+
+#: Most data rows one file may hold.
+MAX_ROWS = 20_000
+#: Free-text columns: a value that looks like a formula is kept as written, with a warning.
+FREE_TEXT_COLUMNS = ("주소", "위기정보", "비고")
+FORMULA_PREFIXES = ("=", "+", "-", "@")
+MAX_NAME = 50
+MAX_ADDRESS = 200
+MAX_NOTE = 1000
+MAX_SIGNALS = 1000
+MAX_PHONE = 20
+MAX_HOUSEHOLD_SIZE = 30
+MIN_BIRTH_YEAR = 1900
+
+XLSX_MAGIC = b"PK\x03\x04"
+XLS_MAGIC = b"\xd0\xcf\x11\xe0"
+UTF8_BOM = b"\xef\xbb\xbf"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+#: 6 digits, an optional hyphen (or dash, or space), 7 digits — not part of a longer number.
+RRN_PATTERN = re.compile(r"(?<!\d)\d{6}\s*[-‐‑‒–—―－]?\s*\d{7}(?!\d)")
+ROUND_PATTERN = re.compile(r"^(\d{4})-(\d{1,2})$")
+YEAR_PATTERN = re.compile(r"^(\d{4})$")
+#: 1968-03-02, 1968.03.02, 1968/3/2 and Excel's Korean display "1968. 3. 2."
+DATE_PATTERN = re.compile(r"^(\d{4})\s*([-./])\s*(\d{1,2})\s*\2\s*(\d{1,2})\s*\.?$")
+COMPACT_DATE_PATTERN = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+PHONE_PATTERN = re.compile(r"^[0-9-]+$")
+SEXES = {"남": "남", "여": "여", "남자": "남", "여자": "여"}
+
+# --- Messages (Korean source strings; translated through flask_babel when rendered) ---
+E_EMPTY = _l("파일이 비어 있습니다.")
+E_HEADER_ONLY = _l("머리글(첫 행)만 있고 데이터 행이 없습니다.")
+E_XLS = _l("예전 엑셀 형식(.xls)은 읽을 수 없습니다. 엑셀에서 '다른 이름으로 저장'을 눌러 "
+           "Excel 통합 문서(.xlsx)나 CSV로 저장한 뒤 다시 올려 주세요.")
+E_XLSX_BROKEN = _l("엑셀 파일(.xlsx)을 열 수 없습니다. 파일이 손상되었거나 엑셀 통합 문서가 아닙니다.")
+E_NO_SHEET = _l("엑셀 파일에 워크시트가 없습니다.")
+E_ENCODING = _l("파일의 글자 인코딩을 알 수 없습니다. CSV는 UTF-8이나 CP949(엑셀의 'CSV (쉼표로 분리)')로 "
+                "저장하거나 엑셀 통합 문서(.xlsx)를 올려 주세요.")
+E_UTF16 = _l("유니코드 텍스트(UTF-16) 파일은 읽을 수 없습니다. 엑셀에서 'CSV UTF-8 (쉼표로 분리)'이나 "
+             "Excel 통합 문서(.xlsx)로 저장한 뒤 다시 올려 주세요.")
+E_RRN = _l("주민등록번호는 저장할 수 없습니다. 이 칸에서 지운 뒤 다시 올려 주세요.")
+E_REQUIRED = _l("필수 항목이 비어 있습니다.")
+E_EXTRA_CELLS = _l("머리글에 없는 칸에 값이 있습니다. 쉼표(,)가 들어간 값은 큰따옴표로 감싸야 합니다.")
+E_ROUND_FORMAT = _l("추출회차는 '연도-회차' 형식이어야 합니다 (예: 2021-1, 회차는 1~12).")
+E_ROUND_FUTURE = _l("추출회차의 연도가 올해보다 뒤입니다.")
+E_NAME_FORMULA = _l("성명은 =, +, -, @ 로 시작할 수 없습니다.")
+E_BIRTH_FORMAT = _l("생년월일은 YYYY-MM-DD(예: 1968-03-02)나 태어난 해(YYYY)로 적어 주세요.")
+E_BIRTH_INVALID = _l("생년월일이 달력에 없는 날짜입니다.")
+E_BIRTH_FUTURE = _l("생년월일이 오늘보다 뒤입니다.")
+E_SEX = _l("성별은 '남'이나 '여'로 적거나 비워 두세요.")
+E_PHONE = _l("연락처는 숫자와 하이픈(-)으로만, 숫자 9~13자리로 적어 주세요.")
+W_FORMULA = _l("수식처럼 보이는 값은 글자 그대로 저장합니다.")
+
+
+def _too_big(limit: int):
+    return _l("파일이 너무 큽니다 (최대 %(limit)s).", limit=_size_text(limit))
+
+
+def _too_many_rows(limit: int):
+    return _l("행이 너무 많습니다 (최대 %(limit)s행). 파일을 나누어 올려 주세요.", limit=f"{limit:,}")
+
+
+def _csv_broken():
+    return _l("CSV 형식이 올바르지 않습니다. 따옴표가 닫히지 않았거나 한 칸의 값이 너무 깁니다.")
+
+
+def _missing_column(column: str):
+    return _l("'%(column)s' 열이 없습니다. 첫 행의 열 이름은 양식대로 적어야 합니다: %(expected)s",
+              column=column, expected=", ".join(COLUMNS))
+
+
+def _unknown_column(column: str):
+    return _l("'%(column)s'은(는) 양식에 없는 열입니다. 열 이름을 양식과 같게 고치거나 열을 지워 주세요.",
+              column=column)
+
+
+def _duplicate_column(column: str):
+    return _l("'%(column)s' 열이 두 번 이상 나옵니다.", column=column)
+
+
+def _size_text(n: int) -> str:
+    mib, kib = 1024 * 1024, 1024
+    if n >= mib:
+        return f"{n / mib:.1f}".rstrip("0").rstrip(".") + "MB"
+    if n >= kib:
+        return f"{n / kib:.1f}".rstrip("0").rstrip(".") + "KB"
+    return f"{n}B"
+
+
+# --- Results ---
+
+@dataclass
+class RowError:
+    """A problem found in the file: ``row`` as a spreadsheet numbers it (header = 1; 0 = the whole file)."""
+
+    row: int
+    column: str
+    message: object  # a lazy string; str() it for text
+
+    @property
+    def text(self) -> str:
+        return str(self.message)
+
+    def __str__(self) -> str:
+        if self.row == 0:
+            return str(self.message)
+        if self.column:
+            return f"{self.row}행 [{self.column}] {self.message}"
+        return f"{self.row}행 {self.message}"
+
+
+@dataclass
+class ImportRow:
+    """One valid household line of the list."""
+
+    row: int
+    extraction_round: str
+    district: str
+    name: str
+    birth_year: int
+    birth_date: date | None
+    sex: str
+    phone: str
+    address: str
+    household_size: int
+    crisis_signals: list[str]
+    discovery_route: str
+    note: str
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["birth_date"] = self.birth_date.isoformat() if self.birth_date else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> "ImportRow":
+        values = dict(data)
+        values["birth_date"] = date.fromisoformat(values["birth_date"]) if values.get("birth_date") else None
+        values["crisis_signals"] = list(values.get("crisis_signals") or [])
+        return cls(**values)
+
+
+def rows_to_json(rows: list[ImportRow]) -> str:
+    """The rows as one JSON text (for ImportBatch.payload between preview and confirm)."""
+    return json.dumps([r.to_json() for r in rows], ensure_ascii=False)
+
+
+def rows_from_json(text: str) -> list[ImportRow]:
+    return [ImportRow.from_json(item) for item in json.loads(text or "[]")]
+
+
+@dataclass
+class ParsedFile:
+    #: Rows without errors, in file order (all data rows when ``ok``).
+    rows: list[ImportRow] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)
+    #: "xlsx", "csv-utf-8-sig", "csv-utf-8", "csv-cp949" or "" when the file could not be read.
+    source_format: str = ""
+    #: Data rows found (valid or not), empty rows not counted.
+    row_count: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+# --- Reading ---
+
+class _FileProblem(Exception):
+    def __init__(self, message, row: int = 0):
+        super().__init__(str(message))
+        self.message = message
+        self.row = row
+
+
+def parse_extraction(data: bytes, filename: str, *, districts, routes, extraction_route: str,
+                     max_bytes: int, today: date) -> ParsedFile:
+    """Read and check a discovery list; every problem is collected, none stops the check early.
+
+    ``filename`` is only a hint (the content decides the format). The result's ``rows`` hold only rows
+    without errors; import only when ``ok``.
+    """
+    result = ParsedFile()
+    if len(data) > max_bytes:
+        result.errors.append(RowError(0, "", _too_big(max_bytes)))
+        return result
+    if not data.strip():
+        result.errors.append(RowError(0, "", E_EMPTY))
+        return result
+    try:
+        if data.startswith(XLS_MAGIC):
+            raise _FileProblem(E_XLS)
+        if data.startswith(XLSX_MAGIC):
+            result.source_format = "xlsx"
+            raw_rows = _read_xlsx(data)
+        else:
+            result.source_format, raw_rows = _read_csv(data)
+    except _FileProblem as problem:
+        result.errors.append(RowError(problem.row, "", problem.message))
+        return result
+
+    header_at, header = None, []
+    body = []
+    for number, cells in raw_rows:
+        if not any(cells):
+            continue
+        if header_at is None:
+            header_at, header = number, cells
+            continue
+        body.append((number, cells))
+        if len(body) > MAX_ROWS:
+            result.errors.append(RowError(0, "", _too_many_rows(MAX_ROWS)))
+            return result
+    if header_at is None:
+        result.errors.append(RowError(0, "", E_EMPTY))
+        return result
+
+    positions = _check_header(header, header_at, result)
+    result.row_count = len(body)
+    if result.errors:
+        return result
+    if not body:
+        result.errors.append(RowError(0, "", E_HEADER_ONLY))
+        return result
+
+    checker = _RowChecker(list(districts), list(routes), extraction_route, today,
+                          strict_width=result.source_format.startswith("csv"))
+    for number, cells in body:
+        row = checker.check(number, cells, positions, len(header), result)
+        if row is not None:
+            result.rows.append(row)
+    return result
+
+
+def _read_csv(data: bytes) -> tuple[str, list[tuple[int, list[str]]]]:
+    if data.startswith(UTF16_BOMS):
+        raise _FileProblem(E_UTF16)
+    if data.startswith(UTF8_BOM):
+        encodings = ["utf-8-sig"]
+    else:
+        encodings = ["utf-8", "cp949"]
+    text = None
+    for encoding in encodings:
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    if text is None or "\x00" in text:
+        raise _FileProblem(E_ENCODING)
+    first_line = text.split("\n", 1)[0]
+    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows = []
+    number = 0
+    try:
+        for number, record in enumerate(reader, start=1):
+            rows.append((number, [cell.strip() for cell in record]))
+    except csv.Error:
+        raise _FileProblem(_csv_broken(), row=number + 1)
+    return "csv-" + encoding, rows
+
+
+def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
+    import openpyxl  # imported here: only .xlsx uploads need it
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it skips
+        try:
+            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, IndexError) as error:
+            raise _FileProblem(E_XLSX_BROKEN) from error
+        try:
+            if not workbook.worksheets:
+                raise _FileProblem(E_NO_SHEET)
+            sheet = workbook.worksheets[0]
+            sheet.reset_dimensions()  # some writers store a wrong size; read what is there
+            rows, filled = [], 0
+            for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
+                cells = [_cell_text(v) for v in values]
+                rows.append((number, cells))
+                filled += any(cells)
+                if filled > MAX_ROWS + 1:  # header and one row too many: enough to say it is too long
+                    break
+            return rows
+        except _FileProblem:
+            raise
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, IndexError) as error:
+            raise _FileProblem(E_XLSX_BROKEN) from error
+        finally:
+            workbook.close()
+
+
+def _cell_text(value) -> str:
+    """A cell's value as the text a person sees: 3.0 → "3", a date → "YYYY-MM-DD"."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value).strip()
+
+
+def _check_header(header: list[str], header_at: int, result: ParsedFile) -> dict[str, int]:
+    """Map each column name to its position; record missing, unknown and repeated columns."""
+    positions: dict[str, int] = {}
+    for index, raw in enumerate(header):
+        name = raw.replace("\ufeff", "").strip()
+        if not name:
+            continue
+        if name in positions:
+            result.errors.append(RowError(header_at, name, _duplicate_column(name)))
+        elif name in COLUMNS:
+            positions[name] = index
+        else:
+            positions.setdefault(name, index)
+            result.errors.append(RowError(header_at, _safe_label(name), _unknown_column(_safe_label(name))))
+    for column in COLUMNS:
+        if column not in positions:
+            result.errors.append(RowError(header_at, column, _missing_column(column)))
+    return {c: positions[c] for c in COLUMNS if c in positions}
+
+
+def _safe_label(text: str) -> str:
+    """A header cell shown back in a message: never an RRN, never long."""
+    text = RRN_PATTERN.sub("(주민등록번호)", text)
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
+class _RowChecker:
+    def __init__(self, districts: list, routes: list, extraction_route: str, today: date, strict_width: bool):
+        #: CSV: a row longer than the header is shifted. (XLSX rows may carry formatted empty cells.)
+        self.strict_width = strict_width
+        self.district_list = districts
+        self.districts = set(districts)
+        self.routes = routes
+        self.route_set = set(routes)
+        self.extraction_route = extraction_route
+        self.today = today
+
+    def check(self, number: int, cells: list[str], positions: dict[str, int], width: int,
+              result: ParsedFile) -> ImportRow | None:
+        errors_before = len(result.errors)
+
+        def error(column, message):
+            result.errors.append(RowError(number, column, message))
+
+        def warn(column, message):
+            result.warnings.append(RowError(number, column, message))
+
+        # Cells beyond the header or under no column name: in CSV an unquoted comma shifts the rest
+        # of the line, so the other cells cannot be trusted either; only say so (and refuse any RRN).
+        used = set(positions.values())
+        if (self.strict_width and len(cells) > width) or any(
+                cell and i not in used for i, cell in enumerate(cells)):
+            error("", E_EXTRA_CELLS)
+            if any(RRN_PATTERN.search(cell) for cell in cells):
+                error("", E_RRN)
+            return None
+        values: dict[str, str] = {}
+        for column, index in positions.items():
+            values[column] = cells[index] if index < len(cells) else ""
+        # Resident registration numbers: refused and forgotten before anything else looks at the value.
+        for column, value in values.items():
+            if RRN_PATTERN.search(value):
+                error(column, E_RRN)
+                values[column] = None  # skip further checks of this cell
+        for column in FREE_TEXT_COLUMNS:
+            value = values.get(column)
+            if value and value.startswith(FORMULA_PREFIXES):
+                warn(column, W_FORMULA)
+
+        route = values["발굴경로"]
+        if route is not None:
+            if not route:
+                error("발굴경로", E_REQUIRED)
+            elif route not in self.route_set:
+                guess = _closest(route, self.routes)
+                if guess:
+                    error("발굴경로", _l("'%(value)s'은(는) 설정된 발굴경로가 아닙니다. '%(guess)s'을(를) 뜻했나요? "
+                                        "(설정: %(choices)s)", value=_short(route), guess=guess,
+                                        choices=", ".join(self.routes)))
+                else:
+                    error("발굴경로", _l("'%(value)s'은(는) 설정된 발굴경로가 아닙니다 (설정: %(choices)s).",
+                                        value=_short(route), choices=", ".join(self.routes)))
+
+        extraction_round = values["추출회차"]
+        if extraction_round is not None:
+            if not extraction_round:
+                if route == self.extraction_route:
+                    error("추출회차", _l("발굴경로가 '%(route)s'인 행은 추출회차가 필요합니다 (예: 2021-1).",
+                                       route=self.extraction_route))
+            else:
+                match = ROUND_PATTERN.match(extraction_round)
+                if not match or not 1 <= int(match.group(2)) <= 12:
+                    error("추출회차", E_ROUND_FORMAT)
+                elif int(match.group(1)) > self.today.year:
+                    error("추출회차", E_ROUND_FUTURE)
+                else:
+                    extraction_round = f"{int(match.group(1))}-{int(match.group(2))}"
+
+        district = values["행정동"]
+        if district is not None:
+            if not district:
+                error("행정동", E_REQUIRED)
+            elif district not in self.districts:
+                guess = _closest(district, self.district_list)
+                if guess:
+                    error("행정동", _l("'%(value)s'은(는) 설정된 행정동이 아닙니다. '%(guess)s'을(를) 뜻했나요?",
+                                      value=_short(district), guess=guess))
+                else:
+                    error("행정동", _l("'%(value)s'은(는) 설정된 행정동이 아닙니다.", value=_short(district)))
+
+        name = values["성명"]
+        if name is not None:
+            if not name:
+                error("성명", E_REQUIRED)
+            elif name.startswith(FORMULA_PREFIXES):
+                error("성명", E_NAME_FORMULA)
+            elif len(name) > MAX_NAME:
+                error("성명", _l("성명은 %(max)s자 이하여야 합니다.", max=MAX_NAME))
+
+        birth_year, birth_date = None, None
+        birth = values["생년월일"]
+        if birth is not None:
+            if not birth:
+                error("생년월일", E_REQUIRED)
+            else:
+                outcome = self._birth(birth)
+                if isinstance(outcome, tuple):
+                    birth_year, birth_date = outcome
+                else:
+                    error("생년월일", outcome)
+
+        sex = values["성별"]
+        if sex is not None:
+            if sex and sex not in SEXES:
+                error("성별", E_SEX)
+            else:
+                sex = SEXES.get(sex, "")
+
+        phone = values["연락처"]
+        if phone is not None and phone:
+            digits = sum(ch.isdigit() for ch in phone)
+            if not PHONE_PATTERN.match(phone) or not 9 <= digits <= 13 or len(phone) > MAX_PHONE:
+                error("연락처", E_PHONE)
+
+        address = values["주소"]
+        if address is not None:
+            if not address:
+                error("주소", E_REQUIRED)
+            elif len(address) > MAX_ADDRESS:
+                error("주소", _l("주소는 %(max)s자 이하여야 합니다.", max=MAX_ADDRESS))
+
+        household_size = None
+        size = values["가구원수"]
+        if size is not None:
+            if not size:
+                error("가구원수", E_REQUIRED)
+            elif not size.isascii() or not size.isdigit() or not 1 <= int(size) <= MAX_HOUSEHOLD_SIZE:
+                error("가구원수", _l("가구원수는 1에서 %(max)s 사이의 정수여야 합니다.", max=MAX_HOUSEHOLD_SIZE))
+            else:
+                household_size = int(size)
+
+        signals_text = values["위기정보"]
+        signals: list[str] = []
+        if signals_text is not None:
+            if len(signals_text) > MAX_SIGNALS:
+                error("위기정보", _l("위기정보는 %(max)s자 이하여야 합니다.", max=MAX_SIGNALS))
+            for signal in signals_text.split(";"):
+                signal = signal.strip()
+                if signal and signal not in signals:
+                    signals.append(signal)
+
+        note = values["비고"]
+        if note is not None and len(note) > MAX_NOTE:
+            error("비고", _l("비고는 %(max)s자 이하여야 합니다.", max=MAX_NOTE))
+
+        if len(result.errors) > errors_before:
+            return None
+        return ImportRow(row=number, extraction_round=extraction_round, district=district, name=name,
+                         birth_year=birth_year, birth_date=birth_date, sex=sex, phone=phone, address=address,
+                         household_size=household_size, crisis_signals=signals, discovery_route=route,
+                         note=note)
+
+    def _birth(self, text: str):
+        """(year, date or None), or the message saying what is wrong."""
+        match = YEAR_PATTERN.match(text)
+        if match:
+            year = int(match.group(1))
+            if year < MIN_BIRTH_YEAR:
+                return _l("생년월일은 %(year)s년 이후여야 합니다.", year=MIN_BIRTH_YEAR)
+            if year > self.today.year:
+                return E_BIRTH_FUTURE
+            return year, None
+        match = DATE_PATTERN.match(text) or COMPACT_DATE_PATTERN.match(text)
+        if not match:
+            return E_BIRTH_FORMAT
+        parts = match.groups()
+        year, month, day = int(parts[0]), int(parts[-2]), int(parts[-1])
+        try:
+            born = date(year, month, day)
+        except ValueError:
+            return E_BIRTH_INVALID
+        if year < MIN_BIRTH_YEAR:
+            return _l("생년월일은 %(year)s년 이후여야 합니다.", year=MIN_BIRTH_YEAR)
+        if born > self.today:
+            return E_BIRTH_FUTURE
+        return year, born
+
+
+def _closest(value: str, choices: list[str]) -> str:
+    """The configured value a typo most likely meant ("이웃 제보" → "이웃·주민 제보"), or ""."""
+    squeezed = re.sub(r"[\s·ㆍ.,]", "", value)
+    for choice in choices:
+        if re.sub(r"[\s·ㆍ.,]", "", choice) == squeezed:
+            return choice
+    found = difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
+    return found[0] if found else ""
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 40 else text[:40] + "…"

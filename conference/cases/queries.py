@@ -1,0 +1,143 @@
+"""Read-side queries of the case register: the filtered list and the quarterly counts."""
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+
+from sqlalchemy import extract, func, select
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
+
+from conference.extensions import db
+from conference.models import Assessment, Consent, Household, Member, Role, Stage, StatusChange, User
+from conference.permissions import visible_households
+
+
+@dataclass
+class CaseFilters:
+    q: str = ""
+    status: str = ""
+    classification: str = ""
+    route: str = ""
+    district: str = ""
+    coordinator: int = 0
+    quarter: str = ""
+    sort: str = "case"
+    direction: str = "desc"
+
+
+def quarter_range(quarter: str) -> tuple[date, date]:
+    """'2021-1' → (2021-01-01, 2021-04-01): start inclusive, end exclusive."""
+    year, number = (int(part) for part in quarter.split("-"))
+    start = date(year, 3 * number - 2, 1)
+    end = date(year + 1, 1, 1) if number == 4 else date(year, 3 * number + 1, 1)
+    return start, end
+
+
+SORTS = {
+    "case": (Household.case_year, Household.case_seq),
+    "discovered": (Household.discovered_on, Household.id),
+    "status": (Household.status, Household.case_year, Household.case_seq),
+    "district": (Household.district, Household.case_year, Household.case_seq),
+}
+
+
+def case_list_query(user, filters: CaseFilters):
+    """The households ``user`` may see that match ``filters``, head and coordinator loaded with them."""
+    query = (select(Household)
+             .join(Member, (Member.household_id == Household.id) & Member.is_head.is_(True))
+             .options(contains_eager(Household.head), joinedload(Household.coordinator)))
+    query = visible_households(user, query)
+    if filters.status:
+        query = query.where(Household.status == filters.status)
+    if filters.classification:
+        query = query.where(Household.classification == filters.classification)
+    if filters.route:
+        query = query.where(Household.discovery_route == filters.route)
+    if filters.district:
+        query = query.where(Household.district == filters.district)
+    if filters.coordinator:
+        query = query.where(Household.coordinator_id == filters.coordinator)
+    if filters.quarter:
+        start, end = quarter_range(filters.quarter)
+        query = query.where(Household.discovered_on >= start, Household.discovered_on < end)
+    if filters.q:
+        query = query.where(_search_condition(filters.q.strip()))
+    columns = SORTS.get(filters.sort, SORTS["case"])
+    order = [c.asc() if filters.direction == "asc" else c.desc() for c in columns]
+    return query.order_by(*order)
+
+
+def _search_condition(text: str):
+    """A case number (2021-0043, 2021-43) or the start of the head's name."""
+    match = re.fullmatch(r"(\d{4})-(\d{1,6})", text)
+    if match:
+        return (Household.case_year == int(match[1])) & (Household.case_seq == int(match[2]))
+    return Member.name.startswith(text, autoescape=True)
+
+
+def load_case_file(household_id: int) -> Household | None:
+    """A household with everything its case file shows, in a fixed number of queries."""
+    return db.session.execute(
+        select(Household).where(Household.id == household_id).options(
+            selectinload(Household.members),
+            joinedload(Household.coordinator),
+            joinedload(Household.referring_agency),
+            selectinload(Household.status_changes).joinedload(StatusChange.changed_by),
+            selectinload(Household.consents).selectinload(Consent.agencies),
+            selectinload(Household.assessments).options(
+                selectinload(Assessment.ratings), joinedload(Assessment.assessed_by)),
+        )
+    ).unique().scalar_one_or_none()
+
+
+def coordinators() -> list[User]:
+    """Accounts a case can be assigned to."""
+    return db.session.execute(
+        select(User).where(User.role.in_([Role.COORDINATOR.value, Role.ADMIN.value]),
+                           User.is_active_account.is_(True)).order_by(User.display_name)).scalars().all()
+
+
+@dataclass
+class RouteCounts:
+    route: str
+    discovered: list[int]
+    selected: list[int]
+
+
+def quarterly_counts(user, year: int, routes: list[str]) -> list[RouteCounts]:
+    """Households discovered and selected in each quarter of ``year``, by discovery route.
+
+    Selected counts the selections recorded in that quarter (a household selected twice counts twice).
+    """
+    counts = {route: RouteCounts(route, [0] * 4, [0] * 4) for route in routes}
+
+    def add(rows, attribute):
+        for route, month, number in rows:
+            entry = counts.setdefault(route, RouteCounts(route, [0] * 4, [0] * 4))
+            getattr(entry, attribute)[(int(month) - 1) // 3] += number
+
+    start, end = date(year, 1, 1), date(year + 1, 1, 1)
+    month = extract("month", Household.discovered_on)
+    discovered = visible_households(user, select(Household.discovery_route, month, func.count())
+                                    .where(Household.discovered_on >= start, Household.discovered_on < end)
+                                    .group_by(Household.discovery_route, month))
+    add(db.session.execute(discovered).all(), "discovered")
+
+    changed_month = extract("month", StatusChange.changed_at)
+    selected = visible_households(user, select(Household.discovery_route, changed_month, func.count())
+                                  .join(StatusChange, StatusChange.household_id == Household.id)
+                                  .where(StatusChange.to_status == Stage.SELECTED.value,
+                                         StatusChange.from_status != Stage.SELECTED.value,
+                                         StatusChange.changed_at >= _utc(start), StatusChange.changed_at < _utc(end))
+                                  .group_by(Household.discovery_route, changed_month))
+    add(db.session.execute(selected).all(), "selected")
+    return list(counts.values())
+
+
+def total_counts(rows: list[RouteCounts]) -> RouteCounts:
+    """The column totals of ``quarterly_counts``."""
+    return RouteCounts("", [sum(r.discovered[q] for r in rows) for q in range(4)],
+                       [sum(r.selected[q] for r in rows) for q in range(4)])
+
+
+def _utc(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)

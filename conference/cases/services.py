@@ -1,0 +1,275 @@
+"""The case register: households, members, stages, consent and needs assessments.
+
+Functions change data, write the audit trail and flush; the request (or command) commits once.
+"""
+from dataclasses import dataclass
+from datetime import date
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from conference import audit
+from conference.extensions import db
+from conference.models import (Agency, Assessment, CaseNumberCounter, Consent, DomainRating, Household,
+                               Member, NeedDomain, Stage, StatusChange, Track, User)
+
+
+class CaseError(ValueError):
+    """A change the rules forbid; ``field`` names the form field the message belongs to."""
+
+    def __init__(self, field: str, message):
+        super().__init__(str(message))
+        self.field = field
+        self.message = message
+
+
+#: Which stage may follow which. Closing is possible from every active stage.
+TRANSITIONS = {
+    Stage.DISCOVERED: {Stage.COUNSELLING, Stage.INTAKE, Stage.NOT_SELECTED, Stage.CLOSED},
+    Stage.COUNSELLING: {Stage.INTAKE, Stage.NOT_SELECTED, Stage.CLOSED},
+    Stage.INTAKE: {Stage.ASSESSMENT, Stage.NOT_SELECTED, Stage.CLOSED},
+    Stage.ASSESSMENT: {Stage.SELECTED, Stage.NOT_SELECTED, Stage.CLOSED},
+    Stage.SELECTED: {Stage.ASSESSMENT, Stage.CLOSED},
+    Stage.NOT_SELECTED: {Stage.INTAKE, Stage.CLOSED},
+    Stage.CLOSED: {Stage.AFTERCARE, Stage.INTAKE},
+    Stage.AFTERCARE: {Stage.INTAKE, Stage.CLOSED},
+}
+
+
+def next_stages(household: Household) -> list[Stage]:
+    return [s for s in Stage if s in TRANSITIONS[household.stage]]
+
+
+def take_case_number(year: int, count: int = 1) -> int:
+    """Reserve ``count`` consecutive case numbers of ``year``; returns the first sequence number."""
+    counter = db.session.execute(
+        select(CaseNumberCounter).where(CaseNumberCounter.year == year).with_for_update()
+    ).scalar_one_or_none()
+    if counter is None:
+        highest = db.session.execute(
+            select(db.func.max(Household.case_seq)).where(Household.case_year == year)).scalar() or 0
+        counter = CaseNumberCounter(year=year, last_seq=highest)
+        db.session.add(counter)
+    first = counter.last_seq + 1
+    counter.last_seq += count
+    return first
+
+
+@dataclass
+class HeadOfHousehold:
+    name: str
+    birth_year: int
+    birth_date: date | None = None
+    sex: str = ""
+    has_disability: bool = False
+
+
+def register_household(*, by: User | None, head: HeadOfHousehold, district: str, address: str,
+                       discovery_route: str, discovered_on: date, case_seq: int | None = None,
+                       audit_details: dict | None = None, **values) -> Household:
+    """Register a discovered household with its head as first member (stage 발굴)."""
+    seq = case_seq if case_seq is not None else take_case_number(discovered_on.year)
+    household = Household(case_year=discovered_on.year, case_seq=seq, district=district, address=address,
+                          discovery_route=discovery_route, discovered_on=discovered_on,
+                          status=Stage.DISCOVERED.value, **values)
+    household.members = [Member(is_head=True, relation="본인", name=head.name, birth_year=head.birth_year,
+                                birth_date=head.birth_date, sex=head.sex, has_disability=head.has_disability)]
+    household.status_changes = [StatusChange(to_status=Stage.DISCOVERED.value, changed_by_id=by.id if by else None,
+                                             reason=discovery_route)]
+    db.session.add(household)
+    db.session.flush()
+    audit.record("household.create", household, actor=by, actor_name=None if by else "import",
+                 details={"case_number": household.case_number, **(audit_details or {})})
+    return household
+
+
+HOUSEHOLD_FIELDS = ("district", "address", "phone", "household_size", "discovery_route", "discovered_on",
+                    "extraction_round", "crisis_signals", "referring_agency_id", "coordinator_id", "note")
+
+
+def _apply(obj, values: dict) -> dict:
+    changed = {}
+    for field, value in values.items():
+        before = getattr(obj, field)
+        if before != value:
+            changed[field] = [before, value]
+            setattr(obj, field, value)
+    return changed
+
+
+def update_household(household: Household, *, by: User, head: HeadOfHousehold, **values) -> dict:
+    """Edit the household's register entry and its head's identity; the audit keeps what changed."""
+    changed = _apply(household, {k: values[k] for k in HOUSEHOLD_FIELDS if k in values})
+    head_member = household.members[0]
+    changed.update({f"head.{k}": v for k, v in _apply(head_member, {
+        "name": head.name, "birth_year": head.birth_year, "birth_date": head.birth_date,
+        "sex": head.sex, "has_disability": head.has_disability}).items()})
+    if changed:
+        audit.record("household.update", household, actor=by, details=_redact(changed))
+    return changed
+
+
+def _redact(changed: dict) -> dict:
+    """The audit says that personal fields changed, not what they say."""
+    personal = {"address", "phone", "head.name", "head.birth_date", "note", "name", "birth_date"}
+    return {k: ("(변경됨)" if k in personal else v) for k, v in changed.items()}
+
+
+MEMBER_FIELDS = ("name", "relation", "birth_year", "birth_date", "sex", "has_disability")
+
+
+def add_member(household: Household, *, by: User, **values) -> Member:
+    member = Member(household=household, is_head=False, **{k: values[k] for k in MEMBER_FIELDS})
+    db.session.add(member)
+    db.session.flush()
+    audit.record("member.create", household, actor=by, details={"member_id": member.id, "relation": member.relation})
+    return member
+
+
+def update_member(member: Member, *, by: User, **values) -> dict:
+    changed = _apply(member, {k: values[k] for k in MEMBER_FIELDS})
+    if changed:
+        audit.record("member.update", member.household, actor=by,
+                     details={"member_id": member.id, **_redact(changed)})
+    return changed
+
+
+def remove_member(member: Member, *, by: User):
+    if member.is_head:
+        raise CaseError("member", _l("세대주(본인)는 삭제할 수 없습니다."))
+    audit.record("member.delete", member.household, actor=by, details={"member_id": member.id})
+    db.session.delete(member)
+
+
+def change_status(household: Household, *, by: User, to_status: str, reason: str, track: str = "",
+                  classification: str | None = None, closure_reason: str = "") -> StatusChange:
+    """Move a household to another stage (or only re-classify it), recording who, when and why."""
+    config = current_app.config
+    reason = (reason or "").strip()
+    if not reason:
+        raise CaseError("reason", _l("변경 사유를 입력하세요."))
+    try:
+        target = Stage(to_status)
+    except ValueError:
+        raise CaseError("to_status", _l("알 수 없는 단계입니다."))
+    if target != household.stage and target not in TRANSITIONS[household.stage]:
+        raise CaseError("to_status", _l("%(a)s 단계에서 %(b)s 단계로 바로 갈 수 없습니다.",
+                                        a=household.stage.label, b=target.label))
+    if target == Stage.SELECTED and track not in {t.value for t in Track}:
+        raise CaseError("track", _l("선정할 때는 사례관리 또는 서비스연계를 고르세요."))
+    if target == Stage.CLOSED and target != household.stage and closure_reason not in config["CLOSURE_REASONS"]:
+        raise CaseError("closure_reason", _l("종결 사유를 고르세요."))
+    if classification is not None and classification not in ("", *config["CLASSIFICATIONS"]):
+        raise CaseError("classification", _l("설정되지 않은 사례 구분입니다."))
+    if target == household.stage and (classification is None or classification == household.classification):
+        raise CaseError("to_status", _l("바뀐 내용이 없습니다."))
+
+    change = StatusChange(household=household, from_status=household.status, to_status=target.value,
+                          track=track if target == Stage.SELECTED else "",
+                          classification=classification if classification is not None else household.classification,
+                          reason=reason, changed_by_id=by.id)
+    if target == Stage.SELECTED:
+        household.track = track
+    if target == Stage.CLOSED and target != household.stage:
+        household.closure_reason = closure_reason
+    elif target in (Stage.INTAKE, Stage.ASSESSMENT):
+        household.closure_reason = ""
+    if classification is not None:
+        household.classification = classification
+    household.status = target.value
+    db.session.add(change)
+    db.session.flush()
+    audit.record("household.status", household, actor=by, details={
+        "from": change.from_status, "to": change.to_status, "track": change.track,
+        "classification": change.classification, "closure_reason": household.closure_reason})
+    return change
+
+
+def current_consent(household: Household) -> Consent | None:
+    """The newest consent recorded, unless it was withdrawn (needs ``consents`` loaded, newest first).
+
+    A newer consent replaces the older ones, and withdrawing it leaves the household without consent;
+    ``permissions.visible_households`` applies the same rule in SQL.
+    """
+    latest = household.consents[0] if household.consents else None
+    return latest if latest is not None and not latest.is_withdrawn else None
+
+
+def record_consent(household: Household, *, by: User, consented_on: date, agency_ids: list[int],
+                   covers_sensitive: bool, note: str = "") -> Consent:
+    if consented_on > date.today():
+        raise CaseError("consented_on", _l("동의일은 오늘 이후일 수 없습니다."))
+    agencies = db.session.execute(select(Agency).where(Agency.id.in_(agency_ids))).scalars().all()
+    if not agencies or len(agencies) != len(set(agency_ids)):
+        raise CaseError("agency_ids", _l("동의 범위에 들어갈 기관을 하나 이상 고르세요."))
+    consent = Consent(household=household, consented_on=consented_on, covers_sensitive=covers_sensitive,
+                      note=note.strip(), recorded_by_id=by.id, agencies=list(agencies))
+    db.session.add(consent)
+    db.session.flush()
+    audit.record("consent.record", household, actor=by, details={
+        "consent_id": consent.id, "agencies": sorted(a.id for a in agencies), "sensitive": covers_sensitive})
+    return consent
+
+
+def withdraw_consent(consent: Consent, *, by: User, withdrawn_on: date):
+    if consent.is_withdrawn:
+        raise CaseError("withdrawn_on", _l("이미 철회된 동의입니다."))
+    if withdrawn_on < consent.consented_on or withdrawn_on > date.today():
+        raise CaseError("withdrawn_on", _l("철회일은 동의일과 오늘 사이여야 합니다."))
+    consent.withdrawn_on = withdrawn_on
+    audit.record("consent.withdraw", consent.household, actor=by,
+                 details={"consent_id": consent.id, "withdrawn_on": withdrawn_on})
+
+
+def record_assessment(household: Household, *, by: User, assessed_on: date, ratings: dict[str, tuple[str, str]],
+                      summary: str = "") -> Assessment:
+    """Record a (re)assessment: ``ratings`` maps a need domain to (rating, notes)."""
+    scale = current_app.config["ASSESSMENT_SCALE"]
+    if assessed_on > date.today():
+        raise CaseError("assessed_on", _l("조사일은 오늘 이후일 수 없습니다."))
+    if not any(rating for rating, _notes in ratings.values()):
+        raise CaseError("ratings", _l("적어도 한 영역의 위기도를 평가하세요."))
+    for domain, (rating, _notes) in ratings.items():
+        if domain not in {d.value for d in NeedDomain} or (rating and rating not in scale):
+            raise CaseError("ratings", _l("설정되지 않은 영역이나 척도가 있습니다."))
+    assessment = Assessment(household=household, assessed_on=assessed_on, summary=summary.strip(),
+                            assessed_by_id=by.id)
+    assessment.ratings = [DomainRating(domain=d, rating=r, notes=n.strip())
+                          for d, (r, n) in ratings.items() if r or n.strip()]
+    db.session.add(assessment)
+    db.session.flush()
+    audit.record("assessment.record", household, actor=by, details={
+        "assessment_id": assessment.id, "ratings": {r.domain: r.rating for r in assessment.ratings}})
+    return assessment
+
+
+@dataclass
+class DomainComparison:
+    domain: NeedDomain
+    before: str
+    after: str
+    #: "worse", "better", "same", "new" or "" (not rated in either)
+    direction: str
+
+
+def compare_assessments(current: Assessment, previous: Assessment | None) -> list[DomainComparison]:
+    """Domain by domain, what changed since the previous assessment (scale order: most severe first)."""
+    scale = current_app.config["ASSESSMENT_SCALE"]
+    now, before = current.rating_map(), previous.rating_map() if previous else {}
+    rows = []
+    for domain in NeedDomain:
+        a = now[domain].rating if domain in now else ""
+        b = before[domain].rating if domain in before else ""
+        if not a and not b:
+            direction = ""
+        elif previous is None or not b:
+            direction = "new"
+        elif a == b:
+            direction = "same"
+        elif not a:
+            direction = ""
+        else:
+            direction = "worse" if scale.index(a) < scale.index(b) else "better"
+        rows.append(DomainComparison(domain, b, a, direction))
+    return rows

@@ -1,0 +1,245 @@
+"""The case register: list, quarterly counts, case file and its edits."""
+from datetime import date
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from conference import audit
+from conference.cases import queries, services
+from conference.cases.forms import (CaseFilterForm, ConsentForm, HouseholdForm, MemberForm, StatusForm,
+                                    WithdrawConsentForm, assessment_form_class)
+from conference.extensions import db
+from conference.models import Agency, Consent, Household, Member
+from conference.permissions import (can_edit_case, can_register_cases, can_see_identity, can_view_case,
+                                    is_case_staff, require)
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+
+
+@bp.before_request
+@login_required
+def _signed_in():
+    return None
+
+
+def get_case(household_id: int, *, edit: bool = False) -> Household:
+    """Load a case file and check the user may see (or change) it: 404 if not visible, 403 if read-only."""
+    household = queries.load_case_file(household_id)
+    if household is None or not can_view_case(current_user, household):
+        abort(404)
+    if edit:
+        require(can_edit_case(current_user, household))
+    return household
+
+
+def _agencies():
+    return db.session.execute(select(Agency).where(Agency.is_active.is_(True)).order_by(Agency.name)).scalars().all()
+
+
+def _attach(form, error: services.CaseError):
+    field = getattr(form, error.field, None)
+    if field is None:
+        form.form_errors.append(error.message)
+    else:
+        field.errors = [*field.errors, error.message]
+
+
+@bp.get("")
+def index():
+    require(is_case_staff(current_user))
+    form = CaseFilterForm(queries.coordinators(), request.args)
+    filters = queries.CaseFilters()
+    if form.validate():
+        filters = queries.CaseFilters(**{k: (v or filters.__dict__[k]) for k, v in form.data.items()})
+    page = max(request.args.get("page", 1, type=int), 1)
+    cases = db.paginate(queries.case_list_query(current_user, filters), page=page,
+                        per_page=current_app.config["CASE_LIST_PAGE_SIZE"], error_out=False, count=True)
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template("cases/index.html", form=form, cases=cases, args=args, today=date.today())
+
+
+@bp.get("/stats")
+def stats():
+    require(is_case_staff(current_user))
+    year = request.args.get("year", date.today().year, type=int)
+    if not 2000 <= year <= 2100:
+        year = date.today().year
+    rows = queries.quarterly_counts(current_user, year, current_app.config["DISCOVERY_ROUTES"])
+    return render_template("cases/stats.html", rows=rows, totals=queries.total_counts(rows), year=year)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    require(can_register_cases(current_user))
+    form = HouseholdForm(_agencies(), queries.coordinators())
+    if form.validate_on_submit():
+        household = services.register_household(by=current_user, head=form.head(), **form.values())
+        db.session.commit()
+        flash(_("사례 %(number)s을(를) 등록했습니다.", number=household.case_number), "success")
+        return redirect(url_for("cases.detail", household_id=household.id))
+    return render_template("cases/form.html", form=form, household=None)
+
+
+@bp.get("/<int:household_id>")
+def detail(household_id):
+    household = get_case(household_id)
+    assessments = household.assessments
+    comparison = services.compare_assessments(assessments[0], assessments[1] if len(assessments) > 1 else None) \
+        if assessments else []
+    page = render_template(
+        "cases/detail.html", household=household, consent=services.current_consent(household),
+        comparison=comparison, full_identity=can_see_identity(current_user, household),
+        can_edit=can_edit_case(current_user, household), today=date.today(),
+        next_stages=services.next_stages(household))
+    audit.record_access("household.view", household,
+                        details={"identity": "full" if can_see_identity(current_user, household) else "masked"})
+    return page
+
+
+@bp.route("/<int:household_id>/edit", methods=["GET", "POST"])
+def edit(household_id):
+    household = get_case(household_id, edit=True)
+    form = HouseholdForm(_agencies(), queries.coordinators())
+    if not form.is_submitted():
+        form.fill_from(household)
+    if form.validate_on_submit():
+        services.update_household(household, by=current_user, head=form.head(), **form.values())
+        db.session.commit()
+        flash(_("사례 정보를 저장했습니다."), "success")
+        return redirect(url_for("cases.detail", household_id=household.id))
+    return render_template("cases/form.html", form=form, household=household)
+
+
+@bp.route("/<int:household_id>/members/new", methods=["GET", "POST"])
+def member_new(household_id):
+    household = get_case(household_id, edit=True)
+    form = MemberForm()
+    if form.validate_on_submit():
+        services.add_member(household, by=current_user, **form.values())
+        db.session.commit()
+        flash(_("가구원을 추가했습니다."), "success")
+        return redirect(url_for("cases.detail", household_id=household.id) + "#members")
+    return render_template("cases/member_form.html", form=form, household=household, member=None)
+
+
+def _get_member(household: Household, member_id: int) -> Member:
+    member = next((m for m in household.members if m.id == member_id), None)
+    if member is None:
+        abort(404)
+    return member
+
+
+@bp.route("/<int:household_id>/members/<int:member_id>", methods=["GET", "POST"])
+def member_edit(household_id, member_id):
+    household = get_case(household_id, edit=True)
+    member = _get_member(household, member_id)
+    form = MemberForm()
+    if not form.is_submitted():
+        form.name.data, form.relation.data, form.birth.data = member.name, member.relation, member.birth_text
+        form.sex.data, form.has_disability.data = member.sex, member.has_disability
+    if form.validate_on_submit():
+        services.update_member(member, by=current_user, **form.values())
+        db.session.commit()
+        flash(_("가구원 정보를 저장했습니다."), "success")
+        return redirect(url_for("cases.detail", household_id=household.id) + "#members")
+    return render_template("cases/member_form.html", form=form, household=household, member=member)
+
+
+@bp.post("/<int:household_id>/members/<int:member_id>/delete")
+def member_delete(household_id, member_id):
+    household = get_case(household_id, edit=True)
+    member = _get_member(household, member_id)
+    try:
+        services.remove_member(member, by=current_user)
+    except services.CaseError as error:
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("가구원을 삭제했습니다."), "success")
+    return redirect(url_for("cases.detail", household_id=household.id) + "#members")
+
+
+@bp.route("/<int:household_id>/status", methods=["GET", "POST"])
+def status(household_id):
+    household = get_case(household_id, edit=True)
+    form = StatusForm(household, services.next_stages(household))
+    if form.validate_on_submit():
+        try:
+            services.change_status(household, by=current_user, to_status=form.to_status.data,
+                                   reason=form.reason.data, track=form.track.data,
+                                   classification=form.classification.data,
+                                   closure_reason=form.closure_reason.data)
+        except services.CaseError as error:
+            db.session.rollback()
+            household = get_case(household_id, edit=True)
+            _attach(form, error)
+        else:
+            db.session.commit()
+            flash(_("단계를 기록했습니다."), "success")
+            return redirect(url_for("cases.detail", household_id=household.id) + "#status")
+    return render_template("cases/status_form.html", form=form, household=household)
+
+
+@bp.route("/<int:household_id>/consents/new", methods=["GET", "POST"])
+def consent_new(household_id):
+    household = get_case(household_id, edit=True)
+    form = ConsentForm(_agencies())
+    if form.validate_on_submit():
+        try:
+            services.record_consent(household, by=current_user, consented_on=form.consented_on.data,
+                                    agency_ids=form.agency_ids.data, covers_sensitive=form.covers_sensitive.data,
+                                    note=form.note.data or "")
+        except services.CaseError as error:
+            db.session.rollback()
+            household = get_case(household_id, edit=True)
+            _attach(form, error)
+        else:
+            db.session.commit()
+            flash(_("정보제공 동의를 기록했습니다."), "success")
+            return redirect(url_for("cases.detail", household_id=household.id) + "#consent")
+    return render_template("cases/consent_form.html", form=form, household=household)
+
+
+@bp.route("/<int:household_id>/consents/<int:consent_id>/withdraw", methods=["GET", "POST"])
+def consent_withdraw(household_id, consent_id):
+    household = get_case(household_id, edit=True)
+    consent = next((c for c in household.consents if c.id == consent_id), None)
+    if consent is None:
+        abort(404)
+    form = WithdrawConsentForm()
+    if form.validate_on_submit():
+        try:
+            services.withdraw_consent(consent, by=current_user, withdrawn_on=form.withdrawn_on.data)
+        except services.CaseError as error:
+            _attach(form, error)
+        else:
+            db.session.commit()
+            flash(_("동의 철회를 기록했습니다."), "success")
+            return redirect(url_for("cases.detail", household_id=household.id) + "#consent")
+    return render_template("cases/withdraw_form.html", form=form, household=household, consent=consent)
+
+
+@bp.route("/<int:household_id>/assessments/new", methods=["GET", "POST"])
+def assessment_new(household_id):
+    household = get_case(household_id, edit=True)
+    form = assessment_form_class(current_app.config["ASSESSMENT_SCALE"])()
+    previous = household.assessments[0] if household.assessments else None
+    if not form.is_submitted() and previous is not None:
+        for domain, rating in previous.rating_map().items():
+            form[f"rating_{domain}"].data = rating.rating
+            form[f"notes_{domain}"].data = rating.notes
+    if form.validate_on_submit():
+        try:
+            services.record_assessment(household, by=current_user, assessed_on=form.assessed_on.data,
+                                       ratings=form.ratings(), summary=form.summary.data or "")
+        except services.CaseError as error:
+            db.session.rollback()
+            household = get_case(household_id, edit=True)
+            _attach(form, error)
+        else:
+            db.session.commit()
+            flash(_("욕구 및 위기도 조사를 기록했습니다."), "success")
+            return redirect(url_for("cases.detail", household_id=household.id) + "#assessment")
+    return render_template("cases/assessment_form.html", form=form, household=household, previous=previous)

@@ -1,0 +1,191 @@
+"""Building blocks for Word documents: Korean fonts, A4 pages, header mark, page numbers, fast tables.
+
+Pure: data in, python-docx objects or bytes out; no request and no database.
+"""
+import io
+from datetime import datetime, timezone
+
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt, RGBColor
+
+#: Styles whose fonts are set explicitly (the template's theme fonts would otherwise win for Hangul).
+FONT_STYLES = ("Normal", "Title", "Heading 1", "Heading 2", "Heading 3", "Table Grid", "List Bullet",
+               "List Number", "Caption", "Header", "Footer")
+THEME_ATTRIBUTES = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
+
+
+def _set_run_fonts(rpr, font: str):
+    """Set every font slot of an rPr to ``font``, drop theme fonts and mark East Asian text as Korean."""
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.insert(0, fonts)
+    for attribute in THEME_ATTRIBUTES:
+        fonts.attrib.pop(qn(attribute), None)
+    for slot in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+        fonts.set(qn(slot), font)
+    lang = rpr.find(qn("w:lang"))
+    if lang is None:
+        lang = OxmlElement("w:lang")
+        rpr.append(lang)
+    lang.set(qn("w:val"), "ko-KR")
+    lang.set(qn("w:eastAsia"), "ko-KR")
+
+
+def _child(parent, tag: str):
+    """The first child element ``tag`` of ``parent``, created when missing."""
+    element = parent.find(qn(tag))
+    if element is None:
+        element = OxmlElement(tag)
+        parent.insert(0, element)
+    return element
+
+
+def _apply_korean_fonts(document, font: str):
+    styles = document.styles
+    _set_run_fonts(_child(_child(_child(styles.element, "w:docDefaults"), "w:rPrDefault"), "w:rPr"), font)
+    for name in FONT_STYLES:
+        try:
+            style = styles[name]
+        except KeyError:
+            continue
+        _set_run_fonts(style.element.get_or_add_rPr(), font)
+        if name.startswith(("Title", "Heading")):
+            style.font.color.rgb = RGBColor(0x1D, 0x25, 0x30)
+
+
+def _add_field(paragraph, instruction: str):
+    """A complex field (PAGE, NUMPAGES) that Word and LibreOffice update when they lay out pages."""
+    run = paragraph.add_run()
+    for kind, text in (("begin", None), (None, instruction), ("separate", None), (None, "1"), ("end", None)):
+        if kind:
+            element = OxmlElement("w:fldChar")
+            element.set(qn("w:fldCharType"), kind)
+        elif text == instruction:
+            element = OxmlElement("w:instrText")
+            element.set(qn("xml:space"), "preserve")
+            element.text = f" {instruction} "
+        else:
+            run_text = OxmlElement("w:t")
+            run_text.text = text
+            element = run_text
+        run._r.append(element)
+
+
+def new_document(*, font: str, title: str, author: str, header_mark: str, subject: str = "",
+                 landscape: bool = False, created: datetime | None = None):
+    """An A4 document with Korean fonts on its styles, a header mark and "- N / M -" page numbers."""
+    document = Document()
+    _apply_korean_fonts(document, font)
+    document.styles["Normal"].font.size = Pt(10.5)
+    section = document.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    if landscape:
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width, section.page_height = section.page_height, section.page_width
+    for side in ("left_margin", "right_margin"):
+        setattr(section, side, Mm(20))
+    section.top_margin, section.bottom_margin = Mm(20), Mm(18)
+
+    header = section.header.paragraphs[0]
+    header.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    mark = header.add_run(header_mark)
+    mark.font.size, mark.font.bold = Pt(9), True
+    mark.font.color.rgb = RGBColor(0xB3, 0x26, 0x1E)
+
+    footer = section.footer.paragraphs[0]
+    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    footer.add_run("- ")
+    _add_field(footer, "PAGE")
+    footer.add_run(" / ")
+    _add_field(footer, "NUMPAGES")
+    footer.add_run(" -")
+
+    moment = created or datetime.now(timezone.utc)
+    properties = document.core_properties
+    properties.title, properties.subject = title, subject
+    properties.author = properties.last_modified_by = author
+    properties.created = properties.modified = moment.replace(tzinfo=None)
+    properties.language, properties.keywords = "ko-KR", header_mark
+    properties.comments, properties.revision = "", 1
+    return document
+
+
+def _mark_row(row, *, header: bool):
+    properties = row._tr.get_or_add_trPr()
+    element = OxmlElement("w:tblHeader" if header else "w:cantSplit")
+    element.set(qn("w:val"), "true")
+    properties.append(element)
+
+
+def _shade(cell, fill: str):
+    properties = cell._tc.get_or_add_tcPr()
+    shading = OxmlElement("w:shd")
+    shading.set(qn("w:val"), "clear")
+    shading.set(qn("w:color"), "auto")
+    shading.set(qn("w:fill"), fill)
+    properties.append(shading)
+
+
+def add_table(document, headers: list[str], rows, widths_mm: list[float] | None = None):
+    """A grid table whose header row repeats on every page; rows are added one ``add_row`` each (linear)."""
+    table = document.add_table(rows=1, cols=len(headers))
+    table.style = document.styles["Table Grid"]
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    header_cells = table.rows[0].cells
+    for cell, text in zip(header_cells, headers):
+        cell.text = ""
+        run = cell.paragraphs[0].add_run(text)
+        run.bold = True
+        _shade(cell, "E7ECF3")
+    _mark_row(table.rows[0], header=True)
+    for values in rows:
+        row = table.add_row()
+        for cell, value in zip(row.cells, values):
+            write_lines(cell.paragraphs[0], value)
+        _mark_row(row, header=False)
+    if widths_mm:
+        set_column_widths(table, widths_mm)
+    return table
+
+
+def set_column_widths(table, widths_mm: list[float]):
+    """Set both the grid columns (LibreOffice) and each cell's width (Word)."""
+    for column, width in zip(table.columns, widths_mm):
+        column.width = Mm(width)
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths_mm):
+            cell.width = Mm(width)
+
+
+def write_lines(paragraph, text) -> None:
+    """Write plain text into a paragraph keeping its line breaks; nothing in it is interpreted."""
+    lines = str(text if text is not None else "").split("\n")
+    run = paragraph.add_run(lines[0])
+    for line in lines[1:]:
+        run.add_break()
+        run = paragraph.add_run(line)
+
+
+def add_facts(document, pairs: list[tuple[str, str]], widths_mm=(35, 135)):
+    """A two-column label/value table (일시, 장소 …)."""
+    table = document.add_table(rows=0, cols=2)
+    table.style = document.styles["Table Grid"]
+    for label, value in pairs:
+        cells = table.add_row().cells
+        cells[0].paragraphs[0].add_run(label).bold = True
+        _shade(cells[0], "F2F4F7")
+        write_lines(cells[1].paragraphs[0], value)
+    set_column_widths(table, list(widths_mm))
+    return table
+
+
+def to_bytes(document) -> bytes:
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,48 @@
+"""Read-side queries for meetings."""
+from datetime import date, datetime, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from conference.cases.queries import CaseFilters, case_list_query
+from conference.extensions import db
+from conference.formatting import KST
+from conference.models import Household, Invitation, Meeting, Role, User
+from conference.permissions import visible_meetings
+
+
+def meeting_list(user, *, upcoming_only: bool = False):
+    query = select(Meeting).options(selectinload(Meeting.invitations).joinedload(Invitation.agency),
+                                    joinedload(Meeting.chair))
+    if upcoming_only:
+        query = query.where(Meeting.starts_at >= datetime.now(timezone.utc))
+    query = visible_meetings(user, query).order_by(Meeting.starts_at.desc())
+    return db.session.execute(query).unique().scalars().all()
+
+
+def practitioner_home(user) -> list[tuple[Meeting, Invitation, bool]]:
+    """Upcoming meetings the user's agency is invited to, with its invitation and whether the user pledged."""
+    query = (select(Meeting, Invitation)
+             .join(Invitation, (Invitation.meeting_id == Meeting.id) & (Invitation.agency_id == user.agency_id))
+             .where(Meeting.starts_at >= datetime.now(timezone.utc))
+             .options(selectinload(Meeting.pledges), selectinload(Meeting.agenda_items))
+             .order_by(Meeting.starts_at))
+    rows = db.session.execute(query).unique().all()
+    return [(meeting, invitation, any(p.user_id == user.id for p in meeting.pledges)) for meeting, invitation in rows]
+
+
+def candidate_households(user, text: str, limit: int = 20) -> list[Household]:
+    """Households to put on an agenda, found by case number or the start of the head's name."""
+    query = case_list_query(user, CaseFilters(q=text, sort="case", direction="desc")).limit(limit)
+    return db.session.execute(query).unique().scalars().all()
+
+
+def people(role: Role) -> list[User]:
+    return db.session.execute(
+        select(User).where(User.role == role.value, User.is_active_account.is_(True))
+        .order_by(User.display_name)).scalars().all()
+
+
+def today_local() -> date:
+    return datetime.now(KST).date()
+

@@ -1,0 +1,371 @@
+"""Meetings: schedule, invite, build the agenda, need-to-know, pledge, packets and calendar files."""
+import io
+from datetime import datetime, timezone
+
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file,
+                   url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from conference import audit
+from conference.cases.queries import load_case_file
+from conference.cases.services import CaseError
+from conference.extensions import db
+from conference.meetings import calendar, packets, queries, services
+from conference.meetings.forms import (AgendaItemForm, DownloadForm, InvitationForm, InviteForm, MeetingForm,
+                                       NewAgendaItemForm, PledgeForm, StatusForm)
+from conference.meetings.packet_docx import build_packet_docx
+from conference.models import Agency, MeetingStatus, PacketSection, Role
+from conference.permissions import (can_manage_meetings, can_view_case, can_view_meeting, needs_pledge,
+                                    packet_agency_for, require)
+
+bp = Blueprint("meetings", __name__, url_prefix="/meetings")
+
+
+@bp.before_request
+@login_required
+def _signed_in():
+    return None
+
+
+def get_meeting(meeting_id: int, *, manage: bool = False):
+    """Load a meeting with its agenda and check access: 404 when the user may not see it, 403 to change it."""
+    meeting = packets.load_meeting(meeting_id)
+    if meeting is None or not can_view_meeting(current_user, meeting):
+        abort(404)
+    if manage:
+        require(can_manage_meetings(current_user))
+    return meeting
+
+
+def _attach(form, error: CaseError):
+    field = getattr(form, error.field, None)
+    if field is None or not hasattr(field, "errors"):
+        form.form_errors.append(error.message)
+    else:
+        field.errors = [*field.errors, error.message]
+
+
+def _active_agencies():
+    return db.session.execute(select(Agency).where(Agency.is_active.is_(True)).order_by(Agency.name)).scalars().all()
+
+
+def _meeting_form(**kwargs):
+    return MeetingForm(queries.people(Role.CHAIR),
+                       queries.people(Role.COORDINATOR) + queries.people(Role.ADMIN), **kwargs)
+
+
+@bp.get("")
+def index():
+    return render_template("meetings/index.html", meetings=queries.meeting_list(current_user),
+                           can_manage=can_manage_meetings(current_user))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    require(can_manage_meetings(current_user))
+    form = _meeting_form()
+    agencies = _active_agencies()
+    if not form.is_submitted():
+        form.coordinator_id.data = current_user.id
+    if form.validate_on_submit():
+        try:
+            meeting = services.create_meeting(
+                by=current_user, kind=form.kind.data, starts_at=form.starts_at(), place=form.place.data,
+                duration_minutes=form.duration_minutes.data, number=form.number.data or None,
+                chair_id=form.chair_id.data or None, coordinator_id=form.coordinator_id.data,
+                agency_ids=request.form.getlist("agency_ids", type=int))
+        except CaseError as error:
+            db.session.rollback()
+            _attach(form, error if error.field != "starts_at" else CaseError("day", error.message))
+        else:
+            db.session.commit()
+            flash(_("%(title)s을(를) 만들었습니다.", title=meeting.title), "success")
+            return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+    return render_template("meetings/form.html", form=form, meeting=None, agencies=agencies,
+                           chosen=set(request.form.getlist("agency_ids", type=int)))
+
+
+@bp.get("/<int:meeting_id>")
+def detail(meeting_id):
+    meeting = get_meeting(meeting_id)
+    if not can_manage_meetings(current_user):
+        return redirect(url_for("meetings.packet", meeting_id=meeting.id))
+    invited = {i.agency_id for i in meeting.invitations}
+    history = packets.earlier_discussions(meeting)
+    return render_template(
+        "meetings/detail.html", meeting=meeting,
+        repeats={h for h, lines in history.items() if packets.is_repeat(meeting, lines)},
+        with_children={i.household_id for i in meeting.agenda_items if services.has_children(i.household)},
+        invite_form=InviteForm([a for a in _active_agencies() if a.id not in invited]),
+        status_form=StatusForm(), today=queries.today_local(), statuses=list(MeetingStatus),
+        pledged={p.user_id for p in meeting.pledges}, pledges=sorted(meeting.pledges, key=lambda p: p.accepted_at))
+
+
+@bp.route("/<int:meeting_id>/edit", methods=["GET", "POST"])
+def edit(meeting_id):
+    meeting = get_meeting(meeting_id, manage=True)
+    form = _meeting_form()
+    if not form.is_submitted():
+        local = meeting.starts_at.astimezone(services.KST)
+        form.kind.data, form.number.data, form.place.data = meeting.kind, meeting.number, meeting.place
+        form.day.data, form.start_time.data = local.date(), local.time()
+        form.duration_minutes.data = meeting.duration_minutes
+        form.chair_id.data, form.coordinator_id.data = meeting.chair_id or 0, meeting.coordinator_id
+    if form.validate_on_submit():
+        try:
+            services.update_meeting(meeting, by=current_user, starts_at=form.starts_at(), place=form.place.data,
+                                    number=form.number.data or meeting.number,
+                                    duration_minutes=form.duration_minutes.data,
+                                    chair_id=form.chair_id.data or None, coordinator_id=form.coordinator_id.data)
+        except CaseError as error:
+            db.session.rollback()
+            meeting = get_meeting(meeting_id, manage=True)
+            _attach(form, error if error.field != "starts_at" else CaseError("day", error.message))
+        else:
+            db.session.commit()
+            flash(_("회의 정보를 저장했습니다."), "success")
+            return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+    return render_template("meetings/form.html", form=form, meeting=meeting, agencies=[], chosen=set())
+
+
+@bp.post("/<int:meeting_id>/status")
+def status(meeting_id):
+    meeting = get_meeting(meeting_id, manage=True)
+    form = StatusForm()
+    if form.validate_on_submit():
+        try:
+            services.change_status(meeting, by=current_user, to_status=request.form.get("to", ""))
+        except CaseError as error:
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("회의 상태를 '%(status)s'(으)로 바꿨습니다.", status=meeting.meeting_status.label), "success")
+    return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+
+
+@bp.post("/<int:meeting_id>/invitations")
+def invite(meeting_id):
+    meeting = get_meeting(meeting_id, manage=True)
+    form = InviteForm(_active_agencies())
+    if form.validate_on_submit():
+        try:
+            services.invite_agency(meeting, by=current_user, agency_id=form.agency_id.data,
+                                   deadline=form.deadline.data, invitees=form.invitees.data or "")
+        except CaseError as error:
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("기관을 초대했습니다."), "success")
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+    return redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#invitations")
+
+
+def _get_invitation(meeting, invitation_id):
+    invitation = next((i for i in meeting.invitations if i.id == invitation_id), None)
+    if invitation is None:
+        abort(404)
+    return invitation
+
+
+@bp.route("/<int:meeting_id>/invitations/<int:invitation_id>", methods=["GET", "POST"])
+def invitation_edit(meeting_id, invitation_id):
+    meeting = get_meeting(meeting_id, manage=True)
+    invitation = _get_invitation(meeting, invitation_id)
+    form = InvitationForm(obj=invitation)
+    if form.validate_on_submit():
+        try:
+            services.update_invitation(invitation, by=current_user, deadline=form.deadline.data,
+                                       invitees=form.invitees.data or "")
+        except CaseError as error:
+            _attach(form, error)
+        else:
+            db.session.commit()
+            flash(_("정보 요청을 저장했습니다."), "success")
+            return redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#invitations")
+    return render_template("meetings/invitation_form.html", form=form, meeting=meeting, invitation=invitation)
+
+
+@bp.post("/<int:meeting_id>/invitations/<int:invitation_id>/delete")
+def invitation_delete(meeting_id, invitation_id):
+    meeting = get_meeting(meeting_id, manage=True)
+    invitation = _get_invitation(meeting, invitation_id)
+    if StatusForm().validate_on_submit():
+        try:
+            services.withdraw_invitation(invitation, by=current_user)
+        except CaseError as error:
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("초대를 취소했습니다."), "success")
+    return redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#invitations")
+
+
+@bp.route("/<int:meeting_id>/agenda/new", methods=["GET", "POST"])
+def agenda_new(meeting_id):
+    meeting = get_meeting(meeting_id, manage=True)
+    form = NewAgendaItemForm(_active_agencies())
+    search = (request.args.get("q") or "").strip()[:50]
+    candidates = queries.candidate_households(current_user, search) if search else []
+    household = None
+    household_id = request.values.get("household_id", type=int)
+    if household_id:
+        household = load_case_file(household_id)
+        if household is None or not can_view_case(current_user, household):
+            abort(404)
+    if form.validate_on_submit() and household is not None:
+        try:
+            services.add_agenda_item(meeting, by=current_user, household=household,
+                                     key_question=form.key_question.data or "",
+                                     presenting_agency_id=form.presenting_agency_id.data or None,
+                                     minutes_allotted=form.minutes_allotted.data,
+                                     consent_override_reason=form.consent_override_reason.data or "")
+        except CaseError as error:
+            db.session.rollback()
+            meeting = get_meeting(meeting_id, manage=True)
+            household = load_case_file(household_id)
+            _attach(form, error)
+        else:
+            db.session.commit()
+            flash(_("사례 %(number)s을(를) 안건에 올렸습니다.", number=household.case_number), "success")
+            return redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#agenda")
+    return render_template("meetings/agenda_new.html", form=form, meeting=meeting, search=search,
+                           candidates=candidates, household=household)
+
+
+def _get_item(meeting, item_id):
+    item = next((i for i in meeting.agenda_items if i.id == item_id), None)
+    if item is None:
+        abort(404)
+    return item
+
+
+@bp.route("/<int:meeting_id>/agenda/<int:item_id>", methods=["GET", "POST"])
+def agenda_edit(meeting_id, item_id):
+    meeting = get_meeting(meeting_id, manage=True)
+    item = _get_item(meeting, item_id)
+    form = AgendaItemForm(_active_agencies(), obj=item)
+    if not form.is_submitted():
+        form.presenting_agency_id.data = item.presenting_agency_id or 0
+    if form.validate_on_submit():
+        sections = {i.agency_id: set(request.form.getlist(f"sections-{i.agency_id}")) for i in meeting.invitations}
+        try:
+            services.update_agenda_item(item, by=current_user, key_question=form.key_question.data or "",
+                                        presenting_agency_id=form.presenting_agency_id.data or None,
+                                        minutes_allotted=form.minutes_allotted.data)
+            services.set_sections(item, by=current_user, sections_by_agency=sections)
+        except CaseError as error:
+            db.session.rollback()
+            meeting = get_meeting(meeting_id, manage=True)
+            item = _get_item(meeting, item_id)
+            _attach(form, error)
+        else:
+            db.session.commit()
+            flash(_("안건을 저장했습니다."), "success")
+            return redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#agenda")
+    return render_template("meetings/agenda_edit.html", form=form, meeting=meeting, item=item,
+                           sections=list(PacketSection),
+                           visible={v.agency_id: v.section_set for v in item.visibility})
+
+
+@bp.post("/<int:meeting_id>/agenda/<int:item_id>/<any(delete, up, down):action>")
+def agenda_change(meeting_id, item_id, action):
+    meeting = get_meeting(meeting_id, manage=True)
+    item = _get_item(meeting, item_id)
+    if StatusForm().validate_on_submit():
+        try:
+            if action == "delete":
+                services.remove_agenda_item(item, by=current_user)
+            else:
+                services.move_agenda_item(item, by=current_user, offset=-1 if action == "up" else 1)
+        except CaseError as error:
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+    return redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#agenda")
+
+
+@bp.post("/<int:meeting_id>/agenda/children-first")
+def agenda_children_first(meeting_id):
+    meeting = get_meeting(meeting_id, manage=True)
+    if StatusForm().validate_on_submit():
+        try:
+            services.put_children_first(meeting, by=current_user)
+        except CaseError as error:
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("아동이 있는 가구를 앞으로 옮겼습니다."), "success")
+    return redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#agenda")
+
+
+@bp.route("/<int:meeting_id>/pledge", methods=["GET", "POST"])
+def pledge(meeting_id):
+    meeting = get_meeting(meeting_id)
+    form = PledgeForm()
+    if form.validate_on_submit():
+        services.accept_pledge(meeting, user=current_user, ip=audit.client_ip())
+        db.session.commit()
+        flash(_("비밀유지 서약을 기록했습니다."), "success")
+        return redirect(url_for("meetings.packet", meeting_id=meeting.id))
+    return render_template("meetings/pledge.html", form=form, meeting=meeting,
+                           pledged=services.has_pledged(meeting, current_user))
+
+
+def _packet_for_request(meeting):
+    agency_id = packet_agency_for(current_user, meeting, request.values.get("agency", type=int))
+    if agency_id is False:
+        abort(404)
+    return agency_id
+
+
+@bp.get("/<int:meeting_id>/packet")
+def packet(meeting_id):
+    meeting = get_meeting(meeting_id)
+    agency_id = _packet_for_request(meeting)
+    if needs_pledge(current_user) and not services.has_pledged(meeting, current_user):
+        return redirect(url_for("meetings.pledge", meeting_id=meeting.id))
+    data = packets.build_packet(meeting, agency_id, packets.earlier_discussions(meeting), queries.today_local())
+    page = render_template("meetings/packet.html", meeting=meeting, packet=data, download_form=DownloadForm(),
+                           can_manage=can_manage_meetings(current_user), sections=PacketSection)
+    audit.record_access("packet.view", meeting, details={"agency_id": agency_id,
+                                                         "cases": [c.case_number for c in data.cases]})
+    return page
+
+
+@bp.post("/<int:meeting_id>/packet.docx")
+def packet_docx(meeting_id):
+    meeting = get_meeting(meeting_id)
+    agency_id = _packet_for_request(meeting)
+    if needs_pledge(current_user) and not services.has_pledged(meeting, current_user):
+        return redirect(url_for("meetings.pledge", meeting_id=meeting.id))
+    form = DownloadForm()
+    if not form.validate_on_submit():
+        for message in form.purpose.errors:
+            flash(message, "error")
+        return redirect(url_for("meetings.packet", meeting_id=meeting.id, agency=agency_id or None))
+    data = packets.build_packet(meeting, agency_id, packets.earlier_discussions(meeting), queries.today_local())
+    content = build_packet_docx(data, font=current_app.config["DOCX_FONT"], author=current_user.agency.name,
+                                generated_at=datetime.now(timezone.utc))
+    audit.record("packet.download", meeting, details={"agency_id": agency_id, "purpose": form.purpose.data,
+                                                      "cases": [c.case_number for c in data.cases]})
+    db.session.commit()
+    return _attachment(content, f"{meeting.title} 사전공유자료 {data.agency_name or '전체'}.docx",
+                       "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+
+
+@bp.get("/<int:meeting_id>/invitation.ics")
+def invitation_ics(meeting_id):
+    meeting = get_meeting(meeting_id)
+    content = calendar.meeting_ics(meeting, host=request.host)
+    return _attachment(content.encode("utf-8"), f"{meeting.title}.ics", "text/calendar; charset=utf-8")
+
+
+def _attachment(content: bytes, filename: str, mimetype: str) -> Response:
+    response = send_file(io.BytesIO(content), mimetype=mimetype, as_attachment=True, download_name=filename)
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,308 @@
+"""Households (cases), their members, status history, consent and needs assessments."""
+from datetime import date, datetime
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, and_
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from conference.database import UTCDateTime, now_utc
+from conference.extensions import db
+
+
+class Stage(StrEnum):
+    """Stages of 통합사례관리 a household moves through."""
+
+    DISCOVERED = "discovered"
+    COUNSELLING = "counselling"
+    INTAKE = "intake"
+    ASSESSMENT = "assessment"
+    SELECTED = "selected"
+    NOT_SELECTED = "not_selected"
+    CLOSED = "closed"
+    AFTERCARE = "aftercare"
+
+    @property
+    def label(self):
+        return STAGE_LABELS[self]
+
+
+STAGE_LABELS = {
+    Stage.DISCOVERED: _l("발굴"),
+    Stage.COUNSELLING: _l("초기상담"),
+    Stage.INTAKE: _l("접수"),
+    Stage.ASSESSMENT: _l("욕구조사"),
+    Stage.SELECTED: _l("선정"),
+    Stage.NOT_SELECTED: _l("비선정"),
+    Stage.CLOSED: _l("종결"),
+    Stage.AFTERCARE: _l("사후관리"),
+}
+
+
+class Track(StrEnum):
+    """What selection means for the household."""
+
+    CASE_MANAGEMENT = "case_management"
+    SERVICE_LINK = "service_link"
+
+    @property
+    def label(self):
+        return TRACK_LABELS[self]
+
+
+TRACK_LABELS = {Track.CASE_MANAGEMENT: _l("사례관리 대상가구"), Track.SERVICE_LINK: _l("서비스연계 대상가구")}
+
+
+class NeedDomain(StrEnum):
+    """The ten need domains (욕구 영역) in their customary order, and 기타."""
+
+    SAFETY = "safety"
+    HEALTH = "health"
+    DAILY_LIVING = "daily_living"
+    FAMILY = "family"
+    SOCIAL = "social"
+    ECONOMY = "economy"
+    EDUCATION = "education"
+    EMPLOYMENT = "employment"
+    ENVIRONMENT = "environment"
+    LEGAL = "legal"
+    OTHER = "other"
+
+    @property
+    def label(self):
+        return DOMAIN_LABELS[self]
+
+
+DOMAIN_LABELS = {
+    NeedDomain.SAFETY: _l("안전"),
+    NeedDomain.HEALTH: _l("건강"),
+    NeedDomain.DAILY_LIVING: _l("일상생활유지"),
+    NeedDomain.FAMILY: _l("가족관계"),
+    NeedDomain.SOCIAL: _l("사회적 관계"),
+    NeedDomain.ECONOMY: _l("경제"),
+    NeedDomain.EDUCATION: _l("교육"),
+    NeedDomain.EMPLOYMENT: _l("고용"),
+    NeedDomain.ENVIRONMENT: _l("생활환경"),
+    NeedDomain.LEGAL: _l("법률 및 권익보장"),
+    NeedDomain.OTHER: _l("기타"),
+}
+
+
+class CaseNumberCounter(db.Model):
+    """The last case number handed out per year; rows are locked while a number is taken."""
+
+    __tablename__ = "case_number_counter"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_seq: Mapped[int] = mapped_column(default=0)
+
+
+class Household(db.Model):
+    __tablename__ = "household"
+    __table_args__ = (
+        UniqueConstraint("case_year", "case_seq"),
+        Index("ix_household_discovered_on", "discovered_on"),
+        Index("ix_household_status_case", "status", "case_year", "case_seq"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Case number parts: shown as "2021-0043".
+    case_year: Mapped[int] = mapped_column()
+    case_seq: Mapped[int] = mapped_column()
+    district: Mapped[str] = mapped_column(String(40), index=True)
+    address: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    #: 가구원수 as reported (may exceed the members recorded here).
+    household_size: Mapped[int] = mapped_column(default=1)
+    discovery_route: Mapped[str] = mapped_column(String(40), index=True)
+    discovered_on: Mapped[date] = mapped_column(Date)
+    #: 추출회차 "YYYY-N" of the national discovery system, if it came from there.
+    extraction_round: Mapped[str] = mapped_column(String(10), default="")
+    #: Crisis signals (단전, 단수, 건강보험료 체납 …), separated by ";".
+    crisis_signals: Mapped[str] = mapped_column(Text, default="")
+    referring_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default=Stage.DISCOVERED.value)
+    #: Set when selected: 사례관리 or 서비스연계.
+    track: Mapped[str] = mapped_column(String(20), default="")
+    classification: Mapped[str] = mapped_column(String(20), default="", index=True)
+    closure_reason: Mapped[str] = mapped_column(String(40), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
+
+    members: Mapped[list["Member"]] = relationship(
+        back_populates="household", order_by=lambda: [Member.is_head.desc(), Member.id],
+        cascade="all, delete-orphan", lazy="raise")
+    head: Mapped["Member | None"] = relationship(
+        primaryjoin=lambda: and_(Member.household_id == Household.id, Member.is_head.is_(True)),
+        viewonly=True, uselist=False, lazy="raise")
+    coordinator = relationship("User", foreign_keys=[coordinator_id], lazy="raise")
+    referring_agency = relationship("Agency", foreign_keys=[referring_agency_id], lazy="raise")
+    status_changes: Mapped[list["StatusChange"]] = relationship(
+        back_populates="household", order_by="StatusChange.id.desc()", lazy="raise")
+    consents: Mapped[list["Consent"]] = relationship(
+        back_populates="household", order_by="Consent.id.desc()", lazy="raise")
+    assessments: Mapped[list["Assessment"]] = relationship(
+        back_populates="household", order_by="Assessment.id.desc()", lazy="raise")
+
+    @property
+    def case_number(self) -> str:
+        return f"{self.case_year}-{self.case_seq:04d}"
+
+    @property
+    def stage(self) -> Stage:
+        return Stage(self.status)
+
+    @property
+    def signals(self) -> list[str]:
+        return [s for s in self.crisis_signals.split(";") if s]
+
+    def __repr__(self):
+        return f"<Household {self.case_number}>"
+
+
+class Member(db.Model):
+    """A person in the household; exactly one is the head (세대주/대상자)."""
+
+    __tablename__ = "household_member"
+    __table_args__ = (Index("ix_member_name_birth", "name", "birth_year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id", ondelete="CASCADE"), index=True)
+    is_head: Mapped[bool] = mapped_column(default=False)
+    name: Mapped[str] = mapped_column(String(50))
+    #: 관계 to the head: 본인, 배우자, 자녀, 부, 모 …
+    relation: Mapped[str] = mapped_column(String(20), default="")
+    birth_year: Mapped[int] = mapped_column()
+    #: Full birth date when known; never a resident registration number.
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    sex: Mapped[str] = mapped_column(String(2), default="")
+    has_disability: Mapped[bool] = mapped_column(default=False)
+
+    household: Mapped[Household] = relationship(back_populates="members", lazy="raise")
+
+    def age(self, today: date) -> int:
+        if self.birth_date is not None:
+            return today.year - self.birth_date.year - (
+                (today.month, today.day) < (self.birth_date.month, self.birth_date.day))
+        return today.year - self.birth_year
+
+    def is_child(self, today: date) -> bool:
+        return self.age(today) < 18
+
+    def is_older(self, today: date) -> bool:
+        return self.age(today) >= 65
+
+    def flags(self, today: date) -> list[str]:
+        """아동 / 노인 / 장애, as shown next to the member."""
+        flags = []
+        if self.is_child(today):
+            flags.append(_l("아동"))
+        if self.is_older(today):
+            flags.append(_l("노인"))
+        if self.has_disability:
+            flags.append(_l("장애"))
+        return flags
+
+    @property
+    def birth_text(self) -> str:
+        return self.birth_date.isoformat() if self.birth_date else str(self.birth_year)
+
+
+class StatusChange(db.Model):
+    """Every change of stage, track or classification: who, when and why."""
+
+    __tablename__ = "household_status_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str] = mapped_column(String(20), default="")
+    to_status: Mapped[str] = mapped_column(String(20), index=True)
+    track: Mapped[str] = mapped_column(String(20), default="")
+    classification: Mapped[str] = mapped_column(String(20), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
+
+    household: Mapped[Household] = relationship(back_populates="status_changes", lazy="raise")
+    changed_by = relationship("User", lazy="raise")
+
+
+consent_agency = db.Table(
+    "consent_agency",
+    db.Column("consent_id", db.ForeignKey("consent.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("agency_id", db.ForeignKey("agency.id"), primary_key=True),
+)
+
+
+class Consent(db.Model):
+    """정보제공 동의: which agencies may receive the household's information, and whether sensitive data too."""
+
+    __tablename__ = "consent"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id", ondelete="CASCADE"), index=True)
+    consented_on: Mapped[date] = mapped_column(Date)
+    #: Covers sensitive information (health, mental health) as well.
+    covers_sensitive: Mapped[bool] = mapped_column(default=False)
+    withdrawn_on: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    household: Mapped[Household] = relationship(back_populates="consents", lazy="raise")
+    agencies = relationship("Agency", secondary=consent_agency, order_by="Agency.name", lazy="raise")
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_on is not None
+
+
+class Assessment(db.Model):
+    """욕구 및 위기도 조사: one rating per need domain; a reassessment is a new row, history kept."""
+
+    __tablename__ = "assessment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id", ondelete="CASCADE"), index=True)
+    assessed_on: Mapped[date] = mapped_column(Date)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    assessed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    household: Mapped[Household] = relationship(back_populates="assessments", lazy="raise")
+    ratings: Mapped[list["DomainRating"]] = relationship(
+        back_populates="assessment", cascade="all, delete-orphan", lazy="raise")
+    assessed_by = relationship("User", lazy="raise")
+
+    def rating_map(self) -> dict[str, "DomainRating"]:
+        return {r.domain: r for r in self.ratings}
+
+
+class DomainRating(db.Model):
+    __tablename__ = "assessment_rating"
+    __table_args__ = (UniqueConstraint("assessment_id", "domain"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id", ondelete="CASCADE"), index=True)
+    domain: Mapped[str] = mapped_column(String(20))
+    #: A value of ASSESSMENT_SCALE, or "" when the domain was not rated.
+    rating: Mapped[str] = mapped_column(String(20), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    assessment: Mapped[Assessment] = relationship(back_populates="ratings", lazy="raise")
+
+
+class ImportBatch(db.Model):
+    """An uploaded discovery list waiting for the coordinator to confirm its preview; emptied once used."""
+
+    __tablename__ = "import_batch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    filename: Mapped[str] = mapped_column(String(200))
+    #: JSON of the validated rows; cleared when imported or cancelled.
+    payload: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)

@@ -1,0 +1,198 @@
+"""Meetings, their invitations, agendas, need-to-know settings and confidentiality pledges."""
+from datetime import date, datetime
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from conference.database import UTCDateTime, now_utc
+from conference.extensions import db
+
+
+class MeetingKind(StrEnum):
+    INTERNAL = "internal"
+    INTEGRATED = "integrated"
+    SOLUTION = "solution"
+
+    @property
+    def label(self):
+        return MEETING_KIND_LABELS[self]
+
+    @property
+    def title_label(self):
+        """The name used in a meeting's numbered title."""
+        return MEETING_TITLE_LABELS[self]
+
+
+MEETING_KIND_LABELS = {
+    MeetingKind.INTERNAL: _l("내부사례회의"),
+    MeetingKind.INTEGRATED: _l("민관 통합사례회의"),
+    MeetingKind.SOLUTION: _l("솔루션회의"),
+}
+#: The official (Korean) name used in a meeting's title, in every UI language and document.
+MEETING_TITLE_LABELS = {
+    MeetingKind.INTERNAL: "내부사례회의",
+    MeetingKind.INTEGRATED: "민관협력 통합사례회의",
+    MeetingKind.SOLUTION: "솔루션회의",
+}
+
+
+class MeetingStatus(StrEnum):
+    PREPARING = "preparing"
+    SHARING = "sharing"
+    IN_PROGRESS = "in_progress"
+    MINUTES = "minutes"
+    REVIEW = "review"
+    FINALISED = "finalised"
+
+    @property
+    def label(self):
+        return MEETING_STATUS_LABELS[self]
+
+
+MEETING_STATUS_LABELS = {
+    MeetingStatus.PREPARING: _l("준비"),
+    MeetingStatus.SHARING: _l("자료 공유"),
+    MeetingStatus.IN_PROGRESS: _l("회의 중"),
+    MeetingStatus.MINUTES: _l("회의록 작성"),
+    MeetingStatus.REVIEW: _l("검토"),
+    MeetingStatus.FINALISED: _l("확정"),
+}
+
+
+class PacketSection(StrEnum):
+    """Parts of a case in a pre-read packet that an agency may or may not see."""
+
+    SUMMARY = "summary"
+    HOUSEHOLD = "household"
+    NEEDS = "needs"
+    HISTORY = "history"
+    INPUTS = "inputs"
+
+    @property
+    def label(self):
+        return PACKET_SECTION_LABELS[self]
+
+
+PACKET_SECTION_LABELS = {
+    PacketSection.SUMMARY: _l("사례 개요"),
+    PacketSection.HOUSEHOLD: _l("가구 구성"),
+    PacketSection.NEEDS: _l("욕구·위기도와 사례 구분"),
+    PacketSection.HISTORY: _l("이전 회의와 실행과제"),
+    PacketSection.INPUTS: _l("다른 기관 의견"),
+}
+
+
+class Meeting(db.Model):
+    __tablename__ = "meeting"
+    __table_args__ = (UniqueConstraint("kind", "year", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    #: "YYYY년도 제N회": the year and the running number within the year and kind.
+    year: Mapped[int] = mapped_column()
+    number: Mapped[int] = mapped_column()
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    duration_minutes: Mapped[int] = mapped_column(default=120)
+    place: Mapped[str] = mapped_column(String(200))
+    chair_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    coordinator_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    status: Mapped[str] = mapped_column(String(20), default=MeetingStatus.PREPARING.value, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    chair = relationship("User", foreign_keys=[chair_id], lazy="raise")
+    coordinator = relationship("User", foreign_keys=[coordinator_id], lazy="raise")
+    invitations: Mapped[list["Invitation"]] = relationship(
+        back_populates="meeting", cascade="all, delete-orphan", lazy="raise")
+    agenda_items: Mapped[list["AgendaItem"]] = relationship(
+        back_populates="meeting", order_by="AgendaItem.position", cascade="all, delete-orphan", lazy="raise")
+    pledges: Mapped[list["Pledge"]] = relationship(back_populates="meeting", lazy="raise")
+
+    @property
+    def meeting_kind(self) -> MeetingKind:
+        return MeetingKind(self.kind)
+
+    @property
+    def meeting_status(self) -> MeetingStatus:
+        return MeetingStatus(self.status)
+
+    @property
+    def title(self) -> str:
+        return f"{self.year}년도 제{self.number}회 {self.meeting_kind.title_label}"
+
+
+class Invitation(db.Model):
+    """An agency invited to a meeting, with its request for information (deadline)."""
+
+    __tablename__ = "invitation"
+    __table_args__ = (UniqueConstraint("meeting_id", "agency_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    #: 정보 요청 기한: the agency's input is due by the end of this day.
+    deadline: Mapped[date] = mapped_column(Date)
+    #: Named people of the agency, free text ("서마음 팀장"); optional.
+    invitees: Mapped[str] = mapped_column(String(200), default="")
+
+    meeting: Mapped[Meeting] = relationship(back_populates="invitations", lazy="raise")
+    agency = relationship("Agency", lazy="raise")
+
+
+class AgendaItem(db.Model):
+    __tablename__ = "agenda_item"
+    __table_args__ = (UniqueConstraint("meeting_id", "household_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    #: 논의 요청사항: the question the meeting should answer for this case.
+    key_question: Mapped[str] = mapped_column(Text, default="")
+    presenting_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    minutes_allotted: Mapped[int] = mapped_column(default=15)
+    #: Why the case is shared with invited agencies its consent does not cover; empty when consent covers all.
+    consent_override_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    meeting: Mapped[Meeting] = relationship(back_populates="agenda_items", lazy="raise")
+    household = relationship("Household", lazy="raise")
+    presenting_agency = relationship("Agency", lazy="raise")
+    visibility: Mapped[list["SectionVisibility"]] = relationship(
+        back_populates="agenda_item", cascade="all, delete-orphan", lazy="raise")
+
+
+class SectionVisibility(db.Model):
+    """The packet sections one invited agency sees for one agenda item (need-to-know)."""
+
+    __tablename__ = "section_visibility"
+    __table_args__ = (UniqueConstraint("agenda_item_id", "agency_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agenda_item_id: Mapped[int] = mapped_column(ForeignKey("agenda_item.id", ondelete="CASCADE"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    #: Comma-separated PacketSection values.
+    sections: Mapped[str] = mapped_column(String(200), default="")
+
+    agenda_item: Mapped[AgendaItem] = relationship(back_populates="visibility", lazy="raise")
+
+    @property
+    def section_set(self) -> set[str]:
+        return {s for s in self.sections.split(",") if s}
+
+
+class Pledge(db.Model):
+    """비밀유지 서약: a person's acceptance of confidentiality for one meeting."""
+
+    __tablename__ = "pledge"
+    __table_args__ = (UniqueConstraint("meeting_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    ip: Mapped[str] = mapped_column(String(45), default="")
+
+    meeting: Mapped[Meeting] = relationship(back_populates="pledges", lazy="raise")
+    user = relationship("User", lazy="raise")

@@ -1,0 +1,27 @@
+"""Template filters shared by every page: masking and the labels of domain codes."""
+from flask_babel import lazy_gettext as _l
+
+from conference import formatting, masking
+from conference.models import NeedDomain, Stage, Track
+
+DIRECTION_LABELS = {"worse": _l("악화"), "better": _l("호전"), "same": _l("변화 없음"), "new": _l("신규"), "": ""}
+
+
+def _label(enum):
+    def label(value):
+        try:
+            return enum(value).label
+        except ValueError:
+            return value or ""
+    return label
+
+
+def register_filters(app):
+    app.add_template_filter(formatting.korean_date, "korean_date")
+    app.add_template_filter(formatting.korean_datetime, "korean_datetime")
+    app.add_template_filter(masking.mask_name, "mask_name")
+    app.add_template_filter(masking.mask_phone, "mask_phone")
+    app.add_template_filter(_label(Stage), "stage_label")
+    app.add_template_filter(_label(Track), "track_label")
+    app.add_template_filter(_label(NeedDomain), "domain_label")
+    app.add_template_filter(lambda value: DIRECTION_LABELS.get(value, value), "direction_label")

@@ -1,0 +1,33 @@
+"""Case-register factories shared by test modules: ``from factories_cases import make_household``."""
+import itertools
+from datetime import date
+
+import pytest
+
+from conference.cases import services
+from conference.extensions import db
+from conference.models import Household
+
+
+@pytest.fixture
+def make_household(app):
+    """Register a household through the service (head member, stage 발굴, audit) and commit it.
+
+    Relationships of the model are ``lazy="raise"``: reload with ``queries.load_case_file`` to read them.
+    """
+    numbers = itertools.count(1)
+
+    def factory(name: str | None = None, *, by=None, birth_year: int = 1968, birth_date: date | None = None,
+                sex: str = "", has_disability: bool = False, district: str = "중앙동", address: str = "중앙로 1",
+                discovery_route: str = "이웃·주민 제보", discovered_on: date = date(2021, 2, 3),
+                **values) -> Household:
+        head = services.HeadOfHousehold(
+            name=name or f"김가구{next(numbers)}", birth_year=birth_date.year if birth_date else birth_year,
+            birth_date=birth_date, sex=sex, has_disability=has_disability)
+        household = services.register_household(
+            by=by, head=head, district=district, address=address, discovery_route=discovery_route,
+            discovered_on=discovered_on, **values)
+        db.session.commit()
+        return household
+
+    return factory

@@ -1,0 +1,421 @@
+"""Login, logout, the login throttle, session rules and changing one's own password."""
+import contextvars
+import re
+import time
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import pytest
+from flask.testing import FlaskClient
+
+from conftest import PASSWORD, make_app
+from conference.database import now_utc
+from conference.extensions import db
+from conference.models import AuditEvent, LoginThrottle, Role, User
+
+GENERIC_ERROR = "아이디 또는 비밀번호가 올바르지 않습니다."
+LOCK_MESSAGE = "로그인 실패가 반복되어 잠시 잠겼습니다. 몇 분 뒤에 다시 시도하세요."
+LOGGED_OUT_FLASH = "오랫동안 사용하지 않아 로그아웃되었습니다. 다시 로그인하세요."
+NEW_PASSWORD = "violet-harbour-lantern"
+
+
+class SeparateContextClient(FlaskClient):
+    """A test client whose every request runs in its own application context, as on a real server.
+
+    The ``app`` fixture keeps an application context pushed for the whole test and Flask reuses it for
+    test-client requests, so ``g`` (where Flask-Login caches the current user) and ``db.session`` would be
+    shared by every client and request: a second client would see the first one's user, and ending a
+    session server-side could not be observed. Before each request the test's own session is committed,
+    which also releases the SQLite write lock that a read made outside a request takes (BEGIN IMMEDIATE).
+    """
+
+    def open(self, *args, **kwargs):
+        db.session.commit()
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _separate_request_contexts(app):
+    app.test_client_class = SeparateContextClient
+
+
+@pytest.fixture
+def other_app(database_uri):
+    """A second application object on the same database, like another server process."""
+    other = make_app(database_uri)
+    other.test_client_class = SeparateContextClient
+    yield other
+    with other.app_context():
+        db.engine.dispose()
+
+
+def login(client, username, password=PASSWORD, **query):
+    return client.post("/login", query_string=query, data={"username": username, "password": password})
+
+
+def form_errors(html: str) -> list[str]:
+    block = re.search(r'<div class="form-errors" role="alert">(.*?)</div>', html, re.S)
+    return re.findall(r'<p class="error">(.*?)</p>', block.group(1)) if block else []
+
+
+def field_errors(html: str, field: str) -> list[str]:
+    return re.findall(rf'<p class="error" id="{field}-error">(.*?)</p>', html)
+
+
+def all_field_errors(html: str) -> list[str]:
+    return re.findall(r'<p class="error" id="[^"]+-error">(.*?)</p>', html)
+
+
+def is_logged_in(client) -> bool:
+    response = client.get("/home")
+    if response.status_code == 200:
+        return True
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    return False
+
+
+def events(action: str) -> list[AuditEvent]:
+    return db.session.execute(
+        db.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)).scalars().all()
+
+
+def throttle(username: str) -> LoginThrottle | None:
+    return db.session.execute(
+        db.select(LoginThrottle).where(LoginThrottle.username == username)).scalar_one_or_none()
+
+
+def fresh_user(username: str) -> User:
+    db.session.expire_all()
+    return db.session.execute(db.select(User).where(User.username == username)).scalar_one()
+
+
+# --- logging in -----------------------------------------------------------------------------------
+
+
+def test_login_form_has_username_and_password_fields(client):
+    html = client.get("/login").get_data(as_text=True)
+    assert re.search(r'<input[^>]*name="username"[^>]*type="text"', html)
+    assert re.search(r'<input[^>]*name="password"[^>]*type="password"', html)
+    assert 'lang="ko"' in html
+
+
+def test_login_succeeds_and_goes_home(client, coordinator):
+    assert not is_logged_in(client)
+    response = login(client, "coord1")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/home"
+    home = client.get("/home")
+    assert home.status_code == 200
+    assert "Coord1님, 안녕하세요." in home.get_data(as_text=True)
+    assert fresh_user("coord1").last_login_at is not None
+
+
+def test_username_is_case_insensitive_and_trimmed(client, coordinator):
+    assert login(client, "  COORD1 ").headers["Location"] == "/home"
+
+
+def test_login_page_sends_logged_in_users_home(client, coordinator):
+    login(client, "coord1")
+    response = client.get("/login")
+    assert response.status_code == 302 and response.headers["Location"] == "/home"
+
+
+def test_wrong_password_and_unknown_username_look_the_same(app, coordinator):
+    wrong_password = login(app.test_client(), "coord1", "not-the-password")
+    unknown_user = login(app.test_client(), "nobody", "not-the-password")
+    assert wrong_password.status_code == unknown_user.status_code == 200
+    wrong_html, unknown_html = wrong_password.get_data(as_text=True), unknown_user.get_data(as_text=True)
+    assert form_errors(wrong_html) == form_errors(unknown_html) == [GENERIC_ERROR]
+    assert all_field_errors(wrong_html) == all_field_errors(unknown_html) == []
+    # Apart from the echoed username and the per-session CSRF token the two pages are identical.
+    token = re.compile(r'<input[^>]*name="csrf_token"[^>]*>')
+    assert (token.sub("", wrong_html).replace('value="coord1"', "")
+            == token.sub("", unknown_html).replace('value="nobody"', ""))
+
+
+def test_failed_login_does_not_log_in(client, coordinator):
+    login(client, "coord1", "not-the-password")
+    assert not is_logged_in(client)
+
+
+def test_inactive_account_gets_the_generic_error(client, coordinator):
+    coordinator.is_active_account = False
+    db.session.commit()
+    response = login(client, "coord1")
+    assert response.status_code == 200
+    assert form_errors(response.get_data(as_text=True)) == [GENERIC_ERROR]
+    assert not is_logged_in(client)
+    [failed] = events("login.failed")
+    assert failed.actor_name == "coord1" and failed.details == '{"reason": "inactive"}'
+
+
+def test_must_change_password_holds_the_user_on_the_password_page(client, make_user):
+    make_user("newbie", must_change_password=True)
+    assert login(client, "newbie").headers["Location"] == "/home"
+    for url in ("/home", "/account", "/", "/admin/users"):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response.headers["Location"] == "/account/password"
+    assert client.get("/account/password").status_code == 200
+    response = client.post("/account/password", data={
+        "current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert response.status_code == 302 and response.headers["Location"] == "/home"
+    assert client.get("/home").status_code == 200
+    assert fresh_user("newbie").must_change_password is False
+
+
+# --- the login throttle ---------------------------------------------------------------------------
+
+
+def fail_logins(client, username, times):
+    for _ in range(times):
+        response = login(client, username, "not-the-password")
+        assert response.status_code == 200
+        assert form_errors(response.get_data(as_text=True)) == [GENERIC_ERROR]
+
+
+def test_four_failures_do_not_lock_and_a_success_resets_the_count(client, coordinator):
+    fail_logins(client, "coord1", 4)
+    assert login(client, "coord1").status_code == 302
+    client.post("/logout")
+    fail_logins(client, "coord1", 4)
+    assert login(client, "coord1").status_code == 302
+
+
+def test_five_failures_lock_the_username(client, coordinator):
+    fail_logins(client, "coord1", 5)
+    response = login(client, "coord1")
+    assert response.status_code == 200
+    assert form_errors(response.get_data(as_text=True)) == [LOCK_MESSAGE]
+    assert not is_logged_in(client)
+    assert [e.actor_name for e in events("login.lock")] == ["coord1"]
+    assert [e.actor_name for e in events("login.locked")] == ["coord1"]
+
+
+def test_lock_is_kept_in_the_database_for_every_app_instance(client, coordinator, other_app):
+    fail_logins(client, "coord1", 5)
+    row = throttle("coord1")
+    assert row.locked_until > now_utc() + timedelta(minutes=10)
+    response = login(other_app.test_client(), "coord1")
+    assert response.status_code == 200
+    assert form_errors(response.get_data(as_text=True)) == [LOCK_MESSAGE]
+
+
+def test_lock_expires(client, coordinator):
+    fail_logins(client, "coord1", 5)
+    assert form_errors(login(client, "coord1").get_data(as_text=True)) == [LOCK_MESSAGE]
+    db.session.execute(db.update(LoginThrottle).where(LoginThrottle.username == "coord1")
+                       .values(locked_until=now_utc() - timedelta(seconds=1)))
+    db.session.commit()
+    response = login(client, "coord1")
+    assert response.status_code == 302 and response.headers["Location"] == "/home"
+    assert throttle("coord1").locked_until is None
+
+
+def test_unknown_usernames_are_locked_too(client):
+    fail_logins(client, "ghost", 5)
+    response = login(client, "ghost")
+    assert form_errors(response.get_data(as_text=True)) == [LOCK_MESSAGE]
+    assert throttle("ghost").locked_until > now_utc()
+
+
+def test_lock_of_one_username_does_not_affect_another(client, coordinator, make_user):
+    make_user("other1")
+    fail_logins(client, "coord1", 5)
+    assert login(client, "other1").status_code == 302
+
+
+# --- audit ---------------------------------------------------------------------------------------
+
+
+def test_failed_logins_logins_and_logouts_are_audited(client, coordinator):
+    login(client, "coord1", "not-the-password")
+    login(client, "nobody", "not-the-password")
+    login(client, "coord1")
+    client.post("/logout")
+    rows = db.session.execute(db.select(AuditEvent).order_by(AuditEvent.id)).scalars().all()
+    rows = [r for r in rows if r.action != "user.create"]
+    assert [(r.action, r.actor_name, r.actor_id) for r in rows] == [
+        ("login.failed", "coord1", None),
+        ("login.failed", "nobody", None),
+        ("login", "coord1", coordinator.id),
+        ("logout", "coord1", coordinator.id),
+    ]
+    assert rows[0].details == '{"reason": "credentials"}'
+    assert all(r.ip == "127.0.0.1" for r in rows)
+    assert rows[2].object_type == "user_account" and rows[2].object_id == str(coordinator.id)
+
+
+# --- where to go after login ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("next_url, expected", [
+    ("/account", "/account"),
+    ("/admin/users?page=2", "/admin/users?page=2"),
+    ("https://evil.example/x", "/home"),
+    ("//evil.example", "/home"),
+    ("/\\evil", "/home"),
+    ("\\\\evil.example", "/home"),
+    ("/\t/evil.example", "/home"),
+    ("javascript:alert(1)", "/home"),
+    ("evil.example", "/home"),
+    ("", "/home"),
+])
+def test_next_parameter_is_followed_only_within_the_site(client, coordinator, next_url, expected):
+    response = login(client, "coord1", next=next_url)
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert location == expected
+    assert not urlsplit(location).netloc
+
+
+# --- the session --------------------------------------------------------------------------------
+
+
+def test_session_is_renewed_at_login(client, coordinator):
+    client.get("/login")
+    with client.session_transaction() as session:
+        session["planted"] = 1
+    with client.session_transaction() as session:
+        assert session["planted"] == 1
+    login(client, "coord1")
+    with client.session_transaction() as session:
+        assert "planted" not in session
+        assert session["_user_id"].startswith(f"{coordinator.id}:")
+
+
+def test_logout_ends_the_session_on_the_server(app, client, coordinator):
+    login(client, "coord1")
+    old_cookie = client.get_cookie("session").value
+    before = app.test_client()
+    before.set_cookie("session", old_cookie)
+    assert before.get("/home").status_code == 200  # the copied cookie is a working login
+
+    response = client.post("/logout")
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    assert not is_logged_in(client)
+
+    replay = app.test_client()
+    replay.set_cookie("session", old_cookie)
+    response = replay.get("/home")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_logout_needs_post(client, coordinator):
+    login(client, "coord1")
+    assert client.get("/logout").status_code == 405
+    assert is_logged_in(client)
+
+
+def set_session_times(client, *, seen_ago: float = 0, login_ago: float = 0):
+    now = int(time.time())
+    with client.session_transaction() as session:
+        session["seen_at"] = now - int(seen_ago)
+        session["login_at"] = now - int(login_ago)
+
+
+def test_idle_timeout_logs_out(client, coordinator):
+    login(client, "coord1")
+    set_session_times(client, seen_ago=29 * 60, login_ago=29 * 60)
+    assert client.get("/home").status_code == 200
+
+    set_session_times(client, seen_ago=31 * 60, login_ago=31 * 60)
+    response = client.get("/home")
+    assert response.status_code == 302
+    assert urlsplit(response.headers["Location"]).path == "/login"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert LOGGED_OUT_FLASH in page
+    assert not is_logged_in(client)
+
+
+def test_absolute_session_lifetime(app, client, coordinator):
+    lifetime = app.permanent_session_lifetime.total_seconds()
+    assert lifetime == 8 * 3600
+    login(client, "coord1")
+    set_session_times(client, login_ago=lifetime - 60)
+    assert client.get("/home").status_code == 200
+
+    set_session_times(client, login_ago=lifetime + 60)
+    response = client.get("/home")
+    assert response.status_code == 302
+    assert urlsplit(response.headers["Location"]).path == "/login"
+    assert LOGGED_OUT_FLASH in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert not is_logged_in(client)
+
+
+# --- changing one's own password --------------------------------------------------------------------
+
+
+def change_password(client, current=PASSWORD, new=NEW_PASSWORD, confirm=None):
+    return client.post("/account/password", data={
+        "current_password": current, "new_password": new, "confirm": new if confirm is None else confirm})
+
+
+def test_change_password_page_needs_login(client):
+    response = client.get("/account/password")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_wrong_current_password_changes_nothing(client, coordinator):
+    login(client, "coord1")
+    before = fresh_user("coord1")
+    old_hash, old_token = before.password_hash, before.session_token
+    response = change_password(client, current="not-the-password")
+    assert response.status_code == 200
+    assert field_errors(response.get_data(as_text=True), "current_password") == ["현재 비밀번호가 올바르지 않습니다."]
+    after = fresh_user("coord1")
+    assert (after.password_hash, after.session_token) == (old_hash, old_token)
+    assert events("password.change") == []
+
+
+@pytest.mark.parametrize("new, confirm, field, message", [
+    ("short-pw1", None, "new_password", "비밀번호는 10자 이상이어야 합니다."),
+    ("qwertyuiop", None, "new_password", "너무 흔하거나 추측하기 쉬운 비밀번호입니다. 다른 비밀번호를 정하세요."),
+    ("1234567890", None, "new_password", "너무 흔하거나 추측하기 쉬운 비밀번호입니다. 다른 비밀번호를 정하세요."),
+    ("my-COORD1-password", None, "new_password", "비밀번호에 아이디를 넣을 수 없습니다."),
+    (NEW_PASSWORD, NEW_PASSWORD + "x", "confirm", "새 비밀번호가 서로 다릅니다."),
+])
+def test_unacceptable_new_password_is_refused(client, coordinator, new, confirm, field, message):
+    login(client, "coord1")
+    old_hash = fresh_user("coord1").password_hash
+    response = change_password(client, new=new, confirm=confirm)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert field_errors(html, field) == [message]
+    assert all_field_errors(html) == [message]
+    assert fresh_user("coord1").password_hash == old_hash
+    assert events("password.change") == []
+    assert is_logged_in(client)
+    client.post("/logout")
+    assert form_errors(login(client, "coord1", new).get_data(as_text=True)) == [GENERIC_ERROR]
+    assert login(client, "coord1").status_code == 302
+
+
+def test_change_password(app, client, coordinator):
+    other_device = app.test_client()
+    login(other_device, "coord1")
+    login(client, "coord1")
+    assert is_logged_in(other_device)
+
+    response = change_password(client)
+    assert response.status_code == 302 and response.headers["Location"] == "/home"
+    assert is_logged_in(client)
+    assert not is_logged_in(other_device)
+
+    user = fresh_user("coord1")
+    assert user.password_hash.startswith("$argon2id$")
+    assert user.must_change_password is False
+    [event] = events("password.change")
+    assert event.actor_id == user.id and event.object_id == str(user.id)
+
+    fresh = app.test_client()
+    assert form_errors(login(fresh, "coord1").get_data(as_text=True)) == [GENERIC_ERROR]
+    assert login(fresh, "coord1", NEW_PASSWORD).status_code == 302
+
+
+def test_password_hashes_are_argon2id(coordinator, make_user):
+    user = make_user("hashcheck", password="some-other-long-pass")
+    assert fresh_user("coord1").password_hash.startswith("$argon2id$")
+    assert user.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in user.password_hash
+
