@@ -25,21 +25,23 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import insert  # noqa: E402
+from flask_migrate import upgrade
+from sqlalchemy import insert
 
-from conference import create_app  # noqa: E402
-from conference.cases.importer import COLUMNS, parse_extraction  # noqa: E402
-from conference.cases.imports import find_repeats, import_rows  # noqa: E402
-from conference.extensions import db  # noqa: E402
-from conference.models import Household, Member, StatusChange  # noqa: E402
+from conference import create_app
+from conference.cases.importer import COLUMNS, parse_extraction
+from conference.cases.imports import find_repeats, import_rows
+from conference.extensions import db
+from conference.models import Household, Member, StatusChange
 
-SURNAMES = ["김"] * 21 + ["이"] * 15 + ["박"] * 8 + ["최"] * 5 + ["정"] * 5 + list("강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민진나엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모")
+#: Surnames weighted roughly as in Korea (김 21%, 이 15%, 박 8% …), then the less common ones once each.
+SURNAMES = (["김"] * 21 + ["이"] * 15 + ["박"] * 8 + ["최"] * 5 + ["정"] * 5
+            + list("강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민진나엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모"))
 GIVEN = ["민준", "서준", "도윤", "예준", "시우", "하준", "지호", "주원", "지후", "준우", "서연", "서윤", "지우", "서현",
          "민서", "하은", "하윤", "윤서", "지유", "지민", "영희", "철수", "영수", "순자", "영숙", "정숙", "영자", "옥순",
          "명숙", "경숙", "성호", "영철", "상철", "정호", "광수", "동현", "은정", "미경", "현주", "대현", "민수", "은영",
@@ -60,7 +62,7 @@ def person(rng: random.Random) -> tuple[str, date]:
 
 def fill_register(app, count: int, rng: random.Random, districts: list, routes: list) -> list[tuple]:
     """Bulk-insert ``count`` registered households; returns their heads (name, birth, district)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     heads = []
     seq_by_year: dict[int, int] = {}
     households, members, changes = [], [], []
@@ -70,16 +72,18 @@ def fill_register(app, count: int, rng: random.Random, districts: list, routes: 
         year = rng.choice([2019, 2020, 2021])
         seq_by_year[year] = seq_by_year.get(year, 0) + 1
         route = rng.choice(routes)
-        households.append(dict(
-            id=hid, case_year=year, case_seq=seq_by_year[year], district=district,
-            address=f"경기도 동두천시 {district} {rng.randrange(1, 300)}", phone="", household_size=rng.randrange(1, 6),
-            discovery_route=route, discovered_on=date(year, rng.randrange(1, 13), 1), extraction_round="",
-            crisis_signals=";".join(rng.sample(SIGNALS, 2)), status="discovered", track="", classification="",
-            closure_reason="", note="", created_at=now, updated_at=now))
-        members.append(dict(household_id=hid, is_head=True, relation="본인", name=name, birth_year=born.year,
-                            birth_date=born, sex=rng.choice("남여"), has_disability=False))
-        changes.append(dict(household_id=hid, from_status="", to_status="discovered", track="", classification="",
-                            reason=route, changed_at=now))
+        households.append({
+            "id": hid, "case_year": year, "case_seq": seq_by_year[year], "district": district,
+            "address": f"경기도 동두천시 {district} {rng.randrange(1, 300)}", "phone": "",
+            "household_size": rng.randrange(1, 6), "discovery_route": route,
+            "discovered_on": date(year, rng.randrange(1, 13), 1), "extraction_round": "",
+            "crisis_signals": ";".join(rng.sample(SIGNALS, 2)), "status": "discovered", "track": "",
+            "classification": "", "closure_reason": "", "note": "", "created_at": now, "updated_at": now})
+        members.append({"household_id": hid, "is_head": True, "relation": "본인", "name": name,
+                        "birth_year": born.year, "birth_date": born, "sex": rng.choice("남여"),
+                        "has_disability": False})
+        changes.append({"household_id": hid, "from_status": "", "to_status": "discovered", "track": "",
+                        "classification": "", "reason": route, "changed_at": now})
         heads.append((name, born, district))
     with app.app_context():
         for start in range(0, count, 5000):

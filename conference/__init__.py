@@ -88,10 +88,11 @@ def register_blueprints(app: Flask):
     except ImportError:
         pass
     from conference.cases.views import bp as cases_bp
+    from conference.inputs.views import bp as inputs_bp
     from conference.main.views import bp as main_bp
     from conference.meetings.views import bp as meetings_bp
 
-    for blueprint in (main_bp, auth_bp, admin_bp, cases_bp, meetings_bp):
+    for blueprint in (main_bp, auth_bp, admin_bp, cases_bp, meetings_bp, inputs_bp):
         app.register_blueprint(blueprint)
 
 
@@ -104,6 +105,7 @@ def register_request_hooks(app: Flask):
     from conference.auth.forms import LanguageForm
     from conference.auth.sessions import enforce_session_rules
     from conference.navigation import sections_for
+    from conference.notifications import unread_count
 
     app.before_request(enforce_session_rules)
 
@@ -122,6 +124,7 @@ def register_request_hooks(app: Flask):
     @app.context_processor
     def layout_context():
         return {"nav_sections": sections_for(current_user),
+                "unread_notifications": unread_count(current_user) if current_user.is_authenticated else 0,
                 "get_locale": get_locale,
                 "languages": app.config["LANGUAGES"],
                 "language_form": LanguageForm(formdata=None)}

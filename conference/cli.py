@@ -4,7 +4,6 @@ import os
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from flask_babel import force_locale
 from flask_migrate import upgrade
 
 from conference import demo
@@ -50,23 +49,24 @@ def create_user_command(username, display_name, agency_name, role, position, pas
     agency = db.session.execute(db.select(Agency).where(Agency.name == agency_name.strip())).scalar_one_or_none()
     if agency is None:
         raise click.ClickException(f"기관 '{agency_name}'이(가) 없습니다. / No such agency.")
-    # No request here, so the app's locale selector (which reads the session) must not run.
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        if not USERNAME_RULE.regex.match(username.strip().lower()):
-            raise click.ClickException(str(USERNAME_RULE.message))
-        problem = password_problem(password, username)
-        if problem:
-            raise click.ClickException(str(problem))
-        try:
-            user = account_services.create_user(by=None, username=username, display_name=display_name,
-                                                agency_id=agency.id, role=role, position=position,
-                                                password=password, must_change_password=False)
-        except account_services.AccountError as error:
-            raise click.ClickException(str(error.message))
+    if not USERNAME_RULE.regex.match(username.strip().lower()):
+        raise click.ClickException(str(USERNAME_RULE.message))
+    problem = password_problem(password, username)
+    if problem:
+        raise click.ClickException(str(problem))
+    try:
+        user = account_services.create_user(by=None, username=username, display_name=display_name,
+                                            agency_id=agency.id, role=role, position=position,
+                                            password=password, must_change_password=False)
+    except account_services.AccountError as error:
+        raise click.ClickException(str(error.message))
     db.session.commit()
     click.echo(f"계정을 만들었습니다 / created: {user.username} ({role}, {agency.name})")
 
 
 def register_commands(app):
+    from conference.meetings.cli import register_commands as register_meeting_commands
+
     for command in (init_db_command, seed_demo_command, create_user_command):
         app.cli.add_command(command)
+    register_meeting_commands(app)

@@ -36,6 +36,8 @@ class Defaults:
     ARGON2_MEMORY_KIB = 65536
     #: Font used for East Asian text in Word documents.
     DOCX_FONT = "맑은 고딕"
+    #: Author written into documents made from the command line.
+    DOCUMENT_AUTHOR = "통합사례관리 담당"
 
     # --- Case register lists (configurable per city; values are stored as written) ---
     #: 발굴 경로

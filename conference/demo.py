@@ -9,6 +9,7 @@ from conference.cases import services as case_services
 from conference.cases.queries import load_case_file
 from conference.extensions import db
 from conference.formatting import KST
+from conference.inputs import services as input_services
 from conference.meetings import services as meeting_services
 from conference.models import (AgendaItem, Agency, Household, Invitation, Meeting, MeetingKind, MeetingStatus, NeedDomain, Role,
                                Sector, Stage, Track, User)
@@ -175,4 +176,31 @@ def seed_meetings(coordinator: User, chair: User, agencies: dict[str, Agency]) -
         meeting_services.add_agenda_item(upcoming, by=coordinator, household=households[name],
                                          key_question=KEY_QUESTIONS[name], minutes_allotted=15)
     meeting_services.put_children_first(upcoming, by=coordinator)
+    seed_inputs(upcoming, agencies)
     return 2
+
+
+#: agency, case head, submit?, facts, opinion, domains, resources (public?, kind)
+UPCOMING_INPUTS = [
+    ("정신건강복지센터", "김민수", True, "2020년 우울증 진단 후 3개월 상담, 이후 중단.\n최근 재상담 요청 없음.",
+     "배우자의 폭력으로 인한 외상 반응이 의심됩니다. 치료 재개와 위기 시 연락 체계가 필요합니다.",
+     ("health", "safety"), [(True, "정신건강 사례관리·치료비 지원")]),
+    ("중앙동 행정복지센터", "김민수", True, "긴급복지 생계지원 1회 지급(2021. 1.). 건강보험료 체납 6개월.",
+     "주거 위생이 나빠 생활환경 개선과 단전 해소가 급합니다.", ("environment", "economy"),
+     [(True, "긴급복지 주거지원"), (True, "에너지바우처")]),
+    ("드림스타트", "김민수", False, "아동(14세) 학교 결석 잦음.", "", ("education", "family"), []),
+]
+
+
+def seed_inputs(meeting: Meeting, agencies: dict[str, Agency]) -> None:
+    """Partly submitted agency input for the upcoming meeting, written as each agency's practitioner."""
+    items = {item.household.members[0].name: item for item in meeting.agenda_items}
+    authors = {u.agency_id: u for u in db.session.execute(
+        db.select(User).where(User.role == Role.PRACTITIONER.value)).scalars()}
+    for agency_name, head, submit, facts, opinion, domains, resources in UPCOMING_INPUTS:
+        agency = agencies[agency_name]
+        input_services.save_input(
+            items[head], agency_id=agency.id, by=authors[agency.id], submit=submit, base_version=0,
+            today=date.today(), values=input_services.InputValues(
+                facts=facts, opinion=opinion, domains=domains,
+                resources=tuple((public, kind, "") for public, kind in resources)))

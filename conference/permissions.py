@@ -138,3 +138,18 @@ def packet_agency_for(user, meeting, requested_agency_id: int | None):
 def needs_pledge(user) -> bool:
     """Practitioners pledge confidentiality for a meeting before they first see its packet."""
     return _role(user) == Role.PRACTITIONER
+
+
+# --- Agency input ---
+
+def input_agency_for(user, meeting, requested_agency_id: int | None):
+    """For which agency ``user`` may write input at this meeting: a practitioner only for their own invited
+    agency; coordinators and admins for any invited agency (e.g. what an agency says at the meeting).
+    Returns None when they may not."""
+    invited = {i.agency_id for i in meeting.invitations}
+    role = _role(user)
+    if role == Role.PRACTITIONER:
+        return user.agency_id if user.agency_id in invited else None
+    if role in (Role.ADMIN, Role.COORDINATOR):
+        return requested_agency_id if requested_agency_id in invited else None
+    return None

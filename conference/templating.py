@@ -2,7 +2,7 @@
 from flask_babel import lazy_gettext as _l
 
 from conference import formatting, masking
-from conference.models import NeedDomain, Stage, Track
+from conference.models import InputState, NeedDomain, Stage, Track
 
 DIRECTION_LABELS = {"worse": _l("악화"), "better": _l("호전"), "same": _l("변화 없음"), "new": _l("신규"), "": ""}
 
@@ -24,4 +24,5 @@ def register_filters(app):
     app.add_template_filter(_label(Stage), "stage_label")
     app.add_template_filter(_label(Track), "track_label")
     app.add_template_filter(_label(NeedDomain), "domain_label")
+    app.add_template_filter(_label(InputState), "input_state_label")
     app.add_template_filter(lambda value: DIRECTION_LABELS.get(value, value), "direction_label")

@@ -9,6 +9,7 @@ import sqlite3
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from conference import create_app
 from conference.admin import services as account_services
@@ -58,10 +59,23 @@ def _copy_sqlite(source, target):
 
 
 def _empty_postgres():
-    tables = [t.name for t in db.metadata.sorted_tables]
+    """Delete every row and restart the id sequences, as TRUNCATE … RESTART IDENTITY would.
+
+    DELETE, children first, takes ~10 ms here; TRUNCATE of the same tables ~0.5 s (new files and
+    fsyncs), which was most of the PostgreSQL run's time. TRUNCATE stays as the fallback.
+    """
+    tables = db.metadata.sorted_tables
     db.session.remove()
-    with db.engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    try:
+        with db.engine.begin() as conn:
+            for table in reversed(tables):
+                conn.execute(table.delete())
+            conn.execute(text("SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, start_value, false) "
+                              "FROM pg_sequences WHERE schemaname = current_schema() "
+                              "AND last_value IS NOT NULL"))
+    except IntegrityError:
+        with db.engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {', '.join(t.name for t in tables)} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture

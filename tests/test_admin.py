@@ -159,7 +159,7 @@ def test_create_agency_trims_the_name(as_admin):
     ({"name": "hope CENTER"}, "name", "같은 이름의 기관이 이미 있습니다."),
     ({"sector": "spaceship"}, "sector", "올바르지 않은 선택값입니다."),
     ({"is_public": "maybe"}, "is_public", "올바르지 않은 선택값입니다."),
-])
+], ids=["empty-name", "blank-name", "long-name", "duplicate-name", "unknown-sector", "unknown-public"])
 def test_bad_agency_input_is_shown_again_and_nothing_saved(as_admin, make_agency, changes, field, message):
     make_agency("Hope Center")
     before = count(Agency)
@@ -168,11 +168,8 @@ def test_bad_agency_input_is_shown_again_and_nothing_saved(as_admin, make_agency
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert field_errors(page, field) == [message]
-    # The other values come back as submitted.
-    if field != "name":
-        assert input_value(page, "name") == data["name"]
-    elif data["name"].strip():
-        assert input_value(page, "name") == data["name"]
+    # The values come back as submitted.
+    assert input_value(page, "name") == data["name"]
     if field != "sector":
         assert selected_option(page, "sector") == "school"
     if field != "is_public":
@@ -259,7 +256,9 @@ def test_create_user(as_admin, admin, home_agency, app):
     ({"role": "superuser"}, "role", "올바르지 않은 선택값입니다."),
     ({"email": "not-an-email"}, "email", "이메일 형식이 올바르지 않습니다."),
     ({"display_name": ""}, "display_name", "필수 항목입니다."),
-])
+], ids=["bad-username", "short-username", "no-username", "duplicate-username", "short-password",
+        "password-with-username", "confirmation-differs", "unknown-agency", "inactive-agency", "unknown-role",
+        "bad-email", "no-name"])
 def test_bad_user_input_is_refused(as_admin, coordinator, home_agency, make_agency, changes, field, message):
     if changes.get("agency_id") == "inactive":
         changes = {"agency_id": str(make_agency("문 닫은 기관", is_active=False).id)}
@@ -340,7 +339,8 @@ def test_reactivating_a_user(as_admin, make_user):
     assert len(events("user.activate")) == 1
 
 
-@pytest.mark.parametrize("changes", [{"role": "coordinator"}, {"is_active_account": None}])
+@pytest.mark.parametrize("changes", [{"role": "coordinator"}, {"is_active_account": None}],
+                         ids=["demote", "deactivate"])
 def test_admin_cannot_demote_or_deactivate_themselves(as_admin, admin, changes):
     response = as_admin.post(f"/admin/users/{admin.id}", data=user_form_data(admin, **changes))
     assert response.status_code == 200
@@ -349,6 +349,25 @@ def test_admin_cannot_demote_or_deactivate_themselves(as_admin, admin, changes):
     assert (user.role, user.is_active_account) == ("admin", True)
     assert events("user.grant") == events("user.deactivate") == events("user.update") == []
     assert as_admin.get("/admin/users").status_code == 200
+
+
+def test_admin_moving_themselves_keeps_this_session_and_ends_the_others(app, as_admin, admin, make_agency):
+    other_device = app.test_client()
+    login(other_device, "admin1")
+    new_agency = make_agency("새 소속")
+    response = as_admin.post(f"/admin/users/{admin.id}", data=user_form_data(admin, agency_id=str(new_agency.id)))
+    assert response.status_code == 302
+    assert fresh(User, username="admin1").agency_id == new_agency.id
+    assert as_admin.get("/admin/users").status_code == 200
+    assert not is_logged_in(other_device)
+
+
+def test_admin_resetting_their_own_password_stays_logged_in(app, as_admin, admin):
+    response = as_admin.post(f"/admin/users/{admin.id}/password", data={"password": TEMPORARY, "confirm": TEMPORARY})
+    assert response.status_code == 302
+    assert as_admin.get("/admin/users").status_code == 200
+    assert fresh(User, username="admin1").must_change_password is False
+    assert login(app.test_client(), "admin1", TEMPORARY).status_code == 302
 
 
 def test_reset_password(app, as_admin, admin, make_user):

@@ -374,7 +374,7 @@ def test_wrong_current_password_changes_nothing(client, coordinator):
     ("1234567890", None, "new_password", "너무 흔하거나 추측하기 쉬운 비밀번호입니다. 다른 비밀번호를 정하세요."),
     ("my-COORD1-password", None, "new_password", "비밀번호에 아이디를 넣을 수 없습니다."),
     (NEW_PASSWORD, NEW_PASSWORD + "x", "confirm", "새 비밀번호가 서로 다릅니다."),
-])
+], ids=["too-short", "common-letters", "common-digits", "contains-username", "confirmation-differs"])
 def test_unacceptable_new_password_is_refused(client, coordinator, new, confirm, field, message):
     login(client, "coord1")
     old_hash = fresh_user("coord1").password_hash

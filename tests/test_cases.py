@@ -6,19 +6,20 @@ test client would otherwise share the test's session and its identity map with t
 import html
 import re
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import event, func, select, update
 
 from conftest import PASSWORD
-from factories_cases import make_household  # noqa: F401  (fixture)
 
 from conference import masking
 from conference.cases import queries, services
 from conference.extensions import db
 from conference.models import (Assessment, AuditEvent, Consent, DomainRating, Household, Member, NeedDomain, Role,
                                Stage, StatusChange)
+
+pytest_plugins = ["factories_cases"]  # the make_household fixture
 
 TODAY = date.today()
 TOMORROW = TODAY + timedelta(days=1)
@@ -34,11 +35,13 @@ class Web:
     def __init__(self, app, client):
         self.app, self.client = app, client
 
-    def open(self, method, url, **kwargs):
+    def open(self, method, url, follow_redirects=False, **kwargs):
         db.session.rollback()  # no open transaction of the test may hold SQLite's write lock
         with self.app.app_context():
             response = self.client.open(url, method=method, **kwargs)
         db.session.rollback()  # the test's session sees what the request committed
+        if follow_redirects and response.status_code in (301, 302, 303):
+            return self.open("GET", response.headers["Location"], follow_redirects=True)
         return response
 
     def get(self, url, **kwargs):
@@ -71,16 +74,16 @@ def text(response) -> str:
 
 def field_errors(response, field_id: str) -> list[str]:
     """The messages shown next to a form field (templates/_macros/forms.html)."""
-    return re.findall(rf'<p class="error" id="{field_id}-error">(.*?)</p>', text(response), re.S)
+    return re.findall(rf'<p class="error" id="{field_id}-error">(.*?)</p>', text(response), re.DOTALL)
 
 
 def form_errors(response) -> str:
-    match = re.search(r'<div class="form-errors" role="alert">(.*?)</div>', text(response), re.S)
+    match = re.search(r'<div class="form-errors" role="alert">(.*?)</div>', text(response), re.DOTALL)
     return match[1] if match else ""
 
 
 def flashes(response) -> list[str]:
-    return re.findall(r'<div class="flash flash-\w+" role="status">(.*?)</div>', text(response), re.S)
+    return re.findall(r'<div class="flash flash-\w+" role="status">(.*?)</div>', text(response), re.DOTALL)
 
 
 def listed_case_numbers(response) -> list[str]:
@@ -493,7 +496,7 @@ def test_case_file_shows_identity_members_consent_assessment_and_history(staff, 
     assert "김민수" in page and "010-2345-6789" in page and "중앙로 101" in page
 
     members = section(response, "members", "consent")
-    rows = {name: row for row in re.findall(r"<tr>(.*?)</tr>", members, re.S)
+    rows = {name: row for row in re.findall(r"<tr>(.*?)</tr>", members, re.DOTALL)
             for name in ("김민수", "김하늘", "김순자") if name in row}
     assert "본인" in rows["김민수"] and "50세" in rows["김민수"] and "장애" in rows["김민수"]
     assert "아동" not in rows["김민수"] and "노인" not in rows["김민수"]
@@ -581,9 +584,10 @@ def test_who_may_open_case_pages(web, make_user, case_with_parts, role, page):
 def test_hidden_cases_look_exactly_like_missing_ones(web, make_user, case_with_parts, role):
     make_user("other9", role)
     web.login("other9")
-    existing, missing = web.get(f"/cases/{case_with_parts['id']}"), web.get("/cases/999999")
+    hid = case_with_parts["id"]
+    existing, missing = web.get(f"/cases/{hid}"), web.get("/cases/999999")
     assert existing.status_code == missing.status_code == 404
-    assert existing.get_data() == missing.get_data()
+    assert text(existing).replace(f"/cases/{hid}", "/cases/999999") == text(missing)
     assert audit_actions("household.view") == []
 
 
@@ -716,6 +720,24 @@ def test_classification_alone_is_recorded(staff, coordinator, make_household):
     assert '<option selected value="고난도">' in form
 
 
+def test_selected_household_is_reclassified_without_choosing_the_track_again(staff, coordinator, make_household):
+    household = make_household()
+    move(household, coordinator, Stage.INTAKE, Stage.ASSESSMENT, Stage.SELECTED, track="service_link")
+    form = text(staff.get(f"/cases/{household.id}/status"))
+    assert '<option selected value="service_link">' in form  # the form starts from the current track
+    response = staff.post(f"/cases/{household.id}/status",
+                          data=status_form("selected", reason="솔루션회의 결과", classification="고난도"))
+    assert response.status_code == 302, field_errors(response, "track")
+    household = reload(household.id)
+    assert (household.status, household.track, household.classification) == ("selected", "service_link", "고난도")
+    change = status_changes(household.id)[-1]
+    assert (change.from_status, change.to_status, change.track) == ("selected", "selected", "service_link")
+    # changing only the track is a change too
+    assert staff.post(f"/cases/{household.id}/status", data=status_form(
+        "selected", track="case_management", classification="고난도")).status_code == 302
+    assert reload(household.id).track == "case_management"
+
+
 def test_nothing_changed_is_refused(staff, make_household):
     household = make_household()
     response = staff.post(f"/cases/{household.id}/status", data=status_form("discovered"))
@@ -746,6 +768,27 @@ def test_configured_classifications_are_read_from_config(app, staff, make_househ
     assert staff.post(f"/cases/{household.id}/status",
                       data=status_form("discovered", classification="솔루션")).status_code == 302
     assert reload(household.id).classification == "솔루션"
+
+
+@pytest.mark.parametrize("url, data, field", [
+    ("/cases/{id}/status", status_form("counselling", reason=f"주민번호 {RRN}"), "reason"),
+    ("/cases/{id}/consents/new", {"consented_on": "2021-03-01", "agency_ids": "AGENCY", "note": RRN}, "note"),
+    ("/cases/{id}/assessments/new", assessment_form(safety=("위기", RRN)), "notes_safety"),
+    ("/cases/{id}/assessments/new", assessment_form(safety="위기", summary=RRN), "summary"),
+    ("/cases/{id}/members/new", {"name": "김하늘", "relation": RRN, "birth": "2012", "sex": ""}, "relation"),
+    ("/cases/{id}/members/new", {"name": RRN, "relation": "자녀", "birth": "2012", "sex": ""}, "name"),
+    ("/cases/{id}/edit", household_form(note=RRN), "note"),
+])
+def test_no_free_text_field_stores_a_resident_registration_number(staff, make_household, make_agency, url, data,
+                                                                   field):
+    household = make_household()
+    if data.get("agency_ids") == "AGENCY":
+        data = {**data, "agency_ids": make_agency().id}
+    response = staff.post(url.format(id=household.id), data=data)
+    assert response.status_code == 200
+    errors = field_errors(response, field)
+    assert errors and "주민등록번호" in errors[0], errors
+    assert "1234567" not in database_dump()
 
 
 # --- consent ---------------------------------------------------------------------------------------
@@ -781,7 +824,7 @@ def test_consent_without_sensitive_flag(staff, make_household, agencies):
     ({"consented_on": "2021-03-01"}, "agency_ids", "기관을 하나 이상"),
     ({"consented_on": TOMORROW.isoformat(), "agency_ids": "AGENCY"}, "consented_on", "오늘 이후"),
     ({"consented_on": "", "agency_ids": "AGENCY"}, "consented_on", "YYYY-MM-DD"),
-    ({"consented_on": "2021-03-01", "agency_ids": "99999"}, "agency_ids", "올바르지 않은"),
+    ({"consented_on": "2021-03-01", "agency_ids": "99999"}, "agency_ids", "선택"),
 ])
 def test_bad_consent_is_refused(staff, make_household, agencies, data, field, message):
     household = make_household()
@@ -910,7 +953,7 @@ def test_reassessment_keeps_history_and_shows_the_change(staff, make_household):
     page = section(staff.get(f"/cases/{household.id}"), "assessment", "status")
 
     def row(label):
-        return re.search(rf'<th scope="row">{label}</th>(.*?)</tr>', page, re.S)[1]
+        return re.search(rf'<th scope="row">{label}</th>(.*?)</tr>', page, re.DOTALL)[1]
 
     assert "취약" in row("건강") and "악화" in row("건강") and 'class="change-worse"' in row("건강")
     assert "호전" in row("안전") and 'class="change-better"' in row("안전")
@@ -960,14 +1003,16 @@ def test_add_edit_and_delete_a_member(staff, make_household):
     assert (child.name, child.relation, child.birth_date, child.sex, child.has_disability) == (
         "김하늘", "자녀", date(2012, 5, 5), "여", False)
 
-    url = f"/cases/{household.id}/members/{child.id}"
+    child_id = child.id
+    url = f"/cases/{household.id}/members/{child_id}"
     assert 'value="김하늘"' in text(staff.get(url))
     assert staff.post(url, data=member_form(birth="2011", has_disability="y")).status_code == 302
-    child = db.session.get(Member, child.id)
+    child = db.session.get(Member, child_id)
     assert (child.birth_year, child.birth_date, child.has_disability) == (2011, None, True)
 
     assert staff.post(f"{url}/delete").status_code == 302
-    assert db.session.get(Member, child.id) is None
+    db.session.expunge_all()
+    assert db.session.get(Member, child_id) is None
     assert [e.action for e in db.session.execute(select(AuditEvent).where(AuditEvent.action.like("member.%"))
                                                   .order_by(AuditEvent.id)).scalars()] == [
         "member.create", "member.update", "member.delete"]
@@ -1025,14 +1070,14 @@ def select_at(household, by, when: datetime):
 def stats_rows(response) -> dict[str, list[int]]:
     page = text(response)
     rows = {route: [int(n) for n in re.findall(r"<td>(?:<strong>)?(\d+)", cells)]
-            for route, cells in re.findall(r'<tr><th scope="row">(.*?)</th>(.*?)</tr>', page, re.S)}
+            for route, cells in re.findall(r'<tr><th scope="row">(.*?)</th>(.*?)</tr>', page, re.DOTALL)}
     rows["합계"] = [int(n) for n in re.findall(r"<td>(?:<strong>)?(\d+)",
-                                              re.search(r"<tfoot>(.*?)</tfoot>", page, re.S)[1])]
+                                              re.search(r"<tfoot>(.*?)</tfoot>", page, re.DOTALL)[1])]
     return rows
 
 
 def utc(*args):
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 def test_quarterly_counts(staff, coordinator, make_household):
@@ -1066,6 +1111,16 @@ def test_quarterly_counts(staff, coordinator, make_household):
     assert previous["본인 신청"] == [0, 0, 0, 0, 0, 0, 1, 0, 1, 0]
     assert previous["기관 의뢰"] == [0, 0, 0, 0, 0, 0, 0, 1, 0, 1]
     assert previous["합계"] == [0, 0, 0, 0, 0, 0, 1, 1, 1, 1]
+
+
+def test_selections_fall_into_quarters_of_korean_time(staff, coordinator, make_household):
+    spring = make_household(discovered_on=date(2021, 3, 2))
+    new_year = make_household(discovered_on=date(2021, 3, 3))
+    select_at(spring, coordinator, utc(2021, 3, 31, 23, 30))  # 2021-04-01 08:30 in Korea: Q2
+    select_at(new_year, coordinator, utc(2020, 12, 31, 16))  # 2021-01-01 01:00 in Korea: Q1 of 2021
+    rows = stats_rows(staff.get("/cases/stats?year=2021"))
+    assert rows["이웃·주민 제보"] == [2, 1, 0, 1, 0, 0, 0, 0, 2, 2]
+    assert stats_rows(staff.get("/cases/stats?year=2020"))["합계"] == [0] * 10
 
 
 @pytest.mark.parametrize("year", ["abc", "1800", "99999", ""])

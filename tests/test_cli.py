@@ -151,7 +151,8 @@ def test_create_user_makes_an_account_that_can_log_in(runner, client, make_agenc
     ({"username": "TAKEN"}, "이미 쓰이는 아이디입니다."),
     ({"username": "A b"}, "아이디는 영문 소문자·숫자·점·밑줄·하이픈으로 3~40자입니다."),
     ({"role": "superuser"}, "superuser"),
-])
+], ids=["unknown-agency", "short-password", "common-password", "password-with-username", "duplicate",
+        "duplicate-other-case", "bad-username", "unknown-role"])
 def test_create_user_refuses_bad_input(runner, make_agency, make_user, changes, message):
     make_agency("복지관")
     make_user("taken")

@@ -9,7 +9,13 @@ from sqlalchemy import func, select
 
 from conference.cases import importer
 from conference.cases.cli import register_commands
-from conference.cases.importer import COLUMNS, ImportRow, parse_extraction, rows_from_json, rows_to_json
+from conference.cases.importer import (
+    COLUMNS,
+    ImportRow,
+    parse_extraction,
+    rows_from_json,
+    rows_to_json,
+)
 from conference.cases.imports import Repeat, find_repeats, import_rows
 from conference.cases.services import CaseError, HeadOfHousehold, register_household
 from conference.config import Defaults
@@ -34,8 +40,9 @@ HANGUL = re.compile(r"[가-힣]")
 
 
 def parse(data, filename="list.csv", **overrides):
-    options = dict(districts=Defaults.DISTRICTS, routes=Defaults.DISCOVERY_ROUTES,
-                   extraction_route=Defaults.EXTRACTION_ROUTE, max_bytes=Defaults.IMPORT_MAX_BYTES, today=TODAY)
+    options = {"districts": Defaults.DISTRICTS, "routes": Defaults.DISCOVERY_ROUTES,
+               "extraction_route": Defaults.EXTRACTION_ROUTE, "max_bytes": Defaults.IMPORT_MAX_BYTES,
+               "today": TODAY}
     options.update(overrides)
     if isinstance(data, str):
         data = data.encode("utf-8")
@@ -290,6 +297,14 @@ def test_rrn_in_an_xlsx_number_cell_and_in_a_header():
     assert "1234567" not in " ".join(str(e) for e in header_rrn.errors)
 
 
+def test_an_extra_column_is_an_error_and_the_rows_are_still_checked():
+    text = GOOD_CSV.replace("비고", "비고,메모", 1).replace("자녀 2명(초등)", f"자녀 2명(초등),{RRN}")
+    text = text.replace("1952-07-14", "1952-13-01")
+    parsed = parse(text)
+    assert where(parsed) == [(1, "메모"), (3, "메모"), (4, "생년월일")]
+    assert "1234567" not in " ".join(str(e) for e in parsed.errors)
+
+
 def test_file_over_the_limit_names_the_real_limit():
     assert [e.text for e in parse(b"x" * (5 * 1024 * 1024 + 1)).errors] == ["파일이 너무 큽니다 (최대 5MB)."]
     assert [e.text for e in parse(GOOD_CSV, max_bytes=100).errors] == ["파일이 너무 큽니다 (최대 100B)."]
@@ -395,7 +410,7 @@ def test_merge_within_the_file_goes_to_the_household_of_the_first_row(app, coord
     rows = parse(text).rows
     result = import_rows(rows, {3: "merge"}, by=coordinator, discovered_on=TODAY)
     db.session.commit()
-    assert len(result.created) == 1 and result.merged == result.created
+    assert len(result.created) == 1 and result.merged == [] and result.merged_rows == [3]
     assert result.by_row[2] is result.by_row[3]
     household = db.session.get(Household, result.created[0].id)
     assert household.crisis_signals == "단전;건강보험료 체납;단수" and household.note == "다시 나옴"
@@ -514,7 +529,7 @@ def test_cli_duplicates_stop_merge_keep(app, cli, tmp_path):
 
     merged = cli(write(tmp_path, GOOD_CSV.replace("2021-1,", "2021-2,"), "next.csv"), "--duplicates", "merge")
     assert merged.exit_code == 0, merged.output
-    assert f"합친 가구 5건 / merged into: {year}-0001" in merged.output
+    assert f"합친 행 5건 / merged 5 row(s) into: {year}-0001, {year}-0002" in merged.output
     assert household_count() == 5
     rounds = set(db.session.execute(select(Household.extraction_round)).scalars())
     assert rounds == {"2021-2"}

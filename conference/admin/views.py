@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 
 from conference.admin import services
 from conference.admin.forms import AgencyForm, ResetPasswordForm, UserCreateForm, UserEditForm
+from conference.auth.sessions import start_session
 from conference.extensions import db
 from conference.models import Agency, AuditEvent, User
 from conference.permissions import can_manage_accounts, require
@@ -34,6 +35,12 @@ def _user_edit_form(user, **kwargs):
 
 def _attach(form, error: services.AccountError):
     getattr(form, error.field).errors.append(error.message)
+
+
+def _keep_own_session(user):
+    """A change to the admin's own account ended all its sessions; keep this one (like a password change)."""
+    if user.id == current_user.id:
+        start_session(user)
 
 
 @bp.get("/agencies")
@@ -111,6 +118,7 @@ def user_edit(user_id):
             _attach(form, error)
         else:
             db.session.commit()
+            _keep_own_session(user)
             flash(_("계정 정보를 저장했습니다."), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=user,
@@ -124,6 +132,7 @@ def user_reset_password(user_id):
     if reset_form.validate_on_submit():
         services.reset_password(user, by=current_user, temporary_password=reset_form.password.data)
         db.session.commit()
+        _keep_own_session(user)
         flash(_("임시 비밀번호를 설정했습니다. 그 계정의 로그인은 모두 끝났습니다."), "success")
         return redirect(url_for("admin.user_edit", user_id=user.id))
     form = _user_edit_form(user, formdata=None)

@@ -79,6 +79,7 @@ def _import(file, dry_run, duplicates, username):
             click.echo(_line(error), err=True)
         click.echo(f"오류 {len(parsed.errors)}건: 아무것도 가져오지 않았습니다. / "
                    f"{len(parsed.errors)} error(s); nothing imported.", err=True)
+        db.session.rollback()
         raise SystemExit(1)
 
     repeats = find_repeats(parsed.rows)
@@ -88,6 +89,7 @@ def _import(file, dry_run, duplicates, username):
         click.echo(f"같은 가구로 보이는 행 {len(repeats)}건: --duplicates merge(합치기) 또는 keep(새로 등록)을 "
                    f"골라 다시 실행하세요. 아무것도 가져오지 않았습니다. / {len(repeats)} repeat(s); "
                    f"choose --duplicates merge or keep. Nothing imported.", err=True)
+        db.session.rollback()
         raise SystemExit(1)
     decisions = {number: duplicates for number in repeats}
 
@@ -116,9 +118,9 @@ def _import(file, dry_run, duplicates, username):
     db.session.commit()
     created = ", ".join(h.case_number for h in result.created)
     click.echo(f"새 가구 {len(result.created)}건 등록 / created: {created or '-'}")
-    if result.merged:
-        merged = ", ".join(h.case_number for h in result.merged)
-        click.echo(f"합친 가구 {len(result.merged)}건 / merged into: {merged}")
+    if result.merged_rows:
+        targets = ", ".join(dict.fromkeys(result.by_row[n].case_number for n in result.merged_rows))
+        click.echo(f"합친 행 {len(result.merged_rows)}건 / merged {len(result.merged_rows)} row(s) into: {targets}")
 
 
 def register_commands(app):

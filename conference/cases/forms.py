@@ -8,7 +8,8 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (BooleanField, DateField, IntegerField, SelectField, SelectMultipleField, StringField,
                      TextAreaField, widgets)
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange, Optional, StopValidation,
+                                ValidationError)
 
 from conference.cases.services import HeadOfHousehold
 from conference.models import NeedDomain, Stage, Track
@@ -20,9 +21,9 @@ PHONE_PATTERN = re.compile(r"^[0-9-]{9,20}$")
 
 
 def no_resident_number(form, field):
-    """주민등록번호 is never stored."""
+    """주민등록번호 is never stored; its message is the only one the field shows."""
     if field.data and RRN_PATTERN.search(str(field.data)):
-        raise ValidationError(_l("주민등록번호는 저장할 수 없습니다. 생년월일만 입력하세요."))
+        raise StopValidation(_l("주민등록번호는 저장할 수 없습니다. 생년월일만 입력하세요."))
 
 
 def parse_birth(text: str) -> tuple[int, date | None]:
@@ -68,14 +69,15 @@ class HouseholdForm(FlaskForm):
     head_disability = BooleanField(_l("장애"))
     district = SelectField(_l("행정동"), validators=[DataRequired(REQUIRED)])
     address = StringField(_l("주소"), validators=[DataRequired(REQUIRED), Length(max=200), no_resident_number])
-    phone = StringField(_l("연락처"), validators=[Optional(), phone_digits])
+    phone = StringField(_l("연락처"), validators=[Optional(), no_resident_number, phone_digits])
     household_size = IntegerField(_l("가구원수"), default=1, validators=[
         InputRequired(_l("가구원수를 숫자로 입력하세요.")),
         NumberRange(min=1, max=30, message=_l("가구원수는 1~30 사이여야 합니다."))])
     discovery_route = SelectField(_l("발굴경로"), validators=[DataRequired(REQUIRED)])
     discovered_on = DateField(_l("발굴일"), default=date.today, validators=[
         InputRequired(DATE_MESSAGE), not_in_future])
-    extraction_round = StringField(_l("추출회차"), validators=[Optional(), Length(max=10)])
+    # No Optional(): it would stop the chain before validate_extraction_round sees an empty round.
+    extraction_round = StringField(_l("추출회차"), validators=[Length(max=10)])
     crisis_signals = StringField(_l("위기정보"), description=_l("세미콜론(;)으로 구분: 단전; 건강보험료 체납"),
                                  validators=[Length(max=500), no_resident_number])
     referring_agency_id = SelectField(_l("의뢰기관"), coerce=int, validate_choice=True)
@@ -127,7 +129,7 @@ class HouseholdForm(FlaskForm):
 class MemberForm(FlaskForm):
     name = StringField(_l("성명"), validators=[DataRequired(REQUIRED), Length(max=50), no_resident_number])
     relation = StringField(_l("관계"), description=_l("배우자, 자녀, 부, 모 …"),
-                           validators=[DataRequired(REQUIRED), Length(max=20)])
+                           validators=[DataRequired(REQUIRED), Length(max=20), no_resident_number])
     birth = StringField(_l("생년월일"), validators=[DataRequired(REQUIRED), no_resident_number, valid_birth])
     sex = SelectField(_l("성별"), choices=SEX_CHOICES)
     has_disability = BooleanField(_l("장애"))
@@ -139,11 +141,13 @@ class MemberForm(FlaskForm):
 
 
 class StatusForm(FlaskForm):
-    to_status = SelectField(_l("단계"))
+    #: Not checked against the choices: change_status explains an impossible or outdated step in words.
+    to_status = SelectField(_l("단계"), validate_choice=False)
     track = SelectField(_l("선정 유형"), choices=[("", "—")] + [(t.value, t.label) for t in Track])
     classification = SelectField(_l("사례 구분"))
     closure_reason = SelectField(_l("종결 사유"))
-    reason = TextAreaField(_l("변경 사유"), validators=[DataRequired(_l("변경 사유를 입력하세요.")), Length(max=1000)])
+    reason = TextAreaField(_l("변경 사유"), validators=[DataRequired(_l("변경 사유를 입력하세요.")), Length(max=1000),
+                                                            no_resident_number])
 
     def __init__(self, household, stages, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -154,6 +158,7 @@ class StatusForm(FlaskForm):
         self.closure_reason.choices = [("", "—")] + [(r, r) for r in config["CLOSURE_REASONS"]]
         if not self.is_submitted():
             self.classification.data = household.classification
+            self.track.data = household.track
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -166,7 +171,7 @@ class ConsentForm(FlaskForm):
     agency_ids = MultiCheckboxField(_l("정보를 받을 수 있는 기관"), coerce=int,
                                     validators=[DataRequired(_l("기관을 하나 이상 고르세요."))])
     covers_sensitive = BooleanField(_l("민감정보(건강·정신건강) 제공에도 동의"))
-    note = TextAreaField(_l("메모"), validators=[Length(max=1000)])
+    note = TextAreaField(_l("메모"), validators=[Length(max=1000), no_resident_number])
 
     def __init__(self, agencies, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -183,7 +188,7 @@ def assessment_form_class(scale: list[str]):
 
     class AssessmentForm(FlaskForm):
         assessed_on = DateField(_l("조사일"), default=date.today, validators=[InputRequired(DATE_MESSAGE), not_in_future])
-        summary = TextAreaField(_l("종합 소견"), validators=[Length(max=4000)])
+        summary = TextAreaField(_l("종합 소견"), validators=[Length(max=4000), no_resident_number])
 
         def domain_fields(self):
             return [(d, self[f"rating_{d.value}"], self[f"notes_{d.value}"]) for d in NeedDomain]
@@ -195,7 +200,7 @@ def assessment_form_class(scale: list[str]):
     for domain in NeedDomain:
         setattr(AssessmentForm, f"rating_{domain.value}", SelectField(domain.label, choices=rating_choices))
         setattr(AssessmentForm, f"notes_{domain.value}", TextAreaField(
-            _l("%(domain)s 메모", domain=domain.label), validators=[Length(max=2000)]))
+            _l("%(domain)s 메모", domain=domain.label), validators=[Length(max=2000), no_resident_number]))
     return AssessmentForm
 
 

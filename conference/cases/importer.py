@@ -166,7 +166,7 @@ class ImportRow:
         return data
 
     @classmethod
-    def from_json(cls, data: dict) -> "ImportRow":
+    def from_json(cls, data: dict) -> ImportRow:
         values = dict(data)
         values["birth_date"] = date.fromisoformat(values["birth_date"]) if values.get("birth_date") else None
         values["crisis_signals"] = list(values.get("crisis_signals") or [])
@@ -249,18 +249,19 @@ def parse_extraction(data: bytes, filename: str, *, districts, routes, extractio
         result.errors.append(RowError(0, "", E_EMPTY))
         return result
 
-    positions = _check_header(header, header_at, result)
+    positions, ignored = _check_header(header, header_at, result)
     result.row_count = len(body)
-    if result.errors:
-        return result
+    if len(positions) < len(COLUMNS):
+        return result  # without every column the rows cannot be checked
     if not body:
         result.errors.append(RowError(0, "", E_HEADER_ONLY))
         return result
 
+    # Unknown or repeated columns are already errors; the rows are still checked, ignoring those columns.
     checker = _RowChecker(list(districts), list(routes), extraction_route, today,
                           strict_width=result.source_format.startswith("csv"))
     for number, cells in body:
-        row = checker.check(number, cells, positions, len(header), result)
+        row = checker.check(number, cells, positions, ignored, len(header), result)
         if row is not None:
             result.rows.append(row)
     return result
@@ -342,24 +343,32 @@ def _cell_text(value) -> str:
     return str(value).strip()
 
 
-def _check_header(header: list[str], header_at: int, result: ParsedFile) -> dict[str, int]:
-    """Map each column name to its position; record missing, unknown and repeated columns."""
+def _check_header(header: list[str], header_at: int, result: ParsedFile) -> tuple[dict[str, int], dict[int, str]]:
+    """Map each form column to its position and record missing, unknown and repeated columns.
+
+    Returns the positions, and the unknown or repeated columns' labels by position.
+    """
     positions: dict[str, int] = {}
+    seen: set[str] = set()
+    ignored: dict[int, str] = {}
     for index, raw in enumerate(header):
         name = raw.replace("\ufeff", "").strip()
         if not name:
             continue
-        if name in positions:
-            result.errors.append(RowError(header_at, name, _duplicate_column(name)))
+        label = _safe_label(name)
+        if name in seen:
+            ignored[index] = label
+            result.errors.append(RowError(header_at, label, _duplicate_column(label)))
         elif name in COLUMNS:
             positions[name] = index
         else:
-            positions.setdefault(name, index)
-            result.errors.append(RowError(header_at, _safe_label(name), _unknown_column(_safe_label(name))))
+            ignored[index] = label
+            result.errors.append(RowError(header_at, label, _unknown_column(label)))
+        seen.add(name)
     for column in COLUMNS:
         if column not in positions:
             result.errors.append(RowError(header_at, column, _missing_column(column)))
-    return {c: positions[c] for c in COLUMNS if c in positions}
+    return positions, ignored
 
 
 def _safe_label(text: str) -> str:
@@ -379,7 +388,7 @@ class _RowChecker:
         self.extraction_route = extraction_route
         self.today = today
 
-    def check(self, number: int, cells: list[str], positions: dict[str, int], width: int,
+    def check(self, number: int, cells: list[str], positions: dict[str, int], ignored: dict[int, str], width: int,
               result: ParsedFile) -> ImportRow | None:
         errors_before = len(result.errors)
 
@@ -391,7 +400,10 @@ class _RowChecker:
 
         # Cells beyond the header or under no column name: in CSV an unquoted comma shifts the rest
         # of the line, so the other cells cannot be trusted either; only say so (and refuse any RRN).
-        used = set(positions.values())
+        used = set(positions.values()) | set(ignored)
+        for index, label in ignored.items():
+            if index < len(cells) and RRN_PATTERN.search(cells[index]):
+                error(label, E_RRN)
         if (self.strict_width and len(cells) > width) or any(
                 cell and i not in used for i, cell in enumerate(cells)):
             error("", E_EXTRA_CELLS)

@@ -12,16 +12,22 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 
 from conference import audit
 from conference.cases.importer import ImportRow
-from conference.cases.services import CaseError, HeadOfHousehold, _apply, _redact, register_household, \
-    take_case_number
+from conference.cases.services import (
+    CaseError,
+    HeadOfHousehold,
+    _apply,
+    _redact,
+    register_household,
+    take_case_number,
+)
 from conference.extensions import db
 from conference.models import Household, Member, User
 
-#: Names (or ids) per IN (...) query: well under every database's parameter limit.
+#: (name, birth year) pairs or ids per IN (...) query: about 1,000 parameters a query.
 CHUNK = 500
 DECISIONS = ("merge", "keep")
 
@@ -48,8 +54,10 @@ class Repeat:
 class ImportResult:
     #: New households, in file order.
     created: list[Household] = field(default_factory=list)
-    #: Households a row was merged into (each once, in order of the first merge).
+    #: Registered households (not created by this import) a row was merged into, each once.
     merged: list[Household] = field(default_factory=list)
+    #: Row numbers that were merged, into a registered household or into an earlier row's new one.
+    merged_rows: list[int] = field(default_factory=list)
     #: Which household each row of the file ended up in.
     by_row: dict[int, Household] = field(default_factory=dict)
 
@@ -68,18 +76,21 @@ def _chunks(items: list, size: int = CHUNK):
 
 def find_repeats(rows: list[ImportRow]) -> dict[int, Repeat]:
     """Rows (by row number) whose head — name, birth and 행정동 — matches a registered household's head or
-    an earlier row of the file. A handful of queries for any number of rows (names in chunks of 500)."""
+    an earlier row of the file. One query per 500 distinct (name, birth year) pairs, never one per row."""
     if not rows:
         return {}
-    names = sorted({r.name for r in rows})
-    districts = sorted({r.district for r in rows})
+    # A match always shares name and birth year, so ask for exactly those pairs: the name IN (...) lets the
+    # (name, birth_year) index find them, the pair test keeps namesakes born in other years out. The
+    # 행정동 is compared here, not in SQL: a district IN (...) makes SQLite leave that index.
+    pairs = sorted({(r.name, r.birth_year) for r in rows})
     registered: dict[tuple[str, str], list] = {}
-    for chunk in _chunks(names):
+    for chunk in _chunks(pairs):
         found = db.session.execute(
             select(Member.name, Member.birth_year, Member.birth_date, Household.id, Household.district,
                    Household.case_year, Household.case_seq, Household.status)
             .join(Household, Member.household_id == Household.id)
-            .where(Member.is_head.is_(True), Member.name.in_(chunk), Household.district.in_(districts))
+            .where(Member.is_head.is_(True), Member.name.in_(sorted({name for name, _year in chunk})),
+                   tuple_(Member.name, Member.birth_year).in_(chunk))
         ).all()
         for item in found:
             registered.setdefault((item.name, item.district), []).append(item)
@@ -136,16 +147,16 @@ def import_rows(rows: list[ImportRow], decisions: dict[int, str], *, by: User | 
     result = ImportResult()
     new_count = len(rows) - len(merging)
     next_seq = take_case_number(discovered_on.year, count=new_count) if new_count else 0
+    created_ids: set[int] = set()
     merged_ids: set[int] = set()
-    merged_rows = 0
     for row in rows:
         if row.row in merging:
             repeat = repeats[row.row]
             household = targets[repeat.household_id] if repeat.kind == "existing" else result.by_row[repeat.first_row]
             _merge(household, row, by=by, actor_name=actor_name)
-            merged_rows += 1
-            if id(household) not in merged_ids:
-                merged_ids.add(id(household))
+            result.merged_rows.append(row.row)
+            if household.id not in created_ids and household.id not in merged_ids:
+                merged_ids.add(household.id)
                 result.merged.append(household)
         else:
             household = register_household(
@@ -157,9 +168,10 @@ def import_rows(rows: list[ImportRow], decisions: dict[int, str], *, by: User | 
                 crisis_signals=";".join(row.crisis_signals), note=row.note)
             next_seq += 1
             result.created.append(household)
+            created_ids.add(household.id)
         result.by_row[row.row] = household
     audit.record("household.import", actor=by, actor_name=actor_name, object_type="household", details={
-        "created": len(result.created), "merged": merged_rows, "rows": len(rows),
+        "created": len(result.created), "merged": len(result.merged_rows), "rows": len(rows),
         **({"filename": filename} if filename else {})})
     db.session.flush()
     return result

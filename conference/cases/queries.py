@@ -1,12 +1,13 @@
 """Read-side queries of the case register: the filtered list and the quarterly counts."""
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 from sqlalchemy import extract, func, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from conference.extensions import db
+from conference.formatting import KST
 from conference.models import Assessment, Consent, Household, Member, Role, Stage, StatusChange, User
 from conference.permissions import visible_households
 
@@ -106,7 +107,8 @@ class RouteCounts:
 def quarterly_counts(user, year: int, routes: list[str]) -> list[RouteCounts]:
     """Households discovered and selected in each quarter of ``year``, by discovery route.
 
-    Selected counts the selections recorded in that quarter (a household selected twice counts twice).
+    Selected counts the selections recorded in that quarter of Korean time (a household selected twice
+    counts twice); they are few, so they are sorted into quarters here rather than by database date functions.
     """
     counts = {route: RouteCounts(route, [0] * 4, [0] * 4) for route in routes}
 
@@ -122,14 +124,14 @@ def quarterly_counts(user, year: int, routes: list[str]) -> list[RouteCounts]:
                                     .group_by(Household.discovery_route, month))
     add(db.session.execute(discovered).all(), "discovered")
 
-    changed_month = extract("month", StatusChange.changed_at)
-    selected = visible_households(user, select(Household.discovery_route, changed_month, func.count())
+    selected = visible_households(user, select(Household.discovery_route, StatusChange.changed_at)
                                   .join(StatusChange, StatusChange.household_id == Household.id)
                                   .where(StatusChange.to_status == Stage.SELECTED.value,
                                          StatusChange.from_status != Stage.SELECTED.value,
-                                         StatusChange.changed_at >= _utc(start), StatusChange.changed_at < _utc(end))
-                                  .group_by(Household.discovery_route, changed_month))
-    add(db.session.execute(selected).all(), "selected")
+                                         StatusChange.changed_at >= _korean_midnight(start),
+                                         StatusChange.changed_at < _korean_midnight(end)))
+    add([(route, changed_at.astimezone(KST).month, 1) for route, changed_at in db.session.execute(selected)],
+        "selected")
     return list(counts.values())
 
 
@@ -139,5 +141,5 @@ def total_counts(rows: list[RouteCounts]) -> RouteCounts:
                        [sum(r.selected[q] for r in rows) for q in range(4)])
 
 
-def _utc(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+def _korean_midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=KST)

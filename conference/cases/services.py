@@ -130,7 +130,7 @@ def add_member(household: Household, *, by: User, **values) -> Member:
 def update_member(member: Member, *, by: User, **values) -> dict:
     changed = _apply(member, {k: values[k] for k in MEMBER_FIELDS})
     if changed:
-        audit.record("member.update", member.household, actor=by,
+        audit.record("member.update", actor=by, object_type="household", object_id=member.household_id,
                      details={"member_id": member.id, **_redact(changed)})
     return changed
 
@@ -138,7 +138,8 @@ def update_member(member: Member, *, by: User, **values) -> dict:
 def remove_member(member: Member, *, by: User):
     if member.is_head:
         raise CaseError("member", _l("세대주(본인)는 삭제할 수 없습니다."))
-    audit.record("member.delete", member.household, actor=by, details={"member_id": member.id})
+    audit.record("member.delete", actor=by, object_type="household", object_id=member.household_id,
+                 details={"member_id": member.id})
     db.session.delete(member)
 
 
@@ -153,6 +154,8 @@ def change_status(household: Household, *, by: User, to_status: str, reason: str
         target = Stage(to_status)
     except ValueError:
         raise CaseError("to_status", _l("알 수 없는 단계입니다."))
+    if target == Stage.SELECTED == household.stage and not track:
+        track = household.track  # re-classifying a selected household keeps its track
     if target != household.stage and target not in TRANSITIONS[household.stage]:
         raise CaseError("to_status", _l("%(a)s 단계에서 %(b)s 단계로 바로 갈 수 없습니다.",
                                         a=household.stage.label, b=target.label))
@@ -162,7 +165,8 @@ def change_status(household: Household, *, by: User, to_status: str, reason: str
         raise CaseError("closure_reason", _l("종결 사유를 고르세요."))
     if classification is not None and classification not in ("", *config["CLASSIFICATIONS"]):
         raise CaseError("classification", _l("설정되지 않은 사례 구분입니다."))
-    if target == household.stage and (classification is None or classification == household.classification):
+    if target == household.stage and (classification is None or classification == household.classification) \
+            and (target != Stage.SELECTED or track == household.track):
         raise CaseError("to_status", _l("바뀐 내용이 없습니다."))
 
     change = StatusChange(household=household, from_status=household.status, to_status=target.value,
@@ -218,7 +222,7 @@ def withdraw_consent(consent: Consent, *, by: User, withdrawn_on: date):
     if withdrawn_on < consent.consented_on or withdrawn_on > date.today():
         raise CaseError("withdrawn_on", _l("철회일은 동의일과 오늘 사이여야 합니다."))
     consent.withdrawn_on = withdrawn_on
-    audit.record("consent.withdraw", consent.household, actor=by,
+    audit.record("consent.withdraw", actor=by, object_type="household", object_id=consent.household_id,
                  details={"consent_id": consent.id, "withdrawn_on": withdrawn_on})
 
 

@@ -11,11 +11,17 @@ from conference.cases import queries, services
 from conference.cases.forms import (CaseFilterForm, ConsentForm, HouseholdForm, MemberForm, StatusForm,
                                     WithdrawConsentForm, assessment_form_class)
 from conference.extensions import db
+from conference.meetings import packets
+from conference.meetings import services as meeting_services
+from conference.meetings.queries import latest_meeting_with_case, today_local
 from conference.models import Agency, Consent, Household, Member
 from conference.permissions import (can_edit_case, can_register_cases, can_see_identity, can_view_case,
-                                    is_case_staff, require)
+                                    is_case_staff, needs_pledge, packet_agency_for, require)
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
+
+#: Highest page number of the case list that is looked up.
+MAX_PAGE = 100_000
 
 
 @bp.before_request
@@ -39,11 +45,11 @@ def _agencies():
 
 
 def _attach(form, error: services.CaseError):
-    field = getattr(form, error.field, None)
-    if field is None:
-        form.form_errors.append(error.message)
+    """Show a service's refusal next to its field, or above the form if the form has no such field."""
+    if error.field in form:
+        form[error.field].errors = [*form[error.field].errors, error.message]
     else:
-        field.errors = [*field.errors, error.message]
+        form.form_errors.append(error.message)
 
 
 @bp.get("")
@@ -53,7 +59,8 @@ def index():
     filters = queries.CaseFilters()
     if form.validate():
         filters = queries.CaseFilters(**{k: (v or filters.__dict__[k]) for k, v in form.data.items()})
-    page = max(request.args.get("page", 1, type=int), 1)
+    # Bounded: a huge number would overflow the database's OFFSET.
+    page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
     cases = db.paginate(queries.case_list_query(current_user, filters), page=page,
                         per_page=current_app.config["CASE_LIST_PAGE_SIZE"], error_out=False, count=True)
     args = {k: v for k, v in request.args.items() if k != "page"}
@@ -85,6 +92,8 @@ def new():
 @bp.get("/<int:household_id>")
 def detail(household_id):
     household = get_case(household_id)
+    if not is_case_staff(current_user):
+        return _agency_view(household)
     assessments = household.assessments
     comparison = services.compare_assessments(assessments[0], assessments[1] if len(assessments) > 1 else None) \
         if assessments else []
@@ -95,6 +104,22 @@ def detail(household_id):
         next_stages=services.next_stages(household))
     audit.record_access("household.view", household,
                         details={"identity": "full" if can_see_identity(current_user, household) else "masked"})
+    return page
+
+
+def _agency_view(household: Household):
+    """What a partner agency (or the chair) may know of a case: its part of the latest packet that holds it."""
+    meeting = packets.load_meeting(latest_meeting_with_case(current_user, household.id))
+    agency_id = packet_agency_for(current_user, meeting, None) if meeting else False
+    if agency_id is False:
+        abort(404)
+    if needs_pledge(current_user) and not meeting_services.has_pledged(meeting, current_user):
+        return redirect(url_for("meetings.pledge", meeting_id=meeting.id))
+    packet = packets.build_packet(meeting, agency_id, packets.earlier_discussions(meeting), today_local())
+    case = next(c for c in packet.cases if c.case_number == household.case_number)
+    page = render_template("cases/agency_view.html", meeting=meeting, packet=packet, case=case)
+    audit.record_access("household.view", household, details={"identity": "masked", "meeting_id": meeting.id,
+                                                              "agency_id": agency_id})
     return page
 
 

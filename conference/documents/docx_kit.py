@@ -83,6 +83,7 @@ def new_document(*, font: str, title: str, author: str, header_mark: str, subjec
     document = Document()
     _apply_korean_fonts(document, font)
     document.styles["Normal"].font.size = Pt(10.5)
+    document.styles["Title"].font.size = Pt(18)
     section = document.sections[0]
     section.page_width, section.page_height = Mm(210), Mm(297)
     if landscape:

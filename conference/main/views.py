@@ -1,7 +1,10 @@
 """The home page, different for each role."""
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from conference import notifications as notification_services
+from conference.auth.forms import LanguageForm
+from conference.extensions import db
 from conference.meetings import queries as meeting_queries
 from conference.models import Role
 
@@ -29,3 +32,16 @@ def home():
 @login_required
 def account():
     return render_template("main/account.html")
+
+
+@bp.route("/notifications", methods=["GET", "POST"])
+@login_required
+def notifications():
+    """The signed-in user's own notifications; POST marks them all read."""
+    if request.method == "POST":
+        if LanguageForm().validate_on_submit():
+            notification_services.mark_all_read(current_user)
+            db.session.commit()
+        return redirect(url_for("main.notifications"))
+    return render_template("main/notifications.html", items=notification_services.latest(current_user),
+                           form=LanguageForm())

@@ -67,6 +67,20 @@ def _add_case(document, case: PacketCase):
                                [(n.domain, n.rating or "—", n.notes) for n in case.needs], [35, 25, 110])
         if case.sensitive_withheld:
             document.add_paragraph("민감정보(건강)는 정보제공 동의 범위 밖이라 싣지 않았습니다.")
+    if case.shows(PacketSection.INPUTS):
+        document.add_heading("기관 의견", level=2)
+        if not case.inputs:
+            document.add_paragraph("제출된 다른 기관 의견이 아직 없습니다.")
+        for line in case.inputs:
+            document.add_heading(line.agency + (" (기한 후 제출)" if line.late else ""), level=3)
+            for label, text in (("관련 영역", ", ".join(line.domains)), ("보유 정보", line.facts),
+                                ("기관 의견", line.opinion), ("위험 요인·우려", line.risk_concerns),
+                                ("제공 가능 자원", "; ".join(line.resources)), ("공유하지 않은 정보", line.withheld),
+                                ("담당자에게만", line.coordinator_note)):
+                if text:
+                    paragraph = document.add_paragraph()
+                    paragraph.add_run(f"{label}: ").bold = True
+                    docx_kit.write_lines(paragraph, text)
     if case.shows(PacketSection.HISTORY):
         document.add_heading("이전 회의", level=2)
         if case.history:

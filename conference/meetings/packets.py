@@ -12,8 +12,8 @@ from sqlalchemy.orm import joinedload, selectinload
 from conference.cases.services import current_consent
 from conference.extensions import db
 from conference.masking import mask_name
-from conference.models import Assessment, Consent, Household, NeedDomain
-from conference.models.meetings import AgendaItem, Invitation, Meeting, PacketSection
+from conference.models import AgencyInput, Assessment, Consent, Household, InputState, NeedDomain
+from conference.models.meetings import AgendaItem, Invitation, Meeting, PacketSection, Pledge
 
 #: Need domains that hold sensitive information (health, mental health): shown only when consent covers it.
 SENSITIVE_DOMAINS = {NeedDomain.HEALTH.value}
@@ -43,6 +43,20 @@ class HistoryLine:
 
 
 @dataclass
+class InputLine:
+    agency: str
+    facts: str
+    opinion: str
+    domains: list[str]
+    risk_concerns: str
+    withheld: str
+    resources: list[str]
+    late: bool
+    #: Only in the coordinator's full view.
+    coordinator_note: str = ""
+
+
+@dataclass
 class PacketCase:
     position: int
     case_number: str
@@ -62,6 +76,7 @@ class PacketCase:
     needs: list[NeedLine] = field(default_factory=list)
     sensitive_withheld: bool = False
     history: list[HistoryLine] = field(default_factory=list)
+    inputs: list[InputLine] = field(default_factory=list)
 
     def shows(self, section: str) -> bool:
         return section in self.sections
@@ -87,11 +102,15 @@ def load_meeting(meeting_id: int) -> Meeting | None:
     return db.session.execute(
         select(Meeting).where(Meeting.id == meeting_id).options(
             joinedload(Meeting.chair), joinedload(Meeting.coordinator),
-            selectinload(Meeting.invitations).joinedload(Invitation.agency),
-            selectinload(Meeting.pledges),
+            # The services reach the meeting from an invitation or item (``item.meeting``): load it back too.
+            selectinload(Meeting.invitations).options(joinedload(Invitation.agency), joinedload(Invitation.meeting)),
+            selectinload(Meeting.pledges).joinedload(Pledge.user),
             selectinload(Meeting.agenda_items).options(
+                joinedload(AgendaItem.meeting),
                 joinedload(AgendaItem.presenting_agency),
                 selectinload(AgendaItem.visibility),
+                selectinload(AgendaItem.inputs).options(selectinload(AgencyInput.resources),
+                                                        joinedload(AgencyInput.agency)),
                 joinedload(AgendaItem.household).options(
                     selectinload(Household.members),
                     selectinload(Household.consents).selectinload(Consent.agencies),
@@ -179,4 +198,18 @@ def _packet_case(item: AgendaItem, sections: set[str], history: list[HistoryLine
             case.needs.append(NeedLine(str(domain.label), rating.rating, rating.notes))
     if PacketSection.HISTORY in sections:
         case.history = history
+    if PacketSection.INPUTS in sections:
+        case.inputs = [_input_line(i, full=agency_id is None)
+                       for i in sorted(item.inputs, key=lambda i: i.agency.name)
+                       if i.state == InputState.SUBMITTED.value and i.agency_id != agency_id]
     return case
+
+
+def _input_line(agency_input: AgencyInput, *, full: bool) -> InputLine:
+    return InputLine(
+        agency=agency_input.agency.name, facts=agency_input.facts, opinion=agency_input.opinion,
+        domains=[str(NeedDomain(d).label) for d in agency_input.domain_list],
+        risk_concerns=agency_input.risk_concerns, withheld=agency_input.withheld,
+        resources=[f"{'공공' if r.is_public else '민간'} · {r.kind}" + (f": {r.note}" if r.note else "")
+                   for r in agency_input.resources],
+        late=agency_input.is_late, coordinator_note=agency_input.coordinator_note if full else "")

@@ -7,7 +7,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from conference.cases.queries import CaseFilters, case_list_query
 from conference.extensions import db
 from conference.formatting import KST
-from conference.models import Household, Invitation, Meeting, Role, User
+from conference.models import AgendaItem, Household, Invitation, Meeting, Role, User
 from conference.permissions import visible_meetings
 
 
@@ -46,3 +46,11 @@ def people(role: Role) -> list[User]:
 def today_local() -> date:
     return datetime.now(KST).date()
 
+
+
+def latest_meeting_with_case(user, household_id: int) -> int | None:
+    """The id of the latest meeting ``user`` may open that has the household on its agenda."""
+    query = (select(Meeting.id).join(AgendaItem, AgendaItem.meeting_id == Meeting.id)
+             .where(AgendaItem.household_id == household_id))
+    return db.session.execute(
+        visible_meetings(user, query).order_by(Meeting.starts_at.desc()).limit(1)).scalar()

@@ -15,6 +15,7 @@ from conference.database import now_utc
 from conference.extensions import db
 from conference.formatting import KST
 from conference.meetings import rules
+from conference.notifications import notify_agency
 from conference.models import Agency, Household, Stage, User
 from conference.models.meetings import (AgendaItem, Invitation, Meeting, MeetingKind, MeetingStatus, PacketSection,
                                         Pledge, SectionVisibility)
@@ -75,6 +76,8 @@ def create_meeting(*, by: User, kind: str, starts_at: datetime, place: str, coor
     for agency in _agencies(agency_ids):
         meeting.invitations.append(Invitation(agency=agency, deadline=deadline))
     db.session.flush()
+    for invitation in meeting.invitations:
+        _request_information(meeting, invitation)
     audit.record("meeting.create", meeting, actor=by, details={
         "title": meeting.title, "starts_at": starts_at, "agencies": sorted(agency_ids)})
     return meeting
@@ -129,8 +132,16 @@ def invite_agency(meeting: Meeting, *, by: User, agency_id: int, deadline: date 
         item.visibility.append(SectionVisibility(agency_id=agency.id, sections=",".join(sorted(
             rules.default_sections(agency.sector, has_children=has_children(item.household))))))
     db.session.flush()
+    _request_information(meeting, invitation)
     audit.record("meeting.invite", meeting, actor=by, details={"agency_id": agency.id, "deadline": deadline})
     return invitation
+
+
+def _request_information(meeting: Meeting, invitation: Invitation):
+    """Tell the invited agency's practitioners about the meeting and their deadline (정보 요청)."""
+    notify_agency(invitation.agency_id, kind="input.request", link=f"/meetings/{meeting.id}/inputs",
+                  message=f"{meeting.title} 초대: 사례별 기관 의견을 {invitation.deadline.isoformat()}까지 "
+                          f"제출해 주세요.")
 
 
 def _check_deadline(meeting: Meeting, deadline: date):

@@ -331,7 +331,7 @@ def packet(meeting_id):
         return redirect(url_for("meetings.pledge", meeting_id=meeting.id))
     data = packets.build_packet(meeting, agency_id, packets.earlier_discussions(meeting), queries.today_local())
     page = render_template("meetings/packet.html", meeting=meeting, packet=data, download_form=DownloadForm(),
-                           can_manage=can_manage_meetings(current_user), sections=PacketSection)
+                           can_manage=can_manage_meetings(current_user))
     audit.record_access("packet.view", meeting, details={"agency_id": agency_id,
                                                          "cases": [c.case_number for c in data.cases]})
     return page

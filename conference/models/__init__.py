@@ -3,10 +3,11 @@ from conference.models.accounts import Agency, LoginThrottle, Role, Sector, User
 from conference.models.audit import AuditEvent
 from conference.models.cases import (Assessment, CaseNumberCounter, Consent, DomainRating, Household,
                                      ImportBatch, Member, NeedDomain, Stage, StatusChange, Track)
+from conference.models.inputs import AgencyInput, InputRevision, InputState, Notification, OfferedResource
 from conference.models.meetings import (AgendaItem, Invitation, Meeting, MeetingKind, MeetingStatus, PacketSection,
                                         Pledge, SectionVisibility)
 
-__all__ = ["AgendaItem", "Invitation", "Meeting", "MeetingKind", "MeetingStatus", "PacketSection", "Pledge",
+__all__ = ["AgencyInput", "InputRevision", "InputState", "Notification", "OfferedResource", "AgendaItem", "Invitation", "Meeting", "MeetingKind", "MeetingStatus", "PacketSection", "Pledge",
            "SectionVisibility", "Agency", "Assessment", "AuditEvent", "CaseNumberCounter", "Consent", "DomainRating", "Household",
            "ImportBatch", "LoginThrottle", "Member", "NeedDomain", "Role", "Sector", "Stage", "StatusChange",
            "Track", "User"]

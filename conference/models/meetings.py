@@ -161,6 +161,7 @@ class AgendaItem(db.Model):
     presenting_agency = relationship("Agency", lazy="raise")
     visibility: Mapped[list["SectionVisibility"]] = relationship(
         back_populates="agenda_item", cascade="all, delete-orphan", lazy="raise")
+    inputs = relationship("AgencyInput", viewonly=True, lazy="raise")
 
 
 class SectionVisibility(db.Model):

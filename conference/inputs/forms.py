@@ -1,0 +1,59 @@
+"""The agency input form."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, FieldList, FormField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import Length, Optional
+
+from conference.cases.forms import MultiCheckboxField
+from conference.inputs.services import MAX_TEXT, InputValues
+from conference.models import NeedDomain
+
+TOO_LONG = _l("%(max)d자 이하로 적으세요.")
+
+
+class ResourceForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    is_public = SelectField(_l("구분"), choices=[("1", _l("공공")), ("0", _l("민간"))], default="1")
+    kind = StringField(_l("자원·서비스"), validators=[Optional(), Length(max=100, message=TOO_LONG)])
+    note = StringField(_l("내용"), validators=[Optional(), Length(max=1000, message=TOO_LONG)])
+
+
+class AgencyInputForm(FlaskForm):
+    facts = TextAreaField(_l("보유 정보 (기관 기록상 사실)"), validators=[Length(max=MAX_TEXT, message=TOO_LONG)])
+    opinion = TextAreaField(_l("기관 의견"), validators=[Length(max=MAX_TEXT, message=TOO_LONG)])
+    domains = MultiCheckboxField(_l("관련 욕구 영역"), choices=[(d.value, d.label) for d in NeedDomain])
+    risk_concerns = TextAreaField(_l("위험 요인·우려"), validators=[Length(max=MAX_TEXT, message=TOO_LONG)])
+    resources = FieldList(FormField(ResourceForm), min_entries=3, max_entries=10)
+    withheld = TextAreaField(_l("공유하지 않은 정보와 이유"), validators=[Length(max=MAX_TEXT, message=TOO_LONG)],
+                             description=_l("예: 상담 세부 내용은 본인 동의가 없어 싣지 않음"))
+    coordinator_note = TextAreaField(_l("담당자에게만 전달"), validators=[Length(max=MAX_TEXT, message=TOO_LONG)],
+                                     description=_l("다른 기관에는 보이지 않습니다."))
+    version = HiddenField()
+    submit_input = BooleanField()
+
+    def values(self) -> InputValues:
+        resources = tuple((row.is_public.data == "1", (row.kind.data or "").strip(), (row.note.data or "").strip())
+                          for row in self.resources if (row.kind.data or "").strip())
+        return InputValues(facts=self.facts.data or "", opinion=self.opinion.data or "",
+                           domains=tuple(self.domains.data or ()), risk_concerns=self.risk_concerns.data or "",
+                           withheld=self.withheld.data or "", coordinator_note=self.coordinator_note.data or "",
+                           resources=resources)
+
+    def fill_from(self, agency_input):
+        for field in ("facts", "opinion", "risk_concerns", "withheld", "coordinator_note"):
+            getattr(self, field).data = getattr(agency_input, field)
+        self.domains.data = agency_input.domain_list
+        while len(self.resources) < len(agency_input.resources):
+            self.resources.append_entry()
+        for row, resource in zip(self.resources, agency_input.resources):
+            row.is_public.data = "1" if resource.is_public else "0"
+            row.kind.data, row.note.data = resource.kind, resource.note
+        self.version.data = str(agency_input.version)
+
+    def base_version(self) -> int:
+        try:
+            return int(self.version.data or 0)
+        except ValueError:
+            return -1
