@@ -10,6 +10,7 @@ from conference import demo
 from conference.admin import services as account_services
 from conference.admin.forms import USERNAME_RULE
 from conference.auth.passwords import password_problem
+from conference.datagen import generate_households
 from conference.extensions import db
 from conference.models import Agency, Role, User
 
@@ -19,14 +20,19 @@ from conference.models import Agency, Role, User
 def init_db_command():
     """Create or upgrade the database schema by applying the migrations (safe to run again)."""
     upgrade(directory=current_app.extensions["migrate"].directory)
+    if db.engine.dialect.name == "sqlite":
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("PRAGMA optimize")  # refresh planner statistics that went stale
     click.echo("데이터베이스가 최신 상태입니다. / Database is up to date.")
 
 
 @click.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Only seed when the database has no accounts yet.")
+@click.option("--households", type=click.IntRange(0, 1_000_000), default=0,
+              help="Also generate this many fictional households (members, stages, consent, assessment).")
 @with_appcontext
-def seed_demo_command(if_empty):
-    """Add the demo agencies and accounts (idempotent). Password: DEMO_PASSWORD or conference-demo."""
+def seed_demo_command(if_empty, households):
+    """Add the demo agencies, accounts, cases and meetings (idempotent). Password: DEMO_PASSWORD or conference-demo."""
     if if_empty and db.session.execute(db.select(User.id).limit(1)).first() is not None:
         click.echo("계정이 이미 있어 데모 데이터를 넣지 않았습니다. / Accounts exist; demo data not added.")
         return
@@ -34,6 +40,11 @@ def seed_demo_command(if_empty):
     created = demo.seed(password)
     db.session.commit()
     click.echo(f"데모 데이터: {created} 건 추가 / demo data: {created} added")
+    if households:
+        coordinator = db.session.execute(db.select(User).where(User.username == "coordinator")).scalar_one()
+        generate_households(households, config=current_app.config, coordinator_id=coordinator.id)
+        db.session.commit()
+        click.echo(f"생성한 가구 / generated households: {households}")
 
 
 @click.command("create-user")

@@ -1,6 +1,7 @@
 """Login, logout, the login throttle, session rules and changing one's own password."""
 import contextvars
 import re
+import threading
 import time
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -217,6 +218,37 @@ def test_unknown_usernames_are_locked_too(client):
     response = login(client, "ghost")
     assert form_errors(response.get_data(as_text=True)) == [LOCK_MESSAGE]
     assert throttle("ghost").locked_until > now_utc()
+
+
+@pytest.mark.parametrize("username, earlier_failures", [("coord1", 0), ("ghost", 0), ("coord1", 1)],
+                         ids=["existing", "unknown", "already-counting"])
+def test_parallel_failed_logins_all_count(app, client, coordinator, username, earlier_failures):
+    """Eight wrong passwords sent at once: all are counted until the lock, the rest meet the lock."""
+    fail_logins(client, username, earlier_failures)
+    db.session.commit()
+    start = threading.Barrier(8)
+    messages, errors = [], []
+
+    def attempt():
+        try:
+            other = FlaskClient(app, app.response_class)  # a thread of its own: fresh request contexts
+            start.wait(timeout=10)
+            response = login(other, username, "not-the-password")
+            assert response.status_code == 200, response.status_code
+            messages.extend(form_errors(response.get_data(as_text=True)))
+        except Exception as error:  # reported below; a thread's exception would otherwise be lost
+            errors.append(error)
+
+    threads = [threading.Thread(target=attempt) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    counted = 5 - earlier_failures
+    assert sorted(messages) == sorted([GENERIC_ERROR] * counted + [LOCK_MESSAGE] * (8 - counted))
+    assert len(events("login.failed")) == 5 and len(events("login.locked")) == 8 - counted
+    assert throttle(username).locked_until > now_utc()
 
 
 def test_lock_of_one_username_does_not_affect_another(client, coordinator, make_user):

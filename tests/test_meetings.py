@@ -786,3 +786,21 @@ def test_who_may_open_what(web, world, role, name):
         assert response.status_code == expected, text(response)[:2000]
     if name == "list" and role in LISTED:
         assert (world["title"] in text(response)) is LISTED[role]
+
+
+def test_an_invitation_cannot_be_changed_once_the_meeting_has_started_and_says_why(staff, make_meeting, make_case,
+                                                                                  add_item, agencies):
+    meeting = make_meeting([agencies["mental"]])
+    add_item(meeting.id, make_case(consent=[agencies["mental"]]))
+    staff.post(f"/meetings/{meeting.id}/status", data={"to": "sharing"})
+    staff.post(f"/meetings/{meeting.id}/status", data={"to": "in_progress"})
+    invitation = invitation_of(meeting.id, agencies["mental"].id)
+    before = invitation.deadline
+    response = staff.post(f"/meetings/{meeting.id}/invitations/{invitation.id}", data={
+        "deadline": (MEETING_DAY - timedelta(days=20)).isoformat(), "invitees": ""})
+    assert response.status_code == 200
+    assert "회의가 시작된 뒤에는 안건과 초대를 바꿀 수 없습니다." in text(response)
+    assert invitation_of(meeting.id, agencies["mental"].id).deadline == before
+    withdraw = staff.post(f"/meetings/{meeting.id}/invitations/{invitation.id}/delete", follow_redirects=True)
+    assert ("error", "회의가 시작된 뒤에는 안건과 초대를 바꿀 수 없습니다.") in flashes(withdraw)
+    assert invitation_of(meeting.id, agencies["mental"].id) is not None

@@ -166,6 +166,30 @@ def test_sensitive_health_ratings_are_left_out_unless_consent_covers_them(web, s
     assert second.health_sentinel in file
 
 
+def test_a_consent_withdrawn_after_the_agenda_was_set_stops_sharing_the_case(web, setting, coordinator):
+    """The case stays on the agenda (the coordinator must act), but the agency's packet no longer shows its
+    details, as the agency may no longer open its case file either (permissions.visible_households)."""
+    from conference.cases import services as case_services
+    from conference.cases.queries import load_case_file
+
+    meeting, (first, second) = setting["meeting"], setting["cases"]
+    household = load_case_file(first.id)
+    case_services.withdraw_consent(household.consents[0], by=coordinator, withdrawn_on=household.consents[0]
+                                   .consented_on)
+    db.session.commit()
+    pledge(meeting.id, setting["users"]["charity"])
+    page = packet_as(web, "charity1", meeting.id)
+    file = docx_text(download(web, meeting.id).data)
+    for shown in (page, file):
+        assert first.case_number in shown
+        assert first.summary_sentinel not in shown and first.household_sentinel not in shown
+        assert second.summary_sentinel in shown and second.household_sentinel in shown
+    assert web.get(f"/cases/{first.id}").status_code == 404
+    # The coordinator's own view is complete.
+    full = packet_as(web, "coord1", meeting.id)
+    assert first.household_sentinel in full and first.needs_sentinel in full
+
+
 def test_names_contacts_and_addresses_stay_out_of_packets(web, setting):
     meeting, (first, second) = setting["meeting"], setting["cases"]
     pledge(meeting.id, setting["users"]["mental"])

@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 
 from conference import audit
 from conference.auth.passwords import hash_password, needs_rehash, verify_password
@@ -26,12 +27,19 @@ def find_user(username: str) -> User | None:
 
 
 def _throttle_for(username: str) -> LoginThrottle:
-    throttle = db.session.execute(
-        db.select(LoginThrottle).where(LoginThrottle.username == username)
-    ).scalar_one_or_none()
+    """The username's throttle row, locked until the request ends so parallel attempts take turns.
+
+    (On SQLite the write transaction's BEGIN IMMEDIATE does this; PostgreSQL needs FOR UPDATE.)
+    """
+    query = db.select(LoginThrottle).where(LoginThrottle.username == username).with_for_update()
+    throttle = db.session.execute(query).scalar_one_or_none()
     if throttle is None:
-        throttle = LoginThrottle(username=username, failures=0)
-        db.session.add(throttle)
+        try:
+            with db.session.begin_nested():
+                db.session.add(LoginThrottle(username=username, failures=0))
+        except IntegrityError:
+            pass  # a parallel attempt created it first; wait for its lock below
+        throttle = db.session.execute(query).scalar_one()
     return throttle
 
 
@@ -51,6 +59,9 @@ def authenticate(username: str, password: str) -> User | None:
     user = find_user(name)
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or not user.is_active:
+        window = timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+        if throttle.last_failure_at is not None and now - throttle.last_failure_at > window:
+            throttle.failures = 0  # failures long ago do not add up to a lock today
         throttle.failures = (throttle.failures or 0) + 1
         throttle.last_failure_at = now
         if throttle.failures >= current_app.config["LOGIN_MAX_FAILURES"]:

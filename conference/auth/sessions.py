@@ -55,9 +55,11 @@ def enforce_session_rules():
     now = int(time.time())
     idle_limit = current_app.config["IDLE_TIMEOUT_MINUTES"] * 60
     lifetime = current_app.permanent_session_lifetime.total_seconds()
-    if now - session.get("seen_at", 0) > idle_limit or now - session.get("login_at", 0) > lifetime:
+    idle = now - session.get("seen_at", 0) > idle_limit
+    if idle or now - session.get("login_at", 0) > lifetime:
         end_session()
-        flash(_l("오랫동안 사용하지 않아 로그아웃되었습니다. 다시 로그인하세요."), "warning")
+        flash(_l("오랫동안 사용하지 않아 로그아웃되었습니다. 다시 로그인하세요.") if idle else
+              _l("로그인한 지 오래되어 보안을 위해 로그아웃되었습니다. 다시 로그인하세요."), "warning")
         return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
     session["seen_at"] = now
     if current_user.must_change_password and request.endpoint not in _OPEN_WHILE_PASSWORD_EXPIRED:

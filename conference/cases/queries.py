@@ -46,6 +46,21 @@ def case_list_query(user, filters: CaseFilters):
     query = (select(Household)
              .join(Member, (Member.household_id == Household.id) & Member.is_head.is_(True))
              .options(contains_eager(Household.head), joinedload(Household.coordinator)))
+    query = _filtered(user, query, filters)
+    columns = SORTS.get(filters.sort, SORTS["case"])
+    order = [c.asc() if filters.direction == "asc" else c.desc() for c in columns]
+    return query.order_by(*order)
+
+
+def case_count_query(user, filters: CaseFilters):
+    """The same households as ``case_list_query`` as bare ids, for counting (the head is joined only to search)."""
+    query = select(Household.id)
+    if filters.q and not _is_case_number(filters.q.strip()):
+        query = query.join(Member, (Member.household_id == Household.id) & Member.is_head.is_(True))
+    return _filtered(user, query, filters)
+
+
+def _filtered(user, query, filters: CaseFilters):
     query = visible_households(user, query)
     if filters.status:
         query = query.where(Household.status == filters.status)
@@ -62,17 +77,65 @@ def case_list_query(user, filters: CaseFilters):
         query = query.where(Household.discovered_on >= start, Household.discovered_on < end)
     if filters.q:
         query = query.where(_search_condition(filters.q.strip()))
-    columns = SORTS.get(filters.sort, SORTS["case"])
-    order = [c.asc() if filters.direction == "asc" else c.desc() for c in columns]
-    return query.order_by(*order)
+    return query
+
+
+def _is_case_number(text: str):
+    return re.fullmatch(r"(\d{4})-(\d{1,6})", text)
 
 
 def _search_condition(text: str):
     """A case number (2021-0043, 2021-43) or the start of the head's name."""
-    match = re.fullmatch(r"(\d{4})-(\d{1,6})", text)
+    match = _is_case_number(text)
     if match:
         return (Household.case_year == int(match[1])) & (Household.case_seq == int(match[2]))
-    return Member.name.startswith(text, autoescape=True)
+    # A range rather than LIKE, so the name index serves it on SQLite and PostgreSQL alike.
+    return (Member.name >= text) & (Member.name < text + "\U0010ffff")
+
+
+@dataclass
+class Page:
+    """One page of a list whose total is counted only up to ``cap`` (counting 50,000 rows costs more than the page)."""
+
+    items: list
+    page: int
+    per_page: int
+    total: int
+    capped: bool
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page * self.per_page < self.total or (self.capped and len(self.items) == self.per_page)
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+    @property
+    def pages(self) -> int | None:
+        """The number of pages, unknown (None) when the count was capped."""
+        return None if self.capped else max(1, -(-self.total // self.per_page))
+
+
+def paginate(query, *, page: int, per_page: int, cap: int = 1000, count_query=None) -> Page:
+    """Fetch one page and count the matches up to ``cap`` more than the rows before this page.
+
+    ``count_query`` selects the same rows more cheaply (no eager loads or ordering); by default the page query.
+    """
+    count_query = count_query if count_query is not None else query.order_by(None)
+    items = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).unique().scalars().all()
+    limit = (page - 1) * per_page + cap + 1
+    counted = db.session.execute(
+        select(func.count()).select_from(count_query.limit(limit).subquery())).scalar_one()
+    return Page(items=items, page=page, per_page=per_page, total=min(counted, limit - 1), capped=counted >= limit)
 
 
 def load_case_file(household_id: int) -> Household | None:

@@ -61,8 +61,9 @@ def index():
         filters = queries.CaseFilters(**{k: (v or filters.__dict__[k]) for k, v in form.data.items()})
     # Bounded: a huge number would overflow the database's OFFSET.
     page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
-    cases = db.paginate(queries.case_list_query(current_user, filters), page=page,
-                        per_page=current_app.config["CASE_LIST_PAGE_SIZE"], error_out=False, count=True)
+    cases = queries.paginate(queries.case_list_query(current_user, filters), page=page,
+                             per_page=current_app.config["CASE_LIST_PAGE_SIZE"],
+                             count_query=queries.case_count_query(current_user, filters))
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("cases/index.html", form=form, cases=cases, args=args, today=date.today())
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from conference.cases.services import current_consent
 from conference.extensions import db
 from conference.masking import mask_name
+from conference.meetings import rules
 from conference.models import AgencyInput, Assessment, Consent, Household, InputState, NeedDomain
 from conference.models.meetings import AgendaItem, Invitation, Meeting, PacketSection, Pledge
 
@@ -155,6 +156,10 @@ def build_packet(meeting: Meeting, agency_id: int | None, history: dict[int, lis
         else:
             row = next((v for v in item.visibility if v.agency_id == agency_id), None)
             sections = row.section_set if row else set()
+            if not item.consent_override_reason and rules.uncovered_agencies(
+                    {agency_id}, current_consent(item.household)):
+                # Consent withdrawn or narrowed since the case was put on the agenda: only its agenda line is left.
+                sections = set()
         cases.append(_packet_case(item, sections, history.get(item.household_id, []), meeting, agency_id, today))
     return Packet(
         meeting_id=meeting.id, title=meeting.title, starts_at=meeting.starts_at, place=meeting.place,

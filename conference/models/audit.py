@@ -2,7 +2,7 @@
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, Text, event
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from conference.database import UTCDateTime, now_utc
 from conference.extensions import db
@@ -29,6 +29,14 @@ class AuditEvent(db.Model):
 
 class AppendOnlyError(RuntimeError):
     pass
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_changes(state):
+    """Bulk UPDATE or DELETE statements on the audit trail are refused too."""
+    if (state.is_update or state.is_delete) and state.bind_mapper is not None \
+            and state.bind_mapper.class_ is AuditEvent:
+        raise AppendOnlyError("audit events cannot be changed or deleted")
 
 
 @event.listens_for(AuditEvent, "before_update")
