@@ -3,10 +3,13 @@
 The schema comes from the migrations, applied once per run to a template database; each test gets
 a copy of it (SQLite) or an emptied database (PostgreSQL, set CONFERENCE_TEST_DATABASE_URL).
 """
+import contextvars
 import os
 import sqlite3
 
 import pytest
+from flask import has_app_context
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
@@ -29,8 +32,25 @@ BASE_CONFIG = {
 }
 
 
+class SeparateContextClient(FlaskClient):
+    """A test client whose every request runs in its own application context, as on a real server.
+
+    The ``app`` fixture keeps an application context pushed for the whole test body, and Flask would reuse
+    it for test-client requests: ``g`` (where Flask-Login caches the user) and ``db.session`` would then be
+    shared by every client and request. Before each request the test's own session is committed, which also
+    ends the transaction a read outside a request holds (on SQLite that is a write lock, BEGIN IMMEDIATE).
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            db.session.commit()
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 def make_app(database_uri: str, **overrides):
-    return create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_uri, **overrides})
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_uri, **overrides})
+    app.test_client_class = SeparateContextClient
+    return app
 
 
 @pytest.fixture(scope="session")

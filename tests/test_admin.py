@@ -1,11 +1,9 @@
 """The admin pages: who may open them, agencies, accounts, password resets and the audit trail."""
-import contextvars
 import html as html_lib
 import json
 import re
 
 import pytest
-from flask.testing import FlaskClient
 
 from conftest import PASSWORD
 from conference import audit
@@ -15,26 +13,6 @@ from conference.models.audit import AppendOnlyError
 
 GENERIC_ERROR = "아이디 또는 비밀번호가 올바르지 않습니다."
 TEMPORARY = "temporary-pass-4711"
-
-
-class SeparateContextClient(FlaskClient):
-    """A test client whose every request runs in its own application context, as on a real server.
-
-    The ``app`` fixture keeps one application context pushed for the whole test and Flask reuses it for
-    test-client requests, so ``g`` (Flask-Login's cached user) and ``db.session`` would otherwise be shared
-    by all clients: a user's client would still see the admin who made the last request. Before each
-    request the test's own session is committed, which also releases the SQLite write lock that a read
-    outside a request takes (BEGIN IMMEDIATE).
-    """
-
-    def open(self, *args, **kwargs):
-        db.session.commit()
-        return contextvars.Context().run(super().open, *args, **kwargs)
-
-
-@pytest.fixture(autouse=True)
-def _separate_request_contexts(app):
-    app.test_client_class = SeparateContextClient
 
 
 def login(client, username, password=PASSWORD):
@@ -459,3 +437,15 @@ def test_audit_events_cannot_be_changed_or_deleted(app, admin):
 
     stored = fresh(AuditEvent, id=event_id)
     assert (stored.action, stored.details, stored.actor_id) == ("test.event", '{"x": 1}', admin.id)
+
+
+def test_bulk_statements_cannot_change_the_audit_trail(app):
+    event = audit.record("test.event", actor_name="someone")
+    db.session.commit()
+    with pytest.raises(AppendOnlyError):
+        db.session.execute(db.update(AuditEvent).values(action="test.changed"))
+    db.session.rollback()
+    with pytest.raises(AppendOnlyError):
+        db.session.execute(db.delete(AuditEvent).where(AuditEvent.id == event.id))
+    db.session.rollback()
+    assert db.session.get(AuditEvent, event.id).action == "test.event"

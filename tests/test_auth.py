@@ -1,5 +1,4 @@
 """Login, logout, the login throttle, session rules and changing one's own password."""
-import contextvars
 import re
 import threading
 import time
@@ -7,7 +6,6 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from flask.testing import FlaskClient
 
 from conftest import PASSWORD, make_app
 from conference.database import now_utc
@@ -17,34 +15,14 @@ from conference.models import AuditEvent, LoginThrottle, Role, User
 GENERIC_ERROR = "아이디 또는 비밀번호가 올바르지 않습니다."
 LOCK_MESSAGE = "로그인 실패가 반복되어 잠시 잠겼습니다. 몇 분 뒤에 다시 시도하세요."
 LOGGED_OUT_FLASH = "오랫동안 사용하지 않아 로그아웃되었습니다. 다시 로그인하세요."
+LIFETIME_FLASH = "로그인한 지 오래되어 보안을 위해 로그아웃되었습니다. 다시 로그인하세요."
 NEW_PASSWORD = "violet-harbour-lantern"
-
-
-class SeparateContextClient(FlaskClient):
-    """A test client whose every request runs in its own application context, as on a real server.
-
-    The ``app`` fixture keeps an application context pushed for the whole test and Flask reuses it for
-    test-client requests, so ``g`` (where Flask-Login caches the current user) and ``db.session`` would be
-    shared by every client and request: a second client would see the first one's user, and ending a
-    session server-side could not be observed. Before each request the test's own session is committed,
-    which also releases the SQLite write lock that a read made outside a request takes (BEGIN IMMEDIATE).
-    """
-
-    def open(self, *args, **kwargs):
-        db.session.commit()
-        return contextvars.Context().run(super().open, *args, **kwargs)
-
-
-@pytest.fixture(autouse=True)
-def _separate_request_contexts(app):
-    app.test_client_class = SeparateContextClient
 
 
 @pytest.fixture
 def other_app(database_uri):
     """A second application object on the same database, like another server process."""
     other = make_app(database_uri)
-    other.test_client_class = SeparateContextClient
     yield other
     with other.app_context():
         db.engine.dispose()
@@ -213,6 +191,18 @@ def test_lock_expires(client, coordinator):
     assert throttle("coord1").locked_until is None
 
 
+def test_failures_long_ago_do_not_add_up_to_a_lock(client, coordinator):
+    for _ in range(4):
+        login(client, "coord1", "not-the-password")
+    db.session.execute(db.update(LoginThrottle).where(LoginThrottle.username == "coord1")
+                       .values(last_failure_at=now_utc() - timedelta(days=30)))
+    db.session.commit()
+    login(client, "coord1", "not-the-password")
+    assert throttle("coord1").locked_until is None
+    assert throttle("coord1").failures == 1
+    assert login(client, "coord1").status_code == 302
+
+
 def test_unknown_usernames_are_locked_too(client):
     fail_logins(client, "ghost", 5)
     response = login(client, "ghost")
@@ -231,7 +221,7 @@ def test_parallel_failed_logins_all_count(app, client, coordinator, username, ea
 
     def attempt():
         try:
-            other = FlaskClient(app, app.response_class)  # a thread of its own: fresh request contexts
+            other = app.test_client()  # a thread of its own: fresh request contexts
             start.wait(timeout=10)
             response = login(other, username, "not-the-password")
             assert response.status_code == 200, response.status_code
@@ -371,7 +361,7 @@ def test_absolute_session_lifetime(app, client, coordinator):
     response = client.get("/home")
     assert response.status_code == 302
     assert urlsplit(response.headers["Location"]).path == "/login"
-    assert LOGGED_OUT_FLASH in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert LIFETIME_FLASH in client.get(response.headers["Location"]).get_data(as_text=True)
     assert not is_logged_in(client)
 
 
