@@ -126,6 +126,7 @@ def one_run(template: Path, workdir: Path, data: bytes, run: int) -> tuple[float
     with app.app_context():
         started, cpu_started = time.perf_counter(), time.process_time()
         parsed = parse_extraction(data, "bench.csv", districts=config["DISTRICTS"], routes=config["DISCOVERY_ROUTES"],
+                                  route_aliases=config["DISCOVERY_ROUTE_ALIASES"],
                                   extraction_route=config["EXTRACTION_ROUTE"], max_bytes=config["IMPORT_MAX_BYTES"],
                                   today=date.today())
         assert parsed.ok, [str(e) for e in parsed.errors[:5]]

@@ -42,6 +42,9 @@ class Defaults:
     # --- Case register lists (configurable per city; values are stored as written) ---
     #: 발굴 경로
     DISCOVERY_ROUTES = ["복지사각지대 발굴시스템", "찾아가는 복지상담", "이웃·주민 제보", "기관 의뢰", "본인 신청"]
+    #: Other spellings found in lists, read as the configured route they mean.
+    DISCOVERY_ROUTE_ALIASES = {"이웃 제보": "이웃·주민 제보", "주민 제보": "이웃·주민 제보", "기관의뢰": "기관 의뢰",
+                               "본인신청": "본인 신청", "찾아가는 상담": "찾아가는 복지상담"}
     #: The route whose rows must carry an extraction round (추출회차).
     EXTRACTION_ROUTE = "복지사각지대 발굴시스템"
     #: 행정동 of the city

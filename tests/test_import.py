@@ -101,8 +101,15 @@ def cli(app, runner):
 
 # --- Reading: formats and encodings ---
 
-def test_verbatim_sample_is_refused_only_for_its_unconfigured_route():
-    parsed = parse(SAMPLE_CSV)
+def test_verbatim_sample_reads_with_the_configured_route_aliases():
+    parsed = parse(SAMPLE_CSV, route_aliases=Defaults.DISCOVERY_ROUTE_ALIASES)
+    assert parsed.ok, [str(e) for e in parsed.errors]
+    assert [r.row for r in parsed.rows] == [2, 3, 4, 5, 6]
+    assert parsed.rows[4].discovery_route == "이웃·주민 제보"  # the sample writes "이웃 제보"
+
+
+def test_an_unknown_route_spelling_is_refused_with_a_suggestion():
+    parsed = parse(SAMPLE_CSV)  # no aliases configured
     assert where(parsed) == [(6, "발굴경로")]
     message = parsed.errors[0].text
     assert "'이웃 제보'" in message and "'이웃·주민 제보'을(를) 뜻했나요?" in message
@@ -491,7 +498,14 @@ def test_cli_errors_exit_1_with_row_numbered_lines_and_write_nothing(app, cli, t
     assert household_count() == 0 and audit_actions() == []
 
 
-def test_cli_verbatim_sample_fails_on_row_6(app, cli, tmp_path):
+def test_cli_imports_the_verbatim_sample(app, cli, tmp_path):
+    result = cli(write(tmp_path, SAMPLE_CSV))
+    assert result.exit_code == 0, result.output
+    assert household_count() == 5
+
+
+def test_cli_refuses_a_route_that_is_not_configured(app, cli, tmp_path):
+    app.config["DISCOVERY_ROUTE_ALIASES"] = {}
     result = cli(write(tmp_path, SAMPLE_CSV))
     assert result.exit_code == 1
     assert "6행 [발굴경로] '이웃 제보'은(는) 설정된 발굴경로가 아닙니다" in result.output

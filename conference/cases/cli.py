@@ -16,7 +16,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import force_locale
 
-from conference.cases.importer import RowError, parse_extraction
+from conference.cases.importer import RowError, parse_with_config
 from conference.cases.imports import find_repeats, import_rows
 from conference.cases.services import CaseError
 from conference.extensions import db
@@ -70,8 +70,7 @@ def _import(file, dry_run, duplicates, username):
         data = handle.read(max_bytes + 1)  # one byte more is enough to tell it is too big
     filename = os.path.basename(file)
     today = date.today()
-    parsed = parse_extraction(data, filename, districts=config["DISTRICTS"], routes=config["DISCOVERY_ROUTES"],
-                              extraction_route=config["EXTRACTION_ROUTE"], max_bytes=max_bytes, today=today)
+    parsed = parse_with_config(data, filename, config, today)
     for warning in parsed.warnings:
         click.echo("주의 " + _line(warning))
     if not parsed.ok:

@@ -9,7 +9,7 @@ from flask_login import current_user
 from conference import audit
 from conference.cases import imports
 from conference.cases.forms import ImportUploadForm
-from conference.cases.importer import ImportRow, parse_extraction
+from conference.cases.importer import ImportRow, parse_with_config
 from conference.cases.services import CaseError
 from conference.cases.views import bp
 from conference.extensions import db
@@ -20,9 +20,7 @@ from conference.permissions import can_register_cases, require
 def _parse_upload(storage):
     config = current_app.config
     data = storage.stream.read(config["IMPORT_MAX_BYTES"] + 1)
-    return parse_extraction(data, storage.filename or "", districts=config["DISTRICTS"],
-                            routes=config["DISCOVERY_ROUTES"], extraction_route=config["EXTRACTION_ROUTE"],
-                            max_bytes=config["IMPORT_MAX_BYTES"], today=date.today())
+    return parse_with_config(data, storage.filename or "", config, date.today())
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -33,6 +31,7 @@ def import_upload():
     if form.validate_on_submit():
         parsed = _parse_upload(form.file.data)
         if parsed.ok:
+            _discard_pending_uploads()
             batch = ImportBatch(uploaded_by_id=current_user.id, filename=(form.file.data.filename or "")[:200],
                                 payload=json.dumps({"rows": [row.to_json() for row in parsed.rows],
                                                     "warnings": [[w.row, w.column, str(w.message)]
@@ -43,6 +42,13 @@ def import_upload():
             db.session.commit()
             return redirect(url_for("cases.import_preview", batch_id=batch.id))
     return render_template("cases/import_upload.html", form=form, parsed=parsed)
+
+
+def _discard_pending_uploads():
+    """A new upload replaces the user's unconfirmed ones, so their personal data does not linger."""
+    for old in db.session.execute(db.select(ImportBatch).where(
+            ImportBatch.uploaded_by_id == current_user.id, ImportBatch.status == "pending")).scalars():
+        old.status, old.payload = "replaced", ""
 
 
 def _pending_batch(batch_id: int) -> ImportBatch:
@@ -74,7 +80,7 @@ def import_preview(batch_id):
             batch.status, batch.payload = "imported", ""
             db.session.commit()
             flash(_("가구 %(created)s건을 등록하고 %(merged)s건을 기존 사례에 합쳤습니다.",
-                    created=len(result.created), merged=len(result.merged)), "success")
+                    created=len(result.created), merged=len(result.merged_rows)), "success")
             return redirect(url_for("cases.index"))
     return render_template("cases/import_preview.html", batch=batch, rows=rows, repeats=repeats,
                            warnings=payload["warnings"], error=error, decisions=request.form)

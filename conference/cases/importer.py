@@ -208,11 +208,12 @@ class _FileProblem(Exception):
 
 
 def parse_extraction(data: bytes, filename: str, *, districts, routes, extraction_route: str,
-                     max_bytes: int, today: date) -> ParsedFile:
+                     max_bytes: int, today: date, route_aliases: dict | None = None) -> ParsedFile:
     """Read and check a discovery list; every problem is collected, none stops the check early.
 
-    ``filename`` is only a hint (the content decides the format). The result's ``rows`` hold only rows
-    without errors; import only when ``ok``.
+    ``filename`` is only a hint (the content decides the format). ``route_aliases`` maps other spellings of a
+    route (이웃 제보) to the configured one (이웃·주민 제보). The result's ``rows`` hold only rows without
+    errors; import only when ``ok``.
     """
     result = ParsedFile()
     if len(data) > max_bytes:
@@ -259,7 +260,7 @@ def parse_extraction(data: bytes, filename: str, *, districts, routes, extractio
 
     # Unknown or repeated columns are already errors; the rows are still checked, ignoring those columns.
     checker = _RowChecker(list(districts), list(routes), extraction_route, today,
-                          strict_width=result.source_format.startswith("csv"))
+                          strict_width=result.source_format.startswith("csv"), route_aliases=route_aliases or {})
     for number, cells in body:
         row = checker.check(number, cells, positions, ignored, len(header), result)
         if row is not None:
@@ -377,14 +378,23 @@ def _safe_label(text: str) -> str:
     return text if len(text) <= 40 else text[:40] + "…"
 
 
+def parse_with_config(data: bytes, filename: str, config, today: date) -> ParsedFile:
+    """``parse_extraction`` with the city's lists and limits from the app configuration mapping."""
+    return parse_extraction(data, filename, districts=config["DISTRICTS"], routes=config["DISCOVERY_ROUTES"],
+                            extraction_route=config["EXTRACTION_ROUTE"], max_bytes=config["IMPORT_MAX_BYTES"],
+                            today=today, route_aliases=config["DISCOVERY_ROUTE_ALIASES"])
+
+
 class _RowChecker:
-    def __init__(self, districts: list, routes: list, extraction_route: str, today: date, strict_width: bool):
+    def __init__(self, districts: list, routes: list, extraction_route: str, today: date, strict_width: bool,
+                 route_aliases: dict):
         #: CSV: a row longer than the header is shifted. (XLSX rows may carry formatted empty cells.)
         self.strict_width = strict_width
         self.district_list = districts
         self.districts = set(districts)
         self.routes = routes
         self.route_set = set(routes)
+        self.route_aliases = {alias: route for alias, route in route_aliases.items() if route in self.route_set}
         self.extraction_route = extraction_route
         self.today = today
 
@@ -425,6 +435,7 @@ class _RowChecker:
 
         route = values["발굴경로"]
         if route is not None:
+            route = values["발굴경로"] = self.route_aliases.get(route, route)
             if not route:
                 error("발굴경로", E_REQUIRED)
             elif route not in self.route_set:

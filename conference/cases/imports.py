@@ -21,7 +21,7 @@ from conference.cases.services import (
     HeadOfHousehold,
     _apply,
     _redact,
-    register_household,
+    register_households,
     take_case_number,
 )
 from conference.extensions import db
@@ -145,30 +145,29 @@ def import_rows(rows: list[ImportRow], decisions: dict[int, str], *, by: User | 
         raise CaseError("decisions", _l("합칠 가구 가운데 이미 지워진 가구가 있습니다. 명단을 다시 올려 주세요."))
 
     result = ImportResult()
-    new_count = len(rows) - len(merging)
-    next_seq = take_case_number(discovered_on.year, count=new_count) if new_count else 0
-    created_ids: set[int] = set()
+    new_rows = [row for row in rows if row.row not in merging]
+    next_seq = take_case_number(discovered_on.year, count=len(new_rows)) if new_rows else 0
+    created = register_households([dict(
+        head=HeadOfHousehold(name=row.name, birth_year=row.birth_year, birth_date=row.birth_date, sex=row.sex),
+        district=row.district, address=row.address, discovery_route=row.discovery_route,
+        discovered_on=discovered_on, case_seq=next_seq + index, audit_details={"import_row": row.row},
+        phone=row.phone, household_size=row.household_size, extraction_round=row.extraction_round,
+        crisis_signals=";".join(row.crisis_signals), note=row.note) for index, row in enumerate(new_rows)],
+        by=by, actor_name=actor_name)
+    result.created = created
+    result.by_row = {row.row: household for row, household in zip(new_rows, created)}
+    created_ids = {household.id for household in created}
     merged_ids: set[int] = set()
     for row in rows:
-        if row.row in merging:
-            repeat = repeats[row.row]
-            household = targets[repeat.household_id] if repeat.kind == "existing" else result.by_row[repeat.first_row]
-            _merge(household, row, by=by, actor_name=actor_name)
-            result.merged_rows.append(row.row)
-            if household.id not in created_ids and household.id not in merged_ids:
-                merged_ids.add(household.id)
-                result.merged.append(household)
-        else:
-            household = register_household(
-                by=by, head=HeadOfHousehold(name=row.name, birth_year=row.birth_year, birth_date=row.birth_date,
-                                            sex=row.sex),
-                district=row.district, address=row.address, discovery_route=row.discovery_route,
-                discovered_on=discovered_on, case_seq=next_seq, audit_details={"import_row": row.row},
-                phone=row.phone, household_size=row.household_size, extraction_round=row.extraction_round,
-                crisis_signals=";".join(row.crisis_signals), note=row.note)
-            next_seq += 1
-            result.created.append(household)
-            created_ids.add(household.id)
+        if row.row not in merging:
+            continue
+        repeat = repeats[row.row]
+        household = targets[repeat.household_id] if repeat.kind == "existing" else result.by_row[repeat.first_row]
+        _merge(household, row, by=by, actor_name=actor_name)
+        result.merged_rows.append(row.row)
+        if household.id not in created_ids and household.id not in merged_ids:
+            merged_ids.add(household.id)
+            result.merged.append(household)
         result.by_row[row.row] = household
     audit.record("household.import", actor=by, actor_name=actor_name, object_type="household", details={
         "created": len(result.created), "merged": len(result.merged_rows), "rows": len(rows),

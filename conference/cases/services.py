@@ -8,6 +8,7 @@ from datetime import date
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from conference import audit
 from conference.extensions import db
@@ -42,15 +43,19 @@ def next_stages(household: Household) -> list[Stage]:
 
 
 def take_case_number(year: int, count: int = 1) -> int:
-    """Reserve ``count`` consecutive case numbers of ``year``; returns the first sequence number."""
+    """Reserve ``count`` consecutive case numbers of ``year``; returns the first sequence number.
+
+    The year's counter row is created if missing (a concurrent creator is tolerated) and then locked, so two
+    registrations never get the same number (SQLite serialises writers anyway with BEGIN IMMEDIATE).
+    """
+    table = CaseNumberCounter.__table__
+    upsert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    highest = select(db.func.coalesce(db.func.max(Household.case_seq), 0)).where(
+        Household.case_year == year).scalar_subquery()
+    db.session.execute(upsert(table).values(year=year, last_seq=highest).on_conflict_do_nothing())
     counter = db.session.execute(
         select(CaseNumberCounter).where(CaseNumberCounter.year == year).with_for_update()
-    ).scalar_one_or_none()
-    if counter is None:
-        highest = db.session.execute(
-            select(db.func.max(Household.case_seq)).where(Household.case_year == year)).scalar() or 0
-        counter = CaseNumberCounter(year=year, last_seq=highest)
-        db.session.add(counter)
+        .execution_options(populate_existing=True)).scalar_one()
     first = counter.last_seq + 1
     counter.last_seq += count
     return first
@@ -65,23 +70,40 @@ class HeadOfHousehold:
     has_disability: bool = False
 
 
-def register_household(*, by: User | None, head: HeadOfHousehold, district: str, address: str,
-                       discovery_route: str, discovered_on: date, case_seq: int | None = None,
-                       audit_details: dict | None = None, **values) -> Household:
-    """Register a discovered household with its head as first member (stage 발굴)."""
-    seq = case_seq if case_seq is not None else take_case_number(discovered_on.year)
-    household = Household(case_year=discovered_on.year, case_seq=seq, district=district, address=address,
+def _new_household(*, by: User | None, head: HeadOfHousehold, district: str, address: str, discovery_route: str,
+                   discovered_on: date, case_seq: int, **values) -> Household:
+    household = Household(case_year=discovered_on.year, case_seq=case_seq, district=district, address=address,
                           discovery_route=discovery_route, discovered_on=discovered_on,
                           status=Stage.DISCOVERED.value, **values)
     household.members = [Member(is_head=True, relation="본인", name=head.name, birth_year=head.birth_year,
                                 birth_date=head.birth_date, sex=head.sex, has_disability=head.has_disability)]
     household.status_changes = [StatusChange(to_status=Stage.DISCOVERED.value, changed_by_id=by.id if by else None,
                                              reason=discovery_route)]
-    db.session.add(household)
-    db.session.flush()
-    audit.record("household.create", household, actor=by, actor_name=None if by else "import",
-                 details={"case_number": household.case_number, **(audit_details or {})})
     return household
+
+
+def register_households(entries: list[dict], *, by: User | None, actor_name: str = "import") -> list[Household]:
+    """Register discovered households (stage 발굴), each with its head as first member, in one flush.
+
+    Each entry holds ``register_household``'s keyword arguments; entries without ``case_seq`` get the next
+    case numbers of their year. ``actor_name`` names the actor in the audit trail when ``by`` is None.
+    """
+    for entry in entries:
+        if entry.get("case_seq") is None:
+            entry["case_seq"] = take_case_number(entry["discovered_on"].year)
+    details = [entry.pop("audit_details", None) or {} for entry in entries]
+    households = [_new_household(by=by, **entry) for entry in entries]
+    db.session.add_all(households)
+    db.session.flush()
+    for household, extra in zip(households, details):
+        audit.record("household.create", household, actor=by, actor_name=None if by else actor_name,
+                     details={"case_number": household.case_number, **extra})
+    return households
+
+
+def register_household(*, by: User | None, **entry) -> Household:
+    """Register one discovered household with its head as first member (stage 발굴)."""
+    return register_households([entry], by=by)[0]
 
 
 HOUSEHOLD_FIELDS = ("district", "address", "phone", "household_size", "discovery_route", "discovered_on",
