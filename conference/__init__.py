@@ -83,10 +83,7 @@ def select_locale() -> str:
 def register_blueprints(app: Flask):
     from conference.admin.views import bp as admin_bp
     from conference.auth.views import bp as auth_bp
-    try:  # TEMPORARY while the importer is being written
-        from conference.cases import import_views  # noqa: F401  (adds the import pages to cases_bp)
-    except ImportError:
-        pass
+    from conference.cases import import_views  # noqa: F401  (adds the import pages to cases_bp)
     from conference.cases.views import bp as cases_bp
     from conference.inputs.views import bp as inputs_bp
     from conference.main.views import bp as main_bp
