@@ -31,7 +31,14 @@ from docx import Document
 from conference.formatting import korean_date, korean_datetime
 from conference.masking import mask_name
 from conference.meetings.packet_docx import build_packet_docx
-from conference.meetings.packets import HistoryLine, InputLine, MemberLine, NeedLine, Packet, PacketCase
+from conference.meetings.packets import (
+    HistoryLine,
+    InputLine,
+    MemberLine,
+    NeedLine,
+    Packet,
+    PacketCase,
+)
 
 AGENCIES = ["동두천시 복지정책과", "무한돌봄센터", "중앙동 행정복지센터", "정신건강복지센터", "드림스타트", "천사운동본부",
             "동두천경찰서", "보건소", "장애인복지관", "동두천초등학교"]

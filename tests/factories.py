@@ -13,12 +13,11 @@ import re
 import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import event, func, select
-
 from conftest import PASSWORD
+from sqlalchemy import event, func, select
 
 from conference.cases import services as case_services
 from conference.cases.queries import load_case_file
@@ -26,8 +25,16 @@ from conference.extensions import db
 from conference.formatting import KST
 from conference.meetings import packets
 from conference.meetings import services as meeting_services
-from conference.models import (AgendaItem, AuditEvent, Household, Invitation, Meeting, MeetingKind, Pledge,
-                               Sector)
+from conference.models import (
+    AgendaItem,
+    AuditEvent,
+    Household,
+    Invitation,
+    Meeting,
+    MeetingKind,
+    Pledge,
+    Sector,
+)
 
 TODAY = date.today()
 
@@ -87,16 +94,16 @@ def text(response) -> str:
 
 def field_errors(response, field_id: str) -> list[str]:
     """The messages shown next to a form field (templates/_macros/forms.html)."""
-    return re.findall(rf'<p class="error" id="{field_id}-error">(.*?)</p>', text(response), re.S)
+    return re.findall(rf'<p class="error" id="{field_id}-error">(.*?)</p>', text(response), re.DOTALL)
 
 
 def form_errors(response) -> str:
-    match = re.search(r'<div class="form-errors" role="alert">(.*?)</div>', text(response), re.S)
+    match = re.search(r'<div class="form-errors" role="alert">(.*?)</div>', text(response), re.DOTALL)
     return match[1] if match else ""
 
 
 def flashes(response) -> list[str]:
-    return re.findall(r'<div class="flash flash-(\w+)" role="status">(.*?)</div>', text(response), re.S)
+    return re.findall(r'<div class="flash flash-(\w+)" role="status">(.*?)</div>', text(response), re.DOTALL)
 
 
 def has_hangul(message: str) -> bool:
@@ -283,7 +290,31 @@ def items_in_order(meeting_id: int) -> list[tuple[int, int]]:
         .order_by(AgendaItem.position))]
 
 
-__all__ = ["Case", "Household", "MEETING_DAY", "Sector", "TODAY", "Web", "add_item", "audit_actions", "count",
-           "counting_queries", "docx_parts", "docx_text", "field_errors", "flashes", "form_errors", "has_hangul",
-           "invitation_of", "items_in_order", "kst", "load", "make_case", "make_meeting", "past_meeting", "pledge",
-           "text", "web"]
+__all__ = [
+    "MEETING_DAY",
+    "TODAY",
+    "Case",
+    "Household",
+    "Sector",
+    "Web",
+    "add_item",
+    "audit_actions",
+    "count",
+    "counting_queries",
+    "docx_parts",
+    "docx_text",
+    "field_errors",
+    "flashes",
+    "form_errors",
+    "has_hangul",
+    "invitation_of",
+    "items_in_order",
+    "kst",
+    "load",
+    "make_case",
+    "make_meeting",
+    "past_meeting",
+    "pledge",
+    "text",
+    "web",
+]

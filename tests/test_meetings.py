@@ -4,19 +4,44 @@ need-to-know defaults, status steps, the calendar file, the practitioner's home 
 Packets, pledges, the access log and the Word file are in test_packets.py.
 """
 import re
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import pytest
+from factories import (
+    MEETING_DAY,
+    TODAY,
+    audit_actions,
+    count,
+    field_errors,
+    flashes,
+    form_errors,
+    has_hangul,
+    invitation_of,
+    items_in_order,
+    kst,
+    past_meeting,
+    pledge,
+    text,
+)
 from sqlalchemy import select
 
-from factories import (MEETING_DAY, TODAY, add_item, audit_actions, count, field_errors, flashes,  # noqa: F401
-                       form_errors, has_hangul, invitation_of, items_in_order, kst, load, make_case, make_meeting,
-                       past_meeting, pledge, text, web)
-
+from conference.cases import services as case_services
+from conference.cases.queries import load_case_file
 from conference.extensions import db
 from conference.meetings import rules
-from conference.models import (AgendaItem, AuditEvent, Invitation, Meeting, MeetingStatus, PacketSection, Role,
-                               SectionVisibility, Sector)
+from conference.models import (
+    AgendaItem,
+    Invitation,
+    Meeting,
+    MeetingStatus,
+    PacketSection,
+    Role,
+    SectionVisibility,
+    Sector,
+)
+
+#: The fixtures of tests/factories.py (web, make_case, make_meeting, add_item).
+pytest_plugins = ["factories"]
 
 YEAR = MEETING_DAY.year
 ALL_SECTIONS = {s.value for s in PacketSection}
@@ -114,9 +139,14 @@ def test_meetings_are_numbered_per_year_and_kind(staff, coordinator, agencies):
     assert [e.action for e in audit_actions("meeting.create")] == ["meeting.create"] * 3
 
 
-def test_an_explicit_number_is_honoured_and_the_next_one_follows_it(staff, coordinator):
-    response = staff.post("/meetings/new", data=meeting_form(coordinator_id=coordinator.id, number="5"))
+def test_an_explicit_number_is_honoured_and_the_next_one_follows_it(staff, coordinator, make_user):
+    chair = make_user("chair1", Role.CHAIR, display_name="박위원장")
+    response = staff.post("/meetings/new", data=meeting_form(
+        coordinator_id=coordinator.id, number="5", chair_id=chair.id, duration_minutes="90", place="송내동 주민센터"))
     assert response.status_code == 302
+    created = meetings()[0]
+    assert (created.chair_id, created.coordinator_id, created.duration_minutes, created.place) == (
+        chair.id, coordinator.id, 90, "송내동 주민센터")
     staff.post("/meetings/new", data=meeting_form(coordinator_id=coordinator.id,
                                                   day=(MEETING_DAY + timedelta(days=1)).isoformat()))
     assert [m.number for m in meetings()] == [5, 6]
@@ -183,7 +213,7 @@ def test_a_meeting_can_be_edited(staff, coordinator, make_meeting, make_user, ag
     assert response.status_code == 302
     saved = db.session.get(Meeting, meeting.id)
     assert (saved.place, saved.duration_minutes, saved.chair_id) == ("중앙동 행정복지센터 2층", 90, chair.id)
-    assert saved.starts_at == kst(MEETING_DAY, __import__("datetime").time(10, 30))
+    assert saved.starts_at == kst(MEETING_DAY, time(10, 30))
     changed = audit_actions("meeting.update")
     assert len(changed) == 1 and "place" in changed[0].details and "starts_at" in changed[0].details
 
@@ -465,9 +495,6 @@ def test_children_first_keeps_the_order_otherwise(staff, make_meeting, make_case
 
 
 def test_a_member_turning_18_is_no_longer_a_child(staff, make_meeting, make_case, add_item, coordinator):
-    from conference.cases import services as case_services
-    from conference.cases.queries import load_case_file
-
     meeting = make_meeting()
     adult = make_case()
     teen = make_case()
@@ -497,7 +524,7 @@ def agenda_rows(page: str) -> dict[str, str]:
     """The rows of the meeting page's agenda table, by case number."""
     agenda = page.split('id="agenda"', 1)[1]
     rows = {}
-    for row in re.findall(r"<tr>(.*?)</tr>", agenda, re.S):
+    for row in re.findall(r"<tr>(.*?)</tr>", agenda, re.DOTALL):
         number = re.search(r"\d{4}-\d{4}", row)
         if number:
             rows[number[0]] = row
@@ -583,7 +610,8 @@ def test_status_moves_one_step_at_a_time(staff, make_meeting, make_case, add_ite
     final = staff.post(url, data={"to": "finalised"}, follow_redirects=True)
     assert ("error", "회의록 확정은 결재로만 합니다.") in flashes(final)
     assert status_of(meeting.id) == "review"
-    assert [(e.details) for e in audit_actions("meeting.status")][0] == '{"from": "preparing", "to": "sharing"}'
+    assert [e.details for e in audit_actions("meeting.status")][:2] == [
+        '{"from": "preparing", "to": "sharing"}', '{"from": "sharing", "to": "in_progress"}']
 
 
 def test_the_agenda_and_invitations_are_frozen_once_the_meeting_has_started(staff, make_meeting, make_case,
@@ -650,7 +678,7 @@ def test_practitioner_home_lists_only_invited_meetings_with_deadline_and_pledge(
     page = text(web.get("/home"))
     assert invited.title in page and later.title in page
     assert other.title not in page
-    rows = {title: row for row in re.findall(r"<tr>(.*?)</tr>", page, re.S)
+    rows = {title: row for row in re.findall(r"<tr>(.*?)</tr>", page, re.DOTALL)
             for title in (invited.title, later.title) if title in row}
     assert "기한 지남" in rows[invited.title] and 'class="overdue"' in rows[invited.title]
     assert "기한 지남" not in rows[later.title]
@@ -688,8 +716,6 @@ def world(make_user, make_meeting, make_case, add_item, coordinator, agencies):
              "override": add_item(meeting.id, overridden, override="학대 의심, 정신건강 개입 필요"),
              "withdrawn": add_item(meeting.id, withdrawn)}
     # Consent withdrawn after the case was put on the agenda.
-    from conference.cases import services as case_services
-    from conference.cases.queries import load_case_file
     household = load_case_file(withdrawn.id)
     case_services.withdraw_consent(household.consents[0], by=coordinator, withdrawn_on=TODAY)
     db.session.commit()
@@ -753,18 +779,10 @@ EXPECTED = {
 LISTED = {"admin": True, "coordinator": True, "chair": True, "other_chair": False, "invited": True,
           "uninvited": False}
 
-KNOWN_FAILURES = {}
 
 
-def permission_cases():
-    for role in LOGINS:
-        for name in OBJECTS:
-            marks = [pytest.mark.xfail(strict=True, reason=KNOWN_FAILURES[(role, name)])] \
-                if (role, name) in KNOWN_FAILURES else []
-            yield pytest.param(role, name, id=f"{role}-{name}", marks=marks)
-
-
-@pytest.mark.parametrize("role, name", list(permission_cases()))
+@pytest.mark.parametrize("role, name", [pytest.param(role, name, id=f"{role}-{name}")
+                                        for role in LOGINS for name in OBJECTS])
 def test_who_may_open_what(web, world, role, name):
     if LOGINS[role]:
         web.login(LOGINS[role])

@@ -3,18 +3,31 @@ the Word file (web and command line) and the number of queries a packet page nee
 """
 import io
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import docx
 import pytest
 from docx.oxml.ns import qn
+from factories import (
+    MEETING_DAY,
+    audit_actions,
+    count,
+    counting_queries,
+    docx_parts,
+    docx_text,
+    field_errors,
+    flashes,
+    past_meeting,
+    pledge,
+    text,
+)
 from sqlalchemy import select
-
-from factories import (MEETING_DAY, add_item, audit_actions, count, counting_queries, docx_parts,  # noqa: F401
-                       docx_text, field_errors, flashes, make_case, make_meeting, past_meeting, pledge, text, web)
 
 from conference.extensions import db
 from conference.models import AgendaItem, Pledge, Role, SectionVisibility, Sector
+
+#: The fixtures of tests/factories.py (web, make_case, make_meeting, add_item).
+pytest_plugins = ["factories"]
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 FONT = "맑은 고딕"
@@ -219,12 +232,12 @@ def test_a_practitioner_pledges_before_reading_the_packet(web, setting):
     assert field_errors(refused, "accept") == ["서약에 동의해야 자료를 볼 수 있습니다."]
     assert count(Pledge) == 0
 
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     accepted = web.post(f"/meetings/{meeting.id}/pledge", data={"accept": "y"})
     assert accepted.status_code == 302 and accepted.headers["Location"] == f"/meetings/{meeting.id}/packet"
     saved = db.session.execute(select(Pledge)).scalar_one()
     assert (saved.meeting_id, saved.user_id, saved.ip) == (meeting.id, worker.id, "127.0.0.1")
-    assert before - timedelta(seconds=1) <= saved.accepted_at <= datetime.now(timezone.utc)
+    assert before - timedelta(seconds=1) <= saved.accepted_at <= datetime.now(UTC)
     events = audit_actions("pledge.accept")
     assert [(e.actor_id, e.ip, e.object_id) for e in events] == [(worker.id, "127.0.0.1", str(meeting.id))]
 
@@ -238,9 +251,9 @@ def test_a_practitioner_pledges_before_reading_the_packet(web, setting):
     web.login("coord1")
     page = text(web.get(f"/meetings/{meeting.id}"))
     invitations = page.split('id="invitations"', 1)[1].split('id="agenda"', 1)[0]
-    row = next(r for r in re.findall(r"<tr>(.*?)</tr>", invitations, re.S) if "천사운동본부" in r)
+    row = next(r for r in re.findall(r"<tr>(.*?)</tr>", invitations, re.DOTALL) if "천사운동본부" in r)
     assert "charity 실무자" in row
-    other = next(r for r in re.findall(r"<tr>(.*?)</tr>", invitations, re.S) if "동두천경찰서" in r)
+    other = next(r for r in re.findall(r"<tr>(.*?)</tr>", invitations, re.DOTALL) if "동두천경찰서" in r)
     assert "charity 실무자" not in other and "없음" in other
 
 
@@ -333,7 +346,7 @@ def test_word_packet_layout(web, setting):
         fonts = rfonts(rpr)
         assert fonts is not None, name
         assert fonts.get(qn("w:eastAsia")) == FONT, name
-        assert not [a for a in fonts.attrib if a.endswith("Theme") or a.endswith("theme")], (name, fonts.attrib)
+        assert not [a for a in fonts.attrib if a.lower().endswith("theme")], (name, fonts.attrib)
     assert defaults.find(qn("w:lang")).get(qn("w:eastAsia")) == "ko-KR"
     assert "eastAsiaTheme" not in docx_parts(content)["word/document.xml"]
 

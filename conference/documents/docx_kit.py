@@ -133,35 +133,56 @@ def _shade(cell, fill: str):
     properties.append(shading)
 
 
+def _style_id(document, name: str) -> str:
+    """The style id for a style name, looked up once per document (python-docx scans every style each time)."""
+    cache = document.__dict__.setdefault("_style_ids", {})
+    if name not in cache:
+        cache[name] = document.styles[name].style_id
+    return cache[name]
+
+
+def add_heading(document, text: str, level: int):
+    """Like ``document.add_heading`` without its per-call style lookup."""
+    paragraph = document.add_paragraph()
+    paragraph._p.style = _style_id(document, "Title" if level == 0 else f"Heading {level}")
+    paragraph.add_run(text)
+    return paragraph
+
+
+def add_paragraph(document, text: str = "", style: str | None = None):
+    paragraph = document.add_paragraph()
+    if style:
+        paragraph._p.style = _style_id(document, style)
+    if text:
+        write_lines(paragraph, text)
+    return paragraph
+
+
 def add_table(document, headers: list[str], rows, widths_mm: list[float] | None = None):
-    """A grid table whose header row repeats on every page; rows are added one ``add_row`` each (linear)."""
+    """A grid table whose header row repeats on every page; one ``add_row`` per row (linear, never
+    ``table.cell``), with each cell's width set as it is made (Word reads cells, LibreOffice the grid)."""
     table = document.add_table(rows=1, cols=len(headers))
-    table.style = document.styles["Table Grid"]
+    table._tbl.tblStyle_val = _style_id(document, "Table Grid")
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    widths = [Mm(w) for w in widths_mm] if widths_mm else None
+    if widths:
+        for column, width in zip(table.columns, widths):
+            column.width = width
     header_cells = table.rows[0].cells
-    for cell, text in zip(header_cells, headers):
-        cell.text = ""
-        run = cell.paragraphs[0].add_run(text)
-        run.bold = True
+    for index, (cell, text) in enumerate(zip(header_cells, headers)):
+        cell.paragraphs[0].add_run(text).bold = True
         _shade(cell, "E7ECF3")
+        if widths:
+            cell.width = widths[index]
     _mark_row(table.rows[0], header=True)
     for values in rows:
         row = table.add_row()
-        for cell, value in zip(row.cells, values):
+        for index, (cell, value) in enumerate(zip(row.cells, values)):
             write_lines(cell.paragraphs[0], value)
+            if widths:
+                cell.width = widths[index]
         _mark_row(row, header=False)
-    if widths_mm:
-        set_column_widths(table, widths_mm)
     return table
-
-
-def set_column_widths(table, widths_mm: list[float]):
-    """Set both the grid columns (LibreOffice) and each cell's width (Word)."""
-    for column, width in zip(table.columns, widths_mm):
-        column.width = Mm(width)
-    for row in table.rows:
-        for cell, width in zip(row.cells, widths_mm):
-            cell.width = Mm(width)
 
 
 def write_lines(paragraph, text) -> None:
@@ -173,16 +194,26 @@ def write_lines(paragraph, text) -> None:
         run = paragraph.add_run(line)
 
 
+def add_labelled(document, label: str, text: str):
+    """A paragraph "label: text" with the label in bold and the text's line breaks kept."""
+    paragraph = add_paragraph(document)
+    paragraph.add_run(f"{label}: ").bold = True
+    write_lines(paragraph, text)
+    return paragraph
+
+
 def add_facts(document, pairs: list[tuple[str, str]], widths_mm=(35, 135)):
     """A two-column label/value table (일시, 장소 …)."""
     table = document.add_table(rows=0, cols=2)
-    table.style = document.styles["Table Grid"]
+    table._tbl.tblStyle_val = _style_id(document, "Table Grid")
+    label_width, value_width = Mm(widths_mm[0]), Mm(widths_mm[1])
+    table.columns[0].width, table.columns[1].width = label_width, value_width
     for label, value in pairs:
-        cells = table.add_row().cells
-        cells[0].paragraphs[0].add_run(label).bold = True
-        _shade(cells[0], "F2F4F7")
-        write_lines(cells[1].paragraphs[0], value)
-    set_column_widths(table, list(widths_mm))
+        label_cell, value_cell = table.add_row().cells
+        label_cell.paragraphs[0].add_run(label).bold = True
+        _shade(label_cell, "F2F4F7")
+        write_lines(value_cell.paragraphs[0], value)
+        label_cell.width, value_cell.width = label_width, value_width
     return table
 
 

@@ -16,7 +16,7 @@ def build_packet_docx(packet: Packet, *, font: str, author: str, generated_at: d
     document = docx_kit.new_document(font=font, title=f"{packet.title} 사전 공유자료", author=author,
                                      header_mark=header_mark(packet), subject="사전 공유자료",
                                      created=generated_at)
-    document.add_heading(f"{packet.title} 사전 공유자료", level=0)
+    docx_kit.add_heading(document, f"{packet.title} 사전 공유자료", level=0)
     facts = [("일시", korean_datetime(packet.starts_at)), ("장소", packet.place),
              ("주재", packet.chair or "—"), ("담당", packet.coordinator),
              ("참석 기관", ", ".join(packet.agencies))]
@@ -25,10 +25,10 @@ def build_packet_docx(packet: Packet, *, font: str, author: str, generated_at: d
     if packet.deadline:
         facts.append(("기관 의견 제출 기한", korean_date(packet.deadline)))
     docx_kit.add_facts(document, facts)
-    document.add_paragraph(
+    docx_kit.add_paragraph(document,
         "이 자료는 회의 참석을 위해 필요한 범위에서만 공유합니다. 복사·전달·외부 반출을 금지하며 회의 후 파기합니다.")
 
-    document.add_heading("안건", level=1)
+    docx_kit.add_heading(document, "안건", level=1)
     docx_kit.add_table(document, ["순서", "사례", "논의 요청사항", "발표", "시간"],
                        [(str(c.position), f"{c.case_number} {c.masked_name}", c.key_question or "—",
                          c.presenting_agency or "—", f"{c.minutes_allotted}분") for c in packet.cases],
@@ -39,52 +39,47 @@ def build_packet_docx(packet: Packet, *, font: str, author: str, generated_at: d
 
 
 def _add_case(document, case: PacketCase):
-    document.add_heading(f"{case.position}. {case.case_number} {case.masked_name} ({case.district})", level=1)
+    docx_kit.add_heading(document, f"{case.position}. {case.case_number} {case.masked_name} ({case.district})", level=1)
     if case.is_repeat:
-        document.add_paragraph("최근 12개월 안에 논의한 사례입니다(재상정).")
+        docx_kit.add_paragraph(document, "최근 12개월 안에 논의한 사례입니다(재상정).")
     if case.key_question:
-        document.add_paragraph().add_run("논의 요청사항: ").bold = True
-        docx_kit.write_lines(document.paragraphs[-1], case.key_question)
+        docx_kit.add_labelled(document, "논의 요청사항", case.key_question)
     if case.consent_override_reason:
-        paragraph = document.add_paragraph()
-        paragraph.add_run("동의 범위 예외 사유: ").bold = True
-        docx_kit.write_lines(paragraph, case.consent_override_reason)
+        docx_kit.add_labelled(document, "동의 범위 예외 사유", case.consent_override_reason)
     if case.shows(PacketSection.SUMMARY):
-        document.add_heading("사례 개요", level=2)
+        docx_kit.add_heading(document, "사례 개요", level=2)
         docx_kit.add_facts(document, [("단계", case.stage), ("가구원수", str(case.household_size)),
                                       ("위기정보", ", ".join(case.signals) or "—")])
     if case.shows(PacketSection.HOUSEHOLD) and case.members:
-        document.add_heading("가구 구성", level=2)
+        docx_kit.add_heading(document, "가구 구성", level=2)
         docx_kit.add_table(document, ["관계", "나이", "성별", "특성"],
                            [(m.relation, f"{m.age}세", m.sex or "—", ", ".join(m.flags)) for m in case.members],
                            [40, 30, 30, 70])
     if case.shows(PacketSection.NEEDS):
-        document.add_heading("욕구 및 위기도", level=2)
+        docx_kit.add_heading(document, "욕구 및 위기도", level=2)
         if case.classification:
-            document.add_paragraph(f"사례 구분: {case.classification}")
+            docx_kit.add_paragraph(document, f"사례 구분: {case.classification}")
         if case.needs:
             docx_kit.add_table(document, ["욕구 영역", "위기도", "내용"],
                                [(n.domain, n.rating or "—", n.notes) for n in case.needs], [35, 25, 110])
         if case.sensitive_withheld:
-            document.add_paragraph("민감정보(건강)는 정보제공 동의 범위 밖이라 싣지 않았습니다.")
+            docx_kit.add_paragraph(document, "민감정보(건강)는 정보제공 동의 범위 밖이라 싣지 않았습니다.")
     if case.shows(PacketSection.INPUTS):
-        document.add_heading("기관 의견", level=2)
+        docx_kit.add_heading(document, "기관 의견", level=2)
         if not case.inputs:
-            document.add_paragraph("제출된 다른 기관 의견이 아직 없습니다.")
+            docx_kit.add_paragraph(document, "제출된 다른 기관 의견이 아직 없습니다.")
         for line in case.inputs:
-            document.add_heading(line.agency + (" (기한 후 제출)" if line.late else ""), level=3)
+            docx_kit.add_heading(document, line.agency + (" (기한 후 제출)" if line.late else ""), level=3)
             for label, text in (("관련 영역", ", ".join(line.domains)), ("보유 정보", line.facts),
                                 ("기관 의견", line.opinion), ("위험 요인·우려", line.risk_concerns),
                                 ("제공 가능 자원", "; ".join(line.resources)), ("공유하지 않은 정보", line.withheld),
                                 ("담당자에게만", line.coordinator_note)):
                 if text:
-                    paragraph = document.add_paragraph()
-                    paragraph.add_run(f"{label}: ").bold = True
-                    docx_kit.write_lines(paragraph, text)
+                    docx_kit.add_labelled(document, label, text)
     if case.shows(PacketSection.HISTORY):
-        document.add_heading("이전 회의", level=2)
+        docx_kit.add_heading(document, "이전 회의", level=2)
         if case.history:
             for line in case.history:
-                document.add_paragraph(f"{line.title} ({korean_date(line.starts_at)})", style="List Bullet")
+                docx_kit.add_paragraph(document, f"{line.title} ({korean_date(line.starts_at)})", style="List Bullet")
         else:
-            document.add_paragraph("이전에 논의한 기록이 없습니다.")
+            docx_kit.add_paragraph(document, "이전에 논의한 기록이 없습니다.")
