@@ -4,6 +4,11 @@ from flask_babel import lazy_gettext as _l
 from conference import formatting, masking
 from conference.models import InputState, NeedDomain, Stage, Track
 
+#: Labels of agency-input fields, for the revision history.
+INPUT_FIELD_LABELS = {"facts": _l("보유 정보"), "opinion": _l("기관 의견"), "domains": _l("관련 욕구 영역"),
+                      "risk_concerns": _l("위험 요인·우려"), "withheld": _l("공유하지 않은 정보"),
+                      "coordinator_note": _l("담당자에게만 전달"), "resources": _l("제공할 수 있는 자원·서비스"),
+                      "state": _l("상태")}
 DIRECTION_LABELS = {"worse": _l("악화"), "better": _l("호전"), "same": _l("변화 없음"), "new": _l("신규"), "": ""}
 
 
@@ -26,3 +31,4 @@ def register_filters(app):
     app.add_template_filter(_label(NeedDomain), "domain_label")
     app.add_template_filter(_label(InputState), "input_state_label")
     app.add_template_filter(lambda value: DIRECTION_LABELS.get(value, value), "direction_label")
+    app.add_template_filter(lambda value: INPUT_FIELD_LABELS.get(value, value), "input_field_label")

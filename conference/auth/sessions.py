@@ -36,8 +36,12 @@ def start_session(user: User):
 
 
 def end_session():
+    """Log out and forget the session, keeping only the language the page was shown in."""
+    language = session.get("lang") or (current_user.locale if current_user.is_authenticated else None)
     logout_user()
     session.clear()
+    if language:
+        session["lang"] = language
 
 
 def is_safe_next(target: str | None) -> bool:
