@@ -40,9 +40,10 @@ from conference.meetings.packets import (
     PacketCase,
 )
 
-AGENCIES = ["동두천시 복지정책과", "무한돌봄센터", "중앙동 행정복지센터", "정신건강복지센터", "드림스타트", "천사운동본부",
-            "동두천경찰서", "보건소", "장애인복지관", "동두천초등학교"]
-DOMAINS = ["안전", "건강", "일상생활유지", "가족관계", "사회적 관계", "경제", "교육", "고용", "생활환경", "법률 및 권익보장"]
+AGENCIES = ["동두천시 복지정책과", "무한돌봄센터", "중앙동 행정복지센터", "정신건강복지센터", "드림스타트",
+            "천사운동본부", "동두천경찰서", "보건소", "장애인복지관", "동두천초등학교"]
+DOMAINS = ["안전", "건강", "일상생활유지", "가족관계", "사회적 관계", "경제", "교육", "고용", "생활환경",
+           "법률 및 권익보장"]
 RATINGS = ["위기", "취약", "적정"]
 SIGNALS = ["단전", "단수", "건강보험료 체납", "통신비 체납", "공동주택 관리비 체납", "금융 연체", "실직", "주거 위기"]
 DISTRICTS = ["생연1동", "생연2동", "송내동", "중앙동", "보산동", "불현동", "소요동", "상패동"]
@@ -67,7 +68,8 @@ def make_packet(cases: int, agencies: int, seed: int = 7) -> Packet:
     starts_at = datetime(2021, 3, 24, 5, 0, tzinfo=UTC)
     items = []
     for position in range(1, cases + 1):
-        members = [MemberLine("본인", rng.randint(30, 80), rng.choice("남여"), rng.sample(["노인", "장애"], rng.randint(0, 1)))]
+        members = [MemberLine("본인", rng.randint(30, 80), rng.choice("남여"),
+                              rng.sample(["노인", "장애"], rng.randint(0, 1)))]
         for _ in range(rng.randint(1, 4)):
             age = rng.randint(3, 85)
             members.append(MemberLine(rng.choice(RELATIONS), age, rng.choice("남여"),
@@ -77,7 +79,8 @@ def make_packet(cases: int, agencies: int, seed: int = 7) -> Packet:
                             opinion=rng.choice(NOTES), domains=rng.sample(DOMAINS, 2),
                             risk_concerns=rng.choice(["", "야간 단독 방문 자제 요청", "가정폭력 재발 우려"]),
                             withheld=rng.choice(["", "진료 기록 세부 내용(본인 미동의)"]),
-                            resources=[f"{rng.choice(['공공', '민간'])} · {rng.choice(['긴급복지 생계지원', '후원물품', '자원봉사'])}"],
+                            resources=[f"{rng.choice(['공공', '민간'])} · "
+                                       f"{rng.choice(['긴급복지 생계지원', '후원물품', '자원봉사'])}"],
                             late=rng.random() < 0.1, coordinator_note=rng.choice(["", "전화로 추가 확인함"]))
                   for agency in invited]
         history = [HistoryLine(f"2020년도 제{n}회 민관협력 통합사례회의", starts_at - timedelta(days=60 * n))
@@ -92,7 +95,8 @@ def make_packet(cases: int, agencies: int, seed: int = 7) -> Packet:
             signals=rng.sample(SIGNALS, 3), household_size=len(members), members=members, needs=needs,
             sensitive_withheld=False, history=history, inputs=inputs))
     return Packet(meeting_id=1, title="2021년도 제3회 민관협력 통합사례회의", starts_at=starts_at,
-                  place="동두천시청 별관 3층 회의실", chair="박위원장", coordinator="김담당", agency_id=0, agency_name="",
+                  place="동두천시청 별관 3층 회의실", chair="박위원장", coordinator="김담당", agency_id=0,
+                  agency_name="",
                   deadline=date(2021, 3, 19), agencies=sorted(invited), cases=items)
 
 
@@ -101,10 +105,10 @@ def make_packet(cases: int, agencies: int, seed: int = 7) -> Packet:
 def _table(document, headers, rows):
     table = document.add_table(rows=1, cols=len(headers))
     table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, headers):
+    for cell, text in zip(table.rows[0].cells, headers, strict=True):
         cell.text = text
     for values in rows:
-        for cell, value in zip(table.add_row().cells, values):
+        for cell, value in zip(table.add_row().cells, values, strict=True):
             cell.text = value
     return table
 
@@ -122,7 +126,8 @@ def bare_packet_docx(packet: Packet) -> bytes:
     document.add_heading(f"{packet.title} 사전 공유자료", level=0)
     _facts(document, [("일시", korean_datetime(packet.starts_at)), ("장소", packet.place), ("주재", packet.chair),
                       ("담당", packet.coordinator), ("참석 기관", ", ".join(packet.agencies))])
-    document.add_paragraph("이 자료는 회의 참석을 위해 필요한 범위에서만 공유합니다. 복사·전달·외부 반출을 금지하며 회의 후 파기합니다.")
+    document.add_paragraph("이 자료는 회의 참석을 위해 필요한 범위에서만 공유합니다. "
+                           "복사·전달·외부 반출을 금지하며 회의 후 파기합니다.")
     document.add_heading("안건", level=1)
     _table(document, ["순서", "사례", "논의 요청사항", "발표", "시간"],
            [(str(c.position), f"{c.case_number} {c.masked_name}", c.key_question, c.presenting_agency,

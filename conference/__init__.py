@@ -88,8 +88,9 @@ def register_blueprints(app: Flask):
     from conference.inputs.views import bp as inputs_bp
     from conference.main.views import bp as main_bp
     from conference.meetings.views import bp as meetings_bp
+    from conference.minutes.views import bp as minutes_bp
 
-    for blueprint in (main_bp, auth_bp, admin_bp, cases_bp, meetings_bp, inputs_bp):
+    for blueprint in (main_bp, auth_bp, admin_bp, cases_bp, meetings_bp, inputs_bp, minutes_bp):
         app.register_blueprint(blueprint)
 
 

@@ -29,3 +29,7 @@ def notify_agency(agency_id: int, *, kind: str, message: str, link: str = "") ->
     for user_id in users:
         db.session.add(Notification(user_id=user_id, kind=kind, message=message, link=link))
     return list(users)
+
+
+def notify_user(user_id: int, *, kind: str, message: str, link: str = "") -> None:
+    db.session.add(Notification(user_id=user_id, kind=kind, message=message, link=link))

@@ -153,3 +153,18 @@ def input_agency_for(user, meeting, requested_agency_id: int | None):
     if role in (Role.ADMIN, Role.COORDINATOR):
         return requested_agency_id if requested_agency_id in invited else None
     return None
+
+
+# --- Meeting day and minutes ---
+
+def can_read_minutes(user, meeting) -> bool:
+    """Staff always; the chair and invited agencies once the draft is sent for review or approved."""
+    if is_case_staff(user):
+        return True
+    minutes = meeting.minutes
+    return can_view_meeting(user, meeting) and minutes is not None and minutes.status in ("review", "final")
+
+
+def can_export_full_names(user) -> bool:
+    """Only coordinators and admins may export minutes with full names (with a reason, logged)."""
+    return is_case_staff(user)

@@ -11,6 +11,15 @@ from conference.models import NeedDomain
 TOO_LONG = _l("%(max)d자 이하로 적으세요.")
 
 
+def plain_line_breaks(value):
+    """Browsers post a textarea's line breaks as CRLF: keep one character per line break, as the page counts them."""
+    return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
+
+
+TEXT_RULES = [Length(max=MAX_TEXT, message=TOO_LONG)]
+TEXT_FILTERS = [plain_line_breaks]
+
+
 class ResourceForm(FlaskForm):
     class Meta:
         csrf = False
@@ -19,16 +28,24 @@ class ResourceForm(FlaskForm):
     kind = StringField(_l("자원·서비스"), validators=[Optional(), Length(max=100, message=TOO_LONG)])
     note = StringField(_l("내용"), validators=[Optional(), Length(max=1000, message=TOO_LONG)])
 
+    def validate(self, extra_validators=None):
+        """A row with a note but no resource would be dropped on saving: ask for the resource instead."""
+        valid = super().validate(extra_validators)
+        if not (self.kind.data or "").strip() and (self.note.data or "").strip():
+            self.kind.errors = [*self.kind.errors, _l("자원 종류는 1~100자, 메모는 1000자 이하입니다.")]
+            return False
+        return valid
+
 
 class AgencyInputForm(FlaskForm):
-    facts = TextAreaField(_l("보유 정보 (기관 기록상 사실)"), validators=[Length(max=MAX_TEXT, message=TOO_LONG)])
-    opinion = TextAreaField(_l("기관 의견"), validators=[Length(max=MAX_TEXT, message=TOO_LONG)])
+    facts = TextAreaField(_l("보유 정보 (기관 기록상 사실)"), validators=TEXT_RULES, filters=TEXT_FILTERS)
+    opinion = TextAreaField(_l("기관 의견"), validators=TEXT_RULES, filters=TEXT_FILTERS)
     domains = MultiCheckboxField(_l("관련 욕구 영역"), choices=[(d.value, d.label) for d in NeedDomain])
-    risk_concerns = TextAreaField(_l("위험 요인·우려"), validators=[Length(max=MAX_TEXT, message=TOO_LONG)])
+    risk_concerns = TextAreaField(_l("위험 요인·우려"), validators=TEXT_RULES, filters=TEXT_FILTERS)
     resources = FieldList(FormField(ResourceForm), min_entries=3, max_entries=10)
-    withheld = TextAreaField(_l("공유하지 않은 정보와 이유"), validators=[Length(max=MAX_TEXT, message=TOO_LONG)],
+    withheld = TextAreaField(_l("공유하지 않은 정보와 이유"), validators=TEXT_RULES, filters=TEXT_FILTERS,
                              description=_l("예: 상담 세부 내용은 본인 동의가 없어 싣지 않음"))
-    coordinator_note = TextAreaField(_l("담당자에게만 전달"), validators=[Length(max=MAX_TEXT, message=TOO_LONG)],
+    coordinator_note = TextAreaField(_l("담당자에게만 전달"), validators=TEXT_RULES, filters=TEXT_FILTERS,
                                      description=_l("다른 기관에는 보이지 않습니다."))
     version = HiddenField()
     submit_input = BooleanField()
@@ -47,7 +64,7 @@ class AgencyInputForm(FlaskForm):
         self.domains.data = agency_input.domain_list
         while len(self.resources) < len(agency_input.resources):
             self.resources.append_entry()
-        for row, resource in zip(self.resources, agency_input.resources):
+        for row, resource in zip(self.resources, agency_input.resources, strict=False):
             row.is_public.data = "1" if resource.is_public else "0"
             row.kind.data, row.note.data = resource.kind, resource.note
         self.version.data = str(agency_input.version)

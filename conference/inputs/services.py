@@ -86,7 +86,7 @@ def save_input(item: AgendaItem, *, agency_id: int, by: User, values: InputValue
             raise CaseError(field, _l("%(n)s자 이하로 적으세요.", n=MAX_TEXT))
     if not set(values.domains) <= {d.value for d in NeedDomain}:
         raise CaseError("domains", _l("알 수 없는 욕구 영역입니다."))
-    for is_public, kind, note in values.resources:
+    for _is_public, kind, note in values.resources:
         if not kind.strip() or len(kind) > 100 or len(note) > 1000:
             raise CaseError("resources", _l("자원 종류는 1~100자, 메모는 1000자 이하입니다."))
 
@@ -96,7 +96,7 @@ def save_input(item: AgendaItem, *, agency_id: int, by: User, values: InputValue
         raise InputConflict(agency_input)
     if agency_input is None:
         agency_input = AgencyInput(agenda_item_id=item.id, agency_id=agency_id, version=0, resources=[],
-                                   revisions=[])
+                                   revisions=[], state=InputState.DRAFT.value)
         db.session.add(agency_input)
     before = snapshot(agency_input) if agency_input.id else {}
     for field, value in values.as_fields().items():

@@ -35,8 +35,10 @@ def _meeting(meeting_id):
 def _open_items(meeting) -> list[AgendaItem]:
     """Agenda items whose case the user may see (consent and invitation checked in SQL)."""
     ids = [item.household_id for item in meeting.agenda_items]
+    if not ids:
+        return []
     visible = set(db.session.execute(
-        visible_households(current_user, select(Household.id).where(Household.id.in_(ids)))).scalars()) if ids else set()
+        visible_households(current_user, select(Household.id).where(Household.id.in_(ids)))).scalars())
     return [item for item in meeting.agenda_items if item.household_id in visible]
 
 
@@ -67,6 +69,15 @@ def _form_context(meeting, item, agency_id):
             "today": today_local()}
 
 
+def _reload(meeting_id, item_id):
+    """The meeting and item again after a rollback (which expires every loaded relationship)."""
+    meeting = _meeting(meeting_id)
+    item = next((i for i in _open_items(meeting) if i.id == item_id), None)
+    if item is None:
+        abort(404)
+    return meeting, item
+
+
 @bp.route("/<int:item_id>", methods=["GET", "POST"])
 def edit(meeting_id, item_id):
     meeting = _meeting(meeting_id)
@@ -76,9 +87,12 @@ def edit(meeting_id, item_id):
     form = AgencyInputForm()
     item = next((i for i in _open_items(meeting) if i.id == item_id), None)
     if item is None:
-        if request.method == "POST":
-            form.form_errors.append(_("이 사례는 회의 안건에서 빠졌거나 볼 수 없게 되었습니다. 적은 내용은 아래에 남아 있으니 "
-                                      "복사해 두세요. 저장하지 않았습니다."))
+        # Still on the agenda but outside the user's consent: as if it did not exist. Removed meanwhile: keep the text.
+        on_agenda = any(i.id == item_id for i in meeting.agenda_items)
+        if request.method == "POST" and not on_agenda:
+            form.form_errors.append(_(
+                "이 사례는 회의 안건에서 빠졌거나 볼 수 없게 되었습니다. 적은 내용은 아래에 남아 있으니 "
+                "복사해 두세요. 저장하지 않았습니다."))
             return render_template("inputs/orphan.html", form=form, meeting=meeting), 409
         abort(404)
     current = services.find_input(item, agency_id)
@@ -92,6 +106,7 @@ def edit(meeting_id, item_id):
                                 today=today_local())
         except services.InputConflict as error:
             db.session.rollback()
+            meeting, item = _reload(meeting_id, item_id)
             conflict = services.find_input(item, agency_id) if error.current is not None else None
             form.version.data = str(conflict.version if conflict else 0)
             form.form_errors.append(_("다른 사람이 그사이 이 의견을 저장했습니다. 아래에서 저장된 내용과 비교한 뒤 "
@@ -100,6 +115,8 @@ def edit(meeting_id, item_id):
                                    **_form_context(meeting, item, agency_id)), 409
         except CaseError as error:
             db.session.rollback()
+            meeting, item = _reload(meeting_id, item_id)
+            current = services.find_input(item, agency_id)
             attach_error(form, error.field, error.message)
         else:
             db.session.commit()

@@ -98,15 +98,20 @@ class Packet:
     cases: list[PacketCase]
 
 
-def load_meeting(meeting_id: int) -> Meeting | None:
-    """A meeting with its invitations, agenda and every case detail a packet may show."""
+def load_meeting(meeting_id: int, *extra_options, item_options=()) -> Meeting | None:
+    """A meeting with its invitations, agenda and every case detail a packet may show.
+
+    ``extra_options`` load more of the meeting, ``item_options`` more of each agenda item (the minutes do).
+    """
     return db.session.execute(
         select(Meeting).where(Meeting.id == meeting_id).options(
+            *extra_options,
             joinedload(Meeting.chair), joinedload(Meeting.coordinator),
             # The services reach the meeting from an invitation or item (``item.meeting``): load it back too.
             selectinload(Meeting.invitations).options(joinedload(Invitation.agency), joinedload(Invitation.meeting)),
             selectinload(Meeting.pledges).joinedload(Pledge.user),
             selectinload(Meeting.agenda_items).options(
+                *item_options,
                 joinedload(AgendaItem.meeting),
                 joinedload(AgendaItem.presenting_agency),
                 selectinload(AgendaItem.visibility),

@@ -1,15 +1,14 @@
 """Meetings: schedule, invite, build the agenda, need-to-know, pledge, packets and calendar files."""
-import io
 from datetime import datetime, timezone
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file,
-                   url_for)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from conference import audit
 from conference.cases.queries import load_case_file
+from conference.downloads import DOCX, attachment
 from conference.cases.services import CaseError
 from conference.extensions import db
 from conference.meetings import calendar, packets, queries, services
@@ -354,18 +353,11 @@ def packet_docx(meeting_id):
     audit.record("packet.download", meeting, details={"agency_id": agency_id, "purpose": form.purpose.data,
                                                       "cases": [c.case_number for c in data.cases]})
     db.session.commit()
-    return _attachment(content, f"{meeting.title} 사전공유자료 {data.agency_name or '전체'}.docx",
-                       "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    return attachment(content, f"{meeting.title} 사전공유자료 {data.agency_name or '전체'}.docx", DOCX)
 
 
 @bp.get("/<int:meeting_id>/invitation.ics")
 def invitation_ics(meeting_id):
     meeting = get_meeting(meeting_id)
     content = calendar.meeting_ics(meeting, host=request.host)
-    return _attachment(content.encode("utf-8"), f"{meeting.title}.ics", "text/calendar; charset=utf-8")
-
-
-def _attachment(content: bytes, filename: str, mimetype: str) -> Response:
-    response = send_file(io.BytesIO(content), mimetype=mimetype, as_attachment=True, download_name=filename)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return attachment(content.encode("utf-8"), f"{meeting.title}.ics", "text/calendar; charset=utf-8")

@@ -108,6 +108,11 @@ class Meeting(db.Model):
     agenda_items: Mapped[list["AgendaItem"]] = relationship(
         back_populates="meeting", order_by="AgendaItem.position", cascade="all, delete-orphan", lazy="raise")
     pledges: Mapped[list["Pledge"]] = relationship(back_populates="meeting", lazy="raise")
+    attendees = relationship("Attendee", order_by="Attendee.id", cascade="all, delete-orphan", passive_deletes=True,
+                             lazy="raise")
+    minutes = relationship("Minutes", uselist=False, cascade="all, delete-orphan", passive_deletes=True,
+                           lazy="raise")
+    reviews = relationship("ActionReview", cascade="all, delete-orphan", passive_deletes=True, lazy="raise")
 
     @property
     def meeting_kind(self) -> MeetingKind:
@@ -162,6 +167,9 @@ class AgendaItem(db.Model):
     visibility: Mapped[list["SectionVisibility"]] = relationship(
         back_populates="agenda_item", cascade="all, delete-orphan", lazy="raise")
     inputs = relationship("AgencyInput", viewonly=True, lazy="raise")
+    record = relationship("CaseRecord", uselist=False, cascade="all, delete-orphan", passive_deletes=True,
+                          lazy="raise")
+    actions = relationship("ActionItem", order_by="ActionItem.id", viewonly=True, lazy="raise")
 
 
 class SectionVisibility(db.Model):

@@ -1,0 +1,81 @@
+"""Reading the meeting-mode forms: fixed fields through WTForms, repeated rows (actions, causes) by hand."""
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from conference.minutes.services import ActionDraft
+
+#: Blank rows offered for new actions and root causes.
+BLANK_ROWS = 3
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _date(value) -> date | None:
+    try:
+        return date.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
+
+
+def action_rows(form) -> list[ActionDraft]:
+    """action-N-* fields; a row with no task and no agency is a blank row and is skipped."""
+    drafts = []
+    numbers = sorted({int(key.split("-")[1]) for key in form if key.startswith("action-") and
+                      key.split("-")[1].isdigit()})
+    for n in numbers:
+        get = lambda name: (form.get(f"action-{n}-{name}") or "").strip()  # noqa: E731
+        if not get("task") and not get("agency") and not get("resource_kind"):
+            continue
+        drafts.append(ActionDraft(task=get("task"), domain=get("domain"), agency_id=_int(get("agency")),
+                                  person=get("person"), due_on=_date(get("due")),
+                                  resource_public=get("resource_public") != "0", resource_kind=get("resource_kind")))
+    return drafts
+
+
+def cause_rows(form) -> list[tuple[str, str]]:
+    numbers = sorted({int(key.split("-")[1]) for key in form if key.startswith("cause-") and
+                      key.split("-")[1].isdigit()})
+    return [((form.get(f"cause-{n}-domain") or "").strip(), form.get(f"cause-{n}-text") or "") for n in numbers]
+
+
+def review_rows(form, earlier_ids) -> dict[int, tuple[str, str]]:
+    """review-<action id>-outcome/-note for the earlier open actions; unanswered ones are left out."""
+    rows = {}
+    for action_id in earlier_ids:
+        outcome = (form.get(f"review-{action_id}-outcome") or "").strip()
+        if outcome:
+            rows[action_id] = (outcome, form.get(f"review-{action_id}-note") or "")
+    return rows
+
+
+class ReviewRequestForm(FlaskForm):
+    deadline = DateField(_l("검토 기한"), validators=[InputRequired(_l("날짜를 YYYY-MM-DD 형식으로 입력하세요."))])
+
+
+class ResponseForm(FlaskForm):
+    confirmed = BooleanField(_l("내용을 확인했습니다"))
+    comment = TextAreaField(_l("의견"), validators=[Length(max=2000)])
+
+
+class CorrectionForm(FlaskForm):
+    reason = TextAreaField(_l("정정 사유"), validators=[InputRequired(_l("정정 사유를 적으세요.")), Length(max=2000)])
+
+
+class MinutesDownloadForm(FlaskForm):
+    purpose = StringField(_l("내려받는 목적"), validators=[
+        InputRequired(_l("내려받는 목적을 적으세요.")), Length(min=2, max=200, message=_l("2~200자로 적으세요."))])
+    full_names = BooleanField(_l("실명 포함 (담당자만, 사유가 기록됩니다)"))
+
+
+class ScheduleForm(FlaskForm):
+    next_meeting = DateField(_l("다음 회의"), validators=[Optional()])
+    next_check = DateField(_l("다음 점검일"), validators=[Optional()])

@@ -1,0 +1,378 @@
+"""Running the meeting and its minutes: attendance, case records, actions, review, approval, corrections.
+
+Functions change data, write the audit trail and flush; the request (or command) commits once.
+"""
+from dataclasses import dataclass, replace
+from datetime import date
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from conference import audit
+from conference.cases import services as case_services
+from conference.cases.services import CaseError
+from conference.database import now_utc
+from conference.extensions import db
+from conference.formatting import KST
+from conference.masking import mask_name
+from conference.meetings.packets import build_packet, load_meeting
+from conference.minutes import document, snapshot
+from conference.models import (REVIEW_OUTCOMES, ActionItem, ActionReview, ActionStatus, Agency, AgendaItem,
+                               Attendee, CaseRecord, Household, InputState, Meeting, MeetingKind, MeetingStatus,
+                               Minutes, MinutesRevision, MinutesStatus, NeedDomain, ReviewResponse, Role,
+                               RootCause, Stage, Track, User)
+from conference.notifications import notify_user
+
+#: Meeting statuses in which the record of the meeting may be written.
+RECORDING = {MeetingStatus.IN_PROGRESS.value, MeetingStatus.MINUTES.value, MeetingStatus.REVIEW.value}
+MAX_TEXT = 8000
+
+
+class RecordConflict(Exception):
+    """Someone saved this case record after the version the user started from."""
+
+
+@dataclass
+class ActionDraft:
+    task: str
+    domain: str
+    agency_id: int | None
+    person: str
+    due_on: date | None
+    resource_public: bool | None = None
+    resource_kind: str = ""
+
+
+def minutes_of(meeting: Meeting) -> Minutes:
+    """The meeting's minutes, created as a draft the first time they are needed."""
+    if meeting.minutes is None:
+        meeting.minutes = Minutes(status=MinutesStatus.DRAFT.value)
+        db.session.flush()
+    return meeting.minutes
+
+
+def _require_recording(meeting: Meeting):
+    if meeting.status == MeetingStatus.FINALISED.value:
+        raise CaseError("form", _l("회의록이 확정되어 고칠 수 없습니다. 정정하려면 정정 사유를 적어 새 판을 여세요."))
+    if meeting.status not in RECORDING:
+        raise CaseError("form", _l("회의를 시작한 뒤(회의 중 단계)에 기록할 수 있습니다."))
+
+
+def record_attendance(meeting: Meeting, *, by: User, rows: list[tuple[str, int | None, str]]) -> None:
+    """Replace the attendance list: (name, agency id, position) per person present."""
+    _require_recording(meeting)
+    agencies = {a.id: a for a in db.session.execute(select(Agency)).scalars()}
+    cleaned = [(name.strip(), agency_id, position.strip()) for name, agency_id, position in rows if name.strip()]
+    for name, agency_id, position in cleaned:
+        if agency_id not in agencies or len(name) > 50 or len(position) > 50:
+            raise CaseError("attendees", _l("참석자마다 성명(50자 이하)과 소속기관을 적으세요."))
+    users = {(u.display_name, u.agency_id): u.id for u in db.session.execute(
+        select(User).where(User.is_active_account.is_(True))).scalars()}
+    meeting.attendees = [Attendee(name=name, agency_id=agency_id, agency_name=agencies[agency_id].name,
+                                  position=position, user_id=users.get((name, agency_id)))
+                         for name, agency_id, position in cleaned]
+    audit.record("meeting.attendance", meeting, actor=by, details={"count": len(cleaned)})
+
+
+def earlier_open_actions(meeting: Meeting) -> dict[int, list[ActionItem]]:
+    """Per household on the agenda, its actions from other meetings that are still open (carried over)."""
+    household_ids = [item.household_id for item in meeting.agenda_items]
+    if not household_ids:
+        return {}
+    actions = db.session.execute(
+        select(ActionItem).where(ActionItem.household_id.in_(household_ids), ActionItem.meeting_id != meeting.id,
+                                 ActionItem.status.in_([ActionStatus.OPEN.value, ActionStatus.IN_PROGRESS.value]))
+        .options(joinedload(ActionItem.agency), joinedload(ActionItem.meeting)).order_by(ActionItem.due_on)
+    ).scalars().all()
+    grouped: dict[int, list[ActionItem]] = {}
+    for action in actions:
+        grouped.setdefault(action.household_id, []).append(action)
+    return grouped
+
+
+def _check_actions(drafts: list[ActionDraft], meeting: Meeting) -> None:
+    domains = {d.value for d in NeedDomain}
+    meeting_day = meeting.starts_at.astimezone(KST).date()
+    for number, draft in enumerate(drafts, start=1):
+        if not draft.task.strip() or len(draft.task) > 1000:
+            raise CaseError("actions", _l("%(n)s번째 과제: 과제 내용을 1000자 이하로 적으세요.", n=number))
+        if draft.domain not in domains:
+            raise CaseError("actions", _l("%(n)s번째 과제: 욕구영역을 고르세요.", n=number))
+        if not draft.agency_id or db.session.get(Agency, draft.agency_id) is None:
+            raise CaseError("actions", _l("%(n)s번째 과제: 담당기관을 고르세요.", n=number))
+        if draft.due_on is None or draft.due_on < meeting_day:
+            raise CaseError("actions", _l("%(n)s번째 과제: 기한을 회의일 이후 날짜로 적으세요.", n=number))
+        if len(draft.person) > 50 or len(draft.resource_kind) > 100:
+            raise CaseError("actions", _l("%(n)s번째 과제: 담당자는 50자, 연계자원은 100자 이하입니다.", n=number))
+
+
+def save_case_record(item: AgendaItem, *, by: User, base_version: int, discussion: str, decisions: str, goals: str,
+                     classification: str, status_to: str, track: str, closure_reason: str,
+                     root_causes: list[tuple[str, str]], actions: list[ActionDraft],
+                     reviews: dict[int, tuple[str, str]], earlier: list[ActionItem]) -> CaseRecord:
+    """Save what the meeting found and decided for one case, its new actions and its review of earlier ones."""
+    meeting = item.meeting
+    _require_recording(meeting)
+    record = item.record
+    if (record.version if record else 0) != base_version:
+        raise RecordConflict()
+    config = current_app.config
+    for field, text in (("discussion", discussion), ("decisions", decisions), ("goals", goals)):
+        if len(text) > MAX_TEXT:
+            raise CaseError(field, _l("%(n)s자 이하로 적으세요.", n=MAX_TEXT))
+    if classification and classification not in config["CLASSIFICATIONS"]:
+        raise CaseError("classification", _l("설정되지 않은 사례 구분입니다."))
+    if status_to not in ("", Stage.SELECTED.value, Stage.CLOSED.value):
+        raise CaseError("status_to", _l("회의에서 정할 수 있는 단계는 선정과 종결입니다."))
+    if status_to == Stage.SELECTED.value and track not in {t.value for t in Track}:
+        raise CaseError("track", _l("선정할 때는 사례관리 또는 서비스연계를 고르세요."))
+    if status_to == Stage.CLOSED.value and closure_reason not in config["CLOSURE_REASONS"]:
+        raise CaseError("closure_reason", _l("종결 사유를 고르세요."))
+    causes = [(d, c.strip()) for d, c in root_causes if c.strip()]
+    if any(d not in {x.value for x in NeedDomain} or len(c) > 2000 for d, c in causes):
+        raise CaseError("root_causes", _l("근본원인마다 욕구영역을 고르고 2000자 이하로 적으세요."))
+    _check_actions(actions, meeting)
+    earlier_ids = {a.id: a for a in earlier}
+    for action_id, (outcome, note) in reviews.items():
+        if action_id not in earlier_ids or outcome not in {o.value for o in REVIEW_OUTCOMES}:
+            raise CaseError("reviews", _l("이전 실행과제의 점검 결과를 고르세요."))
+        if outcome in (ActionStatus.CHANGED.value, ActionStatus.NOT_DONE.value) and not note.strip():
+            raise CaseError("reviews", _l("상황 변화나 미이행으로 남는 과제는 사유를 적으세요."))
+
+    if record is None:
+        record = CaseRecord(version=0)
+        item.record = record
+    record.discussion, record.decisions, record.goals = discussion.strip(), decisions.strip(), goals.strip()
+    record.classification, record.status_to = classification, status_to
+    record.track = track if status_to == Stage.SELECTED.value else ""
+    record.closure_reason = closure_reason if status_to == Stage.CLOSED.value else ""
+    record.root_causes = [RootCause(domain=d, cause=c) for d, c in causes]
+    record.version += 1
+    record.updated_at = now_utc()
+    for old in db.session.execute(select(ActionItem).where(
+            ActionItem.agenda_item_id == item.id, ActionItem.status == ActionStatus.PLANNED.value)).scalars():
+        db.session.delete(old)
+    for draft in actions:
+        db.session.add(ActionItem(
+            household_id=item.household_id, meeting_id=meeting.id, agenda_item_id=item.id, task=draft.task.strip(),
+            domain=draft.domain, agency_id=draft.agency_id, person=draft.person.strip(), due_on=draft.due_on,
+            resource_public=draft.resource_public if draft.resource_kind.strip() else None,
+            resource_kind=draft.resource_kind.strip(), status=ActionStatus.PLANNED.value))
+    existing = {r.action_id: r for r in meeting.reviews}
+    for action_id, (outcome, note) in reviews.items():
+        review = existing.get(action_id)
+        if review is None:
+            meeting.reviews.append(ActionReview(action_id=action_id, outcome=outcome, note=note.strip()))
+        else:
+            review.outcome, review.note = outcome, note.strip()
+    db.session.flush()
+    audit.record("minutes.case", item.household, actor=by, details={
+        "meeting_id": meeting.id, "version": record.version, "actions": len(actions), "reviews": len(reviews),
+        "status_to": status_to, "classification": classification})
+    return record
+
+
+def set_schedule(meeting: Meeting, *, by: User, next_meeting: date | None, next_check: date | None) -> None:
+    _require_recording(meeting)
+    minutes = minutes_of(meeting)
+    minutes.next_meeting, minutes.next_check = next_meeting, next_check
+    audit.record("minutes.schedule", meeting, actor=by,
+                 details={"next_meeting": next_meeting, "next_check": next_check})
+
+
+def request_review(meeting: Meeting, *, by: User, deadline: date, today: date) -> None:
+    """Send the draft to the attendees (and the chair) to confirm or comment by ``deadline``."""
+    _require_recording(meeting)
+    if deadline < today:
+        raise CaseError("deadline", _l("검토 기한은 오늘 이후여야 합니다."))
+    _check_complete(meeting)
+    minutes = minutes_of(meeting)
+    minutes.status, minutes.review_deadline = MinutesStatus.REVIEW.value, deadline
+    meeting.status = MeetingStatus.REVIEW.value
+    link = f"/meetings/{meeting.id}/minutes"
+    readers = {a.user_id for a in meeting.attendees if a.user_id} | ({meeting.chair_id} if meeting.chair_id else set())
+    for user_id in readers:
+        notify_user(user_id, kind="minutes.review", link=link,
+                    message=f"{meeting.title} 회의록 초안을 {deadline.isoformat()}까지 검토해 주세요.")
+    audit.record("minutes.review_request", meeting, actor=by, details={"deadline": deadline, "readers": len(readers)})
+
+
+def respond(meeting: Meeting, *, user: User, confirmed: bool, comment: str) -> ReviewResponse:
+    minutes = meeting.minutes
+    if minutes is None or minutes.status != MinutesStatus.REVIEW.value:
+        raise CaseError("comment", _l("지금은 검토 요청 중인 회의록이 아닙니다."))
+    if not confirmed and not comment.strip():
+        raise CaseError("comment", _l("의견을 적거나 '확인'을 고르세요."))
+    if len(comment) > 2000:
+        raise CaseError("comment", _l("2000자 이하로 적으세요."))
+    response = ReviewResponse(minutes=minutes, user_id=user.id, confirmed=confirmed, comment=comment.strip(),
+                              revision=minutes.revision)
+    db.session.add(response)
+    db.session.flush()
+    audit.record("minutes.response", meeting, actor=user, details={"confirmed": confirmed})
+    return response
+
+
+def _check_complete(meeting: Meeting) -> None:
+    if not meeting.attendees:
+        raise CaseError("form", _l("참석자를 기록하세요."))
+    missing = [item.household.case_number for item in meeting.agenda_items if item.record is None]
+    if missing:
+        raise CaseError("form", _l("논의 기록이 없는 안건이 있습니다: %(cases)s", cases=", ".join(missing)))
+
+
+def can_approve(meeting: Meeting, user: User) -> bool:
+    """The meeting's chair approves (결재); when no chair was named, any chair."""
+    if user.role != Role.CHAIR.value:
+        return False
+    return meeting.chair_id in (None, user.id)
+
+
+def finalise(meeting: Meeting, *, by: User) -> Minutes:
+    """결재: lock the minutes with a content hash; decisions and actions take effect now."""
+    minutes = meeting.minutes
+    if not can_approve(meeting, by):
+        raise CaseError("form", _l("이 회의의 주재자(결재권자)만 결재할 수 있습니다."))
+    if minutes is None or minutes.status != MinutesStatus.REVIEW.value:
+        raise CaseError("form", _l("검토 요청을 거친 회의록만 결재할 수 있습니다."))
+    _check_complete(meeting)
+    for item in meeting.agenda_items:
+        _apply_decisions(item, by=by, meeting=meeting)
+        for action in item.actions:
+            if action.status == ActionStatus.PLANNED.value:
+                action.status = ActionStatus.OPEN.value
+    for review in meeting.reviews:
+        review.action.status = review.outcome
+    minutes.status, minutes.finalised_at, minutes.approved_by_id = MinutesStatus.FINAL.value, now_utc(), by.id
+    meeting.status = MeetingStatus.FINALISED.value
+    db.session.flush()
+    content = snapshot.to_json(minutes_data(meeting, approver=by))
+    minutes.snapshot, minutes.content_hash = content, snapshot.content_hash(content)
+    audit.record("minutes.finalise", meeting, actor=by,
+                 details={"revision": minutes.revision, "hash": minutes.content_hash})
+    return minutes
+
+
+def _apply_decisions(item: AgendaItem, *, by: User, meeting: Meeting) -> None:
+    record, household = item.record, item.household
+    if record is None:
+        return
+    reason = f"{meeting.title} 결정"
+    target = record.status_to or household.status
+    classification = record.classification or None
+    if target == household.status and (classification is None or classification == household.classification):
+        return
+    case_services.change_status(household, by=by, to_status=target, reason=reason, track=record.track,
+                                classification=classification, closure_reason=record.closure_reason)
+
+
+def correct(meeting: Meeting, *, by: User, reason: str) -> Minutes:
+    """Open a new revision of finalised minutes; the approved one is kept with its hash."""
+    minutes = meeting.minutes
+    if minutes is None or minutes.status != MinutesStatus.FINAL.value:
+        raise CaseError("reason", _l("확정된 회의록만 정정할 수 있습니다."))
+    if not reason.strip() or len(reason) > 2000:
+        raise CaseError("reason", _l("정정 사유를 2000자 이하로 적으세요."))
+    db.session.add(MinutesRevision(minutes=minutes, revision=minutes.revision, content_hash=minutes.content_hash,
+                                   snapshot=minutes.snapshot, finalised_at=minutes.finalised_at,
+                                   correction_reason=reason.strip(), corrected_by_id=by.id))
+    minutes.revision += 1
+    minutes.status, minutes.content_hash, minutes.snapshot = MinutesStatus.DRAFT.value, "", ""
+    minutes.finalised_at = minutes.approved_by_id = None
+    meeting.status = MeetingStatus.MINUTES.value
+    audit.record("minutes.correct", meeting, actor=by, details={"new_revision": minutes.revision,
+                                                               "reason": reason.strip()})
+    return minutes
+
+
+def load_for_minutes(meeting_id: int) -> Meeting | None:
+    """A meeting with everything its record and minutes show, in a fixed number of queries."""
+    return load_meeting(
+        meeting_id, selectinload(Meeting.attendees),
+        joinedload(Meeting.minutes).selectinload(Minutes.responses).joinedload(ReviewResponse.user),
+        selectinload(Meeting.reviews).joinedload(ActionReview.action).joinedload(ActionItem.agency),
+        item_options=(joinedload(AgendaItem.record).selectinload(CaseRecord.root_causes),
+                      selectinload(AgendaItem.actions).joinedload(ActionItem.agency)))
+
+
+def minutes_data(meeting: Meeting, *, approver: User | None = None, full_names: bool = False
+                 ) -> document.MinutesData:
+    """The minutes' content as plain data, from the meeting as recorded now (masked names by default)."""
+    minutes = meeting.minutes
+    packet = build_packet(meeting, None, {}, meeting.starts_at.astimezone(KST).date())
+    invited = {i.agency_id: i.agency.name for i in meeting.invitations}
+    present = {a.agency_id for a in meeting.attendees}
+    cases = []
+    for item, packet_case in zip(meeting.agenda_items, packet.cases):
+        record = item.record
+        head = item.household.members[0].name
+        cases.append(document.CaseMinutes(
+            position=item.position, case_number=item.household.case_number,
+            name=head if full_names else mask_name(head),
+            summary=_summary(packet_case),
+            needs=[document.NeedLine(n.domain, n.rating, n.notes) for n in packet_case.needs],
+            opinions=[(i.agency.name, "\n".join(p for p in (i.facts, i.opinion) if p))
+                      for i in sorted(item.inputs, key=lambda i: i.agency.name)
+                      if i.state == InputState.SUBMITTED.value],
+            discussion=record.discussion if record else "",
+            root_causes=[(str(NeedDomain(r.domain).label), r.cause) for r in record.root_causes] if record else [],
+            decisions=_decisions(record),
+            actions=[document.ActionLine(a.task, str(NeedDomain(a.domain).label), a.agency.name, a.person, a.due_on,
+                                         a.resource_text) for a in item.actions]))
+    case_numbers = {item.household_id: item.household.case_number for item in meeting.agenda_items}
+    reviews = [document.ReviewLine(case_numbers.get(r.action.household_id, ""), r.action.task, r.action.agency.name,
+                                   r.action.due_on, str(ActionStatus(r.outcome).label), r.note)
+               for r in meeting.reviews]
+    approvals = [document.Approval("작성", meeting.coordinator.display_name),
+                 document.Approval("결재", approver.display_name if approver else
+                                   (meeting.chair.display_name if meeting.chair else ""),
+                                   minutes.finalised_at.astimezone(KST).date()
+                                   if minutes and minutes.finalised_at else None)]
+    return document.MinutesData(
+        title=meeting.title, starts_at=meeting.starts_at, place=meeting.place,
+        kind=str(MeetingKind(meeting.kind).label), chair=meeting.chair.display_name if meeting.chair else "",
+        author=meeting.coordinator.display_name, author_agency=meeting.coordinator.agency.name,
+        attendees=[document.Attendee(a.name, a.agency_name, a.position) for a in meeting.attendees],
+        absent_agencies=sorted(name for agency_id, name in invited.items() if agency_id not in present),
+        cases=cases, reviews=reviews, next_meeting=minutes.next_meeting if minutes else None,
+        next_check=minutes.next_check if minutes else None, approvals=approvals,
+        revision=minutes.revision if minutes else 1)
+
+
+def _summary(packet_case) -> str:
+    parts = [f"{packet_case.stage}", f"가구원 {packet_case.household_size}명"]
+    if packet_case.classification:
+        parts.append(f"사례 구분 {packet_case.classification}")
+    if packet_case.signals:
+        parts.append("위기정보: " + ", ".join(packet_case.signals))
+    return " · ".join(parts)
+
+
+def _decisions(record: CaseRecord | None) -> str:
+    if record is None:
+        return ""
+    lines = [record.decisions] if record.decisions else []
+    if record.classification:
+        lines.append(f"사례 구분: {record.classification}")
+    if record.status_to == Stage.SELECTED.value:
+        lines.append(f"선정: {Track(record.track).label}")
+    elif record.status_to == Stage.CLOSED.value:
+        lines.append(f"종결: {record.closure_reason}")
+    if record.goals:
+        lines.append(f"목표: {record.goals}")
+    return "\n".join(str(line) for line in lines)
+
+
+def final_data(minutes: Minutes, *, full_names: dict[str, str] | None = None) -> document.MinutesData:
+    """The approved content, optionally with the heads' full names put back (case number → name)."""
+    data = snapshot.from_json(minutes.snapshot)
+    data.content_hash = minutes.content_hash
+    if full_names:
+        data.cases = [replace(c, name=full_names.get(c.case_number, c.name)) for c in data.cases]
+    return data
+
+
+def households_on(meeting: Meeting) -> list[Household]:
+    return [item.household for item in meeting.agenda_items]

@@ -1,0 +1,247 @@
+"""Meeting day and minutes: attendance, one screen per case, review, approval, corrections, Word files."""
+from datetime import UTC, datetime
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from conference import audit
+from conference.cases.services import CaseError
+from conference.downloads import DOCX, attachment
+from conference.extensions import db
+from conference.meetings.queries import today_local
+from conference.minutes import document, forms, services
+from conference.models import REVIEW_OUTCOMES, Agency, MeetingStatus, MinutesStatus, NeedDomain
+from conference.permissions import (can_export_full_names, can_manage_meetings, can_read_minutes, can_view_meeting,
+                                    require)
+
+bp = Blueprint("minutes", __name__, url_prefix="/meetings/<int:meeting_id>")
+
+
+@bp.before_request
+@login_required
+def _signed_in():
+    return None
+
+
+def get_meeting(meeting_id: int, *, run: bool = False):
+    meeting = services.load_for_minutes(meeting_id)
+    if meeting is None or not can_view_meeting(current_user, meeting):
+        abort(404)
+    if run:
+        require(can_manage_meetings(current_user))
+    return meeting
+
+
+def _agencies():
+    return db.session.execute(select(Agency).where(Agency.is_active.is_(True)).order_by(Agency.name)).scalars().all()
+
+
+@bp.route("/run", methods=["GET", "POST"])
+def run(meeting_id):
+    """The meeting's attendance, schedule and agenda, for the coordinator during and after the meeting."""
+    meeting = get_meeting(meeting_id, run=True)
+    schedule = forms.ScheduleForm(obj=meeting.minutes)
+    error = None
+    if request.method == "POST" and schedule.validate_on_submit():
+        rows = [(request.form.get(f"attendee-{n}-name", ""), forms._int(request.form.get(f"attendee-{n}-agency")),
+                 request.form.get(f"attendee-{n}-position", "")) for n in range(len(meeting.attendees) + 6)]
+        try:
+            services.record_attendance(meeting, by=current_user, rows=rows)
+            services.set_schedule(meeting, by=current_user, next_meeting=schedule.next_meeting.data,
+                                  next_check=schedule.next_check.data)
+        except CaseError as problem:
+            db.session.rollback()
+            meeting = get_meeting(meeting_id, run=True)
+            error = problem.message
+        else:
+            db.session.commit()
+            flash(_("참석자와 일정을 저장했습니다."), "success")
+            return redirect(url_for("minutes.run", meeting_id=meeting.id))
+    return render_template("minutes/run.html", meeting=meeting, schedule=schedule, agencies=_agencies(),
+                           error=error, form_values=request.form if error else None,
+                           recording=meeting.status in services.RECORDING, statuses=list(MeetingStatus))
+
+
+def _case_context(meeting, item, earlier):
+    return {"meeting": meeting, "item": item, "earlier": earlier, "agencies": _agencies(),
+            "domains": list(NeedDomain), "outcomes": REVIEW_OUTCOMES, "blank_rows": forms.BLANK_ROWS,
+            "config": current_app.config, "reviews": {r.action_id: r for r in meeting.reviews},
+            "recording": meeting.status in services.RECORDING}
+
+
+@bp.route("/run/<int:item_id>", methods=["GET", "POST"])
+def run_case(meeting_id, item_id):
+    """One screen per agenda item: inputs, earlier actions, discussion, root causes, decisions, new actions."""
+    meeting = get_meeting(meeting_id, run=True)
+    item = next((i for i in meeting.agenda_items if i.id == item_id), None)
+    if item is None:
+        abort(404)
+    earlier = services.earlier_open_actions(meeting).get(item.household_id, [])
+    context = _case_context(meeting, item, earlier)
+    if request.method == "POST":
+        form = request.form
+        try:
+            services.save_case_record(
+                item, by=current_user, base_version=forms._int(form.get("version")) or 0,
+                discussion=form.get("discussion", ""), decisions=form.get("decisions", ""),
+                goals=form.get("goals", ""), classification=form.get("classification", ""),
+                status_to=form.get("status_to", ""), track=form.get("track", ""),
+                closure_reason=form.get("closure_reason", ""), root_causes=forms.cause_rows(form),
+                actions=forms.action_rows(form), reviews=forms.review_rows(form, [a.id for a in earlier]),
+                earlier=earlier)
+        except services.RecordConflict:
+            db.session.rollback()
+            return render_template("minutes/run_case.html", values=form, conflict=True,
+                                   error=_("다른 사람이 그사이 이 사례 기록을 저장했습니다. 적은 내용은 아래에 그대로 있습니다. "
+                                           "새로 고쳐진 내용을 확인한 뒤 다시 저장하세요."),
+                                   **_case_context(*_reloaded(meeting_id, item_id))), 409
+        except CaseError as problem:
+            db.session.rollback()
+            return render_template("minutes/run_case.html", values=form, error=problem.message,
+                                   error_field=problem.field, **_case_context(*_reloaded(meeting_id, item_id))), 200
+        case_number = item.household.case_number
+        db.session.commit()
+        flash(_("사례 %(number)s 기록을 저장했습니다.", number=case_number), "success")
+        return redirect(url_for("minutes.run_case", meeting_id=meeting_id, item_id=item_id))
+    return render_template("minutes/run_case.html", values=None, error=None, **context)
+
+
+def _reloaded(meeting_id, item_id):
+    meeting = get_meeting(meeting_id, run=True)
+    item = next(i for i in meeting.agenda_items if i.id == item_id)
+    return meeting, item, services.earlier_open_actions(meeting).get(item.household_id, [])
+
+
+@bp.get("/minutes")
+def minutes_page(meeting_id):
+    meeting = get_meeting(meeting_id)
+    require(can_read_minutes(current_user, meeting))
+    minutes = meeting.minutes
+    data = services.final_data(minutes) if minutes and minutes.status == MinutesStatus.FINAL.value \
+        else services.minutes_data(meeting)
+    page = render_template(
+        "minutes/minutes.html", meeting=meeting, minutes=minutes, data=data,
+        can_manage=can_manage_meetings(current_user), can_approve=services.can_approve(meeting, current_user),
+        review_form=forms.ReviewRequestForm(), response_form=forms.ResponseForm(),
+        correction_form=forms.CorrectionForm(), download_form=forms.MinutesDownloadForm(),
+        full_names_allowed=can_export_full_names(current_user))
+    audit.record_access("minutes.view", meeting, details={"revision": minutes.revision if minutes else 1})
+    return page
+
+
+def _back(meeting_id):
+    return redirect(url_for("minutes.minutes_page", meeting_id=meeting_id))
+
+
+@bp.post("/minutes/review")
+def request_review(meeting_id):
+    meeting = get_meeting(meeting_id, run=True)
+    form = forms.ReviewRequestForm()
+    if not form.validate_on_submit():
+        flash(_("검토 기한을 날짜로 입력하세요."), "error")
+        return _back(meeting_id)
+    try:
+        services.request_review(meeting, by=current_user, deadline=form.deadline.data, today=today_local())
+    except CaseError as problem:
+        db.session.rollback()
+        flash(problem.message, "error")
+    else:
+        db.session.commit()
+        flash(_("참석자에게 회의록 검토를 요청했습니다."), "success")
+    return _back(meeting_id)
+
+
+@bp.post("/minutes/respond")
+def respond(meeting_id):
+    meeting = get_meeting(meeting_id)
+    require(can_read_minutes(current_user, meeting))
+    form = forms.ResponseForm()
+    if form.validate_on_submit():
+        try:
+            services.respond(meeting, user=current_user, confirmed=form.confirmed.data, comment=form.comment.data or "")
+        except CaseError as problem:
+            db.session.rollback()
+            flash(problem.message, "error")
+        else:
+            db.session.commit()
+            flash(_("검토 의견을 남겼습니다."), "success")
+    return _back(meeting_id)
+
+
+@bp.post("/minutes/approve")
+def approve(meeting_id):
+    meeting = get_meeting(meeting_id)
+    require(services.can_approve(meeting, current_user))
+    try:
+        minutes = services.finalise(meeting, by=current_user)
+    except CaseError as problem:
+        db.session.rollback()
+        flash(problem.message, "error")
+    else:
+        db.session.commit()
+        flash(_("결재했습니다. 회의록이 확정되었습니다 (해시 %(hash)s).", hash=minutes.content_hash[:12]), "success")
+    return _back(meeting_id)
+
+
+@bp.post("/minutes/correct")
+def correct(meeting_id):
+    meeting = get_meeting(meeting_id, run=True)
+    form = forms.CorrectionForm()
+    if not form.validate_on_submit():
+        flash(_("정정 사유를 적으세요."), "error")
+        return _back(meeting_id)
+    try:
+        services.correct(meeting, by=current_user, reason=form.reason.data)
+    except CaseError as problem:
+        db.session.rollback()
+        flash(problem.message, "error")
+    else:
+        db.session.commit()
+        flash(_("정정본을 열었습니다. 고친 뒤 다시 검토와 결재를 받으세요."), "success")
+    return _back(meeting_id)
+
+
+def _download_data(meeting, full_names: bool):
+    minutes = meeting.minutes
+    if minutes and minutes.status == MinutesStatus.FINAL.value:
+        names = {item.household.case_number: item.household.members[0].name for item in meeting.agenda_items}
+        return services.final_data(minutes, full_names=names if full_names else None)
+    return services.minutes_data(meeting, full_names=full_names)
+
+
+@bp.post("/minutes.docx")
+def minutes_docx(meeting_id):
+    meeting = get_meeting(meeting_id)
+    require(can_read_minutes(current_user, meeting))
+    form = forms.MinutesDownloadForm()
+    if not form.validate_on_submit():
+        for message in form.purpose.errors:
+            flash(message, "error")
+        return _back(meeting_id)
+    full_names = bool(form.full_names.data)
+    if full_names:
+        require(can_export_full_names(current_user))
+    content = document.build_minutes_docx(_download_data(meeting, full_names), font=current_app.config["DOCX_FONT"],
+                                          generated_at=datetime.now(UTC))
+    audit.record("minutes.download", meeting, details={"purpose": form.purpose.data, "full_names": full_names,
+                                                       "cases": [i.household.case_number for i in meeting.agenda_items]})
+    db.session.commit()
+    suffix = " 실명" if full_names else ""
+    return attachment(content, f"{meeting.title} 회의록{suffix}.docx", DOCX)
+
+
+@bp.post("/attendance.docx")
+def attendance_docx(meeting_id):
+    meeting = get_meeting(meeting_id, run=True)
+    form = forms.MinutesDownloadForm()
+    if not form.validate_on_submit():
+        for message in form.purpose.errors:
+            flash(message, "error")
+        return redirect(url_for("minutes.run", meeting_id=meeting_id))
+    content = document.build_attendance_sheet_docx(services.minutes_data(meeting), generated_at=datetime.now(UTC),
+                                                   font=current_app.config["DOCX_FONT"])
+    audit.record("attendance.download", meeting, details={"purpose": form.purpose.data})
+    db.session.commit()
+    return attachment(content, f"{meeting.title} 참석자 명부.docx", DOCX)

@@ -1,0 +1,218 @@
+"""What a meeting decided: attendance, per-case records, actions, reviews of earlier actions, and the minutes."""
+from datetime import date, datetime
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from conference.database import UTCDateTime, now_utc
+from conference.extensions import db
+
+
+class Attendee(db.Model):
+    """A person present at a meeting (name, agency and position as written on the attendance list)."""
+
+    __tablename__ = "attendee"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    name: Mapped[str] = mapped_column(String(50))
+    agency_name: Mapped[str] = mapped_column(String(100))
+    position: Mapped[str] = mapped_column(String(50), default="")
+
+
+class CaseRecord(db.Model):
+    """The meeting's record of one agenda item: discussion, root causes, decisions."""
+
+    __tablename__ = "case_record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agenda_item_id: Mapped[int] = mapped_column(ForeignKey("agenda_item.id", ondelete="CASCADE"), unique=True)
+    discussion: Mapped[str] = mapped_column(Text, default="")
+    decisions: Mapped[str] = mapped_column(Text, default="")
+    goals: Mapped[str] = mapped_column(Text, default="")
+    #: Classification decided (empty: unchanged); applied to the household when the minutes are finalised.
+    classification: Mapped[str] = mapped_column(String(20), default="")
+    #: Stage decided (선정 or 종결; empty: unchanged), applied when the minutes are finalised.
+    status_to: Mapped[str] = mapped_column(String(20), default="")
+    track: Mapped[str] = mapped_column(String(20), default="")
+    closure_reason: Mapped[str] = mapped_column(String(40), default="")
+    #: Bumped on every save; a save from an older version is refused.
+    version: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    root_causes: Mapped[list["RootCause"]] = relationship(
+        back_populates="record", cascade="all, delete-orphan", order_by="RootCause.id", lazy="raise")
+
+
+class RootCause(db.Model):
+    """근본원인: a cause found in one need domain."""
+
+    __tablename__ = "root_cause"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("case_record.id", ondelete="CASCADE"), index=True)
+    domain: Mapped[str] = mapped_column(String(20))
+    cause: Mapped[str] = mapped_column(Text)
+
+    record: Mapped[CaseRecord] = relationship(back_populates="root_causes", lazy="raise")
+
+
+class ActionStatus(StrEnum):
+    PLANNED = "planned"
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    CHANGED = "changed"
+    NOT_DONE = "not_done"
+
+    @property
+    def label(self):
+        return ACTION_STATUS_LABELS[self]
+
+
+ACTION_STATUS_LABELS = {
+    ActionStatus.PLANNED: _l("확정 전"),
+    ActionStatus.OPEN: _l("진행 전"),
+    ActionStatus.IN_PROGRESS: _l("진행 중"),
+    ActionStatus.DONE: _l("완료"),
+    ActionStatus.CHANGED: _l("상황 변화"),
+    ActionStatus.NOT_DONE: _l("미이행"),
+}
+#: Outcomes a meeting records for an earlier action.
+REVIEW_OUTCOMES = (ActionStatus.DONE, ActionStatus.IN_PROGRESS, ActionStatus.CHANGED, ActionStatus.NOT_DONE)
+
+
+class ActionItem(db.Model):
+    """실행계획: what is to be done for a household, in which domain, by which agency and whom, by when."""
+
+    __tablename__ = "action_item"
+    __table_args__ = (Index("ix_action_item_agency_status", "agency_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"), index=True)
+    agenda_item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_item.id", ondelete="SET NULL"))
+    task: Mapped[str] = mapped_column(Text)
+    domain: Mapped[str] = mapped_column(String(20))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    person: Mapped[str] = mapped_column(String(50), default="")
+    due_on: Mapped[date] = mapped_column(Date, index=True)
+    #: Linked resource: public (True) or private (False), and its type; empty when none.
+    resource_public: Mapped[bool | None] = mapped_column()
+    resource_kind: Mapped[str] = mapped_column(String(100), default="")
+    #: planned until the minutes are finalised, then open → in_progress → done / changed / not_done.
+    status: Mapped[str] = mapped_column(String(20), default=ActionStatus.PLANNED.value)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    agency = relationship("Agency", lazy="raise")
+    household = relationship("Household", lazy="raise")
+    meeting = relationship("Meeting", lazy="raise")
+
+    @property
+    def action_status(self) -> ActionStatus:
+        return ActionStatus(self.status)
+
+    @property
+    def resource_text(self) -> str:
+        if not self.resource_kind:
+            return ""
+        return f"{'공공' if self.resource_public else '민간'} · {self.resource_kind}"
+
+
+class ActionReview(db.Model):
+    """A meeting's review of an earlier open action: its outcome and why it is unfinished."""
+
+    __tablename__ = "action_review"
+    __table_args__ = (UniqueConstraint("meeting_id", "action_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("action_item.id", ondelete="CASCADE"), index=True)
+    outcome: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    action: Mapped[ActionItem] = relationship(lazy="raise")
+
+
+class MinutesStatus(StrEnum):
+    DRAFT = "draft"
+    REVIEW = "review"
+    FINAL = "final"
+
+    @property
+    def label(self):
+        return MINUTES_STATUS_LABELS[self]
+
+
+MINUTES_STATUS_LABELS = {MinutesStatus.DRAFT: _l("초안"), MinutesStatus.REVIEW: _l("검토 요청"),
+                         MinutesStatus.FINAL: _l("확정")}
+
+
+class Minutes(db.Model):
+    """회의록 of a meeting: draft → review → final (locked, hashed); a correction is a new revision."""
+
+    __tablename__ = "minutes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default=MinutesStatus.DRAFT.value)
+    revision: Mapped[int] = mapped_column(default=1)
+    review_deadline: Mapped[date | None] = mapped_column(Date)
+    next_meeting: Mapped[date | None] = mapped_column(Date)
+    next_check: Mapped[date | None] = mapped_column(Date)
+    #: SHA-256 of the finalised content (the JSON snapshot).
+    content_hash: Mapped[str] = mapped_column(String(64), default="")
+    #: JSON of the finalised content, so the approved text never changes with later data.
+    snapshot: Mapped[str] = mapped_column(Text, default="")
+    finalised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    revisions: Mapped[list["MinutesRevision"]] = relationship(
+        back_populates="minutes", order_by="MinutesRevision.revision.desc()", lazy="raise")
+    responses: Mapped[list["ReviewResponse"]] = relationship(
+        back_populates="minutes", order_by="ReviewResponse.id", lazy="raise")
+    approved_by = relationship("User", lazy="raise")
+
+    @property
+    def minutes_status(self) -> MinutesStatus:
+        return MinutesStatus(self.status)
+
+
+class MinutesRevision(db.Model):
+    """A finalised version kept when the minutes are corrected, with the reason for the correction."""
+
+    __tablename__ = "minutes_revision"
+    __table_args__ = (UniqueConstraint("minutes_id", "revision"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    minutes_id: Mapped[int] = mapped_column(ForeignKey("minutes.id", ondelete="CASCADE"), index=True)
+    revision: Mapped[int] = mapped_column()
+    content_hash: Mapped[str] = mapped_column(String(64))
+    snapshot: Mapped[str] = mapped_column(Text)
+    finalised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    correction_reason: Mapped[str] = mapped_column(Text, default="")
+    corrected_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    corrected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    minutes: Mapped[Minutes] = relationship(back_populates="revisions", lazy="raise")
+
+
+class ReviewResponse(db.Model):
+    """An attendee's answer to a review request: confirmed, or a comment."""
+
+    __tablename__ = "review_response"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    minutes_id: Mapped[int] = mapped_column(ForeignKey("minutes.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    confirmed: Mapped[bool] = mapped_column(default=True)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    revision: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    minutes: Mapped[Minutes] = relationship(back_populates="responses", lazy="raise")
+    user = relationship("User", lazy="raise")

@@ -1,0 +1,256 @@
+"""Meeting day and minutes over the web: attendance, case records, actions, review, 결재, corrections, Word."""
+import io
+from datetime import date, timedelta
+
+import docx
+import pytest
+from sqlalchemy import func, select
+
+from conference import demo
+from conference.extensions import db
+from conference.minutes.services import load_for_minutes
+from conference.models import (ActionItem, Agency, ActionReview, ActionStatus, AuditEvent, Household, Meeting,
+                               MeetingStatus, Minutes, MinutesRevision, Notification, Stage)
+
+PASSWORD = demo.DEFAULT_PASSWORD
+
+
+@pytest.fixture
+def seeded(app):
+    demo.seed(PASSWORD)
+    db.session.commit()
+    upcoming = db.session.execute(select(Meeting).where(Meeting.year != 2021)).scalar_one()
+    return upcoming.id
+
+
+def login(client, username):
+    client.post("/logout")
+    response = client.post("/login", data={"username": username, "password": PASSWORD})
+    assert response.status_code == 302
+
+
+def start(client, meeting_id):
+    for step in ("sharing", "in_progress"):
+        client.post(f"/meetings/{meeting_id}/status", data={"to": step})
+    assert db.session.get(Meeting, meeting_id).status == MeetingStatus.IN_PROGRESS.value
+
+
+def agency_ids():
+    return {a.name: a.id for a in db.session.execute(select(Agency)).scalars()}
+
+
+def items(meeting_id):
+    db.session.expire_all()
+    return load_for_minutes(meeting_id).agenda_items
+
+
+def attend(client, meeting_id):
+    ids = agency_ids()
+    data = {"attendee-0-name": "서마음", "attendee-0-agency": ids["정신건강복지센터"], "attendee-0-position": "팀장",
+            "attendee-1-name": "문복지", "attendee-1-agency": ids["중앙동 행정복지센터"], "attendee-1-position": "주무관",
+            "next_meeting": (date.today() + timedelta(days=60)).isoformat(),
+            "next_check": (date.today() + timedelta(days=30)).isoformat()}
+    return client.post(f"/meetings/{meeting_id}/run", data=data)
+
+
+def record(client, meeting_id, item, **extra):
+    ids = agency_ids()
+    due = (date.today() + timedelta(days=40)).isoformat()
+    data = {"version": extra.pop("version", 0), "discussion": "반복 폭력의 근본원인 논의",
+            "decisions": "안전계획 수립", "goals": "3개월 내 안전 확보", "classification": "고난도",
+            "status_to": "", "track": "", "closure_reason": "",
+            "cause-0-domain": "safety", "cause-0-text": "가해자의 음주",
+            "action-0-task": "안전계획 수립과 긴급 연락망", "action-0-domain": "safety",
+            "action-0-agency": ids["중앙동 행정복지센터"], "action-0-person": "문복지", "action-0-due": due,
+            "action-0-resource_public": "1", "action-0-resource_kind": "긴급복지 주거지원"}
+    data.update(extra)
+    return client.post(f"/meetings/{meeting_id}/run/{item.id}", data=data)
+
+
+def test_the_whole_cycle_to_approved_minutes(client, seeded):
+    login(client, "coordinator")
+    start(client, seeded)
+    assert attend(client, seeded).status_code == 302
+    for item in items(seeded):
+        assert record(client, seeded, item).status_code == 302
+    assert db.session.execute(select(func.count(ActionItem.id))).scalar_one() == 3
+    assert {a.status for a in db.session.execute(select(ActionItem)).scalars()} == {"planned"}
+    deadline = (date.today() + timedelta(days=3)).isoformat()
+    client.post(f"/meetings/{seeded}/minutes/review", data={"deadline": deadline})
+    assert db.session.get(Meeting, seeded).status == MeetingStatus.REVIEW.value
+    notified = db.session.execute(select(func.count(Notification.id)).where(
+        Notification.kind == "minutes.review")).scalar_one()
+    assert notified >= 2  # the attendees with accounts and the chair
+
+    login(client, "mh")
+    page = client.get(f"/meetings/{seeded}/minutes")
+    assert page.status_code == 200 and "반복 폭력의 근본원인 논의" in page.get_data(as_text=True)
+    client.post(f"/meetings/{seeded}/minutes/respond", data={"confirmed": "y", "comment": ""})
+
+    login(client, "coordinator")
+    refused = client.post(f"/meetings/{seeded}/minutes/approve")
+    assert refused.status_code == 403
+
+    login(client, "chair")
+    client.post(f"/meetings/{seeded}/minutes/approve")
+    db.session.expire_all()
+    minutes = db.session.execute(select(Minutes).where(Minutes.meeting_id == seeded)).scalar_one()
+    assert minutes.status == "final" and len(minutes.content_hash) == 64
+    assert db.session.get(Meeting, seeded).status == MeetingStatus.FINALISED.value
+    assert {a.status for a in db.session.execute(select(ActionItem)).scalars()} == {"open"}
+    kim = next(i.household for i in items(seeded) if i.household.members[0].name == "김민수")
+    assert kim.classification == "고난도"
+    assert "minutes.finalise" in set(db.session.execute(select(AuditEvent.action)).scalars())
+
+    download = client.post(f"/meetings/{seeded}/minutes.docx", data={"purpose": "결재 보고"})
+    assert download.status_code == 200 and download.headers["Cache-Control"] == "no-store"
+    document = docx.Document(io.BytesIO(download.data))
+    body = "\n".join(p.text for p in document.paragraphs)
+    assert "결과" in document.paragraphs[0].text and "김○○" in body and "김민수" not in body
+    assert minutes.content_hash in body
+    action_table = next(t for t in document.tables if t.rows[0].cells[0].text == "과제")
+    assert action_table.rows[1].cells[0].text == "안전계획 수립과 긴급 연락망"
+
+
+def test_locked_minutes_cannot_be_edited_and_a_correction_keeps_the_approved_revision(client, seeded):
+    test_the_whole_cycle_to_approved_minutes(client, seeded)
+    login(client, "coordinator")
+    item = items(seeded)[0]
+    refused = record(client, seeded, item, version=1, discussion="몰래 고침")
+    assert refused.status_code == 200 and "확정되어" in refused.get_data(as_text=True)
+    minutes = db.session.execute(select(Minutes).where(Minutes.meeting_id == seeded)).scalar_one()
+    approved_hash = minutes.content_hash
+    assert "몰래 고침" not in minutes.snapshot
+    empty = client.post(f"/meetings/{seeded}/minutes/correct", data={"reason": ""})
+    assert empty.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Minutes, minutes.id).status == "final"
+    client.post(f"/meetings/{seeded}/minutes/correct", data={"reason": "참석자 직위 오기"})
+    db.session.expire_all()
+    minutes = db.session.get(Minutes, minutes.id)
+    assert minutes.status == "draft" and minutes.revision == 2
+    kept = db.session.execute(select(MinutesRevision)).scalar_one()
+    assert kept.content_hash == approved_hash and kept.correction_reason == "참석자 직위 오기"
+
+
+def test_finalising_needs_attendance_and_a_record_of_every_case(client, seeded):
+    login(client, "coordinator")
+    start(client, seeded)
+    deadline = (date.today() + timedelta(days=3)).isoformat()
+    response = client.post(f"/meetings/{seeded}/minutes/review", data={"deadline": deadline}, follow_redirects=True)
+    assert "참석자를 기록하세요." in response.get_data(as_text=True)
+    attend(client, seeded)
+    response = client.post(f"/meetings/{seeded}/minutes/review", data={"deadline": deadline}, follow_redirects=True)
+    assert "논의 기록이 없는 안건이 있습니다" in response.get_data(as_text=True)
+    assert db.session.get(Meeting, seeded).status == MeetingStatus.IN_PROGRESS.value
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("action-0-agency", "", "담당기관을 고르세요"),
+    ("action-0-due", "", "기한을 회의일 이후 날짜로"),
+    ("action-0-domain", "", "욕구영역을 고르세요"),
+    ("status_to", "closed", "종결 사유를 고르세요"),
+    ("status_to", "selected", "사례관리 또는 서비스연계"),
+    ("classification", "없는구분", "설정되지 않은 사례 구분"),
+])
+def test_bad_case_record_keeps_what_was_typed_and_saves_nothing(client, seeded, field, value, message):
+    login(client, "coordinator")
+    start(client, seeded)
+    item = items(seeded)[0]
+    response = record(client, seeded, item, **{field: value, "discussion": "입력한 논의 내용 그대로"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and message in page
+    assert "입력한 논의 내용 그대로" in page
+    assert db.session.execute(select(func.count(ActionItem.id))).scalar_one() == 0
+
+
+def test_a_stale_version_is_refused_with_the_typing_kept(client, seeded):
+    login(client, "coordinator")
+    start(client, seeded)
+    item = items(seeded)[0]
+    assert record(client, seeded, item).status_code == 302
+    conflict = record(client, seeded, item, version=0, discussion="늦게 저장한 내 글")
+    assert conflict.status_code == 409
+    assert "늦게 저장한 내 글" in conflict.get_data(as_text=True)
+    assert items(seeded)[0].record.discussion == "반복 폭력의 근본원인 논의"
+
+
+def test_open_actions_are_reviewed_at_the_next_meeting_with_a_reason(client, seeded):
+    test_the_whole_cycle_to_approved_minutes(client, seeded)
+    login(client, "coordinator")
+    household_id = items(seeded)[0].household_id
+    day = date.today() + timedelta(days=90)
+    client.post("/meetings/new", data={"kind": "integrated", "day": day.isoformat(), "start_time": "14:00",
+                                       "duration_minutes": 120, "place": "소회의실", "chair_id": 0,
+                                       "coordinator_id": db.session.execute(select(Meeting.coordinator_id)).scalars().first()})
+    next_meeting = db.session.execute(select(Meeting).order_by(Meeting.id.desc())).scalars().first()
+    added = client.post(f"/meetings/{next_meeting.id}/agenda/new", data={
+        "household_id": household_id, "minutes_allotted": 15, "presenting_agency_id": 0, "key_question": "점검"})
+    assert added.status_code == 302, added.get_data(as_text=True)
+    start(client, next_meeting.id)
+    item = items(next_meeting.id)[0]
+    page = client.get(f"/meetings/{next_meeting.id}/run/{item.id}").get_data(as_text=True)
+    assert "이전 실행과제 점검" in page and "안전계획 수립과 긴급 연락망" in page
+    action = db.session.execute(select(ActionItem).where(ActionItem.household_id == household_id)).scalar_one()
+    no_reason = record(client, next_meeting.id, item, **{f"review-{action.id}-outcome": "not_done"})
+    assert "사유를 적으세요" in no_reason.get_data(as_text=True)
+    later = (day + timedelta(days=30)).isoformat()
+    saved = record(client, next_meeting.id, item, **{f"review-{action.id}-outcome": "changed",
+                                                    f"review-{action.id}-note": "전출 예정", "action-0-due": later})
+    assert saved.status_code == 302
+    review = db.session.execute(select(ActionReview)).scalar_one()
+    assert (review.outcome, review.note) == ("changed", "전출 예정")
+
+
+def test_status_decisions_take_effect_only_when_finalised(client, seeded):
+    login(client, "coordinator")
+    start(client, seeded)
+    attend(client, seeded)
+    for item in items(seeded):
+        record(client, seeded, item, status_to="closed", closure_reason="목표 달성")
+    statuses = {h.status for h in db.session.execute(select(Household)).scalars()}
+    assert Stage.CLOSED.value not in statuses
+    client.post(f"/meetings/{seeded}/minutes/review", data={"deadline": date.today().isoformat()})
+    login(client, "chair")
+    client.post(f"/meetings/{seeded}/minutes/approve")
+    db.session.expire_all()
+    closed = [i.household for i in items(seeded)]
+    assert {h.status for h in closed} == {Stage.CLOSED.value}
+    assert {h.closure_reason for h in closed} == {"목표 달성"}
+
+
+@pytest.mark.parametrize("username, expected", [("dream", 403), ("angel", 403), ("chair", 403)])
+def test_only_coordinators_run_the_meeting(client, seeded, username, expected):
+    login(client, username)
+    assert client.get(f"/meetings/{seeded}/run").status_code in (expected, 404)
+
+
+def test_practitioners_read_minutes_only_once_sent_for_review(client, seeded):
+    login(client, "mh")
+    assert client.get(f"/meetings/{seeded}/minutes").status_code == 403
+
+
+def test_full_name_export_is_for_coordinators_and_logged(client, seeded):
+    test_the_whole_cycle_to_approved_minutes(client, seeded)
+    login(client, "mh")
+    refused = client.post(f"/meetings/{seeded}/minutes.docx", data={"purpose": "보관", "full_names": "y"})
+    assert refused.status_code == 403
+    login(client, "coordinator")
+    no_purpose = client.post(f"/meetings/{seeded}/minutes.docx", data={"purpose": "", "full_names": "y"})
+    assert no_purpose.status_code == 302
+    full = client.post(f"/meetings/{seeded}/minutes.docx", data={"purpose": "사례관리 기록 보관", "full_names": "y"})
+    body = "\n".join(p.text for p in docx.Document(io.BytesIO(full.data)).paragraphs)
+    assert "김민수" in body
+    event = db.session.execute(select(AuditEvent).where(AuditEvent.action == "minutes.download")
+                               .order_by(AuditEvent.id.desc())).scalars().first()
+    assert '"full_names": true' in event.details and "사례관리 기록 보관" in event.details
+
+
+def test_attendance_sheet_download(client, seeded):
+    login(client, "coordinator")
+    start(client, seeded)
+    attend(client, seeded)
+    response = client.post(f"/meetings/{seeded}/attendance.docx", data={"purpose": "서명"})
+    table = docx.Document(io.BytesIO(response.data)).tables[-1]
+    assert [c.text for c in table.rows[0].cells] == ["연번", "성명", "소속기관", "직위", "서명"]
+    assert table.rows[1].cells[1].text == "서마음"
