@@ -78,8 +78,10 @@ def create_user_command(username, display_name, agency_name, role, position, pas
 def register_commands(app):
     from conference.cases.cli import register_commands as register_case_commands
     from conference.meetings.cli import register_commands as register_meeting_commands
+    from conference.minutes.cli import register_commands as register_minutes_commands
 
     for command in (init_db_command, seed_demo_command, create_user_command):
         app.cli.add_command(command)
     register_case_commands(app)
     register_meeting_commands(app)
+    register_minutes_commands(app)

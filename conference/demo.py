@@ -166,6 +166,10 @@ def seed_meetings(coordinator: User, chair: User, agencies: dict[str, Agency]) -
     db.session.flush()
     past.agenda_items.append(AgendaItem(household=households["김민수"], position=1,
                                         key_question=KEY_QUESTIONS["김민수"], minutes_allotted=30))
+    past.agenda_items.append(AgendaItem(household=households["이영희"], position=2,
+                                        key_question=KEY_QUESTIONS["이영희"], minutes_allotted=15))
+    db.session.flush()
+    seed_past_minutes(past.id, coordinator, chair, agencies)
 
     upcoming_day = date.today() + timedelta(days=14)
     upcoming = meeting_services.create_meeting(
@@ -178,6 +182,61 @@ def seed_meetings(coordinator: User, chair: User, agencies: dict[str, Agency]) -
     meeting_services.put_children_first(upcoming, by=coordinator)
     seed_inputs(upcoming, agencies)
     return 2
+
+
+#: The 2021 meeting as the news report tells it: agency, opinion on the domestic-violence case.
+PAST_INPUTS = [
+    ("정신건강복지센터", "우울 증상으로 2020년 치료했으나 중단됨.", "폭력 피해로 인한 외상 반응. 치료 재개와 위기 개입이 필요함."),
+    ("드림스타트", "자녀(중1) 정서 불안, 결석 증가.", "아동 보호 관점에서 정서 지원과 학습 지원을 연계하겠음."),
+    ("중앙동 행정복지센터", "긴급복지 생계지원 1회, 건강보험료 6개월 체납.", "주거 위생 개선과 체납 해소를 위한 공적 지원 검토."),
+    ("천사운동본부", "후원 대상 등록 전.", "생필품과 난방비 후원, 자원봉사 주거 정리를 지원할 수 있음."),
+]
+
+
+def seed_past_minutes(meeting_id: int, coordinator: User, chair: User, agencies: dict[str, Agency]) -> None:
+    """Inputs, attendance, case records, actions and the approved minutes of the 2021 meeting."""
+    from conference.minutes import services as minutes_services
+
+    meeting = minutes_services.load_for_minutes(meeting_id)
+    kim, lee = meeting.agenda_items
+    authors = {u.agency_id: u for u in db.session.execute(
+        db.select(User).where(User.role == Role.PRACTITIONER.value)).scalars()}
+    for agency_name, facts, opinion in PAST_INPUTS:
+        agency = agencies[agency_name]
+        input_services.save_input(kim, agency_id=agency.id, by=authors[agency.id], submit=True, base_version=0,
+                                  today=date(2021, 3, 18), values=input_services.InputValues(
+                                      facts=facts, opinion=opinion, domains=("safety", "family")))
+    minutes_services.record_attendance(meeting, by=coordinator, rows=[
+        (u.display_name, u.agency_id, u.position) for u in authors.values()] + [
+        (coordinator.display_name, coordinator.agency_id, coordinator.position)])
+    actions = [
+        ("안전계획 수립과 긴급 연락망 구성", "safety", "중앙동 행정복지센터", "문복지", date(2021, 4, 7), True, "긴급복지 주거지원"),
+        ("정신건강 치료 재개와 주 1회 상담", "health", "정신건강복지센터", "서마음", date(2021, 4, 14), True, "치료비 지원"),
+        ("자녀 정서 지원 프로그램 연계", "family", "드림스타트", "조아동", date(2021, 4, 21), True, "드림스타트 서비스"),
+        ("주거 정리와 난방비 후원", "environment", "천사운동본부", "나눔이", date(2021, 4, 30), False, "후원물품"),
+    ]
+    minutes_services.save_case_record(
+        kim, by=coordinator, base_version=0, earlier=[], reviews={},
+        discussion="피해자가 분리를 원하지 않아 안전계획을 먼저 세우기로 함. 기관별 역할을 나눔.",
+        decisions="고난도 사례로 집중 관리", goals="3개월 안에 안전 확보와 치료 재개", classification="고난도",
+        status_to="", track="", closure_reason="",
+        root_causes=[("safety", "배우자의 음주와 반복 폭력"), ("health", "치료 중단으로 인한 우울 악화"),
+                     ("family", "부부 갈등이 자녀 정서에 영향"), ("environment", "체납으로 인한 단전 위기")],
+        actions=[minutes_services.ActionDraft(task, domain, agencies[agency].id, person, due, public, kind)
+                 for task, domain, agency, person, due, public, kind in actions])
+    minutes_services.save_case_record(
+        lee, by=coordinator, base_version=0, earlier=[], reviews={}, discussion="돌봄 공백과 체납 해소 방안 논의.",
+        decisions="서비스연계 유지", goals="체납 해소", classification="", status_to="", track="", closure_reason="",
+        root_causes=[("economy", "실직 후 소득 단절")],
+        actions=[minutes_services.ActionDraft("방과후 돌봄 연계", "education", agencies["드림스타트"].id, "조아동",
+                                              date(2021, 4, 14), True, "지역아동센터")])
+    minutes_services.set_schedule(meeting, by=coordinator, next_meeting=date(2021, 4, 28), next_check=date(2021, 4, 7))
+    minutes_services.request_review(meeting, by=coordinator, deadline=date(2021, 3, 26), today=date(2021, 3, 24))
+    db.session.flush()
+    db.session.expire_all()
+    meeting = minutes_services.load_for_minutes(meeting_id)
+    minutes_services.finalise(meeting, by=chair, at=datetime(2021, 3, 26, 2, 0, tzinfo=timezone.utc))
+    db.session.flush()
 
 
 #: agency, case head, submit?, facts, opinion, domains, resources (public?, kind)

@@ -254,3 +254,18 @@ def test_attendance_sheet_download(client, seeded):
     table = docx.Document(io.BytesIO(response.data)).tables[-1]
     assert [c.text for c in table.rows[0].cells] == ["연번", "성명", "소속기관", "직위", "서명"]
     assert table.rows[1].cells[1].text == "서마음"
+
+
+def test_export_minutes_command_writes_the_approved_minutes(client, seeded, runner, tmp_path):
+    test_the_whole_cycle_to_approved_minutes(client, seeded)
+    target = tmp_path / "minutes.docx"
+    result = runner.invoke(args=["export-minutes", str(seeded), "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    document = docx.Document(str(target))
+    body = "\n".join(p.text for p in document.paragraphs)
+    minutes = db.session.execute(select(Minutes).where(Minutes.meeting_id == seeded)).scalar_one()
+    assert minutes.content_hash in body and "김○○" in body
+    sheet = tmp_path / "sheet.docx"
+    assert runner.invoke(args=["export-minutes", str(seeded), "-o", str(sheet), "--attendance-sheet"]).exit_code == 0
+    assert docx.Document(str(sheet)).tables[-1].rows[0].cells[-1].text == "서명"
+    assert runner.invoke(args=["export-minutes", "9999", "-o", str(target)]).exit_code != 0

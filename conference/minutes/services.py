@@ -3,7 +3,7 @@
 Functions change data, write the audit trail and flush; the request (or command) commits once.
 """
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -230,8 +230,11 @@ def can_approve(meeting: Meeting, user: User) -> bool:
     return meeting.chair_id in (None, user.id)
 
 
-def finalise(meeting: Meeting, *, by: User) -> Minutes:
-    """결재: lock the minutes with a content hash; decisions and actions take effect now."""
+def finalise(meeting: Meeting, *, by: User, at: datetime | None = None) -> Minutes:
+    """결재: lock the minutes with a content hash; decisions and actions take effect now.
+
+    ``at`` records an approval made earlier on paper (entering a past meeting); by default it is now.
+    """
     minutes = meeting.minutes
     if not can_approve(meeting, by):
         raise CaseError("form", _l("이 회의의 주재자(결재권자)만 결재할 수 있습니다."))
@@ -245,7 +248,7 @@ def finalise(meeting: Meeting, *, by: User) -> Minutes:
                 action.status = ActionStatus.OPEN.value
     for review in meeting.reviews:
         review.action.status = review.outcome
-    minutes.status, minutes.finalised_at, minutes.approved_by_id = MinutesStatus.FINAL.value, now_utc(), by.id
+    minutes.status, minutes.finalised_at, minutes.approved_by_id = MinutesStatus.FINAL.value, at or now_utc(), by.id
     meeting.status = MeetingStatus.FINALISED.value
     db.session.flush()
     content = snapshot.to_json(minutes_data(meeting, approver=by))
