@@ -99,7 +99,7 @@ def make_csv(rows: int, rng: random.Random, heads: list, districts: list, routes
              repeat_share: float) -> bytes:
     lines = [",".join(COLUMNS)]
     written = []
-    for i in range(rows):
+    for _ in range(rows):
         roll = rng.random()
         if heads and roll < repeat_share:
             name, born, district = rng.choice(heads)  # a registered household again

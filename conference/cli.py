@@ -70,7 +70,7 @@ def create_user_command(username, display_name, agency_name, role, position, pas
                                             agency_id=agency.id, role=role, position=position,
                                             password=password, must_change_password=False)
     except account_services.AccountError as error:
-        raise click.ClickException(str(error.message))
+        raise click.ClickException(str(error.message)) from None
     db.session.commit()
     click.echo(f"계정을 만들었습니다 / created: {user.username} ({role}, {agency.name})")
 

@@ -37,7 +37,7 @@ def generate_households(count: int, *, config, coordinator_id: int | None, seed:
     seqs = dict(db.session.execute(select(Household.case_year, func.max(Household.case_seq))
                                    .group_by(Household.case_year)).all())
     now = datetime.now(UTC)
-    stages, weights = zip(*STAGE_WEIGHTS)
+    stages, weights = zip(*STAGE_WEIGHTS, strict=True)
     for start in range(0, count, BATCH):
         rows = {"household": [], "member": [], "change": [], "consent": [], "consent_agency": [],
                 "assessment": [], "rating": []}

@@ -2,7 +2,7 @@
 
 Every person here is fictional.
 """
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, UTC
 
 from conference.admin import services as account_services
 from conference.cases import services as case_services
@@ -116,7 +116,7 @@ def seed_households(coordinator: User, agencies: dict[str, Agency]) -> int:
             discovery_route=route, discovered_on=discovered, household_size=size,
             extraction_round="2021-1" if route == "복지사각지대 발굴시스템" else "",
             crisis_signals=signals, coordinator_id=coordinator.id, phone="010-0000-" + str(1000 + size * 111))
-        household.status_changes[0].changed_at = datetime.combine(discovered, time(9), timezone.utc)
+        household.status_changes[0].changed_at = datetime.combine(discovered, time(9), UTC)
         for member_name, relation, member_birth, member_sex in members:
             member_year = int(member_birth[:4])
             case_services.add_member(household, by=coordinator, name=member_name, relation=relation,
@@ -133,7 +133,7 @@ def seed_households(coordinator: User, agencies: dict[str, Agency]) -> int:
                 household, by=coordinator, to_status=stage.value, reason="데모: 통합사례관리 절차 진행",
                 track=Track.CASE_MANAGEMENT.value if stage == Stage.SELECTED else "",
                 classification=classification if stage == Stage.SELECTED else None)
-            change.changed_at = datetime.combine(discovered + timedelta(days=4 * step), time(9), timezone.utc)
+            change.changed_at = datetime.combine(discovered + timedelta(days=4 * step), time(9), UTC)
         if final == Stage.SELECTED:
             case_services.record_consent(household, by=coordinator, consented_on=discovered,
                                          agency_ids=[a.id for a in agencies.values()],
@@ -149,15 +149,19 @@ KEY_QUESTIONS = {
 }
 
 
+def _households_by_head() -> dict[str, Household]:
+    return {h.members[0].name: h for h in (
+        load_case_file(household_id) for household_id in db.session.execute(db.select(Household.id)).scalars())}
+
+
 def seed_meetings(coordinator: User, chair: User, agencies: dict[str, Agency]) -> int:
     """The 2021 third integrated meeting of the news report and an upcoming one in preparation."""
     if db.session.execute(db.select(Meeting.id).limit(1)).first() is not None:
         return 0
-    households = {h.members[0].name: h for h in (
-        load_case_file(household_id) for household_id in db.session.execute(db.select(Household.id)).scalars())}
+    households = _households_by_head()
     partner_ids = [agencies[name].id for name in PARTNERS]
     past = Meeting(kind=MeetingKind.INTEGRATED.value, year=2021, number=3, place="동두천시청 소회의실",
-                   starts_at=datetime(2021, 3, 24, 5, 0, tzinfo=timezone.utc), duration_minutes=120,
+                   starts_at=datetime(2021, 3, 24, 5, 0, tzinfo=UTC), duration_minutes=120,
                    chair_id=chair.id, coordinator_id=coordinator.id, status=MeetingStatus.MINUTES.value)
     past.invitations, past.agenda_items = [], []
     db.session.add(past)
@@ -170,6 +174,7 @@ def seed_meetings(coordinator: User, chair: User, agencies: dict[str, Agency]) -
                                         key_question=KEY_QUESTIONS["이영희"], minutes_allotted=15))
     db.session.flush()
     seed_past_minutes(past.id, coordinator, chair, agencies)
+    households = _households_by_head()  # loaded again: the minutes' approval expired what was loaded
 
     upcoming_day = date.today() + timedelta(days=14)
     upcoming = meeting_services.create_meeting(
@@ -235,7 +240,7 @@ def seed_past_minutes(meeting_id: int, coordinator: User, chair: User, agencies:
     db.session.flush()
     db.session.expire_all()
     meeting = minutes_services.load_for_minutes(meeting_id)
-    minutes_services.finalise(meeting, by=chair, at=datetime(2021, 3, 26, 2, 0, tzinfo=timezone.utc))
+    minutes_services.finalise(meeting, by=chair, at=datetime(2021, 3, 26, 2, 0, tzinfo=UTC))
     db.session.flush()
 
 

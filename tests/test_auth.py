@@ -10,7 +10,7 @@ import pytest
 from conftest import PASSWORD, make_app
 from conference.database import now_utc
 from conference.extensions import db
-from conference.models import AuditEvent, LoginThrottle, Role, User
+from conference.models import AuditEvent, LoginThrottle, User
 
 GENERIC_ERROR = "아이디 또는 비밀번호가 올바르지 않습니다."
 LOCK_MESSAGE = "로그인 실패가 반복되어 잠시 잠겼습니다. 몇 분 뒤에 다시 시도하세요."

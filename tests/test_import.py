@@ -160,7 +160,7 @@ def test_xlsx_is_recognised_by_content_not_name_and_empty_rows_keep_numbering():
     sheet.append(COLUMNS)
     sheet.append(ROW1.split(","))
     sheet["A4"] = "2021-1"  # row 3 stays empty
-    for column, value in zip("BCDEFGHIJK", ROW1.split(",")[1:]):
+    for column, value in zip("BCDEFGHIJK", ROW1.split(",")[1:], strict=True):
         sheet[f"{column}4"] = value
     sheet["C4"] = "홍길동"
     sheet["H4"] = 0

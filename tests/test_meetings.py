@@ -600,16 +600,25 @@ def test_status_moves_one_step_at_a_time(staff, make_meeting, make_case, add_ite
     junk = staff.post(url, data={"to": "nonsense"}, follow_redirects=True)
     assert ("error", "알 수 없는 회의 상태입니다.") in flashes(junk)
 
-    for step in ("sharing", "in_progress", "minutes", "review"):
+    for step in ("sharing", "preparing", "sharing", "in_progress", "minutes", "in_progress", "minutes"):
         assert staff.post(url, data={"to": step}).status_code == 302
         assert status_of(meeting.id) == step
-    back = staff.post(url, data={"to": "minutes"})
-    assert back.status_code == 302 and status_of(meeting.id) == "minutes"
-
-    staff.post(url, data={"to": "review"})
+    review = staff.post(url, data={"to": "review"}, follow_redirects=True)
+    assert ("error", "검토 요청은 회의록 화면에서 기한을 정해 보냅니다.") in flashes(review)
     final = staff.post(url, data={"to": "finalised"}, follow_redirects=True)
     assert ("error", "회의록 확정은 결재로만 합니다.") in flashes(final)
-    assert status_of(meeting.id) == "review"
+    assert status_of(meeting.id) == "minutes"
+
+
+def test_a_started_meeting_cannot_go_back_to_preparation(staff, make_meeting, make_case, add_item):
+    meeting = make_meeting()
+    add_item(meeting.id, make_case())
+    url = f"/meetings/{meeting.id}/status"
+    staff.post(url, data={"to": "sharing"})
+    staff.post(url, data={"to": "in_progress"})
+    back = staff.post(url, data={"to": "sharing"}, follow_redirects=True)
+    assert ("error", "회의 상태는 한 단계씩만 바꿀 수 있습니다.") in flashes(back)
+    assert status_of(meeting.id) == "in_progress"
     assert [e.details for e in audit_actions("meeting.status")][:2] == [
         '{"from": "preparing", "to": "sharing"}', '{"from": "sharing", "to": "in_progress"}']
 

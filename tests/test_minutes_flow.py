@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from conference import demo
 from conference.extensions import db
 from conference.minutes.services import load_for_minutes
-from conference.models import (ActionItem, Agency, ActionReview, ActionStatus, AuditEvent, Household, Meeting,
+from conference.models import (ActionItem, Agency, ActionReview, AuditEvent, Household, Meeting,
                                MeetingStatus, Minutes, MinutesRevision, Notification, Stage)
 
 PASSWORD = demo.DEFAULT_PASSWORD
@@ -27,6 +27,12 @@ def login(client, username):
     client.post("/logout")
     response = client.post("/login", data={"username": username, "password": PASSWORD})
     assert response.status_code == 302
+
+
+def meeting_actions(meeting_id):
+    """The actions decided at this meeting (the demo's 2021 meeting has its own)."""
+    db.session.expire_all()
+    return db.session.execute(select(ActionItem).where(ActionItem.meeting_id == meeting_id)).scalars().all()
 
 
 def start(client, meeting_id):
@@ -73,8 +79,8 @@ def test_the_whole_cycle_to_approved_minutes(client, seeded):
     assert attend(client, seeded).status_code == 302
     for item in items(seeded):
         assert record(client, seeded, item).status_code == 302
-    assert db.session.execute(select(func.count(ActionItem.id))).scalar_one() == 3
-    assert {a.status for a in db.session.execute(select(ActionItem)).scalars()} == {"planned"}
+    assert len(meeting_actions(seeded)) == 3
+    assert {a.status for a in meeting_actions(seeded)} == {"planned"}
     deadline = (date.today() + timedelta(days=3)).isoformat()
     client.post(f"/meetings/{seeded}/minutes/review", data={"deadline": deadline})
     assert db.session.get(Meeting, seeded).status == MeetingStatus.REVIEW.value
@@ -97,7 +103,7 @@ def test_the_whole_cycle_to_approved_minutes(client, seeded):
     minutes = db.session.execute(select(Minutes).where(Minutes.meeting_id == seeded)).scalar_one()
     assert minutes.status == "final" and len(minutes.content_hash) == 64
     assert db.session.get(Meeting, seeded).status == MeetingStatus.FINALISED.value
-    assert {a.status for a in db.session.execute(select(ActionItem)).scalars()} == {"open"}
+    assert {a.status for a in meeting_actions(seeded)} == {"open"}
     kim = next(i.household for i in items(seeded) if i.household.members[0].name == "김민수")
     assert kim.classification == "고난도"
     assert "minutes.finalise" in set(db.session.execute(select(AuditEvent.action)).scalars())
@@ -161,7 +167,7 @@ def test_bad_case_record_keeps_what_was_typed_and_saves_nothing(client, seeded, 
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and message in page
     assert "입력한 논의 내용 그대로" in page
-    assert db.session.execute(select(func.count(ActionItem.id))).scalar_one() == 0
+    assert meeting_actions(seeded) == []
 
 
 def test_a_stale_version_is_refused_with_the_typing_kept(client, seeded):
@@ -191,7 +197,7 @@ def test_open_actions_are_reviewed_at_the_next_meeting_with_a_reason(client, see
     item = items(next_meeting.id)[0]
     page = client.get(f"/meetings/{next_meeting.id}/run/{item.id}").get_data(as_text=True)
     assert "이전 실행과제 점검" in page and "안전계획 수립과 긴급 연락망" in page
-    action = db.session.execute(select(ActionItem).where(ActionItem.household_id == household_id)).scalar_one()
+    action = next(a for a in meeting_actions(seeded) if a.household_id == household_id)
     no_reason = record(client, next_meeting.id, item, **{f"review-{action.id}-outcome": "not_done"})
     assert "사유를 적으세요" in no_reason.get_data(as_text=True)
     later = (day + timedelta(days=30)).isoformat()
@@ -269,3 +275,22 @@ def test_export_minutes_command_writes_the_approved_minutes(client, seeded, runn
     assert runner.invoke(args=["export-minutes", str(seeded), "-o", str(sheet), "--attendance-sheet"]).exit_code == 0
     assert docx.Document(str(sheet)).tables[-1].rows[0].cells[-1].text == "서명"
     assert runner.invoke(args=["export-minutes", "9999", "-o", str(target)]).exit_code != 0
+
+
+def test_coordinator_only_notes_reach_coordinators_but_not_the_chair(client, seeded):
+    from conference.inputs import services as input_services
+    from conference.models import User
+
+    item = items(seeded)[0]
+    mh = db.session.execute(select(User).where(User.username == "mh")).scalar_one()
+    existing = input_services.find_input(item, mh.agency_id)
+    input_services.save_input(item, agency_id=mh.agency_id, by=mh, submit=True,
+                              base_version=existing.version if existing else 0, today=date.today(),
+                              values=input_services.InputValues(opinion="공유 의견",
+                                                                coordinator_note="담당자만 보는 메모"))
+    db.session.commit()
+    login(client, "coordinator")
+    assert "담당자만 보는 메모" in client.get(f"/meetings/{seeded}/packet").get_data(as_text=True)
+    login(client, "chair")
+    page = client.get(f"/meetings/{seeded}/packet").get_data(as_text=True)
+    assert "공유 의견" in page and "담당자만 보는 메모" not in page

@@ -110,7 +110,7 @@ def _import(file, dry_run, duplicates, username):
                              actor_name="cli")
     except CaseError as error:
         db.session.rollback()
-        raise click.ClickException(str(error.message))
+        raise click.ClickException(str(error.message)) from None
     except Exception:
         db.session.rollback()
         raise

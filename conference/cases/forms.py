@@ -45,7 +45,7 @@ def valid_birth(form, field):
     try:
         parse_birth(field.data)
     except ValueError:
-        raise ValidationError(_l("생년월일은 YYYY-MM-DD 또는 태어난 해(YYYY)로 입력하세요."))
+        raise ValidationError(_l("생년월일은 YYYY-MM-DD 또는 태어난 해(YYYY)로 입력하세요.")) from None
 
 
 def phone_digits(form, field):

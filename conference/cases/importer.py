@@ -293,7 +293,7 @@ def _read_csv(data: bytes) -> tuple[str, list[tuple[int, list[str]]]]:
         for number, record in enumerate(reader, start=1):
             rows.append((number, [cell.strip() for cell in record]))
     except csv.Error:
-        raise _FileProblem(_csv_broken(), row=number + 1)
+        raise _FileProblem(_csv_broken(), row=number + 1) from None
     return "csv-" + encoding, rows
 
 

@@ -155,7 +155,7 @@ def import_rows(rows: list[ImportRow], decisions: dict[int, str], *, by: User | 
         crisis_signals=";".join(row.crisis_signals), note=row.note) for index, row in enumerate(new_rows)],
         by=by, actor_name=actor_name)
     result.created = created
-    result.by_row = {row.row: household for row, household in zip(new_rows, created)}
+    result.by_row = {row.row: household for row, household in zip(new_rows, created, strict=True)}
     created_ids = {household.id for household in created}
     merged_ids: set[int] = set()
     for row in rows:

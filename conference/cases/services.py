@@ -95,7 +95,7 @@ def register_households(entries: list[dict], *, by: User | None, actor_name: str
     households = [_new_household(by=by, **entry) for entry in entries]
     db.session.add_all(households)
     db.session.flush()
-    for household, extra in zip(households, details):
+    for household, extra in zip(households, details, strict=True):
         audit.record("household.create", household, actor=by, actor_name=None if by else actor_name,
                      details={"case_number": household.case_number, **extra})
     return households
@@ -175,7 +175,7 @@ def change_status(household: Household, *, by: User, to_status: str, reason: str
     try:
         target = Stage(to_status)
     except ValueError:
-        raise CaseError("to_status", _l("알 수 없는 단계입니다."))
+        raise CaseError("to_status", _l("알 수 없는 단계입니다.")) from None
     if target == Stage.SELECTED == household.stage and not track:
         track = household.track  # re-classifying a selected household keeps its track
     if target != household.stage and target not in TRANSITIONS[household.stage]:

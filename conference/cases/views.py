@@ -14,7 +14,7 @@ from conference.extensions import db
 from conference.meetings import packets
 from conference.meetings import services as meeting_services
 from conference.meetings.queries import latest_meeting_with_case, today_local
-from conference.models import Agency, Consent, Household, Member
+from conference.models import Agency, Household, Member
 from conference.permissions import (can_edit_case, can_register_cases, can_see_identity, can_view_case,
                                     is_case_staff, needs_pledge, packet_agency_for, require)
 

@@ -3,7 +3,7 @@
 Pure: data in, python-docx objects or bytes out; no request and no database.
 """
 import io
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
@@ -107,7 +107,7 @@ def new_document(*, font: str, title: str, author: str, header_mark: str, subjec
     _add_field(footer, "NUMPAGES")
     footer.add_run(" -")
 
-    moment = created or datetime.now(timezone.utc)
+    moment = created or datetime.now(UTC)
     properties = document.core_properties
     properties.title, properties.subject = title, subject
     properties.author = properties.last_modified_by = author
@@ -166,10 +166,10 @@ def add_table(document, headers: list[str], rows, widths_mm: list[float] | None 
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     widths = [Mm(w) for w in widths_mm] if widths_mm else None
     if widths:
-        for column, width in zip(table.columns, widths):
+        for column, width in zip(table.columns, widths, strict=True):
             column.width = width
     header_cells = table.rows[0].cells
-    for index, (cell, text) in enumerate(zip(header_cells, headers)):
+    for index, (cell, text) in enumerate(zip(header_cells, headers, strict=True)):
         cell.paragraphs[0].add_run(text).bold = True
         _shade(cell, "E7ECF3")
         if widths:
@@ -177,7 +177,7 @@ def add_table(document, headers: list[str], rows, widths_mm: list[float] | None 
     _mark_row(table.rows[0], header=True)
     for values in rows:
         row = table.add_row()
-        for index, (cell, value) in enumerate(zip(row.cells, values)):
+        for index, (cell, value) in enumerate(zip(row.cells, values, strict=True)):
             write_lines(cell.paragraphs[0], value)
             if widths:
                 cell.width = widths[index]

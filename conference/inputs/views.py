@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from conference import audit
 from conference.cases.services import CaseError
 from conference.extensions import db
 from conference.webforms import attach_error
@@ -122,8 +123,10 @@ def edit(meeting_id, item_id):
             db.session.commit()
             flash(_("기관 의견을 제출했습니다.") if request.form.get("submit") else _("임시 저장했습니다."), "success")
             return redirect(url_for("inputs.index", meeting_id=meeting.id))
-    return render_template("inputs/form.html", form=form, current=current, conflict=conflict,
+    page = render_template("inputs/form.html", form=form, current=current, conflict=conflict,
                            **_form_context(meeting, item, agency_id))
+    audit.record_access("input.view", item.household, details={"meeting_id": meeting.id, "agency_id": agency_id})
+    return page
 
 
 @bp.get("/<int:item_id>/history")

@@ -1,5 +1,5 @@
 """Meeting invitations as iCalendar (.ics) files. Pure; holds no personal data of households."""
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 from conference.meetings.services import meeting_end
 
@@ -10,7 +10,7 @@ def _escape(text: str) -> str:
 
 
 def _stamp(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def _fold(line: str) -> str:
@@ -31,7 +31,7 @@ def meeting_ics(meeting, *, host: str, now: datetime | None = None) -> str:
         "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//conference//integrated case meetings//KO", "METHOD:PUBLISH",
         "BEGIN:VEVENT",
         f"UID:meeting-{meeting.id}@{host}",
-        f"DTSTAMP:{_stamp(now or datetime.now(timezone.utc))}",
+        f"DTSTAMP:{_stamp(now or datetime.now(UTC))}",
         f"DTSTART:{_stamp(meeting.starts_at)}",
         f"DTEND:{_stamp(meeting_end(meeting))}",
         f"SUMMARY:{_escape(meeting.title)}",

@@ -1,5 +1,5 @@
 """Command line: write a meeting's pre-read packet as a Word file."""
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 import click
 from flask import current_app
@@ -26,9 +26,10 @@ def export_packet_command(meeting_id, agency_id, output, purpose):
         raise click.ClickException(f"회의 {meeting_id}이(가) 없습니다. / No such meeting.")
     if agency_id is not None and agency_id not in {i.agency_id for i in meeting.invitations}:
         raise click.ClickException(f"기관 {agency_id}은(는) 이 회의에 초대되지 않았습니다. / Agency not invited.")
-    data = packets.build_packet(meeting, agency_id, packets.earlier_discussions(meeting), today_local())
+    data = packets.build_packet(meeting, agency_id, packets.earlier_discussions(meeting), today_local(),
+                                coordinator_notes=True)
     content = build_packet_docx(data, font=current_app.config["DOCX_FONT"], author=current_app.config["DOCUMENT_AUTHOR"],
-                                generated_at=datetime.now(timezone.utc))
+                                generated_at=datetime.now(UTC))
     with open(output, "wb") as handle:
         handle.write(content)
     audit.record("packet.download", meeting, actor_name="cli",

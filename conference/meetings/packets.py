@@ -151,8 +151,12 @@ def is_repeat(meeting: Meeting, history: list[HistoryLine]) -> bool:
 
 
 def build_packet(meeting: Meeting, agency_id: int | None, history: dict[int, list[HistoryLine]],
-                 today: date) -> Packet:
-    """The packet for one invited agency; ``agency_id`` None is the coordinator's full view of every section."""
+                 today: date, *, coordinator_notes: bool = False) -> Packet:
+    """The packet for one invited agency; ``agency_id`` None is the full view of every section.
+
+    Agencies' "coordinator only" notes are included only in the full view and only with ``coordinator_notes``
+    (coordinators and admins; not the chair, who may be an outside expert).
+    """
     invitation = next((i for i in meeting.invitations if i.agency_id == agency_id), None)
     cases = []
     for item in meeting.agenda_items:
@@ -165,7 +169,8 @@ def build_packet(meeting: Meeting, agency_id: int | None, history: dict[int, lis
                     {agency_id}, current_consent(item.household)):
                 # Consent withdrawn or narrowed since the case was put on the agenda: only its agenda line is left.
                 sections = set()
-        cases.append(_packet_case(item, sections, history.get(item.household_id, []), meeting, agency_id, today))
+        cases.append(_packet_case(item, sections, history.get(item.household_id, []), meeting, agency_id, today,
+                                  coordinator_notes=coordinator_notes and agency_id is None))
     return Packet(
         meeting_id=meeting.id, title=meeting.title, starts_at=meeting.starts_at, place=meeting.place,
         chair=meeting.chair.display_name if meeting.chair else "", coordinator=meeting.coordinator.display_name,
@@ -175,7 +180,7 @@ def build_packet(meeting: Meeting, agency_id: int | None, history: dict[int, lis
 
 
 def _packet_case(item: AgendaItem, sections: set[str], history: list[HistoryLine], meeting: Meeting,
-                 agency_id: int | None, today: date) -> PacketCase:
+                 agency_id: int | None, today: date, *, coordinator_notes: bool) -> PacketCase:
     household = item.household
     head = household.members[0]
     case = PacketCase(
@@ -209,7 +214,7 @@ def _packet_case(item: AgendaItem, sections: set[str], history: list[HistoryLine
     if PacketSection.HISTORY in sections:
         case.history = history
     if PacketSection.INPUTS in sections:
-        case.inputs = [_input_line(i, full=agency_id is None)
+        case.inputs = [_input_line(i, full=coordinator_notes)
                        for i in sorted(item.inputs, key=lambda i: i.agency.name)
                        if i.state == InputState.SUBMITTED.value and i.agency_id != agency_id]
     return case

@@ -1,13 +1,13 @@
 """Read-side queries for meetings."""
-from datetime import date, datetime, timezone
+from datetime import date, datetime, UTC
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from conference.cases.queries import CaseFilters, case_list_query
 from conference.extensions import db
 from conference.formatting import KST
-from conference.models import AgendaItem, Household, Invitation, Meeting, Role, User
+from conference.models import AgendaItem, Household, Invitation, Meeting, MeetingStatus, Role, User
 from conference.permissions import visible_meetings
 
 
@@ -15,16 +15,21 @@ def meeting_list(user, *, upcoming_only: bool = False):
     query = select(Meeting).options(selectinload(Meeting.invitations).joinedload(Invitation.agency),
                                     joinedload(Meeting.chair))
     if upcoming_only:
-        query = query.where(Meeting.starts_at >= datetime.now(timezone.utc))
+        query = query.where(_current())
     query = visible_meetings(user, query).order_by(Meeting.starts_at.desc())
     return db.session.execute(query).unique().scalars().all()
+
+
+def _current():
+    """Meetings still ahead, or held but with minutes not yet approved."""
+    return or_(Meeting.starts_at >= datetime.now(UTC), Meeting.status != MeetingStatus.FINALISED.value)
 
 
 def practitioner_home(user) -> list[tuple[Meeting, Invitation, bool]]:
     """Upcoming meetings the user's agency is invited to, with its invitation and whether the user pledged."""
     query = (select(Meeting, Invitation)
              .join(Invitation, (Invitation.meeting_id == Meeting.id) & (Invitation.agency_id == user.agency_id))
-             .where(Meeting.starts_at >= datetime.now(timezone.utc))
+             .where(_current())
              .options(selectinload(Meeting.pledges), selectinload(Meeting.agenda_items))
              .order_by(Meeting.starts_at))
     rows = db.session.execute(query).unique().all()

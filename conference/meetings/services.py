@@ -24,8 +24,14 @@ from conference.models.meetings import (AgendaItem, Invitation, Meeting, Meeting
 CLOSED_STAGES = {Stage.CLOSED.value, Stage.AFTERCARE.value}
 #: Statuses in which the agenda and invitations may still change.
 PREPARATION = {MeetingStatus.PREPARING.value, MeetingStatus.SHARING.value}
-#: Allowed status steps: forward one at a time, or back one step while not finalised.
-STATUS_ORDER = list(MeetingStatus)
+#: Status buttons: forward one step at a time; back only while preparing, and from 회의록 작성 to 회의 중.
+#: Once the meeting has started the agenda stays as it was discussed.
+STATUS_STEPS = {
+    MeetingStatus.PREPARING.value: (MeetingStatus.SHARING.value,),
+    MeetingStatus.SHARING.value: (MeetingStatus.PREPARING.value, MeetingStatus.IN_PROGRESS.value),
+    MeetingStatus.IN_PROGRESS.value: (MeetingStatus.MINUTES.value,),
+    MeetingStatus.MINUTES.value: (MeetingStatus.IN_PROGRESS.value,),
+}
 
 
 def next_number(kind: str, year: int) -> int:
@@ -266,18 +272,23 @@ def set_sections(item: AgendaItem, *, by: User, sections_by_agency: dict[int, se
         "item_id": item.id, "sections": {str(a): sorted(s) for a, s in sections_by_agency.items()}})
 
 
+def status_steps(meeting: Meeting) -> list[MeetingStatus]:
+    """Where the meeting may go from here by the status buttons (검토 and 확정 go through the minutes)."""
+    return [MeetingStatus(s) for s in STATUS_STEPS.get(meeting.status, ())]
+
+
 def change_status(meeting: Meeting, *, by: User, to_status: str) -> None:
-    """Move the meeting one step along 준비 → 자료 공유 → 회의 중 → 회의록 작성 → 검토 → 확정, or one back."""
+    """Move the meeting one step along 준비 → 자료 공유 → 회의 중 → 회의록 작성; only preparation can go back."""
     try:
         target = MeetingStatus(to_status)
     except ValueError:
-        raise CaseError("status", _l("알 수 없는 회의 상태입니다."))
-    current = STATUS_ORDER.index(meeting.meeting_status)
-    wanted = STATUS_ORDER.index(target)
-    if meeting.meeting_status == MeetingStatus.FINALISED or abs(wanted - current) != 1:
-        raise CaseError("status", _l("회의 상태는 한 단계씩만 바꿀 수 있습니다."))
+        raise CaseError("status", _l("알 수 없는 회의 상태입니다.")) from None
     if target == MeetingStatus.FINALISED:
         raise CaseError("status", _l("회의록 확정은 결재로만 합니다."))
+    if target == MeetingStatus.REVIEW:
+        raise CaseError("status", _l("검토 요청은 회의록 화면에서 기한을 정해 보냅니다."))
+    if target not in status_steps(meeting):
+        raise CaseError("status", _l("회의 상태는 한 단계씩만 바꿀 수 있습니다."))
     if target == MeetingStatus.SHARING and not meeting.agenda_items:
         raise CaseError("status", _l("안건이 없는 회의는 자료를 공유할 수 없습니다."))
     audit.record("meeting.status", meeting, actor=by, details={"from": meeting.status, "to": target.value})

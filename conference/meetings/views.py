@@ -1,5 +1,5 @@
 """Meetings: schedule, invite, build the agenda, need-to-know, pledge, packets and calendar files."""
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -99,6 +99,7 @@ def detail(meeting_id):
         with_children={i.household_id for i in meeting.agenda_items if services.has_children(i.household)},
         invite_form=InviteForm([a for a in _active_agencies() if a.id not in invited]),
         status_form=StatusForm(), today=queries.today_local(), statuses=list(MeetingStatus),
+        steps=services.status_steps(meeting),
         pledged={p.user_id for p in meeting.pledges}, pledges=sorted(meeting.pledges, key=lambda p: p.accepted_at))
 
 
@@ -328,7 +329,8 @@ def packet(meeting_id):
     agency_id = _packet_for_request(meeting)
     if needs_pledge(current_user) and not services.has_pledged(meeting, current_user):
         return redirect(url_for("meetings.pledge", meeting_id=meeting.id))
-    data = packets.build_packet(meeting, agency_id, packets.earlier_discussions(meeting), queries.today_local())
+    data = packets.build_packet(meeting, agency_id, packets.earlier_discussions(meeting), queries.today_local(),
+                                coordinator_notes=can_manage_meetings(current_user))
     page = render_template("meetings/packet.html", meeting=meeting, packet=data, download_form=DownloadForm(),
                            can_manage=can_manage_meetings(current_user))
     audit.record_access("packet.view", meeting, details={"agency_id": agency_id,
@@ -347,9 +349,10 @@ def packet_docx(meeting_id):
         for message in form.purpose.errors:
             flash(message, "error")
         return redirect(url_for("meetings.packet", meeting_id=meeting.id, agency=agency_id or None))
-    data = packets.build_packet(meeting, agency_id, packets.earlier_discussions(meeting), queries.today_local())
+    data = packets.build_packet(meeting, agency_id, packets.earlier_discussions(meeting), queries.today_local(),
+                                coordinator_notes=can_manage_meetings(current_user))
     content = build_packet_docx(data, font=current_app.config["DOCX_FONT"], author=current_user.agency.name,
-                                generated_at=datetime.now(timezone.utc))
+                                generated_at=datetime.now(UTC))
     audit.record("packet.download", meeting, details={"agency_id": agency_id, "purpose": form.purpose.data,
                                                       "cases": [c.case_number for c in data.cases]})
     db.session.commit()

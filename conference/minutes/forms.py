@@ -32,12 +32,13 @@ def action_rows(form) -> list[ActionDraft]:
     numbers = sorted({int(key.split("-")[1]) for key in form if key.startswith("action-") and
                       key.split("-")[1].isdigit()})
     for n in numbers:
-        get = lambda name: (form.get(f"action-{n}-{name}") or "").strip()  # noqa: E731
-        if not get("task") and not get("agency") and not get("resource_kind"):
+        row = {name: (form.get(f"action-{n}-{name}") or "").strip()
+               for name in ("task", "domain", "agency", "person", "due", "resource_public", "resource_kind")}
+        if not row["task"] and not row["agency"] and not row["resource_kind"]:
             continue
-        drafts.append(ActionDraft(task=get("task"), domain=get("domain"), agency_id=_int(get("agency")),
-                                  person=get("person"), due_on=_date(get("due")),
-                                  resource_public=get("resource_public") != "0", resource_kind=get("resource_kind")))
+        drafts.append(ActionDraft(task=row["task"], domain=row["domain"], agency_id=_int(row["agency"]),
+                                  person=row["person"], due_on=_date(row["due"]),
+                                  resource_public=row["resource_public"] != "0", resource_kind=row["resource_kind"]))
     return drafts
 
 

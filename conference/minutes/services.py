@@ -308,7 +308,7 @@ def minutes_data(meeting: Meeting, *, approver: User | None = None, full_names: 
     invited = {i.agency_id: i.agency.name for i in meeting.invitations}
     present = {a.agency_id for a in meeting.attendees}
     cases = []
-    for item, packet_case in zip(meeting.agenda_items, packet.cases):
+    for item, packet_case in zip(meeting.agenda_items, packet.cases, strict=True):
         record = item.record
         head = item.household.members[0].name
         cases.append(document.CaseMinutes(
@@ -316,7 +316,7 @@ def minutes_data(meeting: Meeting, *, approver: User | None = None, full_names: 
             name=head if full_names else mask_name(head),
             summary=_summary(packet_case),
             needs=[document.NeedLine(n.domain, n.rating, n.notes) for n in packet_case.needs],
-            opinions=[(i.agency.name, "\n".join(p for p in (i.facts, i.opinion) if p))
+            opinions=[(i.agency.name, _opinion_text(i))
                       for i in sorted(item.inputs, key=lambda i: i.agency.name)
                       if i.state == InputState.SUBMITTED.value],
             discussion=record.discussion if record else "",
@@ -342,6 +342,13 @@ def minutes_data(meeting: Meeting, *, approver: User | None = None, full_names: 
         cases=cases, reviews=reviews, next_meeting=minutes.next_meeting if minutes else None,
         next_check=minutes.next_check if minutes else None, approvals=approvals,
         revision=minutes.revision if minutes else 1)
+
+
+def _opinion_text(agency_input) -> str:
+    """An agency's input for the minutes, facts and opinion kept apart as the form asked."""
+    parts = [("보유 정보", agency_input.facts), ("기관 의견", agency_input.opinion),
+             ("위험 요인", agency_input.risk_concerns)]
+    return "\n".join(f"[{label}] {text}" for label, text in parts if text)
 
 
 def _summary(packet_case) -> str:
