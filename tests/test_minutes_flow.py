@@ -294,3 +294,15 @@ def test_coordinator_only_notes_reach_coordinators_but_not_the_chair(client, see
     login(client, "chair")
     page = client.get(f"/meetings/{seeded}/packet").get_data(as_text=True)
     assert "공유 의견" in page and "담당자만 보는 메모" not in page
+
+
+def test_open_actions_are_carried_into_the_next_packets(client, seeded):
+    """The demo's 2021 minutes left actions open for 2021-0001; the upcoming meeting's packets show them."""
+    login(client, "coordinator")
+    page = client.get(f"/meetings/{seeded}/packet").get_data(as_text=True)
+    assert "진행 중인 실행과제" in page and "안전계획 수립과 긴급 연락망 구성" in page and "overdue" in page
+    mh_agency = next(a for n, a in agency_ids().items() if n == "정신건강복지센터")
+    download = client.post(f"/meetings/{seeded}/packet.docx?agency={mh_agency}", data={"purpose": "회의 준비"})
+    tables = docx.Document(io.BytesIO(download.data)).tables
+    carried = [t for t in tables if t.rows[0].cells[0].text == "과제"]
+    assert carried and "정신건강 치료 재개와 주 1회 상담" in [r.cells[0].text for t in carried for r in t.rows]

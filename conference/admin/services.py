@@ -3,6 +3,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 
 from conference import audit
+from conference.changes import apply_changes
 from conference.auth.passwords import hash_password
 from conference.auth.services import change_password, normalise_username
 from conference.extensions import db
@@ -19,17 +20,6 @@ class AccountError(ValueError):
         super().__init__(message)
         self.field = field
         self.message = message
-
-
-def _changes(obj, values: dict) -> dict:
-    """Apply ``values`` to ``obj`` and return {field: [before, after]} for what really changed."""
-    changed = {}
-    for field, value in values.items():
-        before = getattr(obj, field)
-        if before != value:
-            changed[field] = [before, value]
-            setattr(obj, field, value)
-    return changed
 
 
 def agency_name_taken(name: str, except_id: int | None = None) -> bool:
@@ -55,7 +45,7 @@ def update_agency(agency: Agency, *, by: User, **values) -> dict:
     values["name"] = values["name"].strip()
     if agency_name_taken(values["name"], except_id=agency.id):
         raise AccountError("name", _l("같은 이름의 기관이 이미 있습니다."))
-    changed = _changes(agency, {k: values[k] for k in AGENCY_FIELDS})
+    changed = apply_changes(agency, {k: values[k] for k in AGENCY_FIELDS})
     if changed:
         audit.record("agency.update", agency, actor=by, details=changed)
     return changed
@@ -88,7 +78,7 @@ def update_user(user: User, *, by: User, **values) -> dict:
     if user.id == by.id and (values["role"] != user.role or not values["is_active_account"]):
         raise AccountError("role", _l("자기 계정의 역할을 바꾸거나 비활성화할 수 없습니다."))
     values["display_name"] = values["display_name"].strip()
-    changed = _changes(user, {k: values[k] for k in USER_FIELDS})
+    changed = apply_changes(user, {k: values[k] for k in USER_FIELDS})
     if not changed:
         return changed
     if "is_active_account" in changed or "role" in changed or "agency_id" in changed:

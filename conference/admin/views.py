@@ -7,6 +7,7 @@ from conference.admin import services
 from conference.admin.forms import AgencyForm, ResetPasswordForm, UserCreateForm, UserEditForm
 from conference.auth.sessions import start_session
 from conference.extensions import db
+from conference.webforms import attach_error
 from conference.models import Agency, AuditEvent, User
 from conference.permissions import can_manage_accounts, require
 
@@ -33,10 +34,6 @@ def _user_edit_form(user, **kwargs):
     return UserEditForm(agencies, obj=user, **kwargs)
 
 
-def _attach(form, error: services.AccountError):
-    getattr(form, error.field).errors.append(error.message)
-
-
 def _keep_own_session(user):
     """A change to the admin's own account ended all its sessions; keep this one (like a password change)."""
     if user.id == current_user.id:
@@ -56,7 +53,7 @@ def agency_new():
         try:
             agency = services.create_agency(by=current_user, **form.values())
         except services.AccountError as error:
-            _attach(form, error)
+            attach_error(form, error.field, error.message)
         else:
             db.session.commit()
             flash(_("기관 '%(name)s'을(를) 등록했습니다.", name=agency.name), "success")
@@ -73,7 +70,7 @@ def agency_edit(agency_id):
             services.update_agency(agency, by=current_user, **form.values())
         except services.AccountError as error:
             db.session.rollback()
-            _attach(form, error)
+            attach_error(form, error.field, error.message)
         else:
             db.session.commit()
             flash(_("기관 정보를 저장했습니다."), "success")
@@ -97,7 +94,7 @@ def user_new():
             user = services.create_user(by=current_user, username=form.username.data,
                                         password=form.password.data, **values)
         except services.AccountError as error:
-            _attach(form, error)
+            attach_error(form, error.field, error.message)
         else:
             db.session.commit()
             flash(_("계정 '%(name)s'을(를) 만들었습니다. 첫 로그인 때 비밀번호를 바꾸게 됩니다.",
@@ -115,7 +112,7 @@ def user_edit(user_id):
             services.update_user(user, by=current_user, **form.values())
         except services.AccountError as error:
             db.session.rollback()
-            _attach(form, error)
+            attach_error(form, error.field, error.message)
         else:
             db.session.commit()
             _keep_own_session(user)

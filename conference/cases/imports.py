@@ -15,11 +15,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, tuple_
 
 from conference import audit
+from conference.changes import apply_changes
 from conference.cases.importer import ImportRow
 from conference.cases.services import (
     CaseError,
     HeadOfHousehold,
-    _apply,
     _redact,
     register_households,
     take_case_number,
@@ -187,7 +187,7 @@ def _merge(household: Household, row: ImportRow, *, by: User | None, actor_name:
     note = row.note.strip()
     if note and note not in household.note.splitlines():
         values["note"] = f"{household.note}\n{note}" if household.note else note
-    changed = _apply(household, values)
+    changed = apply_changes(household, values)
     audit.record("household.merge", household, actor=by, actor_name=actor_name, details={
         "case_number": household.case_number, "import_row": row.row, "changed": _redact(changed)})
     return changed

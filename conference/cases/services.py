@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from conference import audit
+from conference.changes import apply_changes
 from conference.extensions import db
 from conference.models import (Agency, Assessment, CaseNumberCounter, Consent, DomainRating, Household,
                                Member, NeedDomain, Stage, StatusChange, Track, User)
@@ -110,21 +111,11 @@ HOUSEHOLD_FIELDS = ("district", "address", "phone", "household_size", "discovery
                     "extraction_round", "crisis_signals", "referring_agency_id", "coordinator_id", "note")
 
 
-def _apply(obj, values: dict) -> dict:
-    changed = {}
-    for field, value in values.items():
-        before = getattr(obj, field)
-        if before != value:
-            changed[field] = [before, value]
-            setattr(obj, field, value)
-    return changed
-
-
 def update_household(household: Household, *, by: User, head: HeadOfHousehold, **values) -> dict:
     """Edit the household's register entry and its head's identity; the audit keeps what changed."""
-    changed = _apply(household, {k: values[k] for k in HOUSEHOLD_FIELDS if k in values})
+    changed = apply_changes(household, {k: values[k] for k in HOUSEHOLD_FIELDS if k in values})
     head_member = household.members[0]
-    changed.update({f"head.{k}": v for k, v in _apply(head_member, {
+    changed.update({f"head.{k}": v for k, v in apply_changes(head_member, {
         "name": head.name, "birth_year": head.birth_year, "birth_date": head.birth_date,
         "sex": head.sex, "has_disability": head.has_disability}).items()})
     if changed:
@@ -150,7 +141,7 @@ def add_member(household: Household, *, by: User, **values) -> Member:
 
 
 def update_member(member: Member, *, by: User, **values) -> dict:
-    changed = _apply(member, {k: values[k] for k in MEMBER_FIELDS})
+    changed = apply_changes(member, {k: values[k] for k in MEMBER_FIELDS})
     if changed:
         audit.record("member.update", actor=by, object_type="household", object_id=member.household_id,
                      details={"member_id": member.id, **_redact(changed)})

@@ -11,6 +11,7 @@ from conference.cases import queries, services
 from conference.cases.forms import (CaseFilterForm, ConsentForm, HouseholdForm, MemberForm, StatusForm,
                                     WithdrawConsentForm, assessment_form_class)
 from conference.extensions import db
+from conference.webforms import attach_error
 from conference.meetings import packets
 from conference.meetings import services as meeting_services
 from conference.meetings.queries import latest_meeting_with_case, today_local
@@ -42,14 +43,6 @@ def get_case(household_id: int, *, edit: bool = False) -> Household:
 
 def _agencies():
     return db.session.execute(select(Agency).where(Agency.is_active.is_(True)).order_by(Agency.name)).scalars().all()
-
-
-def _attach(form, error: services.CaseError):
-    """Show a service's refusal next to its field, or above the form if the form has no such field."""
-    if error.field in form:
-        form[error.field].errors = [*form[error.field].errors, error.message]
-    else:
-        form.form_errors.append(error.message)
 
 
 @bp.get("")
@@ -200,7 +193,7 @@ def status(household_id):
         except services.CaseError as error:
             db.session.rollback()
             household = get_case(household_id, edit=True)
-            _attach(form, error)
+            attach_error(form, error.field, error.message)
         else:
             db.session.commit()
             flash(_("단계를 기록했습니다."), "success")
@@ -220,7 +213,7 @@ def consent_new(household_id):
         except services.CaseError as error:
             db.session.rollback()
             household = get_case(household_id, edit=True)
-            _attach(form, error)
+            attach_error(form, error.field, error.message)
         else:
             db.session.commit()
             flash(_("정보제공 동의를 기록했습니다."), "success")
@@ -239,7 +232,7 @@ def consent_withdraw(household_id, consent_id):
         try:
             services.withdraw_consent(consent, by=current_user, withdrawn_on=form.withdrawn_on.data)
         except services.CaseError as error:
-            _attach(form, error)
+            attach_error(form, error.field, error.message)
         else:
             db.session.commit()
             flash(_("동의 철회를 기록했습니다."), "success")
@@ -263,7 +256,7 @@ def assessment_new(household_id):
         except services.CaseError as error:
             db.session.rollback()
             household = get_case(household_id, edit=True)
-            _attach(form, error)
+            attach_error(form, error.field, error.message)
         else:
             db.session.commit()
             flash(_("욕구 및 위기도 조사를 기록했습니다."), "success")

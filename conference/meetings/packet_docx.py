@@ -83,3 +83,8 @@ def _add_case(document, case: PacketCase):
                 docx_kit.add_paragraph(document, f"{line.title} ({korean_date(line.starts_at)})", style="List Bullet")
         else:
             docx_kit.add_paragraph(document, "이전에 논의한 기록이 없습니다.")
+        if case.open_actions:
+            docx_kit.add_heading(document, "진행 중인 실행과제", level=3)
+            docx_kit.add_table(document, ["과제", "담당기관", "기한", "상태"],
+                               [(a.task, a.agency, korean_date(a.due) + (" (기한 지남)" if a.overdue else ""), a.status)
+                                for a in case.open_actions], [80, 40, 30, 20])

@@ -13,7 +13,8 @@ from conference.cases.services import current_consent
 from conference.extensions import db
 from conference.masking import mask_name
 from conference.meetings import rules
-from conference.models import AgencyInput, Assessment, Consent, Household, InputState, NeedDomain
+from conference.models import (ActionItem, ActionStatus, AgencyInput, Assessment, Consent, Household, InputState,
+                               NeedDomain)
 from conference.models.meetings import AgendaItem, Invitation, Meeting, PacketSection, Pledge
 
 #: Need domains that hold sensitive information (health, mental health): shown only when consent covers it.
@@ -41,6 +42,17 @@ class NeedLine:
 class HistoryLine:
     title: str
     starts_at: datetime
+
+
+@dataclass
+class OpenAction:
+    """An action from an earlier meeting that is not done yet (carried over into this meeting)."""
+
+    task: str
+    agency: str
+    due: date
+    status: str
+    overdue: bool
 
 
 @dataclass
@@ -77,6 +89,7 @@ class PacketCase:
     needs: list[NeedLine] = field(default_factory=list)
     sensitive_withheld: bool = False
     history: list[HistoryLine] = field(default_factory=list)
+    open_actions: list[OpenAction] = field(default_factory=list)
     inputs: list[InputLine] = field(default_factory=list)
 
     def shows(self, section: str) -> bool:
@@ -119,6 +132,7 @@ def load_meeting(meeting_id: int, *extra_options, item_options=()) -> Meeting | 
                                                         joinedload(AgencyInput.agency)),
                 joinedload(AgendaItem.household).options(
                     selectinload(Household.members),
+                    selectinload(Household.actions).joinedload(ActionItem.agency),
                     selectinload(Household.consents).selectinload(Consent.agencies),
                     selectinload(Household.assessments).selectinload(Assessment.ratings),
                 ),
@@ -213,6 +227,10 @@ def _packet_case(item: AgendaItem, sections: set[str], history: list[HistoryLine
             case.needs.append(NeedLine(str(domain.label), rating.rating, rating.notes))
     if PacketSection.HISTORY in sections:
         case.history = history
+        case.open_actions = [
+            OpenAction(a.task, a.agency.name, a.due_on, str(a.action_status.label), a.due_on < today)
+            for a in household.actions if a.meeting_id != meeting.id
+            and a.status in (ActionStatus.OPEN.value, ActionStatus.IN_PROGRESS.value)]
     if PacketSection.INPUTS in sections:
         case.inputs = [_input_line(i, full=coordinator_notes)
                        for i in sorted(item.inputs, key=lambda i: i.agency.name)

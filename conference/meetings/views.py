@@ -11,6 +11,7 @@ from conference.cases.queries import load_case_file
 from conference.downloads import DOCX, attachment
 from conference.cases.services import CaseError
 from conference.extensions import db
+from conference.webforms import attach_error
 from conference.meetings import calendar, packets, queries, services
 from conference.meetings.forms import (AgendaItemForm, DownloadForm, InvitationForm, InviteForm, MeetingForm,
                                        NewAgendaItemForm, PledgeForm, StatusForm)
@@ -36,14 +37,6 @@ def get_meeting(meeting_id: int, *, manage: bool = False):
     if manage:
         require(can_manage_meetings(current_user))
     return meeting
-
-
-def _attach(form, error: CaseError):
-    field = getattr(form, error.field, None)
-    if field is None or not hasattr(field, "errors"):
-        form.form_errors.append(error.message)
-    else:
-        field.errors = [*field.errors, error.message]
 
 
 def _active_agencies():
@@ -77,7 +70,7 @@ def new():
                 agency_ids=request.form.getlist("agency_ids", type=int))
         except CaseError as error:
             db.session.rollback()
-            _attach(form, error if error.field != "starts_at" else CaseError("day", error.message))
+            attach_error(form, "day" if error.field == "starts_at" else error.field, error.message)
         else:
             db.session.commit()
             flash(_("%(title)s을(를) 만들었습니다.", title=meeting.title), "success")
@@ -122,7 +115,7 @@ def edit(meeting_id):
         except CaseError as error:
             db.session.rollback()
             meeting = get_meeting(meeting_id, manage=True)
-            _attach(form, error if error.field != "starts_at" else CaseError("day", error.message))
+            attach_error(form, "day" if error.field == "starts_at" else error.field, error.message)
         else:
             db.session.commit()
             flash(_("회의 정보를 저장했습니다."), "success")
@@ -182,7 +175,7 @@ def invitation_edit(meeting_id, invitation_id):
             services.update_invitation(invitation, by=current_user, deadline=form.deadline.data,
                                        invitees=form.invitees.data or "")
         except CaseError as error:
-            _attach(form, error)
+            attach_error(form, error.field, error.message)
         else:
             db.session.commit()
             flash(_("정보 요청을 저장했습니다."), "success")
@@ -228,7 +221,7 @@ def agenda_new(meeting_id):
             db.session.rollback()
             meeting = get_meeting(meeting_id, manage=True)
             household = load_case_file(household_id)
-            _attach(form, error)
+            attach_error(form, error.field, error.message)
         else:
             db.session.commit()
             flash(_("사례 %(number)s을(를) 안건에 올렸습니다.", number=household.case_number), "success")
@@ -262,7 +255,7 @@ def agenda_edit(meeting_id, item_id):
             db.session.rollback()
             meeting = get_meeting(meeting_id, manage=True)
             item = _get_item(meeting, item_id)
-            _attach(form, error)
+            attach_error(form, error.field, error.message)
         else:
             db.session.commit()
             flash(_("안건을 저장했습니다."), "success")

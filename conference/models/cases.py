@@ -145,6 +145,7 @@ class Household(db.Model):
         back_populates="household", order_by="Consent.id.desc()", lazy="raise")
     assessments: Mapped[list["Assessment"]] = relationship(
         back_populates="household", order_by="Assessment.id.desc()", lazy="raise")
+    actions = relationship("ActionItem", order_by="ActionItem.due_on", viewonly=True, lazy="raise")
 
     @property
     def case_number(self) -> str:
