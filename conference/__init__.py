@@ -81,6 +81,7 @@ def select_locale() -> str:
 
 
 def register_blueprints(app: Flask):
+    from conference.actions.views import bp as actions_bp
     from conference.admin.views import bp as admin_bp
     from conference.auth.views import bp as auth_bp
     from conference.cases import import_views  # noqa: F401  (adds the import pages to cases_bp)
@@ -90,7 +91,7 @@ def register_blueprints(app: Flask):
     from conference.meetings.views import bp as meetings_bp
     from conference.minutes.views import bp as minutes_bp
 
-    for blueprint in (main_bp, auth_bp, admin_bp, cases_bp, meetings_bp, inputs_bp, minutes_bp):
+    for blueprint in (main_bp, auth_bp, admin_bp, cases_bp, meetings_bp, inputs_bp, minutes_bp, actions_bp):
         app.register_blueprint(blueprint)
 
 

@@ -3,7 +3,7 @@ from flask import abort
 from sqlalchemy import false, func, or_, select
 
 from conference.extensions import db
-from conference.models import AgendaItem, Consent, Household, Invitation, Meeting, Role
+from conference.models import ActionItem, AgendaItem, Consent, Household, Invitation, Meeting, Role
 from conference.models.cases import consent_agency
 
 
@@ -168,3 +168,27 @@ def can_read_minutes(user, meeting) -> bool:
 def can_export_full_names(user) -> bool:
     """Only coordinators and admins may export minutes with full names (with a reason, logged)."""
     return is_case_staff(user)
+
+
+# --- Actions after the meeting ---
+
+def visible_actions(user, query):
+    """Filter a select of ActionItem: staff see all, practitioners their agency's, a chair those of meetings
+    they chaired."""
+    role = _role(user)
+    if role in (Role.ADMIN, Role.COORDINATOR):
+        return query
+    decided = ActionItem.status != "planned"  # actions take effect when the minutes are approved
+    if role == Role.PRACTITIONER:
+        return query.where(ActionItem.agency_id == user.agency_id, decided)
+    if role == Role.CHAIR:
+        return query.where(ActionItem.meeting_id.in_(select(Meeting.id).where(Meeting.chair_id == user.id)), decided)
+    return query.where(false())
+
+
+def can_report_on_action(user, action) -> bool:
+    """Progress and completion proposals come from the responsible agency (or case staff)."""
+    role = _role(user)
+    if role in (Role.ADMIN, Role.COORDINATOR):
+        return True
+    return role == Role.PRACTITIONER and action.agency_id == user.agency_id

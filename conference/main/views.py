@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 from conference import notifications as notification_services
 from conference.auth.forms import LanguageForm
 from conference.extensions import db
+from conference.actions import queries as action_queries
 from conference.meetings import queries as meeting_queries
 from conference.models import Role
 
@@ -23,6 +24,7 @@ def home():
     if current_user.role == Role.PRACTITIONER:
         context["invitations"] = meeting_queries.practitioner_home(current_user)
         context["today"] = meeting_queries.today_local()
+        context["action_counts"] = action_queries.due_counts(current_user, context["today"])
     elif current_user.role in (Role.COORDINATOR, Role.CHAIR):
         context["meetings"] = meeting_queries.meeting_list(current_user, upcoming_only=True)
     return render_template(f"main/home_{current_user.role}.html", **context)

@@ -4,13 +4,13 @@ from conference.models.audit import AuditEvent
 from conference.models.cases import (Assessment, CaseNumberCounter, Consent, DomainRating, Household,
                                      ImportBatch, Member, NeedDomain, Stage, StatusChange, Track)
 from conference.models.inputs import AgencyInput, InputRevision, InputState, Notification, OfferedResource
-from conference.models.minutes import (REVIEW_OUTCOMES, ActionItem, ActionReview, ActionStatus, Attendee,
+from conference.models.minutes import (REVIEW_OUTCOMES, ActionEvent, ActionItem, ActionReview, ActionStatus, Attendee,
                                        CaseRecord, Minutes, MinutesRevision, MinutesStatus, ReviewResponse,
                                        RootCause)
 from conference.models.meetings import (AgendaItem, Invitation, Meeting, MeetingKind, MeetingStatus, PacketSection,
                                         Pledge, SectionVisibility)
 
-__all__ = ["REVIEW_OUTCOMES", "ActionItem", "ActionReview", "ActionStatus", "Attendee", "CaseRecord", "Minutes",
+__all__ = ["REVIEW_OUTCOMES", "ActionEvent", "ActionItem", "ActionReview", "ActionStatus", "Attendee", "CaseRecord", "Minutes",
            "MinutesRevision", "MinutesStatus", "ReviewResponse", "RootCause", "AgencyInput", "InputRevision", "InputState", "Notification", "OfferedResource", "AgendaItem", "Invitation", "Meeting", "MeetingKind", "MeetingStatus", "PacketSection", "Pledge",
            "SectionVisibility", "Agency", "Assessment", "AuditEvent", "CaseNumberCounter", "Consent", "DomainRating", "Household",
            "ImportBatch", "LoginThrottle", "Member", "NeedDomain", "Role", "Sector", "Stage", "StatusChange",

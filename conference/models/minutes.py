@@ -106,9 +106,14 @@ class ActionItem(db.Model):
     resource_kind: Mapped[str] = mapped_column(String(100), default="")
     #: planned until the minutes are finalised, then open → in_progress → done / changed / not_done.
     status: Mapped[str] = mapped_column(String(20), default=ActionStatus.PLANNED.value)
+    #: When the responsible agency reported it done; the coordinator then confirms.
+    completion_proposed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     agency = relationship("Agency", lazy="raise")
+    events: Mapped[list["ActionEvent"]] = relationship(
+        back_populates="action", order_by="ActionEvent.id", cascade="all, delete-orphan", passive_deletes=True,
+        lazy="raise")
     household = relationship("Household", lazy="raise")
     meeting = relationship("Meeting", lazy="raise")
 
@@ -121,6 +126,32 @@ class ActionItem(db.Model):
         if not self.resource_kind:
             return ""
         return f"{'공공' if self.resource_public else '민간'} · {self.resource_kind}"
+
+
+class ActionEvent(db.Model):
+    """What happened to an action after the meeting: a progress check (점검 기록), a completion proposal or
+    confirmation, or a due-date change with its reason."""
+
+    __tablename__ = "action_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("action_item.id", ondelete="CASCADE"), index=True)
+    #: progress, proposal, confirmation or due_change
+    kind: Mapped[str] = mapped_column(String(20))
+    happened_on: Mapped[date] = mapped_column(Date)
+    content: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[str] = mapped_column(Text, default="")
+    old_due: Mapped[date | None] = mapped_column(Date)
+    new_due: Mapped[date | None] = mapped_column(Date)
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    action: Mapped[ActionItem] = relationship(back_populates="events", lazy="raise")
+    by = relationship("User", lazy="raise")
+
+
+ACTION_EVENT_LABELS = {"progress": _l("점검"), "proposal": _l("완료 제안"), "confirmation": _l("완료 확인"),
+                       "due_change": _l("기한 변경")}
 
 
 class ActionReview(db.Model):

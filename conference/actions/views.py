@@ -1,0 +1,97 @@
+"""실행과제 after the meeting: my agency's actions, progress checks, completion, due-date changes."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from conference.actions import queries, services
+from conference.actions.forms import ActionFilterForm, DueForm, NoteForm, ProgressForm
+from conference.cases.services import CaseError
+from conference.extensions import db
+from conference.meetings.queries import today_local
+from conference.models import ActionEvent, ActionItem, Agency, Household
+from conference.permissions import can_report_on_action, is_case_staff, require, visible_actions
+from conference.webforms import attach_error
+
+bp = Blueprint("actions", __name__, url_prefix="/actions")
+
+
+@bp.before_request
+@login_required
+def _signed_in():
+    return None
+
+
+@bp.get("")
+def index():
+    agencies = db.session.execute(select(Agency).order_by(Agency.name)).scalars().all() \
+        if is_case_staff(current_user) else []
+    form = ActionFilterForm(agencies, request.args)
+    filters = queries.ActionFilters()
+    if form.validate():
+        filters = queries.ActionFilters(status=form.status.data or "active", due=form.due.data or "",
+                                        agency=form.agency.data or 0 if agencies else 0)
+    page = min(max(request.args.get("page", 1, type=int), 1), 100_000)
+    today = today_local()
+    actions = queries.page_of_actions(current_user, filters, today, page)
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template("actions/index.html", actions=actions, form=form, today=today, args=args,
+                           overdue=queries.is_overdue, due_soon=queries.is_due_soon,
+                           staff=is_case_staff(current_user))
+
+
+def get_action(action_id: int) -> ActionItem:
+    """An action the user may see, with its history; 404 otherwise."""
+    query = visible_actions(current_user, select(ActionItem).where(ActionItem.id == action_id)).options(
+        joinedload(ActionItem.agency), joinedload(ActionItem.meeting),
+        joinedload(ActionItem.household).selectinload(Household.members),
+        selectinload(ActionItem.events).joinedload(ActionEvent.by))
+    action = db.session.execute(query).unique().scalar_one_or_none()
+    if action is None:
+        abort(404)
+    return action
+
+
+FORMS = {"progress": ProgressForm, "propose": NoteForm, "confirm": NoteForm, "due": DueForm}
+
+
+@bp.route("/<int:action_id>", methods=["GET", "POST"])
+def detail(action_id):
+    action = get_action(action_id)
+    today = today_local()
+    forms = {name: form_class(formdata=None) for name, form_class in FORMS.items()}
+    forms["progress"].checked_on.data = today
+    if request.method == "POST":
+        step = request.form.get("step", "")
+        if step not in FORMS:
+            abort(400)
+        require(can_report_on_action(current_user, action) if step != "confirm" else is_case_staff(current_user))
+        form = forms[step] = FORMS[step]()
+        if form.validate_on_submit():
+            try:
+                _apply(step, action, form, today)
+            except CaseError as problem:
+                db.session.rollback()
+                action = get_action(action_id)
+                attach_error(form, problem.field, problem.message)
+            else:
+                db.session.commit()
+                flash(_("기록했습니다."), "success")
+                return redirect(url_for("actions.detail", action_id=action_id))
+    return render_template("actions/detail.html", action=action, forms=forms, today=today,
+                           overdue=queries.is_overdue(action, today), active=action.status in services.ACTIVE,
+                           can_report=can_report_on_action(current_user, action),
+                           staff=is_case_staff(current_user))
+
+
+def _apply(step, action, form, today):
+    if step == "progress":
+        services.record_progress(action, by=current_user, checked_on=form.checked_on.data,
+                                 content=form.content.data, result=form.result.data, today=today)
+    elif step == "propose":
+        services.propose_completion(action, by=current_user, note=form.note.data, today=today)
+    elif step == "confirm":
+        services.confirm_completion(action, by=current_user, note=form.note.data, today=today)
+    else:
+        services.change_due(action, by=current_user, new_due=form.new_due.data, reason=form.reason.data, today=today)

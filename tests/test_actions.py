@@ -1,0 +1,153 @@
+"""Actions after the meeting: my agency's list, progress checks, completion, due-date changes, permissions."""
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from conference import demo
+from conference.extensions import db
+from conference.models import ActionEvent, ActionItem, Agency, AuditEvent, Meeting
+
+PASSWORD = demo.DEFAULT_PASSWORD
+TODAY = date.today()
+
+
+@pytest.fixture
+def seeded(app):
+    """The demo: the 2021 minutes left five open actions (all overdue by now)."""
+    demo.seed(PASSWORD)
+    db.session.commit()
+
+
+def login(client, username):
+    client.post("/logout")
+    assert client.post("/login", data={"username": username, "password": PASSWORD}).status_code == 302
+
+
+def action_of(agency_name: str) -> ActionItem:
+    db.session.expire_all()
+    return next(a for a in db.session.execute(select(ActionItem)).scalars() if agency_name in _agency(a))
+
+
+def _agency(action):
+    return db.session.get(Agency, action.agency_id).name
+
+
+def test_a_practitioner_sees_only_the_agencys_actions_with_overdue_marked(client, seeded):
+    login(client, "mh")
+    page = client.get("/actions").get_data(as_text=True)
+    assert "정신건강 치료 재개와 주 1회 상담" in page
+    assert "안전계획 수립과 긴급 연락망 구성" not in page  # 중앙동 행정복지센터's
+    assert "overdue" in page and "기한 지남" in page
+    assert "김○○" in page and "김민수" not in page
+    home = client.get("/home").get_data(as_text=True)
+    assert "기한 지남 1건" in home
+
+
+def test_the_coordinator_sees_every_action_and_filters_by_agency(client, seeded):
+    login(client, "coordinator")
+    everything = client.get("/actions").get_data(as_text=True)
+    assert "정신건강 치료 재개와 주 1회 상담" in everything and "안전계획 수립과 긴급 연락망 구성" in everything
+    mh_agency = action_of("정신건강복지센터").agency_id
+    filtered = client.get(f"/actions?agency={mh_agency}").get_data(as_text=True)
+    assert "안전계획 수립과 긴급 연락망 구성" not in filtered
+    assert client.get("/actions?status=nonsense&due=whatever&agency=x&page=abc").status_code == 200
+
+
+def test_progress_moves_the_action_to_in_progress_and_is_logged(client, seeded):
+    login(client, "mh")
+    action = action_of("정신건강복지센터")
+    response = client.post(f"/actions/{action.id}", data={
+        "step": "progress", "checked_on": TODAY.isoformat(), "content": "상담 2회 진행", "result": "치료 재개 동의"})
+    assert response.status_code == 302
+    action = action_of("정신건강복지센터")
+    assert action.status == "in_progress"
+    event = db.session.execute(select(ActionEvent)).scalar_one()
+    assert (event.kind, event.content, event.result) == ("progress", "상담 2회 진행", "치료 재개 동의")
+    assert "action.progress" in set(db.session.execute(select(AuditEvent.action)).scalars())
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"step": "progress", "checked_on": (TODAY + timedelta(days=1)).isoformat(), "content": "미래"},
+     "점검일은 오늘 이후일 수 없습니다."),
+    ({"step": "progress", "checked_on": TODAY.isoformat(), "content": ""}, "한 일을 적으세요."),
+    ({"step": "propose", "note": ""}, "완료 내용을 적어야 완료를 제안할 수 있습니다."),
+    ({"step": "due", "new_due": (TODAY + timedelta(days=10)).isoformat(), "reason": ""}, "기한을 바꾸는 사유를 적으세요."),
+    ({"step": "due", "new_due": (TODAY - timedelta(days=1)).isoformat(), "reason": "연기"},
+     "새 기한은 오늘이나 그 뒤의 날짜여야 합니다."),
+])
+def test_bad_follow_up_changes_nothing(client, seeded, data, message):
+    login(client, "mh")
+    action = action_of("정신건강복지센터")
+    before = (action.status, action.due_on, action.completion_proposed_at)
+    response = client.post(f"/actions/{action.id}", data=data)
+    assert response.status_code == 200 and message in response.get_data(as_text=True)
+    action = action_of("정신건강복지센터")
+    assert (action.status, action.due_on, action.completion_proposed_at) == before
+    assert db.session.execute(select(ActionEvent)).first() is None
+
+
+def test_proposal_then_confirmation_completes_the_action(client, seeded):
+    login(client, "mh")
+    action = action_of("정신건강복지센터")
+    client.post(f"/actions/{action.id}", data={"step": "propose", "note": "치료 재개, 월 1회 점검으로 전환"})
+    assert action_of("정신건강복지센터").completion_proposed_at is not None
+    refused = client.post(f"/actions/{action.id}", data={"step": "confirm", "note": "내가 확인"})
+    assert refused.status_code == 403
+    assert action_of("정신건강복지센터").status != "done"
+    login(client, "coordinator")
+    client.post(f"/actions/{action.id}", data={"step": "confirm", "note": ""})
+    assert action_of("정신건강복지센터").status == "done"
+    again = client.post(f"/actions/{action.id}", data={"step": "progress", "checked_on": TODAY.isoformat(),
+                                                       "content": "완료 뒤 기록"})
+    assert "진행 중인 실행과제만" in again.get_data(as_text=True)
+
+
+def test_a_due_date_change_keeps_the_reason_and_the_old_date(client, seeded):
+    login(client, "mh")
+    action = action_of("정신건강복지센터")
+    old_due = action.due_on
+    new_due = TODAY + timedelta(days=20)
+    client.post(f"/actions/{action.id}", data={"step": "due", "new_due": new_due.isoformat(), "reason": "입원으로 연기"})
+    action = action_of("정신건강복지센터")
+    assert action.due_on == new_due
+    event = db.session.execute(select(ActionEvent)).scalar_one()
+    assert (event.old_due, event.new_due, event.content) == (old_due, new_due, "입원으로 연기")
+    page = client.get(f"/actions/{action.id}").get_data(as_text=True)
+    assert "입원으로 연기" in page
+
+
+def test_another_agencys_action_is_out_of_reach(client, seeded):
+    login(client, "mh")
+    other = action_of("중앙동 행정복지센터")
+    assert client.get(f"/actions/{other.id}").status_code == 404
+    response = client.post(f"/actions/{other.id}", data={"step": "progress", "checked_on": TODAY.isoformat(),
+                                                         "content": "남의 과제"})
+    assert response.status_code == 404
+    assert db.session.execute(select(ActionEvent)).first() is None
+
+
+def test_the_chair_sees_the_actions_of_meetings_they_chaired_read_only(client, seeded):
+    login(client, "chair")
+    action = action_of("정신건강복지센터")
+    assert client.get(f"/actions/{action.id}").status_code == 200
+    response = client.post(f"/actions/{action.id}", data={"step": "progress", "checked_on": TODAY.isoformat(),
+                                                           "content": "주재자 기록"})
+    assert response.status_code == 403
+
+
+def test_anonymous_users_are_sent_to_login(client, seeded):
+    assert client.get("/actions").status_code == 302
+
+
+def test_planned_actions_of_unapproved_minutes_are_not_listed(client, seeded):
+    action = action_of("정신건강복지센터")
+    meeting = db.session.get(Meeting, action.meeting_id)
+    planned = ActionItem(household_id=action.household_id, meeting_id=meeting.id, task="아직 확정 전 과제",
+                         domain="safety", agency_id=action.agency_id, due_on=TODAY + timedelta(days=9),
+                         status="planned")
+    db.session.add(planned)
+    db.session.commit()
+    login(client, "mh")
+    assert "아직 확정 전 과제" not in client.get("/actions?status=all").get_data(as_text=True)
+    assert client.get(f"/actions/{planned.id}").status_code == 404
