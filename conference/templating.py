@@ -3,6 +3,7 @@ from flask_babel import lazy_gettext as _l
 
 from conference import formatting, masking
 from conference.models import InputState, NeedDomain, Stage, Track
+from conference.models.cases import MONITORING_METHODS
 from conference.models.minutes import ACTION_EVENT_LABELS
 
 #: Labels of agency-input fields, for the revision history.
@@ -32,5 +33,6 @@ def register_filters(app):
     app.add_template_filter(_label(NeedDomain), "domain_label")
     app.add_template_filter(_label(InputState), "input_state_label")
     app.add_template_filter(lambda value: ACTION_EVENT_LABELS.get(value, value), "action_event_label")
+    app.add_template_filter(lambda value: MONITORING_METHODS.get(value, value), "monitoring_method_label")
     app.add_template_filter(lambda value: DIRECTION_LABELS.get(value, value), "direction_label")
     app.add_template_filter(lambda value: INPUT_FIELD_LABELS.get(value, value), "input_field_label")

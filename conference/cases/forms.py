@@ -13,6 +13,7 @@ from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange
 
 from conference.cases.services import HeadOfHousehold
 from conference.models import NeedDomain, Stage, Track
+from conference.models.cases import MONITORING_METHODS
 
 REQUIRED = _l("필수 항목입니다.")
 DATE_MESSAGE = _l("날짜를 YYYY-MM-DD 형식으로 입력하세요.")
@@ -238,3 +239,10 @@ class CaseFilterForm(FlaskForm):
     def validate_quarter(self, field):
         if field.data and not re.fullmatch(r"\d{4}-[1-4]", field.data.strip()):
             raise ValidationError(_l("분기는 2021-1 처럼 '연도-분기(1~4)'로 입력하세요."))
+
+
+class MonitoringForm(FlaskForm):
+    contacted_on = DateField(_l("점검일"), default=date.today, validators=[InputRequired(DATE_MESSAGE)])
+    method = SelectField(_l("방법"), choices=[("", _l("선택"))] + list(MONITORING_METHODS.items()), validate_choice=False)
+    content = TextAreaField(_l("내용"), validators=[Length(max=4000)])
+    next_check_on = DateField(_l("다음 점검일"), validators=[Optional()])

@@ -8,7 +8,7 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from conference.extensions import db
 from conference.formatting import KST
-from conference.models import Assessment, Consent, Household, Member, Role, Stage, StatusChange, User
+from conference.models import Assessment, Consent, Household, Member, MonitoringEntry, Role, Stage, StatusChange, User
 from conference.permissions import visible_households
 
 
@@ -147,6 +147,7 @@ def load_case_file(household_id: int) -> Household | None:
             joinedload(Household.referring_agency),
             selectinload(Household.status_changes).joinedload(StatusChange.changed_by),
             selectinload(Household.consents).selectinload(Consent.agencies),
+            selectinload(Household.monitoring).joinedload(MonitoringEntry.by),
             selectinload(Household.assessments).options(
                 selectinload(Assessment.ratings), joinedload(Assessment.assessed_by)),
         )
@@ -206,3 +207,17 @@ def total_counts(rows: list[RouteCounts]) -> RouteCounts:
 
 def _korean_midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=KST)
+
+
+#: Stages in which a household is checked on.
+MONITORED = (Stage.SELECTED.value, Stage.AFTERCARE.value)
+
+
+def checks_due_query(user, until: date):
+    """Households whose next check date has come (by ``until``), the most overdue first."""
+    query = (select(Household)
+             .join(Member, (Member.household_id == Household.id) & Member.is_head.is_(True))
+             .options(contains_eager(Household.head), joinedload(Household.coordinator))
+             .where(Household.next_check_on.is_not(None), Household.next_check_on <= until,
+                    Household.status.in_(MONITORED)))
+    return visible_households(user, query).order_by(Household.next_check_on, Household.id)

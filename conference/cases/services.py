@@ -14,7 +14,8 @@ from conference import audit
 from conference.changes import apply_changes
 from conference.extensions import db
 from conference.models import (Agency, Assessment, CaseNumberCounter, Consent, DomainRating, Household,
-                               Member, NeedDomain, Stage, StatusChange, Track, User)
+                               Member, MonitoringEntry, NeedDomain, Stage, StatusChange, Track, User)
+from conference.models.cases import MONITORING_METHODS
 
 
 class CaseError(ValueError):
@@ -290,3 +291,25 @@ def compare_assessments(current: Assessment, previous: Assessment | None) -> lis
             direction = "worse" if scale.index(a) < scale.index(b) else "better"
         rows.append(DomainComparison(domain, b, a, direction))
     return rows
+
+
+def record_monitoring(household: Household, *, by: User, contacted_on: date, method: str, content: str,
+                      next_check_on: date | None, today: date) -> MonitoringEntry:
+    """모니터링: log a contact with the household and set the next check date (다음 점검일)."""
+    if contacted_on > today:
+        raise CaseError("contacted_on", _l("점검한 날짜는 오늘 이후일 수 없습니다."))
+    if method not in MONITORING_METHODS:
+        raise CaseError("method", _l("점검 방법을 고르세요."))
+    content = (content or "").strip()
+    if not content or len(content) > 4000:
+        raise CaseError("content", _l("점검 내용을 4000자 이하로 적으세요."))
+    if next_check_on is not None and next_check_on <= today:
+        raise CaseError("next_check_on", _l("다음 점검일은 내일 이후여야 합니다."))
+    entry = MonitoringEntry(household=household, contacted_on=contacted_on, method=method, content=content,
+                            by_id=by.id)
+    db.session.add(entry)
+    household.next_check_on = next_check_on
+    db.session.flush()
+    audit.record("household.monitoring", household, actor=by,
+                 details={"entry_id": entry.id, "method": method, "next_check_on": next_check_on})
+    return entry

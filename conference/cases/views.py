@@ -1,5 +1,5 @@
 """The case register: list, quarterly counts, case file and its edits."""
-from datetime import date
+from datetime import date, timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from conference import audit
 from conference.cases import queries, services
-from conference.cases.forms import (CaseFilterForm, ConsentForm, HouseholdForm, MemberForm, StatusForm,
+from conference.cases.forms import (CaseFilterForm, ConsentForm, HouseholdForm, MemberForm, MonitoringForm, StatusForm,
                                     WithdrawConsentForm, assessment_form_class)
 from conference.extensions import db
 from conference.webforms import attach_error
@@ -61,6 +61,37 @@ def index():
     return render_template("cases/index.html", form=form, cases=cases, args=args, today=date.today())
 
 
+@bp.get("/checks")
+def checks_due():
+    """Cases whose 다음 점검일 is today or earlier (or within a week)."""
+    require(is_case_staff(current_user))
+    today = date.today()
+    page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+    cases = queries.paginate(queries.checks_due_query(current_user, today + timedelta(days=7)), page=page,
+                             per_page=current_app.config["CASE_LIST_PAGE_SIZE"])
+    return render_template("cases/checks.html", cases=cases, today=today)
+
+
+@bp.route("/<int:household_id>/monitoring", methods=["POST"])
+def monitoring(household_id):
+    household = get_case(household_id, edit=True)
+    form = MonitoringForm()
+    if form.validate_on_submit():
+        try:
+            services.record_monitoring(household, by=current_user, contacted_on=form.contacted_on.data,
+                                       method=form.method.data, content=form.content.data or "",
+                                       next_check_on=form.next_check_on.data, today=date.today())
+        except services.CaseError as error:
+            db.session.rollback()
+            attach_error(form, error.field, error.message)
+        else:
+            db.session.commit()
+            flash(_("점검 기록을 남겼습니다."), "success")
+            return redirect(url_for("cases.detail", household_id=household_id) + "#monitoring")
+    household = get_case(household_id, edit=True)
+    return render_template("cases/monitoring_form.html", form=form, household=household)
+
+
 @bp.get("/stats")
 def stats():
     require(is_case_staff(current_user))
@@ -94,7 +125,7 @@ def detail(household_id):
     page = render_template(
         "cases/detail.html", household=household, consent=services.current_consent(household),
         comparison=comparison, full_identity=can_see_identity(current_user, household),
-        can_edit=can_edit_case(current_user, household), today=date.today(),
+        can_edit=can_edit_case(current_user, household), today=date.today(), monitoring_form=MonitoringForm(),
         next_stages=services.next_stages(household))
     audit.record_access("household.view", household,
                         details={"identity": "full" if can_see_identity(current_user, household) else "masked"})

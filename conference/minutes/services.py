@@ -248,6 +248,11 @@ def finalise(meeting: Meeting, *, by: User, at: datetime | None = None) -> Minut
                 action.status = ActionStatus.OPEN.value
     for review in meeting.reviews:
         review.action.status = review.outcome
+    if minutes.next_check:
+        for item in meeting.agenda_items:
+            household = item.household
+            if household.next_check_on is None or household.next_check_on > minutes.next_check:
+                household.next_check_on = minutes.next_check  # the meeting's 다음 점검일
     minutes.status, minutes.finalised_at, minutes.approved_by_id = MinutesStatus.FINAL.value, at or now_utc(), by.id
     meeting.status = MeetingStatus.FINALISED.value
     db.session.flush()

@@ -2,7 +2,7 @@
 from conference.models.accounts import Agency, LoginThrottle, Role, Sector, User
 from conference.models.audit import AuditEvent
 from conference.models.cases import (Assessment, CaseNumberCounter, Consent, DomainRating, Household,
-                                     ImportBatch, Member, NeedDomain, Stage, StatusChange, Track)
+                                     ImportBatch, Member, MonitoringEntry, NeedDomain, Stage, StatusChange, Track)
 from conference.models.inputs import AgencyInput, InputRevision, InputState, Notification, OfferedResource
 from conference.models.minutes import (REVIEW_OUTCOMES, ActionEvent, ActionItem, ActionReview, ActionStatus, Attendee,
                                        CaseRecord, Minutes, MinutesRevision, MinutesStatus, ReviewResponse,
@@ -13,5 +13,5 @@ from conference.models.meetings import (AgendaItem, Invitation, Meeting, Meeting
 __all__ = ["REVIEW_OUTCOMES", "ActionEvent", "ActionItem", "ActionReview", "ActionStatus", "Attendee", "CaseRecord", "Minutes",
            "MinutesRevision", "MinutesStatus", "ReviewResponse", "RootCause", "AgencyInput", "InputRevision", "InputState", "Notification", "OfferedResource", "AgendaItem", "Invitation", "Meeting", "MeetingKind", "MeetingStatus", "PacketSection", "Pledge",
            "SectionVisibility", "Agency", "Assessment", "AuditEvent", "CaseNumberCounter", "Consent", "DomainRating", "Household",
-           "ImportBatch", "LoginThrottle", "Member", "NeedDomain", "Role", "Sector", "Stage", "StatusChange",
+           "ImportBatch", "MonitoringEntry", "LoginThrottle", "Member", "NeedDomain", "Role", "Sector", "Stage", "StatusChange",
            "Track", "User"]

@@ -127,6 +127,8 @@ class Household(db.Model):
     track: Mapped[str] = mapped_column(String(20), default="")
     classification: Mapped[str] = mapped_column(String(20), default="", index=True)
     closure_reason: Mapped[str] = mapped_column(String(40), default="")
+    #: 다음 점검일: when the coordinator next checks on the household.
+    next_check_on: Mapped[date | None] = mapped_column(Date, index=True)
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
@@ -146,6 +148,9 @@ class Household(db.Model):
     assessments: Mapped[list["Assessment"]] = relationship(
         back_populates="household", order_by="Assessment.id.desc()", lazy="raise")
     actions = relationship("ActionItem", order_by="ActionItem.due_on", viewonly=True, lazy="raise")
+    monitoring: Mapped[list["MonitoringEntry"]] = relationship(
+        back_populates="household", order_by="MonitoringEntry.contacted_on.desc(), MonitoringEntry.id.desc()",
+        lazy="raise")
 
     @property
     def case_number(self) -> str:
@@ -293,6 +298,27 @@ class DomainRating(db.Model):
     notes: Mapped[str] = mapped_column(Text, default="")
 
     assessment: Mapped[Assessment] = relationship(back_populates="ratings", lazy="raise")
+
+
+class MonitoringEntry(db.Model):
+    """모니터링: a contact with the household — when, how (방문/전화/내방/기관 연계), what, by whom."""
+
+    __tablename__ = "monitoring_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id", ondelete="CASCADE"), index=True)
+    contacted_on: Mapped[date] = mapped_column(Date)
+    #: A value of MONITORING_METHODS.
+    method: Mapped[str] = mapped_column(String(20))
+    content: Mapped[str] = mapped_column(Text)
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    household: Mapped[Household] = relationship(back_populates="monitoring", lazy="raise")
+    by = relationship("User", lazy="raise")
+
+
+MONITORING_METHODS = {"visit": _l("방문"), "phone": _l("전화"), "office": _l("내방"), "agency": _l("기관 연계")}
 
 
 class ImportBatch(db.Model):

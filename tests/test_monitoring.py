@@ -1,0 +1,86 @@
+"""Monitoring: contacts with the household, the next check date and the list of checks due (issue 7, part 3)."""
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from conference import demo
+from conference.extensions import db
+from conference.models import AuditEvent, Household, Member, MonitoringEntry
+
+PASSWORD = demo.DEFAULT_PASSWORD
+TODAY = date.today()
+
+
+@pytest.fixture
+def seeded(app, client):
+    demo.seed(PASSWORD)
+    db.session.commit()
+    assert client.post("/login", data={"username": "coordinator", "password": PASSWORD}).status_code == 302
+
+
+def household(name: str) -> Household:
+    db.session.expire_all()
+    return db.session.execute(select(Household).join(Member).where(Member.name == name, Member.is_head)).scalar_one()
+
+
+def post(client, household_id, **values):
+    data = {"contacted_on": TODAY.isoformat(), "method": "phone", "content": "안부 전화, 치료 일정 확인",
+            "next_check_on": (TODAY + timedelta(days=30)).isoformat()}
+    data.update(values)
+    return client.post(f"/cases/{household_id}/monitoring", data=data)
+
+
+def test_a_contact_is_logged_and_sets_the_next_check(client, seeded):
+    kim = household("김민수")
+    assert post(client, kim.id).status_code == 302
+    kim = household("김민수")
+    assert kim.next_check_on == TODAY + timedelta(days=30)
+    entry = db.session.execute(select(MonitoringEntry)).scalar_one()
+    assert (entry.method, entry.content) == ("phone", "안부 전화, 치료 일정 확인")
+    page = client.get(f"/cases/{kim.id}").get_data(as_text=True)
+    assert "안부 전화, 치료 일정 확인" in page and "전화" in page
+    assert "household.monitoring" in set(db.session.execute(select(AuditEvent.action)).scalars())
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"next_check_on": (TODAY - timedelta(days=1)).isoformat()}, "다음 점검일은 내일 이후여야 합니다."),
+    ({"next_check_on": TODAY.isoformat()}, "다음 점검일은 내일 이후여야 합니다."),
+    ({"contacted_on": (TODAY + timedelta(days=1)).isoformat()}, "점검한 날짜는 오늘 이후일 수 없습니다."),
+    ({"method": "letter"}, "점검 방법을 고르세요."),
+    ({"content": "  "}, "점검 내용을 4000자 이하로 적으세요."),
+])
+def test_bad_monitoring_input_changes_nothing(client, seeded, values, message):
+    kim = household("김민수")
+    before = kim.next_check_on
+    response = post(client, kim.id, **values)
+    assert response.status_code == 200 and message in response.get_data(as_text=True)
+    assert household("김민수").next_check_on == before
+    assert db.session.execute(select(MonitoringEntry)).first() is None
+
+
+def test_checks_due_lists_overdue_cases_first(client, seeded):
+    kim, lee, park = household("김민수"), household("이영희"), household("박철호")
+    kim.next_check_on = TODAY - timedelta(days=3)
+    lee.next_check_on = TODAY + timedelta(days=2)
+    park.next_check_on = TODAY + timedelta(days=40)
+    db.session.commit()
+    page = client.get("/cases/checks").get_data(as_text=True)
+    assert page.index("2021-0001") < page.index("2021-0002")
+    assert "2021-0003" not in page
+    assert "김○○" in page and "김민수" not in page
+
+
+def test_the_approved_minutes_set_the_next_check_of_their_cases(client, seeded):
+    # The demo's 2021 minutes set 다음 점검일 2021. 4. 7. for the cases they discussed.
+    assert household("김민수").next_check_on == date(2021, 4, 7)
+
+
+@pytest.mark.parametrize("username", ["mh", "chair"])
+def test_only_case_staff_log_monitoring(client, seeded, username):
+    client.post("/logout")
+    client.post("/login", data={"username": username, "password": PASSWORD})
+    kim = household("김민수")
+    assert post(client, kim.id).status_code in (403, 404)
+    assert client.get("/cases/checks").status_code == 403
+    assert db.session.execute(select(MonitoringEntry)).first() is None
