@@ -86,12 +86,13 @@ def register_blueprints(app: Flask):
     from conference.auth.views import bp as auth_bp
     from conference.cases import import_views  # noqa: F401  (adds the import pages to cases_bp)
     from conference.cases.views import bp as cases_bp
+    from conference.dashboard.views import bp as dashboard_bp
     from conference.inputs.views import bp as inputs_bp
     from conference.main.views import bp as main_bp
     from conference.meetings.views import bp as meetings_bp
     from conference.minutes.views import bp as minutes_bp
 
-    for blueprint in (main_bp, auth_bp, admin_bp, cases_bp, meetings_bp, inputs_bp, minutes_bp, actions_bp):
+    for blueprint in (main_bp, auth_bp, admin_bp, cases_bp, meetings_bp, inputs_bp, minutes_bp, actions_bp, dashboard_bp):
         app.register_blueprint(blueprint)
 
 

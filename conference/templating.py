@@ -23,7 +23,18 @@ def _label(enum):
     return label
 
 
+def attr_pair(enum_member, counts: dict) -> tuple[str, int]:
+    """(label, count) of an enum member in a {value: count} mapping, for charts."""
+    return (str(enum_member.label), counts.get(enum_member.value, 0))
+
+
+def completion_pair(row) -> tuple[str, int]:
+    return (row.agency, round(row.completion_rate * 100))
+
+
 def register_filters(app):
+    app.add_template_filter(attr_pair, "attr_pair")
+    app.add_template_filter(completion_pair, "completion_pair")
     app.add_template_filter(formatting.korean_date, "korean_date")
     app.add_template_filter(formatting.korean_datetime, "korean_datetime")
     app.add_template_filter(masking.mask_name, "mask_name")
