@@ -4,6 +4,7 @@ import io
 from flask import Response, send_file
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def attachment(content: bytes, filename: str, mimetype: str) -> Response:

@@ -60,3 +60,41 @@ def test_query_count_does_not_grow_with_the_data(app, client, seeded):
     client.get("/dashboard?year=2021")
     event.remove(db.engine, "before_cursor_execute", count)
     assert len(statements) == small
+
+
+def test_quarterly_report_as_excel_and_word(client, seeded):
+    import io
+
+    import docx
+    from openpyxl import load_workbook
+
+    login(client, "coordinator")
+    response = client.get("/dashboard/report.xlsx?year=2021&quarter=1")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert values[0][0] == "2021년 1분기 통합사례관리 실적"
+    assert ["복지사각지대 발굴시스템", 3, 3] in [row[:3] for row in values]
+    assert ["합계", 7, 3] in [row[:3] for row in values]
+    assert ["민관 통합사례회의", 1] in [row[:2] for row in values]
+    word = client.get("/dashboard/report.docx?year=2021")
+    document = docx.Document(io.BytesIO(word.data))
+    assert document.paragraphs[0].text == "2021년 통합사례관리 실적"
+    routes = document.tables[0]
+    assert [c.text for c in routes.rows[0].cells] == ["발굴경로", "발굴", "선정"]
+    assert client.get("/dashboard/report.xlsx?year=2021&quarter=7").status_code == 404
+
+
+def test_text_that_looks_like_a_formula_stays_text_in_excel():
+    import io
+
+    from openpyxl import load_workbook
+
+    from conference.documents import xlsx_kit
+
+    workbook, sheet = xlsx_kit.new_workbook("t")
+    xlsx_kit.add_table(sheet, 1, "표", ["값"], [("=HYPERLINK(\"http://x\")",), ("+1+1",), ("@SUM(A1)",), (3,)])
+    cells = load_workbook(io.BytesIO(xlsx_kit.to_bytes(workbook))).active
+    assert [cells.cell(row=r, column=1).data_type for r in (3, 4, 5)] == ["s", "s", "s"]
+    assert cells.cell(row=3, column=1).value == "=HYPERLINK(\"http://x\")"
+    assert cells.cell(row=6, column=1).value == 3

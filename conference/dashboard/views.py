@@ -1,8 +1,14 @@
 """The dashboard: figures for coordinators (the whole city) and practitioners (their own agency)."""
-from flask import Blueprint, current_app, render_template, request
+from datetime import UTC, datetime
+
+from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user, login_required
 
+from conference import audit
 from conference.dashboard import queries
+from conference.dashboard.report import build_docx, build_xlsx
+from conference.downloads import DOCX, XLSX, attachment
+from conference.extensions import db
 from conference.meetings.queries import today_local
 from conference.models import ActionStatus, MeetingKind, NeedDomain, Stage
 
@@ -19,3 +25,25 @@ def index():
     data = queries.build(current_user, year, current_app.config, today)
     return render_template("dashboard/index.html", data=data, stages=list(Stage), domains=list(NeedDomain),
                            kinds=list(MeetingKind), action_statuses=[s for s in ActionStatus if s != "planned"])
+
+
+@bp.get("/report.<any(xlsx, docx):kind>")
+@login_required
+def report(kind):
+    """분기별 실적 for a year (and quarter): aggregate figures only, no personal data; the export is logged."""
+    today = today_local()
+    year = request.args.get("year", today.year, type=int)
+    quarter = request.args.get("quarter", type=int)
+    if not 2000 <= year <= 2100 or quarter not in (None, 1, 2, 3, 4):
+        abort(404)
+    data = queries.period_report(current_user, year, quarter, current_app.config, today,
+                                 author=current_user.agency.name)
+    if kind == "xlsx":
+        content, mimetype = build_xlsx(data), XLSX
+    else:
+        content = build_docx(data, font=current_app.config["DOCX_FONT"], generated_at=datetime.now(UTC))
+        mimetype = DOCX
+    audit.record("report.download", object_type="report", object_id=f"{year}-{quarter or 'all'}",
+                 details={"kind": kind})
+    db.session.commit()
+    return attachment(content, f"{data.title}.{kind}", mimetype)
