@@ -98,3 +98,16 @@ def test_text_that_looks_like_a_formula_stays_text_in_excel():
     assert [cells.cell(row=r, column=1).data_type for r in (3, 4, 5)] == ["s", "s", "s"]
     assert cells.cell(row=3, column=1).value == "=HYPERLINK(\"http://x\")"
     assert cells.cell(row=6, column=1).value == 3
+
+
+def test_what_needs_me_on_the_notifications_page(client, seeded):
+    login(client, "mh")
+    page = client.get("/notifications").get_data(as_text=True)
+    assert "지금 할 일" in page
+    assert "의견을 아직 제출하지 않은 사례 (기한 전)" in page  # the upcoming meeting: 2 cases without mh's input
+    assert "기한이 지난 실행과제" in page  # the 2021 action of 정신건강복지센터
+    login(client, "coordinator")
+    page = client.get("/notifications").get_data(as_text=True)
+    assert "점검일이 된 사례" in page  # the 2021 minutes set 다음 점검일 2021. 4. 7.
+    login(client, "chair")
+    assert "결재를 기다리는 회의록" not in client.get("/notifications").get_data(as_text=True)

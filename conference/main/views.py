@@ -3,6 +3,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from conference import notifications as notification_services
+from conference import todo
 from conference.auth.forms import LanguageForm
 from conference.extensions import db
 from conference.actions import queries as action_queries
@@ -46,4 +47,4 @@ def notifications():
             db.session.commit()
         return redirect(url_for("main.notifications"))
     return render_template("main/notifications.html", items=notification_services.latest(current_user),
-                           form=LanguageForm())
+                           form=LanguageForm(), todo=todo.for_user(current_user, meeting_queries.today_local()))
