@@ -10,7 +10,7 @@ from conference import demo
 from conference.admin import services as account_services
 from conference.admin.forms import USERNAME_RULE
 from conference.auth.passwords import password_problem
-from conference.datagen import generate_households
+from conference.datagen import generate_actions, generate_households
 from conference.extensions import db
 from conference.models import Agency, Role, User
 
@@ -30,8 +30,10 @@ def init_db_command():
 @click.option("--if-empty", is_flag=True, help="Only seed when the database has no accounts yet.")
 @click.option("--households", type=click.IntRange(0, 1_000_000), default=0,
               help="Also generate this many fictional households (members, stages, consent, assessment).")
+@click.option("--actions", type=click.IntRange(0, 1_000_000), default=0,
+              help="Also generate finalised meetings and this many actions on the households.")
 @with_appcontext
-def seed_demo_command(if_empty, households):
+def seed_demo_command(if_empty, households, actions):
     """Add the demo agencies, accounts, cases and meetings (idempotent). Password: DEMO_PASSWORD or conference-demo."""
     if if_empty and db.session.execute(db.select(User.id).limit(1)).first() is not None:
         click.echo("계정이 이미 있어 데모 데이터를 넣지 않았습니다. / Accounts exist; demo data not added.")
@@ -45,6 +47,11 @@ def seed_demo_command(if_empty, households):
         generate_households(households, config=current_app.config, coordinator_id=coordinator.id)
         db.session.commit()
         click.echo(f"생성한 가구 / generated households: {households}")
+    if actions:
+        coordinator = db.session.execute(db.select(User).where(User.username == "coordinator")).scalar_one()
+        generate_actions(actions, coordinator_id=coordinator.id)
+        db.session.commit()
+        click.echo(f"생성한 실행과제 / generated actions: {actions}")
 
 
 @click.command("create-user")

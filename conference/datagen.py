@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, insert, select, text
 
 from conference.extensions import db
-from conference.models import (Agency, Assessment, Consent, DomainRating, Household, Member, NeedDomain, Stage,
-                               StatusChange, Track)
+from conference.models import (ActionItem, ActionStatus, Agency, Assessment, Consent, DomainRating, Household,
+                               Meeting, MeetingKind, MeetingStatus, Member, NeedDomain, Stage, StatusChange, Track)
 from conference.models.cases import CaseNumberCounter, consent_agency
 
 SURNAMES = (["김"] * 21 + ["이"] * 15 + ["박"] * 8 + ["최"] * 5 + ["정"] * 5
@@ -120,3 +120,44 @@ def _sync_sequences(*tables: str) -> None:
     for table in tables:
         db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                 f"COALESCE((SELECT MAX(id) FROM {table}), 1))"))
+
+
+def generate_actions(count: int, *, coordinator_id: int, seed: int = 11, first_year: int = 2019,
+                     last_year: int = 2021) -> int:
+    """Insert finalised meetings (one per 25 actions) and ``count`` actions on existing households:
+    most done, some still open and overdue."""
+    rng = random.Random(seed)
+    household_ids = list(db.session.execute(select(Household.id)).scalars())
+    agency_ids = list(db.session.execute(select(Agency.id)).scalars())
+    if not household_ids or not agency_ids or count <= 0:
+        return 0
+    numbers = dict(db.session.execute(select(Meeting.year, func.max(Meeting.number))
+                                      .where(Meeting.kind == MeetingKind.INTEGRATED.value).group_by(Meeting.year)).all())
+    first_meeting = (db.session.execute(select(func.max(Meeting.id))).scalar() or 0) + 1
+    meetings = []
+    for offset in range(max(1, count // 25)):
+        year = rng.randint(first_year, last_year)
+        numbers[year] = (numbers.get(year) or 0) + 1
+        meetings.append({"id": first_meeting + offset, "kind": MeetingKind.INTEGRATED.value, "year": year,
+                         "number": numbers[year], "place": "소회의실", "duration_minutes": 120,
+                         "starts_at": datetime(year, rng.randint(1, 12), rng.randint(1, 28), 5, tzinfo=UTC),
+                         "coordinator_id": coordinator_id, "status": MeetingStatus.FINALISED.value,
+                         "created_at": datetime.now(UTC)})
+    db.session.execute(insert(Meeting), meetings)
+    statuses = [(ActionStatus.DONE, 70), (ActionStatus.OPEN, 10), (ActionStatus.IN_PROGRESS, 10),
+                (ActionStatus.CHANGED, 5), (ActionStatus.NOT_DONE, 5)]
+    choices, weights = zip(*statuses, strict=True)
+    domains = [d.value for d in NeedDomain]
+    for start in range(0, count, BATCH):
+        rows = []
+        for _ in range(start, min(start + BATCH, count)):
+            meeting = rng.choice(meetings)
+            rows.append({"household_id": rng.choice(household_ids), "meeting_id": meeting["id"],
+                         "task": "생성된 실행과제", "domain": rng.choice(domains), "agency_id": rng.choice(agency_ids),
+                         "person": "", "due_on": meeting["starts_at"].date() + timedelta(days=rng.randint(7, 90)),
+                         "resource_kind": "", "status": rng.choices(choices, weights)[0].value,
+                         "created_at": datetime.now(UTC)})
+        db.session.execute(insert(ActionItem), rows)
+    _sync_sequences("meeting", "action_item")
+    db.session.execute(text("ANALYZE"))
+    return count

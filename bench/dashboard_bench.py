@@ -1,0 +1,82 @@
+"""Benchmark: the dashboard at 1,000 households / 400 actions and at 50,000 households / 20,000 actions.
+
+Usage (from the project root):
+
+    .venv/bin/python bench/dashboard_bench.py            # 15 requests per size
+    .venv/bin/python bench/dashboard_bench.py --runs 31
+
+Builds both databases from the migrations with the demo data and ``conference.datagen`` (the generator behind
+``flask seed-demo --households N --actions M``), then times GET /dashboard in-process as the demo coordinator
+and as a practitioner. Prints median and p95 milliseconds, the ratio large/small (target ≤ 2) and the number of
+SQL statements per request (it must not change with the data: every figure is one aggregate query).
+"""
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import event, select  # noqa: E402
+
+from conference import create_app, demo  # noqa: E402
+from conference.datagen import generate_actions, generate_households  # noqa: E402
+from conference.extensions import db  # noqa: E402
+from conference.models import User  # noqa: E402
+
+
+def build(path: Path, households: int, actions: int):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "bench", "TESTING": True,
+                      "WTF_CSRF_ENABLED": False})
+    with app.app_context():
+        upgrade()
+        demo.seed(demo.DEFAULT_PASSWORD)
+        coordinator = db.session.execute(select(User).where(User.username == "coordinator")).scalar_one()
+        generate_households(households, config=app.config, coordinator_id=coordinator.id)
+        generate_actions(actions, coordinator_id=coordinator.id)
+        db.session.commit()
+    return app
+
+
+def measure(app, username: str, runs: int) -> tuple[float, float, int]:
+    client = app.test_client()
+    client.post("/login", data={"username": username, "password": demo.DEFAULT_PASSWORD})
+    statements = []
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(1))
+    assert client.get("/dashboard?year=2021").status_code == 200
+    times = []
+    for _ in range(runs):
+        statements.clear()
+        started = time.perf_counter()
+        assert client.get("/dashboard?year=2021").status_code == 200
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return statistics.median(times), times[int(len(times) * 0.95) - 1], len(statements)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    sizes = [(1000, 400), (50000, 20000)]
+    results = {}
+    with tempfile.TemporaryDirectory() as workdir:
+        for households, actions in sizes:
+            started = time.perf_counter()
+            app = build(Path(workdir) / f"d{households}.sqlite", households, actions)
+            print(f"{households:>6} households, {actions:>6} actions generated in {time.perf_counter() - started:.1f} s",
+                  flush=True)
+            results[households] = {user: measure(app, user, args.runs) for user in ("coordinator", "mh")}
+    print(f"\n{'user':<12}{'median 1k':>12}{'median 50k':>12}{'p95 50k':>10}{'ratio':>8}{'queries':>10}")
+    for user in ("coordinator", "mh"):
+        small, large = results[1000][user], results[50000][user]
+        print(f"{user:<12}{small[0]:>10.1f}ms{large[0]:>10.1f}ms{large[1]:>8.1f}ms{large[0] / small[0]:>8.2f}"
+              f"{f'{small[2]}/{large[2]}':>10}")
+
+
+if __name__ == "__main__":
+    main()
