@@ -3,7 +3,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import extract, func, select
+from sqlalchemy import case, extract, func, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from conference.extensions import db
@@ -172,7 +172,7 @@ def quarterly_counts(user, year: int, routes: list[str]) -> list[RouteCounts]:
     """Households discovered and selected in each quarter of ``year``, by discovery route.
 
     Selected counts the selections recorded in that quarter of Korean time (a household selected twice
-    counts twice); they are few, so they are sorted into quarters here rather than by database date functions.
+    counts twice), one conditional count per quarter so that the quarter boundaries are Korean midnights.
     """
     counts = {route: RouteCounts(route, [0] * 4, [0] * 4) for route in routes}
 
@@ -188,14 +188,18 @@ def quarterly_counts(user, year: int, routes: list[str]) -> list[RouteCounts]:
                                     .group_by(Household.discovery_route, month))
     add(db.session.execute(discovered).all(), "discovered")
 
-    selected = visible_households(user, select(Household.discovery_route, StatusChange.changed_at)
+    bounds = [_korean_midnight(date(year, month, 1)) for month in (1, 4, 7, 10)] + [_korean_midnight(end)]
+    per_quarter = [func.count(case(((StatusChange.changed_at >= bounds[q]) & (StatusChange.changed_at < bounds[q + 1]),
+                                    1))) for q in range(4)]
+    selected = visible_households(user, select(Household.discovery_route, *per_quarter)
                                   .join(StatusChange, StatusChange.household_id == Household.id)
                                   .where(StatusChange.to_status == Stage.SELECTED.value,
                                          StatusChange.from_status != Stage.SELECTED.value,
-                                         StatusChange.changed_at >= _korean_midnight(start),
-                                         StatusChange.changed_at < _korean_midnight(end)))
-    add([(route, changed_at.astimezone(KST).month, 1) for route, changed_at in db.session.execute(selected)],
-        "selected")
+                                         StatusChange.changed_at >= bounds[0], StatusChange.changed_at < bounds[4])
+                                  .group_by(Household.discovery_route))
+    for route, *numbers in db.session.execute(selected).all():
+        entry = counts.setdefault(route, RouteCounts(route, [0] * 4, [0] * 4))
+        entry.selected = [a + b for a, b in zip(entry.selected, numbers, strict=True)]
     return list(counts.values())
 
 

@@ -3,6 +3,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import aliased
 
 from conference.cases.queries import RouteCounts, quarterly_counts, total_counts
 from conference.dashboard.report import PeriodReport, ReportTable
@@ -57,11 +58,13 @@ def _grouped(user, column, *conditions) -> dict[str, int]:
 
 
 def _needs(user, severe: list[str]) -> dict[str, int]:
-    latest = (select(func.max(Assessment.id)).group_by(Assessment.household_id)).scalar_subquery()
+    newer = aliased(Assessment)
+    is_latest = ~select(newer.id).where(newer.household_id == Assessment.household_id,
+                                        newer.id > Assessment.id).exists()
     query = (select(DomainRating.domain, func.count())
              .join(Assessment, Assessment.id == DomainRating.assessment_id)
              .join(Household, Household.id == Assessment.household_id)
-             .where(Assessment.id.in_(latest), DomainRating.rating.in_(severe))
+             .where(is_latest, DomainRating.rating.in_(severe))
              .group_by(DomainRating.domain))
     counts = dict(db.session.execute(visible_households(user, query)).all())
     return {domain.value: counts.get(domain.value, 0) for domain in NeedDomain}

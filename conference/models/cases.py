@@ -102,6 +102,8 @@ class Household(db.Model):
     __table_args__ = (
         UniqueConstraint("case_year", "case_seq"),
         Index("ix_household_discovered_on", "discovered_on"),
+        #: Quarterly counts by route (dashboard, 분기별 실적).
+        Index("ix_household_discovered_route", "discovered_on", "discovery_route"),
         Index("ix_household_status_case", "status", "case_year", "case_seq"),
     )
 
@@ -220,6 +222,8 @@ class StatusChange(db.Model):
     """Every change of stage, track or classification: who, when and why."""
 
     __tablename__ = "household_status_change"
+    #: Selections per quarter (dashboard, 분기별 실적).
+    __table_args__ = (Index("ix_status_change_to_status_at", "to_status", "changed_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("household.id", ondelete="CASCADE"), index=True)
