@@ -1,10 +1,10 @@
 """Forms for meetings, invitations, agenda items, need-to-know and pledges."""
-from datetime import date, datetime, time
+from datetime import datetime, time
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField)
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from conference.formatting import KST
 from conference.models.meetings import MeetingKind
@@ -82,7 +82,3 @@ class DownloadForm(FlaskForm):
 class StatusForm(FlaskForm):
     """Only the CSRF token; the target status is in the button."""
 
-
-def not_past(form, field):
-    if field.data and field.data < date.today():
-        raise ValidationError(_l("지난 날짜입니다."))

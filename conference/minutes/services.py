@@ -20,7 +20,7 @@ from conference.masking import mask_name
 from conference.meetings.packets import build_packet, load_meeting
 from conference.minutes import document, snapshot
 from conference.models import (REVIEW_OUTCOMES, ActionItem, ActionReview, ActionStatus, Agency, AgendaItem,
-                               Attendee, CaseRecord, Household, InputState, Meeting, MeetingKind, MeetingStatus,
+                               Attendee, CaseRecord, InputState, Meeting, MeetingKind, MeetingStatus,
                                Minutes, MinutesRevision, MinutesStatus, NeedDomain, ReviewResponse, Role,
                                RootCause, Stage, Track, User)
 from conference.notifications import notify_user
@@ -388,6 +388,3 @@ def final_data(minutes: Minutes, *, full_names: dict[str, str] | None = None) ->
         data.cases = [replace(c, name=full_names.get(c.case_number, c.name)) for c in data.cases]
     return data
 
-
-def households_on(meeting: Meeting) -> list[Household]:
-    return [item.household for item in meeting.agenda_items]
