@@ -306,3 +306,21 @@ def test_open_actions_are_carried_into_the_next_packets(client, seeded):
     tables = docx.Document(io.BytesIO(download.data)).tables
     carried = [t for t in tables if t.rows[0].cells[0].text == "과제"]
     assert carried and "정신건강 치료 재개와 주 1회 상담" in [r.cells[0].text for t in carried for r in t.rows]
+
+
+def test_removing_a_case_with_agency_input_asks_first(client, seeded):
+    from conference.models import AgencyInput
+
+    login(client, "coordinator")
+    item_id = next(i.id for i in items(seeded) if i.household.members[0].name == "김민수")  # demo inputs
+    first = client.post(f"/meetings/{seeded}/agenda/{item_id}/delete")
+    page = first.get_data(as_text=True)
+    assert first.status_code == 200 and "기관 의견이 이미 있습니다" in page and "정신건강복지센터" in page
+    assert any(i.id == item_id for i in items(seeded))
+    confirmed = client.post(f"/meetings/{seeded}/agenda/{item_id}/delete", data={"confirm": "1"})
+    assert confirmed.status_code == 302
+    assert not any(i.id == item_id for i in items(seeded))
+    assert db.session.execute(select(func.count(AgencyInput.id)).where(
+        AgencyInput.agenda_item_id == item_id)).scalar_one() == 0
+    event = db.session.execute(select(AuditEvent).where(AuditEvent.action == "agenda.remove")).scalars().first()
+    assert '"inputs_deleted": 3' in event.details

@@ -224,10 +224,23 @@ def update_agenda_item(item: AgendaItem, *, by: User, key_question: str, present
     audit.record("agenda.update", item.meeting, actor=by, details={"item_id": item.id})
 
 
-def remove_agenda_item(item: AgendaItem, *, by: User) -> None:
+class InputsWouldBeLost(Exception):
+    """Removing the item would delete agency input already written for it; the coordinator must confirm."""
+
+    def __init__(self, agencies: list[str]):
+        super().__init__(", ".join(agencies))
+        self.agencies = agencies
+
+
+def remove_agenda_item(item: AgendaItem, *, by: User, confirmed: bool = False) -> None:
+    """Take a case off the agenda; its agency input goes with it, so that needs ``confirmed``."""
     meeting = item.meeting
     _require_preparation(meeting)
-    audit.record("agenda.remove", meeting, actor=by, details={"item_id": item.id, "household_id": item.household_id})
+    written = sorted(i.agency.name for i in item.inputs)
+    if written and not confirmed:
+        raise InputsWouldBeLost(written)
+    audit.record("agenda.remove", meeting, actor=by, details={"item_id": item.id, "household_id": item.household_id,
+                                                              "inputs_deleted": len(written)})
     meeting.agenda_items.remove(item)
     db.session.delete(item)
     _renumber(meeting.agenda_items)

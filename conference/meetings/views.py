@@ -272,9 +272,12 @@ def agenda_change(meeting_id, item_id, action):
     if StatusForm().validate_on_submit():
         try:
             if action == "delete":
-                services.remove_agenda_item(item, by=current_user)
+                services.remove_agenda_item(item, by=current_user, confirmed=request.form.get("confirm") == "1")
             else:
                 services.move_agenda_item(item, by=current_user, offset=-1 if action == "up" else 1)
+        except services.InputsWouldBeLost as lost:
+            return render_template("meetings/agenda_remove.html", meeting=meeting, item=item,
+                                   agencies=lost.agencies, form=StatusForm())
         except CaseError as error:
             flash(error.message, "error")
         else:
