@@ -803,7 +803,8 @@ def test_posting_for_an_agenda_item_that_was_removed_keeps_the_text(web, setting
         save(web, setting, facts="먼저 저장한 초안")
     assert web.get(form_url(meeting.id, item_id)).status_code == 200
     loaded = load(meeting.id)
-    meeting_services.remove_agenda_item(next(i for i in loaded.agenda_items if i.id == item_id), by=coordinator)
+    meeting_services.remove_agenda_item(next(i for i in loaded.agenda_items if i.id == item_id), by=coordinator,
+                                        confirmed=True)
     db.session.commit()
 
     response = web.post(form_url(meeting.id, item_id), data=input_data(
