@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import event, func, select, update
 
-from conftest import PASSWORD
+from factories import Web
 
 from conference import masking
 from conference.cases import queries, services
@@ -28,33 +28,6 @@ EXTRACTION = "복지사각지대 발굴시스템"
 
 
 # --- helpers ---------------------------------------------------------------------------------------
-
-class Web:
-    """The test client, one app context (so one fresh database session) per request."""
-
-    def __init__(self, app, client):
-        self.app, self.client = app, client
-
-    def open(self, method, url, follow_redirects=False, **kwargs):
-        db.session.rollback()  # no open transaction of the test may hold SQLite's write lock
-        with self.app.app_context():
-            response = self.client.open(url, method=method, **kwargs)
-        db.session.rollback()  # the test's session sees what the request committed
-        if follow_redirects and response.status_code in (301, 302, 303):
-            return self.open("GET", response.headers["Location"], follow_redirects=True)
-        return response
-
-    def get(self, url, **kwargs):
-        return self.open("GET", url, **kwargs)
-
-    def post(self, url, **kwargs):
-        return self.open("POST", url, **kwargs)
-
-    def login(self, username):
-        response = self.post("/login", data={"username": username, "password": PASSWORD})
-        assert response.status_code == 302, response.get_data(as_text=True)
-        return response
-
 
 @pytest.fixture
 def web(app, client):
