@@ -114,6 +114,11 @@ class User(UserMixin, db.Model):
     locale: Mapped[str] = mapped_column(String(8), default="ko")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Base32 TOTP secret (RFC 6238); set while enrolling, used once ``totp_enabled_at`` is set.
+    totp_secret: Mapped[str] = mapped_column(String(64), default="")
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The last TOTP time step accepted, so one code cannot be used twice.
+    totp_last_step: Mapped[int] = mapped_column(default=0)
 
     agency: Mapped[Agency] = relationship(back_populates="users", lazy="joined", innerjoin=True)
 
@@ -151,3 +156,15 @@ class LoginThrottle(db.Model):
     failures: Mapped[int] = mapped_column(default=0)
     last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that replaces the authenticator app once; only its hash is stored."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)

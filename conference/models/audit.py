@@ -25,6 +25,22 @@ class AuditEvent(db.Model):
     object_id: Mapped[str] = mapped_column(String(40), default="")
     #: JSON text with what changed (before/after) or other context.
     details: Mapped[str] = mapped_column(Text, default="{}")
+    #: Position in the hash chain (1, 2, 3 … in the order events were chained; unique).
+    chain_seq: Mapped[int | None] = mapped_column(unique=True)
+    #: SHA-256 (hex) of the previous event's ``row_hash``, "" for the first event.
+    prev_hash: Mapped[str] = mapped_column(String(64), default="")
+    #: SHA-256 (hex) over ``prev_hash`` and this event's fields: editing any stored event breaks the chain.
+    row_hash: Mapped[str] = mapped_column(String(64), default="")
+
+
+class AuditChainHead(db.Model):
+    """The single row holding the end of the hash chain; writers lock it to append in order."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_seq: Mapped[int] = mapped_column(default=0)
+    last_hash: Mapped[str] = mapped_column(String(64), default="")
 
 
 class AppendOnlyError(RuntimeError):
