@@ -46,6 +46,7 @@ def load_config(app: Flask, test_config: dict | None):
         app.config.from_prefixed_env("CONFERENCE")
     else:
         app.config.update(test_config)
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
     url = app.config.get("DATABASE_URL")
     if url:
         if url.startswith(("postgres://", "postgresql://")):
@@ -63,6 +64,7 @@ def load_config(app: Flask, test_config: dict | None):
 def register_extensions(app: Flask):
     from conference import database  # noqa: F401  (SQLite pragmas and BEGIN IMMEDIATE)
     from conference.auth import sessions  # noqa: F401  (user loader and login settings)
+    from conference.dashboard import freshness  # noqa: F401  (stale dashboard figures after a change)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)

@@ -11,6 +11,16 @@ def _role(user):
     return user.role if user is not None and user.is_authenticated else None
 
 
+def visibility_scope(user) -> tuple:
+    """What the list filters below depend on: two users with the same scope see exactly the same rows."""
+    role = _role(user)
+    if role == Role.PRACTITIONER:
+        return (role, user.agency_id)
+    if role == Role.CHAIR:
+        return (role, user.id)
+    return (role,)
+
+
 def can_manage_accounts(user) -> bool:
     """Admins create, edit and deactivate agencies and accounts and read the audit trail."""
     return _role(user) == Role.ADMIN

@@ -111,3 +111,62 @@ def test_what_needs_me_on_the_notifications_page(client, seeded):
     assert "점검일이 된 사례" in page  # the 2021 minutes set 다음 점검일 2021. 4. 7.
     login(client, "chair")
     assert "결재를 기다리는 회의록" not in client.get("/notifications").get_data(as_text=True)
+
+
+def _bar_value(page: str, label: str) -> int:
+    """The number drawn after the bar labelled ``label`` in the 단계별 사례 chart."""
+    import re
+
+    chart = page[page.index("단계별 사례"):page.index("사례 구분")]
+    return int(re.search(rf'>{label}</text>.*?class="chart-value">(\d+)</text>', chart, re.S).group(1))
+
+
+def test_figures_are_reused_until_the_counted_data_changes(app, client, seeded):
+    from conference.cases import services as case_services
+    from conference.models import Household, Stage, User
+
+    login(client, "coordinator")
+    statements = []
+
+    def count(*args):
+        statements.append(1)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    client.get("/dashboard?year=2021")
+    computed = len(statements)
+    statements.clear()
+    client.get("/dashboard?year=2021")
+    reused = len(statements)
+    event.remove(db.engine, "before_cursor_execute", count)
+    assert reused < computed - 5  # the aggregate queries were not run again
+
+    before = client.get("/dashboard?year=2021").get_data(as_text=True)
+    coordinator = db.session.execute(db.select(User).where(User.username == "coordinator")).scalar_one()
+    household = db.session.execute(db.select(Household).where(Household.status == Stage.SELECTED.value)
+                                   .order_by(Household.id)).scalars().first()
+    selected = db.session.scalar(db.select(db.func.count()).select_from(Household)
+                                 .where(Household.status == Stage.SELECTED.value))
+    case_services.change_status(household, by=coordinator, to_status=Stage.CLOSED.value, reason="목표 달성",
+                                closure_reason=app.config["CLOSURE_REASONS"][0])
+    db.session.commit()
+    after = client.get("/dashboard?year=2021").get_data(as_text=True)
+    assert _bar_value(before, "선정") == selected
+    assert _bar_value(after, "선정") == selected - 1
+
+
+def test_bulk_inserts_make_the_figures_stale(app, client, seeded):
+    from conference.dashboard.freshness import current_version
+
+    version = current_version()
+    generate_households(5, config=app.config, coordinator_id=None)
+    db.session.commit()
+    assert current_version() > version
+
+
+def test_cached_figures_are_never_shared_between_scopes(client, seeded):
+    login(client, "coordinator")
+    city = client.get("/dashboard?year=2021").get_data(as_text=True)
+    assert ">7</text>" in city
+    login(client, "mh")
+    agency = client.get("/dashboard?year=2021").get_data(as_text=True)
+    assert ">7</text>" not in agency and "천사운동본부</td>" not in agency

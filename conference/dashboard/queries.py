@@ -6,12 +6,14 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
 from conference.cases.queries import RouteCounts, quarterly_counts, total_counts
+from conference.dashboard import freshness
 from conference.dashboard.report import PeriodReport, ReportTable
+from conference.database import now_utc
 from conference.extensions import db
 from conference.formatting import KST
 from conference.models import (ActionItem, ActionStatus, Agency, Assessment, DomainRating, Household, Meeting,
                                MeetingKind, MeetingStatus, NeedDomain, Stage)
-from conference.permissions import visible_actions, visible_households, visible_meetings
+from conference.permissions import visibility_scope, visible_actions, visible_households, visible_meetings
 
 
 @dataclass
@@ -29,6 +31,7 @@ class AgencyActions:
 @dataclass
 class Dashboard:
     year: int
+    computed_at: datetime
     routes: list[RouteCounts]
     route_totals: RouteCounts
     by_stage: dict[str, int]
@@ -41,9 +44,14 @@ class Dashboard:
 
 
 def build(user, year: int, config, today: date) -> Dashboard:
+    """The figures ``user`` may see, computed again only when the counted data has changed."""
+    return freshness.cached((*visibility_scope(user), year, today), lambda: _compute(user, year, config, today))
+
+
+def _compute(user, year: int, config, today: date) -> Dashboard:
     routes = quarterly_counts(user, year, config["DISCOVERY_ROUTES"])
     return Dashboard(
-        year=year, routes=routes, route_totals=total_counts(routes),
+        year=year, computed_at=now_utc(), routes=routes, route_totals=total_counts(routes),
         by_stage=_grouped(user, Household.status),
         by_classification=_grouped(user, Household.classification, Household.classification != ""),
         needs=_needs(user, config["ASSESSMENT_SCALE"][:2]),
