@@ -50,6 +50,13 @@ run: db
 test: setup-dev
 	$(BIN)/pytest
 
+## Every benchmark (pages at 1,000 and 50,000 households, gunicorn throughput, Word files); writes
+## docs/PERFORMANCE.md. Needs wrk (installed with apt-get when missing and run as root).
+bench: setup-dev
+	@command -v wrk > /dev/null || { [ "$$(id -u)" = 0 ] && apt-get -qq install -y --no-install-recommends wrk > /dev/null; } \
+		|| { echo "wrk is missing: apt-get install wrk"; exit 1; }
+	$(BIN)/python bench/run.py
+
 lint: setup-dev
 	$(BIN)/ruff check .
 

@@ -7,7 +7,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
 
 import conference
@@ -295,3 +295,16 @@ def test_migrations_match_the_models(app):
     with db.engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
     assert diff == []
+
+
+def test_health_route_answers_without_login_and_reads_nothing(app, client):
+    statements = []
+
+    def count(*args):
+        statements.append(1)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    response = client.get("/healthz")
+    event.remove(db.engine, "before_cursor_execute", count)
+    assert response.status_code == 200 and response.get_data(as_text=True) == "ok"
+    assert statements == []

@@ -18,6 +18,12 @@ def index():
     return redirect(url_for("main.home" if current_user.is_authenticated else "auth.login"))
 
 
+@bp.get("/healthz")
+def health():
+    """For load balancers and monitoring: the app answers. Reads nothing and says nothing about data."""
+    return "ok", 200, {"Content-Type": "text/plain; charset=utf-8"}
+
+
 @bp.get("/home")
 @login_required
 def home():
