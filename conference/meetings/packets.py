@@ -141,6 +141,21 @@ def load_meeting(meeting_id: int, *extra_options, item_options=()) -> Meeting | 
     ).unique().scalar_one_or_none()
 
 
+def load_meeting_outline(meeting_id: int) -> Meeting | None:
+    """A meeting with its invitations, pledges and agenda (each case's number and members), for the pages
+    that show the agenda but no case details: a fraction of ``load_meeting``'s queries."""
+    return db.session.execute(
+        select(Meeting).where(Meeting.id == meeting_id).options(
+            joinedload(Meeting.chair), joinedload(Meeting.coordinator),
+            selectinload(Meeting.invitations).joinedload(Invitation.agency),
+            selectinload(Meeting.pledges).joinedload(Pledge.user),
+            selectinload(Meeting.agenda_items).options(
+                joinedload(AgendaItem.presenting_agency),
+                joinedload(AgendaItem.household).selectinload(Household.members)),
+        )
+    ).unique().scalar_one_or_none()
+
+
 def earlier_discussions(meeting: Meeting) -> dict[int, list[HistoryLine]]:
     """For each household on the agenda, the earlier meetings that discussed it (one query)."""
     household_ids = [item.household_id for item in meeting.agenda_items]

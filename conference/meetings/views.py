@@ -29,9 +29,9 @@ def _signed_in():
     return None
 
 
-def get_meeting(meeting_id: int, *, manage: bool = False):
+def get_meeting(meeting_id: int, *, manage: bool = False, loader=packets.load_meeting):
     """Load a meeting with its agenda and check access: 404 when the user may not see it, 403 to change it."""
-    meeting = packets.load_meeting(meeting_id)
+    meeting = loader(meeting_id)
     if meeting is None or not can_view_meeting(current_user, meeting):
         abort(404)
     if manage:
@@ -81,7 +81,7 @@ def new():
 
 @bp.get("/<int:meeting_id>")
 def detail(meeting_id):
-    meeting = get_meeting(meeting_id)
+    meeting = get_meeting(meeting_id, loader=packets.load_meeting_outline)
     if not can_manage_meetings(current_user):
         return redirect(url_for("meetings.packet", meeting_id=meeting.id))
     invited = {i.agency_id for i in meeting.invitations}
