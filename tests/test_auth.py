@@ -1,13 +1,17 @@
-"""Login, logout, the login throttle, session rules and changing one's own password."""
+"""Login, logout, the login throttle, session rules, cookie flags and changing one's own password."""
 import re
 import threading
 import time
 from datetime import timedelta
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import pytest
+from flask import Flask
 
 from conftest import PASSWORD, make_app
+from conference import create_app
+from conference.config import Defaults
 from conference.database import now_utc
 from conference.extensions import db
 from conference.models import AuditEvent, LoginThrottle, User
@@ -441,3 +445,159 @@ def test_password_hashes_are_argon2id(coordinator, make_user):
     assert user.password_hash.startswith("$argon2id$")
     assert PASSWORD not in user.password_hash
 
+
+
+# --- sessions end on the server: an old cookie replayed is refused ----------------------------------
+
+
+def _admin_client(app, make_user):
+    admin_client = app.test_client()
+    make_user("admin9", "admin")
+    assert login(admin_client, "admin9").status_code == 302
+    return admin_client
+
+
+def _log_out(app, client, user, make_user):
+    assert client.post("/logout").status_code == 302
+
+
+def _change_own_password(app, client, user, make_user):
+    assert change_password(client).status_code == 302
+    assert is_logged_in(client)  # this browser carries on with a new cookie
+
+
+def _admin_resets_password(app, client, user, make_user):
+    response = _admin_client(app, make_user).post(
+        f"/admin/users/{user.id}/password", data={"password": "temporary-pass-4711", "confirm": "temporary-pass-4711"})
+    assert response.status_code == 302
+
+
+def _admin_deactivates(app, client, user, make_user):
+    response = _admin_client(app, make_user).post(f"/admin/users/{user.id}", data={
+        "display_name": user.display_name, "position": user.position, "email": user.email,
+        "agency_id": str(user.agency_id), "role": user.role})  # no is_active_account: unticked
+    assert response.status_code == 302
+    assert fresh_user(user.username).is_active_account is False
+
+
+@pytest.mark.parametrize("end_session", [_log_out, _change_own_password, _admin_resets_password, _admin_deactivates],
+                         ids=["logout", "own-password-change", "admin-password-reset", "deactivation"])
+def test_an_ended_session_cannot_be_replayed(app, client, coordinator, make_user, end_session):
+    login(client, "coord1")
+    old_cookie = client.get_cookie("session").value
+    copy = app.test_client()
+    copy.set_cookie("session", old_cookie)
+    assert is_logged_in(copy)  # the copied cookie is a working login until the session ends
+
+    end_session(app, client, coordinator, make_user)
+
+    replay = app.test_client()
+    replay.set_cookie("session", old_cookie)
+    response = replay.get("/home")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    assert replay.get("/account").status_code == 302
+    assert not is_logged_in(copy)
+
+
+# --- cookie flags and session settings ---------------------------------------------------------------
+
+
+def set_cookies(response) -> dict[str, str]:
+    return {header.split("=", 1)[0]: header for header in response.headers.getlist("Set-Cookie")}
+
+
+def test_session_cookie_attributes(client, coordinator):
+    before = time.time()
+    response = login(client, "coord1")
+    cookies = set_cookies(response)
+    assert list(cookies) == ["session"]  # no remember-me cookie: a login lasts one browser session at most
+    attributes = [part.strip() for part in cookies["session"].split(";")]
+    assert "HttpOnly" in attributes and "SameSite=Lax" in attributes and "Path=/" in attributes
+    assert "Secure" not in attributes  # plain HTTP (development); see the next test for HTTPS
+    expires = next(a for a in attributes if a.startswith("Expires="))
+    lifetime = parsedate_to_datetime(expires.split("=", 1)[1]).timestamp() - before
+    assert 8 * 3600 - 60 < lifetime <= 8 * 3600 + 60
+
+
+def test_cookies_are_secure_when_switched_on(database_uri, coordinator):
+    secure = make_app(database_uri, SESSION_COOKIE_SECURE=True)
+    try:
+        assert secure.config["REMEMBER_COOKIE_SECURE"] is True
+        assert secure.config["REMEMBER_COOKIE_HTTPONLY"] is True
+        assert secure.config["REMEMBER_COOKIE_SAMESITE"] == "Lax"
+        client = secure.test_client()
+        response = login(client, "coord1")
+        attributes = [part.strip() for part in set_cookies(response)["session"].split(";")]
+        assert {"Secure", "HttpOnly", "SameSite=Lax"} <= set(attributes)
+        # Logging out sends no cookie without the flags either.
+        headers = client.post("/logout", base_url="https://localhost").headers.getlist("Set-Cookie")
+        assert headers and all("Secure" in h and "HttpOnly" in h and "SameSite=Lax" in h for h in headers)
+    finally:
+        with secure.app_context():
+            db.engine.dispose()
+
+
+def test_session_settings_from_the_environment(monkeypatch, tmp_path):
+    assert Defaults.IDLE_TIMEOUT_MINUTES == 30
+    assert Defaults.PERMANENT_SESSION_LIFETIME.total_seconds() == 8 * 3600
+    assert Defaults.SESSION_COOKIE_SECURE is False
+    monkeypatch.setattr(Flask, "auto_find_instance_path", lambda self: str(tmp_path / "instance"))
+    for name in ("CONFERENCE_IDLE_TIMEOUT_MINUTES", "CONFERENCE_SESSION_COOKIE_SECURE",
+                 "CONFERENCE_PERMANENT_SESSION_LIFETIME", "CONFERENCE_REMEMBER_COOKIE_SECURE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SECRET_KEY", "a-long-random-production-key")
+    app = create_app()
+    assert (app.config["SESSION_COOKIE_SECURE"], app.config["REMEMBER_COOKIE_SECURE"]) == (False, False)
+
+    monkeypatch.setenv("CONFERENCE_IDLE_TIMEOUT_MINUTES", "20")
+    monkeypatch.setenv("CONFERENCE_SESSION_COOKIE_SECURE", "true")
+    monkeypatch.setenv("CONFERENCE_PERMANENT_SESSION_LIFETIME", "14400")
+    app = create_app()
+    assert app.config["IDLE_TIMEOUT_MINUTES"] == 20
+    assert app.config["SESSION_COOKIE_SECURE"] is True and app.config["REMEMBER_COOKIE_SECURE"] is True
+    assert app.permanent_session_lifetime == timedelta(hours=4)
+
+
+def test_idle_timeout_follows_the_setting(app, client, coordinator):
+    app.config["IDLE_TIMEOUT_MINUTES"] = 5
+    login(client, "coord1")
+    set_session_times(client, seen_ago=4 * 60, login_ago=4 * 60)
+    assert client.get("/home").status_code == 200
+    set_session_times(client, seen_ago=6 * 60, login_ago=6 * 60)
+    assert client.get("/home").status_code == 302
+    assert not is_logged_in(client)
+
+
+def test_a_session_without_login_times_is_refused(app, client, coordinator):
+    """A login id the app did not start itself (no login time in the session) counts as idle."""
+    login(client, "coord1")
+    with client.session_transaction() as session:
+        del session["seen_at"], session["login_at"]
+    assert client.get("/home").status_code == 302
+    assert not is_logged_in(client)
+
+
+def test_wrong_current_passwords_lock_the_account_and_end_the_stolen_session(client, coordinator):
+    login(client, "coord1")
+    old_hash = fresh_user("coord1").password_hash
+    for _ in range(4):
+        assert change_password(client, current="guess-number-x").status_code == 200
+        assert is_logged_in(client)
+    response = change_password(client, current="guess-number-x")
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    assert not is_logged_in(client)
+    assert fresh_user("coord1").password_hash == old_hash
+    assert events("password.change") == []
+    assert len(events("login.failed")) == 5 and len(events("login.lock")) == 1
+    page = login(client, "coord1").get_data(as_text=True)  # the right password is refused while locked
+    assert not is_logged_in(client) and "잠시 잠겼습니다" in page
+
+
+def test_a_password_change_keeps_the_absolute_lifetime_of_the_login(client, coordinator):
+    login(client, "coord1")
+    set_session_times(client, login_ago=7 * 3600)
+    with client.session_transaction() as session:
+        logged_in_at = session["login_at"]
+    assert change_password(client).status_code == 302
+    with client.session_transaction() as session:
+        assert session["login_at"] == logged_in_at  # so the 8-hour limit still ends it within the hour

@@ -71,3 +71,7 @@ class ResetPasswordForm(FlaskForm):
     def __init__(self, username: str, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.policy_username = username
+
+
+class ResetTwoFactorForm(FlaskForm):
+    """Only the CSRF token: the admin confirms by pressing the button."""

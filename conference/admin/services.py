@@ -4,6 +4,7 @@ from sqlalchemy import func
 
 from conference import audit
 from conference.changes import apply_changes
+from conference.auth import two_factor
 from conference.auth.passwords import hash_password
 from conference.auth.services import change_password, normalise_username
 from conference.extensions import db
@@ -95,3 +96,8 @@ def update_user(user: User, *, by: User, **values) -> dict:
 def reset_password(user: User, *, by: User, temporary_password: str):
     """An admin sets a temporary password; the user must replace it at the next login."""
     change_password(user, temporary_password, by=by, reason="reset")
+
+
+def reset_two_factor(user: User, *, by: User):
+    """An admin switches a user's two-factor login off (a lost phone); the user may enrol again."""
+    two_factor.disable(user, by=by, reason="reset")

@@ -38,3 +38,20 @@ class ChangePasswordForm(FlaskForm):
 
 class LanguageForm(FlaskForm):
     """Only the CSRF token; the language comes from the button pressed."""
+
+
+class StartTwoFactorForm(FlaskForm):
+    """Only the CSRF token: the button starts (or restarts) enrolment."""
+
+
+class TwoFactorCodeForm(FlaskForm):
+    """A code from the authenticator app (or, at login, a recovery code)."""
+    code = StringField(_l("인증 코드"), validators=[DataRequired(_l("인증 코드를 입력하세요.")),
+                                                Length(max=64, message=_l("인증 코드가 올바르지 않습니다."))],
+                       render_kw={"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false"})
+
+
+class CurrentPasswordForm(FlaskForm):
+    """The current password, asked again before a change to two-factor login."""
+    current_password = PasswordField(_l("현재 비밀번호"), validators=[
+        DataRequired(_l("현재 비밀번호를 입력하세요.")), Length(max=128, message=_l("비밀번호가 너무 깁니다."))])

@@ -1,12 +1,13 @@
-"""Login, logout, own password and language."""
+"""Login (with its two-factor step), logout, own password, own two-factor login and language."""
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from conference.auth import services
-from conference.auth.forms import ChangePasswordForm, LanguageForm, LoginForm
-from conference.auth.passwords import verify_password
-from conference.auth.sessions import end_session, is_safe_next, start_session
+from conference.auth import services, two_factor
+from conference.auth.forms import (ChangePasswordForm, CurrentPasswordForm, LanguageForm, LoginForm,
+                                   StartTwoFactorForm, TwoFactorCodeForm)
+from conference.auth.sessions import (begin_two_factor_login, end_session, has_pending_login, is_safe_next,
+                                      pending_two_factor_login, renew_session, start_session)
 from conference.extensions import db
 
 bp = Blueprint("auth", __name__)
@@ -28,11 +29,46 @@ def login():
                 form.form_errors.append(_("아이디 또는 비밀번호가 올바르지 않습니다."))
         db.session.commit()
         if user is not None:
+            target = request.args.get("next")
+            if two_factor.is_enabled(user):
+                begin_two_factor_login(user, target)
+                return redirect(url_for("auth.login_two_factor"))
             start_session(user)
             db.session.commit()
-            target = request.args.get("next")
             return redirect(target if is_safe_next(target) else url_for("main.home"))
     return render_template("auth/login.html", form=form)
+
+
+@bp.route("/login/two-factor", methods=["GET", "POST"])
+def login_two_factor():
+    """The second login step, for a browser whose password step just succeeded; nobody is logged in yet."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    had_pending = has_pending_login()
+    pending = pending_two_factor_login()
+    if pending is None:
+        if had_pending:
+            flash(_("인증 시간이 지났습니다. 처음부터 다시 로그인하세요."), "warning")
+        return redirect(url_for("auth.login"))
+    user, target = pending
+    form = TwoFactorCodeForm()
+    if form.validate_on_submit():
+        try:
+            method = services.complete_two_factor_login(user, form.code.data)
+        except services.LoginLocked:
+            method = None
+            form.code.errors.append(_("로그인 실패가 반복되어 잠시 잠겼습니다. 몇 분 뒤에 다시 시도하세요."))
+        else:
+            if method is None:
+                form.code.errors.append(_("인증 코드가 올바르지 않습니다."))
+        db.session.commit()
+        if method is not None:
+            start_session(user)
+            if method == "recovery_code":
+                flash(_("복구 코드로 로그인했습니다. 남은 복구 코드는 %(n)s개입니다.",
+                        n=two_factor.unused_recovery_codes(user)), "warning")
+            return redirect(target if is_safe_next(target) else url_for("main.home"))
+    return render_template("auth/login_two_factor.html", form=form)
 
 
 @bp.post("/logout")
@@ -50,16 +86,119 @@ def logout():
 def change_password():
     form = ChangePasswordForm(current_user.username)
     if form.validate_on_submit():
-        if not verify_password(current_user.password_hash, form.current_password.data):
-            form.current_password.errors.append(_("현재 비밀번호가 올바르지 않습니다."))
+        user = current_user._get_current_object()
+        if not _password_confirmed(user, form):
+            if not current_user.is_authenticated:
+                return redirect(url_for("auth.login"))
         else:
-            user = current_user._get_current_object()
             services.change_password(user, form.new_password.data, by=user)
             db.session.commit()
-            start_session(user)
+            renew_session(user)
             flash(_("비밀번호를 바꿨습니다. 다른 기기의 로그인은 모두 끝났습니다."), "success")
             return redirect(url_for("main.home"))
     return render_template("auth/change_password.html", form=form)
+
+
+def _password_confirmed(user, form) -> bool:
+    """The current-password field of a sensitive change: wrong answers count toward the login lock; when they
+    lock it, the user is signed out here (every session of theirs has ended) and told why."""
+    try:
+        confirmed = services.confirm_password(user, form.current_password.data)
+    except services.LoginLocked:
+        db.session.commit()
+        end_session()
+        flash(_("비밀번호 확인 실패가 반복되어 계정이 잠시 잠겼고 로그아웃되었습니다."), "danger")
+        return False
+    db.session.commit()
+    if not confirmed:
+        form.current_password.errors.append(_("현재 비밀번호가 올바르지 않습니다."))
+    return confirmed
+
+
+def _two_factor_status(disable_form=None, codes_form=None):
+    user = current_user._get_current_object()
+    return render_template("auth/two_factor.html", unused_codes=two_factor.unused_recovery_codes(user),
+                           can_disable=not two_factor.is_required_for(user),
+                           disable_form=disable_form or CurrentPasswordForm(prefix="disable", formdata=None),
+                           codes_form=codes_form or CurrentPasswordForm(prefix="codes", formdata=None))
+
+
+@bp.route("/account/two-factor", methods=["GET", "POST"], endpoint="two_factor")
+@login_required
+def two_factor_settings():
+    """The user's own two-factor login: its state, or enrolment (start, scan, confirm with a code)."""
+    user = current_user._get_current_object()
+    if two_factor.is_enabled(user):
+        return _two_factor_status()
+    if not user.totp_secret:
+        if request.method == "POST":
+            return redirect(url_for("auth.two_factor"))
+        return render_template("auth/two_factor_setup.html", start_form=StartTwoFactorForm())
+    form = TwoFactorCodeForm()
+    if form.validate_on_submit():
+        codes = two_factor.enable(user, form.code.data)
+        if codes is not None:
+            db.session.commit()
+            renew_session(user)
+            flash(_("2단계 인증을 켰습니다. 다른 기기의 로그인은 모두 끝났습니다."), "success")
+            return render_template("auth/recovery_codes.html", codes=codes)
+        form.code.errors.append(_("인증 코드가 올바르지 않습니다. 앱에 지금 표시된 코드를 입력하세요."))
+    uri = two_factor.provisioning_uri(user)
+    return render_template("auth/two_factor_setup.html", form=form, start_form=StartTwoFactorForm(),
+                           secret=two_factor.grouped(user.totp_secret),
+                           qr=two_factor.qr_svg(uri, _("인증 앱에 등록할 QR 코드")))
+
+
+@bp.post("/account/two-factor/start")
+@login_required
+def two_factor_start():
+    """Make a new secret to enrol with (again, if the first was not scanned); nothing changes at login yet."""
+    user = current_user._get_current_object()
+    if not two_factor.is_enabled(user) and StartTwoFactorForm().validate_on_submit():
+        two_factor.start_enrolment(user)
+        db.session.commit()
+    return redirect(url_for("auth.two_factor"))
+
+
+@bp.post("/account/two-factor/disable")
+@login_required
+def two_factor_disable():
+    user = current_user._get_current_object()
+    if not two_factor.is_enabled(user):
+        return redirect(url_for("auth.two_factor"))
+    form = CurrentPasswordForm(prefix="disable")
+    if form.validate_on_submit():
+        if two_factor.is_required_for(user):
+            form.current_password.errors.append(_("관리자 계정은 2단계 인증을 끌 수 없습니다."))
+        elif not _password_confirmed(user, form):
+            if not current_user.is_authenticated:
+                return redirect(url_for("auth.login"))
+        else:
+            two_factor.disable(user, by=user)
+            db.session.commit()
+            renew_session(user)
+            flash(_("2단계 인증을 껐습니다. 다른 기기의 로그인은 모두 끝났습니다."), "success")
+            return redirect(url_for("auth.two_factor"))
+    return _two_factor_status(disable_form=form)
+
+
+@bp.post("/account/two-factor/recovery-codes")
+@login_required
+def two_factor_recovery_codes():
+    user = current_user._get_current_object()
+    if not two_factor.is_enabled(user):
+        return redirect(url_for("auth.two_factor"))
+    form = CurrentPasswordForm(prefix="codes")
+    if form.validate_on_submit():
+        if not _password_confirmed(user, form):
+            if not current_user.is_authenticated:
+                return redirect(url_for("auth.login"))
+        else:
+            codes = two_factor.regenerate_recovery_codes(user)
+            db.session.commit()
+            flash(_("복구 코드를 새로 만들었습니다. 예전 복구 코드는 더 이상 쓸 수 없습니다."), "success")
+            return render_template("auth/recovery_codes.html", codes=codes)
+    return _two_factor_status(codes_form=form)
 
 
 @bp.post("/language/<code>")
