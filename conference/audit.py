@@ -1,12 +1,38 @@
-"""The one service that writes the audit trail; callers' transactions carry it with their change."""
+"""The one service that writes the audit trail; callers' transactions carry it with their change.
+
+Every event is chained: it stores the ``row_hash`` of the event chained before it (``prev_hash``) and a
+hash over that and its own fields, so an event edited or deleted outside the app breaks the chain
+(``flask verify-audit``). The single row of ``audit_chain_head`` holds the end of the chain; appending
+locks it, so concurrent writers append one after another. Events past their retention are deleted only
+by ``purge_expired`` (``flask purge-audit``), which records where the remaining chain now starts.
+"""
+import hashlib
 import json
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from flask import has_request_context, request
 from flask_login import current_user
+from sqlalchemy import and_, case, delete, event as sa_event, func, not_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
-from conference.database import SAFE_METHODS, now_utc
+from conference.database import SAFE_METHODS, WRITE_LOCK, now_utc
 from conference.extensions import db
-from conference.models import AuditEvent
+from conference.models import AuditChainHead, AuditEvent
+
+logger = logging.getLogger(__name__)
+
+HEAD_ID = 1
+#: Actions that grant, change or withdraw access rights: kept longer than the other events.
+ACCESS_RIGHT_PREFIX = "user."
+PURGE_ACTION = "audit.purge"
+#: Set in a session's info while its transaction holds the lock on the chain's head.
+_HOLDS_HEAD = "audit_chain_head_locked"
+
+_events = AuditEvent.__table__
+_head = AuditChainHead.__table__
 
 
 def client_ip() -> str:
@@ -36,7 +62,7 @@ def _event_values(action: str, obj, *, details, actor, actor_name, object_type, 
 
 def record(action: str, obj=None, *, details: dict | None = None, actor=None,
            actor_name: str | None = None, object_type: str = "", object_id="") -> AuditEvent:
-    """Add an audit event to the current transaction; it is stored when the caller commits."""
+    """Add an audit event to the current transaction; it is chained when flushed and stored when the caller commits."""
     event = AuditEvent(**_event_values(action, obj, details=details, actor=actor, actor_name=actor_name,
                                        object_type=object_type, object_id=object_id))
     db.session.add(event)
@@ -47,13 +73,258 @@ def record_access(action: str, obj=None, *, details: dict | None = None, object_
     """Record a view of personal data at once, in its own short transaction, after the page is rendered.
 
     A page that only reads writes nothing else, so its access record neither waits for the request's
-    transaction nor expires the page's objects by committing it. In a request that changes data the
-    record joins that request's transaction instead, so both land together.
+    transaction nor expires the page's objects by committing it. In a request that changes data (or whose
+    transaction already holds the chain's head) the record joins that transaction instead.
     """
     values = _event_values(action, obj, details=details, actor=None, actor_name=None,
                            object_type=object_type, object_id=object_id)
-    if has_request_context() and request.method not in SAFE_METHODS:
+    if (has_request_context() and request.method not in SAFE_METHODS) or db.session.info.get(_HOLDS_HEAD):
         db.session.add(AuditEvent(**values))
         return
-    with db.engine.begin() as connection:
-        connection.execute(AuditEvent.__table__.insert().values(**values))
+    with db.engine.connect().execution_options(**{WRITE_LOCK: True}) as connection, connection.begin():
+        _append_to_chain(connection, [values])
+        connection.execute(_events.insert().values(**values))
+
+
+# --- the hash chain ---------------------------------------------------------------------------------
+
+def event_hash(prev_hash: str, event) -> str:
+    """SHA-256 (hex) over the previous event's hash and this event's fields, written one canonical way.
+
+    ``event`` is a mapping of column values (a dict or a row's ``_mapping``).
+    """
+    fields = [prev_hash, event["occurred_at"].astimezone(UTC).isoformat(timespec="microseconds"),
+              event["actor_id"], event["actor_name"], event["ip"], event["action"], event["object_type"],
+              event["object_id"], event["details"], event["chain_seq"]]
+    payload = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _lock_head(connection) -> tuple[int, str]:
+    """Lock the head of the chain until the transaction ends and return (last_seq, last_hash).
+
+    The row is created on first use; if it is missing while chained events exist, the chain continues
+    from the last of them. On SQLite the transaction already holds the write lock (BEGIN IMMEDIATE).
+    """
+    query = select(_head.c.last_seq, _head.c.last_hash).where(_head.c.id == HEAD_ID).with_for_update()
+    head = connection.execute(query).first()
+    if head is None:
+        last = connection.execute(select(_events.c.chain_seq, _events.c.row_hash)
+                                  .where(_events.c.chain_seq.is_not(None))
+                                  .order_by(_events.c.chain_seq.desc()).limit(1)).first()
+        if last is not None:
+            logger.warning("audit_chain_head was missing; the chain continues from event %s", last[0])
+        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+        connection.execute(insert(_head).values(id=HEAD_ID, last_seq=last[0] if last else 0,
+                                                last_hash=last[1] if last else "").on_conflict_do_nothing())
+        head = connection.execute(query).first()
+    return head.last_seq, head.last_hash
+
+
+def _append_to_chain(connection, events: list[dict]) -> None:
+    """Give ``events`` (column values, in order) their chain_seq, prev_hash and row_hash; one UPDATE of the head."""
+    seq, last_hash = _lock_head(connection)
+    for values in events:
+        seq += 1
+        values["chain_seq"], values["prev_hash"] = seq, last_hash
+        values["row_hash"] = last_hash = event_hash(last_hash, values)
+    connection.execute(update(_head).where(_head.c.id == HEAD_ID).values(last_seq=seq, last_hash=last_hash))
+
+
+_DEFAULTS = {"actor_name": "", "ip": "", "object_type": "", "object_id": "", "details": "{}"}
+
+
+@sa_event.listens_for(Session, "before_flush")
+def _chain_new_events(session, flush_context, instances):
+    """Every AuditEvent added to a session, by ``record`` or otherwise, is chained as it is flushed."""
+    new = [obj for obj in session.new if isinstance(obj, AuditEvent) and obj.chain_seq is None]
+    if not new:
+        return
+    rows = []
+    for obj in new:
+        obj.occurred_at = obj.occurred_at or now_utc()
+        for name, default in _DEFAULTS.items():
+            if getattr(obj, name) is None:
+                setattr(obj, name, default)
+        obj.object_id = str(obj.object_id)
+        rows.append({column.key: getattr(obj, column.key) for column in _events.columns if column.key != "id"})
+    _append_to_chain(session.connection(), rows)
+    session.info[_HOLDS_HEAD] = True
+    for obj, values in zip(new, rows, strict=True):
+        obj.chain_seq, obj.prev_hash, obj.row_hash = values["chain_seq"], values["prev_hash"], values["row_hash"]
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _forget_head_lock(session, transaction):
+    if transaction.parent is None:
+        session.info.pop(_HOLDS_HEAD, None)
+
+
+# --- checking the chain -----------------------------------------------------------------------------
+
+@dataclass
+class ChainCheck:
+    """The result of ``verify_chain``: how many events were checked and the first break, if any."""
+
+    chained: int = 0
+    #: Events stored before the chain existed (chain_seq is null): counted, not checked.
+    unchained: int = 0
+    first_seq: int | None = None
+    head_seq: int = 0
+    head_hash: str = ""
+    #: The first chain_seq that is wrong or missing, and why: "changed", "link", "missing" or "head".
+    broken_at: int | None = None
+    problem: str = ""
+    #: For "missing": the last missing chain_seq.
+    missing_to: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_at is None and not self.problem
+
+
+def _purge_anchors() -> dict[int, set[tuple[str, int]]]:
+    """chain_seq → {(prev_hash, first deleted seq)} of the events right after a gap a purge made."""
+    anchors = {}
+    details = db.session.execute(select(AuditEvent.details).where(AuditEvent.action == PURGE_ACTION,
+                                                                  AuditEvent.chain_seq.is_not(None)))
+    for text in details.scalars():
+        try:
+            for seq, prev_hash, gap_from in json.loads(text).get("anchors", []):
+                anchors.setdefault(int(seq), set()).add((str(prev_hash), int(gap_from)))
+        except (ValueError, TypeError, AttributeError):
+            continue  # a purge event whose details were altered fails its own hash below
+    return anchors
+
+
+def verify_chain(batch_size: int = 2000) -> ChainCheck:
+    """Recompute the chain in chain_seq order and report the first edited, missing or misplaced event.
+
+    A gap is accepted only where a purge recorded exactly that gap: the event after it (seq and prev_hash)
+    and the first seq it deleted.
+    """
+    check = ChainCheck()
+    check.unchained = db.session.execute(
+        select(func.count()).select_from(_events).where(_events.c.chain_seq.is_(None))).scalar_one()
+    anchors = _purge_anchors()
+    head = db.session.execute(select(_head.c.last_seq, _head.c.last_hash).where(_head.c.id == HEAD_ID)).first()
+    rows = db.session.execute(select(_events).where(_events.c.chain_seq.is_not(None))
+                              .order_by(_events.c.chain_seq).execution_options(yield_per=batch_size))
+    previous = None
+    for row in rows:
+        event = row._mapping
+        seq = event["chain_seq"]
+        if previous is None:
+            check.first_seq = seq
+        if event_hash(event["prev_hash"], event) != event["row_hash"]:
+            return _broken(check, seq, "changed")
+        expected = 1 if previous is None else previous["chain_seq"] + 1
+        if seq != expected:
+            explained = {gap_from for prev_hash, gap_from in anchors.get(seq, ()) if prev_hash == event["prev_hash"]}
+            if expected not in explained:
+                # A purge explains only the end of this gap: the event just before that part was deleted.
+                starts = [gap_from for gap_from in explained if expected < gap_from <= seq]
+                if starts:
+                    return _broken(check, min(starts) - 1, "missing")
+                return _broken(check, expected, "missing", missing_to=seq - 1)
+        elif event["prev_hash"] != (previous["row_hash"] if previous is not None else ""):
+            return _broken(check, seq, "link")
+        check.chained += 1
+        previous = event
+    rows.close()
+    if head is not None:
+        check.head_seq, check.head_hash = head.last_seq, head.last_hash
+    last_seq = previous["chain_seq"] if previous is not None else 0
+    if head is None:
+        if previous is not None:
+            return _broken(check, last_seq, "head")
+    elif head.last_seq > last_seq:
+        return _broken(check, last_seq + 1, "missing", missing_to=head.last_seq)
+    elif head.last_seq < last_seq or (previous is not None and head.last_hash != previous["row_hash"]):
+        return _broken(check, last_seq, "head")
+    return check
+
+
+def _broken(check: ChainCheck, seq: int, problem: str, missing_to: int | None = None) -> ChainCheck:
+    check.broken_at, check.problem, check.missing_to = seq, problem, missing_to
+    return check
+
+
+# --- retention --------------------------------------------------------------------------------------
+
+@dataclass
+class Purge:
+    """What ``purge_expired`` deleted (or, in a dry run, would delete)."""
+
+    cutoff: datetime
+    rights_cutoff: datetime
+    count: int = 0
+    #: [chain_seq, prev_hash, first deleted seq] of each remaining event that will follow a gap.
+    anchors: list = field(default_factory=list)
+    event: AuditEvent | None = None
+
+
+def _expired(events, cutoff: datetime, rights_cutoff: datetime):
+    """Events past retention: older than ``cutoff``, access-right changes older than ``rights_cutoff``.
+
+    Purge records are kept: they explain where the chain starts and what was deleted when.
+    """
+    return and_(events.occurred_at < cutoff, events.action != PURGE_ACTION,
+                or_(not_(events.action.startswith(ACCESS_RIGHT_PREFIX)), events.occurred_at < rights_cutoff))
+
+
+def purge_expired(*, retention_days: int, rights_retention_days: int, now: datetime | None = None,
+                  dry_run: bool = False) -> Purge:
+    """Delete the events past their retention and record the purge (chained); the caller commits.
+
+    The only way audit events are deleted. Holds the chain's head from start to commit, so the anchors
+    it records (the remaining events whose predecessors are deleted) cannot be overtaken by new events.
+    """
+    now = now or now_utc()
+    purge = Purge(cutoff=now - timedelta(days=retention_days),
+                  rights_cutoff=now - timedelta(days=max(rights_retention_days, retention_days)))
+    connection = db.session.connection()
+    head_seq, head_hash = _lock_head(connection)
+    db.session.info[_HOLDS_HEAD] = True
+    expired = _expired(AuditEvent, purge.cutoff, purge.rights_cutoff)
+    purge.count = db.session.execute(select(func.count()).select_from(AuditEvent).where(expired)).scalar_one()
+    if dry_run or not purge.count:
+        return purge
+    purge.anchors = _anchors_after(purge, head_seq, head_hash)
+    # The deliberate exception to the append-only rule: a Core DELETE on the connection, which the ORM
+    # guard in conference.models.audit does not see. Nothing else in the app deletes audit events.
+    connection.execute(delete(_events).where(_expired(_events.c, purge.cutoff, purge.rights_cutoff)))
+    purge.event = record(PURGE_ACTION, actor_name="cli", object_type="audit_event", details={
+        "deleted": purge.count, "cutoff": purge.cutoff.isoformat(), "retention_days": retention_days,
+        "rights_cutoff": purge.rights_cutoff.isoformat(), "rights_retention_days": rights_retention_days,
+        "anchors": purge.anchors})
+    db.session.flush()
+    return purge
+
+
+def _anchors_after(purge: Purge, head_seq: int, head_hash: str) -> list[list]:
+    """The remaining events whose nearest earlier event is about to be deleted, with where each gap starts.
+
+    One pass in chain order (window functions) over the events up to the first one after the last expired.
+    """
+    expired = _expired(AuditEvent, purge.cutoff, purge.rights_cutoff)
+    last_expired = db.session.execute(select(func.max(AuditEvent.chain_seq)).where(expired)).scalar_one()
+    if last_expired is None:
+        return []
+    bound = db.session.execute(select(func.min(AuditEvent.chain_seq))
+                               .where(AuditEvent.chain_seq > last_expired)).scalar_one()
+    gone = case((expired, 1), else_=0)
+    in_order = select(
+        AuditEvent.chain_seq, AuditEvent.prev_hash, gone.label("gone"),
+        func.lag(gone).over(order_by=AuditEvent.chain_seq).label("after_gone"),
+        func.max(case((expired, None), else_=AuditEvent.chain_seq))
+        .over(order_by=AuditEvent.chain_seq, rows=(None, -1)).label("kept_before"),
+    ).where(AuditEvent.chain_seq.is_not(None), AuditEvent.chain_seq <= (bound or last_expired)).subquery()
+    anchors = [[seq, prev_hash, (kept_before or 0) + 1] for seq, prev_hash, kept_before in db.session.execute(
+        select(in_order.c.chain_seq, in_order.c.prev_hash, in_order.c.kept_before)
+        .where(in_order.c.gone == 0, in_order.c.after_gone == 1).order_by(in_order.c.chain_seq))]
+    if bound is None:  # the newest event expires: the purge record itself follows the gap
+        kept_before = db.session.execute(select(func.max(AuditEvent.chain_seq))
+                                         .where(AuditEvent.chain_seq.is_not(None), not_(expired))).scalar_one()
+        anchors.append([head_seq + 1, head_hash, (kept_before or 0) + 1])
+    return anchors

@@ -5,7 +5,8 @@ import pytest
 
 from conference.models import Role
 
-ADMIN_SECTIONS = [("/admin/agencies", "기관 관리"), ("/admin/users", "사용자 관리"), ("/admin/audit", "감사 기록")]
+ADMIN_SECTIONS = [("/admin/agencies", "기관 관리"), ("/admin/users", "사용자 관리"), ("/admin/audit", "감사 기록"),
+                  ("/admin/audit/review", "접속기록 점검")]
 
 
 def nav_links(page: str) -> list[tuple[str, str]]:

@@ -1,19 +1,17 @@
-"""Admin pages: agencies, accounts and the audit trail."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+"""Admin pages: agencies and accounts (the audit trail's pages are in audit_views)."""
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from conference.admin import services
-from conference.admin.forms import AgencyForm, ResetPasswordForm, UserCreateForm, UserEditForm
-from conference.auth.sessions import start_session
+from conference.admin.forms import AgencyForm, ResetPasswordForm, ResetTwoFactorForm, UserCreateForm, UserEditForm
+from conference.auth.sessions import renew_session
 from conference.extensions import db
 from conference.webforms import attach_error
-from conference.models import Agency, AuditEvent, User
+from conference.models import Agency, User
 from conference.permissions import can_manage_accounts, require
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-PAGE_SIZE = 50
 
 
 @bp.before_request
@@ -37,7 +35,7 @@ def _user_edit_form(user, **kwargs):
 def _keep_own_session(user):
     """A change to the admin's own account ended all its sessions; keep this one (like a password change)."""
     if user.id == current_user.id:
-        start_session(user)
+        renew_session(user)
 
 
 @bp.get("/agencies")
@@ -136,17 +134,12 @@ def user_reset_password(user_id):
     return render_template("admin/user_form.html", form=form, user=user, reset_form=reset_form)
 
 
-@bp.get("/audit")
-def audit_log():
-    page = request.args.get("page", 1, type=int)
-    action = (request.args.get("action") or "").strip()[:60]
-    actor = (request.args.get("actor") or "").strip()[:40]
-    query = db.select(AuditEvent).order_by(AuditEvent.id.desc())
-    if action:
-        query = query.where(AuditEvent.action.startswith(action, autoescape=True))
-    if actor:
-        query = query.where(AuditEvent.actor_name == actor.lower())
-    if page < 1:
-        abort(404)
-    events = db.paginate(query, page=page, per_page=PAGE_SIZE, error_out=False)
-    return render_template("admin/audit.html", events=events, action=action, actor=actor)
+@bp.post("/users/<int:user_id>/two-factor/reset")
+def user_reset_two_factor(user_id):
+    user = db.get_or_404(User, user_id)
+    if ResetTwoFactorForm().validate_on_submit() and user.totp_enabled_at is not None:
+        services.reset_two_factor(user, by=current_user)
+        db.session.commit()
+        _keep_own_session(user)
+        flash(_("2단계 인증을 초기화했습니다. 그 계정의 로그인은 모두 끝났습니다."), "success")
+    return redirect(url_for("admin.user_edit", user_id=user.id))

@@ -1,7 +1,7 @@
 """The append-only audit trail."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, event
+from sqlalchemy import ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from conference.database import UTCDateTime, now_utc
@@ -12,6 +12,8 @@ class AuditEvent(db.Model):
     """One recorded event: who did what to which object, when and from where. Never updated or deleted."""
 
     __tablename__ = "audit_event"
+    #: The access-log filter "whose data" and the case file's history look events up by object.
+    __table_args__ = (Index("ix_audit_event_object", "object_type", "object_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)

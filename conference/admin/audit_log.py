@@ -1,0 +1,239 @@
+"""The audit trail for admins: the filtered list and its export, the monthly review and its mark.
+
+Every figure of the review is an aggregate query over one month (``occurred_at`` is indexed); Python only
+sees one row per account or per download reason. Days and hours are Korean time (UTC+9, no summer time).
+"""
+import json
+import statistics
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import DateTime, Integer, and_, case, cast, distinct, extract, func, or_, select, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB
+
+from conference import audit
+from conference.extensions import db
+from conference.formatting import KST
+from conference.models import AuditChainHead, AuditEvent, Household
+
+#: Object types an admin can filter by, with their Korean labels (object_type is the table name).
+OBJECT_TYPES = {"household": _l("사례(가구)"), "meeting": _l("회의"), "user_account": _l("계정"),
+                "agency": _l("기관"), "action_item": _l("실행과제"), "import_batch": _l("가져오기"),
+                "report": _l("실적 보고")}
+REVIEW_ACTION = "audit.review"
+EXPORT_ACTION = "audit.export"
+#: The object_type of review events; their object_id is the month, "2024-03".
+REVIEW_OBJECT = "audit_month"
+TOP_ACCOUNTS = 10
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    """What the admin asked to see; empty means any."""
+
+    action: str = ""
+    actor: str = ""
+    start: date | None = None
+    end: date | None = None
+    object_type: str = ""
+    object_id: str = ""
+    ip: str = ""
+
+    def args(self) -> dict[str, str]:
+        """The filters that are set, as query-string arguments (also recorded with an export)."""
+        return {name: value.isoformat() if isinstance(value, date) else value
+                for name, value in asdict(self).items() if value}
+
+
+def korean_midnight(day: date) -> datetime:
+    """The start of ``day`` in Korean time, as an aware UTC datetime."""
+    return datetime.combine(day, time(0), KST).astimezone(UTC)
+
+
+def events_query(filters: AuditFilters):
+    """Audit events matching ``filters``, newest first."""
+    query = select(AuditEvent).order_by(AuditEvent.id.desc())
+    if filters.action:
+        query = query.where(AuditEvent.action.startswith(filters.action, autoescape=True))
+    if filters.actor:
+        query = query.where(AuditEvent.actor_name == filters.actor.lower())
+    if filters.start:
+        query = query.where(AuditEvent.occurred_at >= korean_midnight(filters.start))
+    if filters.end:
+        query = query.where(AuditEvent.occurred_at < korean_midnight(filters.end + timedelta(days=1)))
+    if filters.object_type:
+        query = query.where(AuditEvent.object_type == filters.object_type)
+    if filters.object_id:
+        query = query.where(AuditEvent.object_id == filters.object_id)
+    if filters.ip:
+        query = query.where(AuditEvent.ip.startswith(filters.ip, autoescape=True))
+    return query
+
+
+def count_events(query) -> int:
+    return db.session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+
+
+EXPORT_COLUMNS = (AuditEvent.chain_seq, AuditEvent.occurred_at, AuditEvent.actor_name, AuditEvent.ip,
+                  AuditEvent.action, AuditEvent.object_type, AuditEvent.object_id, AuditEvent.details)
+
+
+def export_rows(filters: AuditFilters, limit: int) -> list:
+    """The columns of the export for at most ``limit`` matching events, newest first."""
+    query = events_query(filters).with_only_columns(*EXPORT_COLUMNS).limit(limit)
+    return db.session.execute(query).all()
+
+
+def household_id_for(case_number: str) -> int | None:
+    """The id of the household with case number "2024-0043", if there is one."""
+    year, _, seq = case_number.partition("-")
+    return db.session.execute(select(Household.id).where(
+        Household.case_year == int(year), Household.case_seq == int(seq))).scalar_one_or_none()
+
+
+# --- the monthly review ------------------------------------------------------------------------------
+
+def month_range(month: date) -> tuple[datetime, datetime]:
+    """The first and the next month's first instant of ``month`` in Korean time, as UTC."""
+    following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return korean_midnight(month.replace(day=1)), korean_midnight(following)
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def _korean_hour_and_weekday(dialect: str):
+    """SQL for the hour (0–23) and weekday (0 = Sunday … 6 = Saturday) of an event in Korean time."""
+    if dialect == "postgresql":
+        local = type_coerce(AuditEvent.occurred_at, DateTime) + timedelta(hours=9)
+        return cast(extract("hour", local), Integer), cast(extract("dow", local), Integer)
+    local = func.datetime(AuditEvent.occurred_at, "+9 hours")
+    return cast(func.strftime("%H", local), Integer), cast(func.strftime("%w", local), Integer)
+
+
+def _detail(dialect: str, key: str):
+    """SQL for one top-level value of an event's JSON details, as text."""
+    if dialect == "postgresql":  # jsonb refuses the escaped NUL (\u0000) that json.dumps may have written
+        return cast(func.replace(AuditEvent.details, "\\u0000", ""), JSONB)[key].astext
+    return func.json_extract(AuditEvent.details, f"$.{key}")
+
+
+def is_view():
+    """Views of personal data: household.view, input.view, packet.view, minutes.view …"""
+    return AuditEvent.action.endswith(".view")
+
+
+def is_download():
+    return or_(AuditEvent.action.endswith(".download"), AuditEvent.action.endswith(".export"))
+
+
+@dataclass
+class AccountViews:
+    actor_id: int | None
+    actor_name: str
+    views: int
+    #: Distinct objects (households, meetings …) viewed.
+    objects: int
+    flagged: bool = False
+
+
+@dataclass
+class MonthReview:
+    month: date
+    events: int
+    views: int
+    downloads: int
+    #: (action, purpose, count, accounts) per download kind and stated purpose.
+    download_reasons: list
+    off_hours: int
+    #: (actor_name, events, views) per account with events outside working hours.
+    off_hours_accounts: list
+    #: The top accounts by views and any other flagged account.
+    accounts: list[AccountViews]
+    median_views: float
+    threshold: int
+    multiple: float
+    working_hours: tuple[int, int]
+    reviews: list
+
+
+def month_review(month: date, *, threshold: int, multiple: float, working_hours=(8, 20)) -> MonthReview:
+    """The figures of the monthly access-log review (개인정보 접속기록 월 1회 이상 점검) for ``month``."""
+    dialect = _dialect()
+    start, end = month_range(month)
+    in_month = (AuditEvent.occurred_at >= start, AuditEvent.occurred_at < end)
+    hour, weekday = _korean_hour_and_weekday(dialect)
+    opens, closes = working_hours
+    off_hours = and_(AuditEvent.actor_id.is_not(None), or_(hour < opens, hour >= closes, weekday.in_((0, 6))))
+    totals = db.session.execute(select(
+        func.count(), func.count(case((is_view(), 1))), func.count(case((is_download(), 1))),
+        func.count(case((off_hours, 1))),
+    ).where(*in_month)).one()
+
+    purpose = func.coalesce(_detail(dialect, "purpose"), _detail(dialect, "reason"), "")
+    download_reasons = db.session.execute(
+        select(AuditEvent.action, purpose.label("purpose"), func.count().label("count"),
+               func.count(distinct(AuditEvent.actor_name)).label("accounts"))
+        .where(*in_month, is_download())
+        .group_by(AuditEvent.action, purpose).order_by(func.count().desc(), AuditEvent.action).limit(200)).all()
+
+    off_hours_accounts = db.session.execute(
+        select(AuditEvent.actor_name, func.count().label("events"), func.count(case((is_view(), 1))).label("views"))
+        .where(*in_month, off_hours)
+        .group_by(AuditEvent.actor_name).order_by(func.count().desc(), AuditEvent.actor_name).limit(100)).all()
+
+    per_account = db.session.execute(
+        select(AuditEvent.actor_id, AuditEvent.actor_name, func.count().label("views"),
+               func.count(distinct(AuditEvent.object_type + ":" + AuditEvent.object_id)).label("objects"))
+        .where(*in_month, is_view(), AuditEvent.actor_id.is_not(None))
+        .group_by(AuditEvent.actor_id, AuditEvent.actor_name)
+        .order_by(func.count().desc(), AuditEvent.actor_name)).all()
+    median = statistics.median([row.views for row in per_account]) if per_account else 0
+    accounts = []
+    for rank, row in enumerate(per_account):
+        flagged = row.views > threshold or (median > 0 and row.views > multiple * median)
+        if rank < TOP_ACCOUNTS or flagged:
+            accounts.append(AccountViews(row.actor_id, row.actor_name, row.views, row.objects, flagged))
+
+    return MonthReview(month=month, events=totals[0], views=totals[1], downloads=totals[2],
+                       download_reasons=download_reasons, off_hours=totals[3],
+                       off_hours_accounts=off_hours_accounts, accounts=accounts, median_views=median,
+                       threshold=threshold, multiple=multiple, working_hours=(opens, closes),
+                       reviews=reviews_of(month))
+
+
+def month_key(month: date) -> str:
+    return f"{month.year:04d}-{month.month:02d}"
+
+
+@dataclass
+class ReviewMark:
+    actor_name: str
+    occurred_at: datetime
+    note: str
+
+
+def reviews_of(month: date) -> list[ReviewMark]:
+    """Who marked ``month`` as reviewed, when and with what note, oldest first."""
+    events = db.session.execute(
+        select(AuditEvent.actor_name, AuditEvent.occurred_at, AuditEvent.details).where(
+            AuditEvent.action == REVIEW_ACTION, AuditEvent.object_type == REVIEW_OBJECT,
+            AuditEvent.object_id == month_key(month)).order_by(AuditEvent.id))
+    return [ReviewMark(name, at, json.loads(details).get("note", "")) for name, at, details in events]
+
+
+def record_export(filters: AuditFilters, *, purpose: str, rows: int):
+    """Log an export of the audit trail with its filters and stated purpose; the caller commits."""
+    audit.record(EXPORT_ACTION, object_type="audit_event",
+                 details={"filters": filters.args(), "purpose": purpose, "rows": rows})
+
+
+def mark_month_reviewed(review: MonthReview, *, note: str):
+    """Record that an admin reviewed the month, with the figures seen and the chain's end at that moment."""
+    head = db.session.execute(select(AuditChainHead.last_seq, AuditChainHead.last_hash)).first()
+    audit.record(REVIEW_ACTION, object_type=REVIEW_OBJECT, object_id=month_key(review.month), details={
+        "note": note, "events": review.events, "views": review.views, "downloads": review.downloads,
+        "off_hours": review.off_hours, "flagged": [a.actor_name for a in review.accounts if a.flagged],
+        "chain_head": [head.last_seq, head.last_hash] if head else None})
