@@ -1,17 +1,36 @@
-"""Realistic fictional case-register data in bulk, for benchmarks and large demos.
+"""Realistic fictional data in bulk, for benchmarks and large demos (``flask seed-demo --households N``).
 
-Rows are written with Core ``insert`` in batches (no ORM objects), so 50,000 households take seconds.
-Every name is made up from common Korean surnames and given names.
+``generate`` builds households and their whole linked history: integrated case meetings with agendas,
+invitations, agency input, attendance, case records, root causes, approved minutes (snapshot and content
+hash as the chair's approval makes them), actions with their progress, and monitoring contacts.
+``generate_households`` builds the case register alone.
+
+Rows are written with Core ``insert`` in batches with explicit ids (no ORM objects), so 50,000 households
+with their history take well under two minutes. Every name is made up; text comes from the phrase lists in
+``conference.datagen_phrases``. The same seed and the same day give the same data.
 """
+import heapq
+import json
 import random
-from datetime import UTC, date, datetime, timedelta
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from types import SimpleNamespace
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import bindparam, func, insert, select, text, update
 
+from conference import datagen_phrases as phrases
+from conference.dashboard import freshness
 from conference.extensions import db
-from conference.models import (ActionItem, ActionStatus, Agency, Assessment, Consent, DomainRating, Household,
-                               Meeting, MeetingKind, MeetingStatus, Member, NeedDomain, Stage, StatusChange, Track)
-from conference.models.cases import CaseNumberCounter, consent_agency
+from conference.formatting import KST
+from conference.masking import mask_name
+from conference.meetings import rules
+from conference.minutes import document, snapshot
+from conference.minutes.services import case_summary, decisions_text, opinion_text
+from conference.models import (ActionStatus, Agency, Assessment, Consent, DomainRating, Household, InputState,
+                               Meeting, MeetingKind, MeetingStatus, Member, MinutesStatus, NeedDomain, Role, Stage,
+                               Track, User)
+from conference.models.cases import MONITORING_METHODS, CaseNumberCounter, consent_agency
 
 SURNAMES = (["김"] * 21 + ["이"] * 15 + ["박"] * 8 + ["최"] * 5 + ["정"] * 5
             + list("강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민진나엄채원천방공현함변염여추도소석"))
@@ -25,139 +44,690 @@ RELATIONS = [("배우자", 0), ("자녀", 28), ("자녀", 32), ("부", -28), ("�
 STAGE_WEIGHTS = [(Stage.DISCOVERED, 20), (Stage.COUNSELLING, 10), (Stage.INTAKE, 8), (Stage.ASSESSMENT, 8),
                  (Stage.SELECTED, 30), (Stage.NOT_SELECTED, 10), (Stage.CLOSED, 10), (Stage.AFTERCARE, 4)]
 PATH = [Stage.DISCOVERED, Stage.COUNSELLING, Stage.INTAKE, Stage.ASSESSMENT]
-BATCH = 5000
+#: Rows held before they are written (all tables together, parents first).
+BATCH = 20000
+#: About one integrated case meeting per this many generated households.
+HOUSEHOLDS_PER_MEETING = 25
+#: What ``generate`` reports, in this order: table, Korean label, English label.
+SUMMARY = [("household", "가구", "households"), ("household_member", "가구원", "members"),
+           ("household_status_change", "단계 이력", "stage changes"), ("consent", "정보제공 동의", "consents"),
+           ("assessment", "욕구조사", "assessments"), ("meeting", "통합사례회의", "meetings"),
+           ("invitation", "초대 기관", "invitations"), ("agenda_item", "안건", "agenda items"),
+           ("agency_input", "기관 의견", "agency inputs"), ("attendee", "참석자", "attendees"),
+           ("minutes", "회의록", "minutes"), ("case_record", "사례 기록", "case records"),
+           ("root_cause", "근본원인", "root causes"), ("action_item", "실행과제", "actions"),
+           ("action_event", "실행과제 점검 기록", "action events"),
+           ("monitoring_entry", "모니터링", "monitoring entries")]
+
+
+class _Writer:
+    """Rows waiting to be written; all of them go out together, parent tables first, as Core batches."""
+
+    def __init__(self):
+        self.pending: dict[str, list[dict]] = defaultdict(list)
+        self.waiting = 0
+        self.written: Counter = Counter()
+        self.last_ids: dict[str, int] = {}
+
+    def next_id(self, table: str) -> int:
+        if table not in self.last_ids:
+            column = db.metadata.tables[table].c.id
+            self.last_ids[table] = db.session.execute(select(func.max(column))).scalar() or 0
+        self.last_ids[table] += 1
+        return self.last_ids[table]
+
+    def add(self, table: str, row: dict) -> dict:
+        self.pending[table].append(row)
+        self.waiting += 1
+        if self.waiting >= BATCH:
+            self.flush()
+        return row
+
+    def flush(self) -> None:
+        for table in db.metadata.sorted_tables:
+            rows = self.pending.pop(table.name, None)
+            if rows:
+                db.session.execute(insert(table), rows)
+                self.written[table.name] += len(rows)
+        self.waiting = 0
+
+    def finish(self) -> Counter:
+        """Write what is left, move PostgreSQL's sequences on, and mark the dashboard figures stale."""
+        self.flush()
+        _sync_sequences(*(name for name in self.written if "id" in db.metadata.tables[name].c))
+        if self.written:
+            freshness.raise_version(db.session.connection())
+        return self.written
+
+
+def _sync_sequences(*tables: str) -> None:
+    """PostgreSQL: move each id sequence past the ids inserted explicitly."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    for name in tables:
+        table = db.metadata.tables[name]
+        last_id = func.coalesce(select(func.max(table.c.id)).scalar_subquery(), 1)
+        db.session.execute(select(func.setval(func.pg_get_serial_sequence(name, "id"), last_id)))
+
+
+def _analyze() -> None:
+    db.session.execute(text("ANALYZE"))  # fresh planner statistics after a bulk load
+
+
+def generate(households: int, *, config, coordinator_id: int, chair_id: int | None, seed: int = 7,
+             today: date | None = None) -> Counter:
+    """Households discovered over the last three years and their whole linked history; rows written per table.
+
+    For the command line and the benchmarks; adds the partner agencies of ``datagen_phrases`` when missing.
+    """
+    today = today or date.today()
+    _add_partner_agencies()
+    writer = _Writer()
+    first_id = (db.session.execute(select(func.max(Household.id))).scalar() or 0) + 1
+    _write_households(writer, households, config=config, coordinator_id=coordinator_id, seed=seed,
+                      first_year=today.year - 2, last_year=today.year, today=today)
+    writer.flush()
+    _History(writer, config=config, coordinator_id=coordinator_id, chair_id=chair_id, today=today,
+             seed=seed + 1).run(first_id)
+    written = writer.finish()
+    _analyze()
+    return written
+
+
+def _add_partner_agencies() -> None:
+    existing = set(db.session.execute(select(Agency.name)).scalars())
+    for name, is_public, sector in phrases.PARTNER_AGENCIES:
+        if name not in existing:
+            db.session.add(Agency(name=name, is_public=is_public, sector=sector))
+    db.session.flush()
 
 
 def generate_households(count: int, *, config, coordinator_id: int | None, seed: int = 7,
-                        first_year: int = 2019, last_year: int = 2021) -> int:
-    """Insert ``count`` households with members, stage history, consent and an assessment; returns count."""
-    rng = random.Random(seed)
-    agency_ids = list(db.session.execute(select(Agency.id)).scalars())
-    next_id = (db.session.execute(select(func.max(Household.id))).scalar() or 0) + 1
+                        first_year: int = 2019, last_year: int = 2021, today: date | None = None) -> int:
+    """Insert ``count`` households with members, stage history, consent and an assessment; returns count.
+
+    With ``today``, no household is discovered later than a month before it.
+    """
+    writer = _Writer()
+    _write_households(writer, count, config=config, coordinator_id=coordinator_id, seed=seed,
+                      first_year=first_year, last_year=last_year, today=today)
+    writer.finish()
+    _analyze()
+    return count
+
+
+def _write_households(writer: _Writer, count: int, *, config, coordinator_id: int | None, seed: int,
+                      first_year: int, last_year: int, today: date | None) -> None:
+    rng = random.Random(seed)  # nosec B311  # reproducible fictional data, not a secret
+    agency_ids = list(db.session.execute(select(Agency.id).order_by(Agency.id)).scalars())
     seqs = dict(db.session.execute(select(Household.case_year, func.max(Household.case_seq))
                                    .group_by(Household.case_year)).all())
+    latest = today - timedelta(days=30) if today else None
     now = datetime.now(UTC)
     stages, weights = zip(*STAGE_WEIGHTS, strict=True)
-    for start in range(0, count, BATCH):
-        rows = {"household": [], "member": [], "change": [], "consent": [], "consent_agency": [],
-                "assessment": [], "rating": []}
-        consent_id = (db.session.execute(select(func.max(Consent.id))).scalar() or 0) + 1
-        assessment_id = (db.session.execute(select(func.max(Assessment.id))).scalar() or 0) + 1
-        for household_id in range(next_id + start, next_id + min(start + BATCH, count)):
-            year = rng.randint(first_year, last_year)
-            seqs[year] = seqs.get(year, 0) + 1
-            discovered = date(year, rng.randint(1, 12), rng.randint(1, 28))
-            final = rng.choices(stages, weights)[0]
-            district = rng.choice(config["DISTRICTS"])
-            route = rng.choice(config["DISCOVERY_ROUTES"])
-            head_birth = date(1940, 1, 1) + timedelta(days=rng.randrange(0, 365 * 60))
-            size = rng.randint(1, 5)
-            rows["household"].append({
-                "id": household_id, "case_year": year, "case_seq": seqs[year], "district": district,
-                "address": f"경기도 동두천시 {district} {rng.randrange(1, 400)}",
-                "phone": f"010-{rng.randrange(2000, 9999)}-{rng.randrange(0, 9999):04d}", "household_size": size,
-                "discovery_route": route, "discovered_on": discovered,
-                "extraction_round": f"{year}-{(discovered.month - 1) // 3 + 1}" if route == config["EXTRACTION_ROUTE"]
-                else "", "crisis_signals": ";".join(rng.sample(SIGNALS, rng.randint(1, 3))),
-                "coordinator_id": coordinator_id, "status": final.value,
-                "track": Track.CASE_MANAGEMENT.value if final == Stage.SELECTED else "",
-                "classification": rng.choice(config["CLASSIFICATIONS"]) if final == Stage.SELECTED else "",
-                "closure_reason": rng.choice(config["CLOSURE_REASONS"]) if final in (Stage.CLOSED, Stage.AFTERCARE)
-                else "", "note": "", "created_at": now, "updated_at": now})
-            rows["member"].append({"household_id": household_id, "is_head": True, "relation": "본인",
-                                   "name": rng.choice(SURNAMES) + rng.choice(GIVEN), "birth_year": head_birth.year,
-                                   "birth_date": head_birth, "sex": rng.choice("남여"), "has_disability": False})
-            for relation, offset in rng.sample(RELATIONS, min(size - 1, len(RELATIONS))):
-                born = max(1930, min(head_birth.year + offset + rng.randint(-3, 3), date.today().year))
-                rows["member"].append({"household_id": household_id, "is_head": False, "relation": relation,
-                                       "name": rng.choice(SURNAMES) + rng.choice(GIVEN), "birth_year": born,
-                                       "birth_date": None, "sex": rng.choice("남여"),
-                                       "has_disability": rng.random() < 0.05})
-            path = PATH[:PATH.index(final) + 1] if final in PATH else PATH + [final]
-            previous = ""
-            for step, stage in enumerate(path):
-                rows["change"].append({
-                    "household_id": household_id, "from_status": previous, "to_status": stage.value,
-                    "track": Track.CASE_MANAGEMENT.value if stage == Stage.SELECTED else "", "classification": "",
-                    "reason": "생성된 자료", "changed_by_id": coordinator_id,
-                    "changed_at": datetime(discovered.year, discovered.month, discovered.day, tzinfo=UTC)
-                    + timedelta(days=5 * step)})
-                previous = stage.value
-            if Stage.ASSESSMENT in path:
-                rows["consent"].append({"id": consent_id, "household_id": household_id, "consented_on": discovered,
-                                        "covers_sensitive": rng.random() < 0.5, "note": "",
-                                        "recorded_by_id": coordinator_id, "recorded_at": now})
-                rows["consent_agency"] += [{"consent_id": consent_id, "agency_id": a}
-                                           for a in rng.sample(agency_ids, min(len(agency_ids), 4))]
-                consent_id += 1
-                rows["assessment"].append({"id": assessment_id, "household_id": household_id,
-                                           "assessed_on": discovered, "summary": "", "assessed_by_id": coordinator_id,
-                                           "created_at": now})
-                for domain in rng.sample(list(NeedDomain), 4):
-                    rows["rating"].append({"assessment_id": assessment_id, "domain": domain.value,
-                                           "rating": rng.choice(config["ASSESSMENT_SCALE"]), "notes": ""})
-                assessment_id += 1
-        for model, key in ((Household, "household"), (Member, "member"), (StatusChange, "change"),
-                           (Consent, "consent"), (consent_agency, "consent_agency"), (Assessment, "assessment"),
-                           (DomainRating, "rating")):
-            if rows[key]:
-                db.session.execute(insert(model), rows[key])
-    _sync_sequences("household", "consent", "assessment")
-    db.session.execute(text("ANALYZE"))  # fresh planner statistics after a bulk load
+    for _ in range(count):
+        household_id = writer.next_id("household")
+        year = rng.randint(first_year, last_year)
+        discovered = date(year, rng.randint(1, 12), rng.randint(1, 28))
+        if latest is not None and discovered > latest:
+            discovered = date.fromordinal(rng.randint(date(first_year, 1, 1).toordinal(), latest.toordinal()))
+            year = discovered.year
+        seqs[year] = seqs.get(year, 0) + 1
+        final = rng.choices(stages, weights)[0]
+        district = rng.choice(config["DISTRICTS"])
+        route = rng.choice(config["DISCOVERY_ROUTES"])
+        head_birth = date(1940, 1, 1) + timedelta(days=rng.randrange(0, 365 * 60))
+        size = rng.randint(1, 5)
+        writer.add("household", {
+            "id": household_id, "case_year": year, "case_seq": seqs[year], "district": district,
+            "address": f"경기도 동두천시 {district} {rng.randrange(1, 400)}",
+            "phone": f"010-{rng.randrange(2000, 9999)}-{rng.randrange(0, 9999):04d}", "household_size": size,
+            "discovery_route": route, "discovered_on": discovered,
+            "extraction_round": f"{year}-{(discovered.month - 1) // 3 + 1}" if route == config["EXTRACTION_ROUTE"]
+            else "", "crisis_signals": ";".join(rng.sample(SIGNALS, rng.randint(1, 3))),
+            "referring_agency_id": None, "coordinator_id": coordinator_id, "status": final.value,
+            "track": Track.CASE_MANAGEMENT.value if final == Stage.SELECTED else "",
+            "classification": rng.choice(config["CLASSIFICATIONS"]) if final == Stage.SELECTED else "",
+            "closure_reason": rng.choice(config["CLOSURE_REASONS"]) if final in (Stage.CLOSED, Stage.AFTERCARE)
+            else "", "next_check_on": None, "note": "", "created_at": now, "updated_at": now})
+        writer.add("household_member", {
+            "id": writer.next_id("household_member"), "household_id": household_id, "is_head": True,
+            "relation": "본인", "name": rng.choice(SURNAMES) + rng.choice(GIVEN), "birth_year": head_birth.year,
+            "birth_date": head_birth, "sex": rng.choice("남여"), "has_disability": False})
+        for relation, offset in rng.sample(RELATIONS, min(size - 1, len(RELATIONS))):
+            born = max(1930, min(head_birth.year + offset + rng.randint(-3, 3), date.today().year))
+            writer.add("household_member", {
+                "id": writer.next_id("household_member"), "household_id": household_id, "is_head": False,
+                "relation": relation, "name": rng.choice(SURNAMES) + rng.choice(GIVEN), "birth_year": born,
+                "birth_date": None, "sex": rng.choice("남여"), "has_disability": rng.random() < 0.05})
+        path = PATH[:PATH.index(final) + 1] if final in PATH else PATH + [final]
+        previous = ""
+        for step, stage in enumerate(path):
+            writer.add("household_status_change", {
+                "id": writer.next_id("household_status_change"), "household_id": household_id,
+                "from_status": previous, "to_status": stage.value,
+                "track": Track.CASE_MANAGEMENT.value if stage == Stage.SELECTED else "", "classification": "",
+                "reason": "생성된 자료", "changed_by_id": coordinator_id,
+                "changed_at": datetime(discovered.year, discovered.month, discovered.day, tzinfo=UTC)
+                + timedelta(days=5 * step)})
+            previous = stage.value
+        if Stage.ASSESSMENT in path:
+            consent_id = writer.add("consent", {
+                "id": writer.next_id("consent"), "household_id": household_id, "consented_on": discovered,
+                "covers_sensitive": rng.random() < 0.5, "withdrawn_on": None, "note": "",
+                "recorded_by_id": coordinator_id, "recorded_at": now})["id"]
+            for agency_id in rng.sample(agency_ids, min(len(agency_ids), 4)):
+                writer.add("consent_agency", {"consent_id": consent_id, "agency_id": agency_id})
+            assessment_id = writer.add("assessment", {
+                "id": writer.next_id("assessment"), "household_id": household_id, "assessed_on": discovered,
+                "summary": "", "assessed_by_id": coordinator_id, "created_at": now})["id"]
+            for domain in rng.sample(list(NeedDomain), 4):
+                writer.add("assessment_rating", {
+                    "id": writer.next_id("assessment_rating"), "assessment_id": assessment_id,
+                    "domain": domain.value, "rating": rng.choice(config["ASSESSMENT_SCALE"]), "notes": ""})
+    writer.flush()
     for year, seq in seqs.items():
         counter = db.session.get(CaseNumberCounter, year)
         if counter is None:
             db.session.add(CaseNumberCounter(year=year, last_seq=seq))
         else:
             counter.last_seq = max(counter.last_seq, seq)
-    return count
 
 
-def _sync_sequences(*tables: str) -> None:
-    """PostgreSQL: move each id sequence past the ids inserted explicitly above."""
-    if db.session.get_bind().dialect.name != "postgresql":
-        return
-    for table in tables:
-        db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                f"COALESCE((SELECT MAX(id) FROM {table}), 1))"))
+def _kst(day: date, hour: int) -> datetime:
+    return datetime.combine(day, time(hour), KST).astimezone(UTC)
 
 
-def generate_actions(count: int, *, coordinator_id: int, seed: int = 11, first_year: int = 2019,
-                     last_year: int = 2021) -> int:
-    """Insert finalised meetings (one per 25 actions) and ``count`` actions on existing households:
-    most done, some still open and overdue."""
-    rng = random.Random(seed)
-    household_ids = list(db.session.execute(select(Household.id)).scalars())
-    agency_ids = list(db.session.execute(select(Agency.id)).scalars())
-    if not household_ids or not agency_ids or count <= 0:
-        return 0
-    numbers = dict(db.session.execute(select(Meeting.year, func.max(Meeting.number))
-                                      .where(Meeting.kind == MeetingKind.INTEGRATED.value).group_by(Meeting.year)).all())
-    first_meeting = (db.session.execute(select(func.max(Meeting.id))).scalar() or 0) + 1
-    meetings = []
-    for offset in range(max(1, count // 25)):
-        year = rng.randint(first_year, last_year)
-        numbers[year] = (numbers.get(year) or 0) + 1
-        meetings.append({"id": first_meeting + offset, "kind": MeetingKind.INTEGRATED.value, "year": year,
-                         "number": numbers[year], "place": "소회의실", "duration_minutes": 120,
-                         "starts_at": datetime(year, rng.randint(1, 12), rng.randint(1, 28), 5, tzinfo=UTC),
-                         "coordinator_id": coordinator_id, "status": MeetingStatus.FINALISED.value,
-                         "created_at": datetime.now(UTC)})
-    db.session.execute(insert(Meeting), meetings)
-    statuses = [(ActionStatus.DONE, 70), (ActionStatus.OPEN, 10), (ActionStatus.IN_PROGRESS, 10),
-                (ActionStatus.CHANGED, 5), (ActionStatus.NOT_DONE, 5)]
-    choices, weights = zip(*statuses, strict=True)
-    domains = [d.value for d in NeedDomain]
-    for start in range(0, count, BATCH):
-        rows = []
-        for _ in range(start, min(start + BATCH, count)):
-            meeting = rng.choice(meetings)
-            rows.append({"household_id": rng.choice(household_ids), "meeting_id": meeting["id"],
-                         "task": "생성된 실행과제", "domain": rng.choice(domains), "agency_id": rng.choice(agency_ids),
-                         "person": "", "due_on": meeting["starts_at"].date() + timedelta(days=rng.randint(7, 90)),
-                         "resource_kind": "", "status": rng.choices(choices, weights)[0].value,
-                         "created_at": datetime.now(UTC)})
-        db.session.execute(insert(ActionItem), rows)
-    _sync_sequences("meeting", "action_item")
-    db.session.execute(text("ANALYZE"))
-    return count
+def _weekday(day: date, *, forward: bool = False) -> date:
+    while day.weekday() >= 5:
+        day += timedelta(days=1 if forward else -1)
+    return day
+
+
+@dataclass(slots=True)
+class _Case:
+    """A generated household as the history needs it."""
+
+    id: int
+    number: str
+    status: str
+    classification: str
+    track: str
+    closure_reason: str
+    size: int
+    signals: list[str]
+    discovered: date
+    head: str = ""
+    children: bool = False
+    consent_id: int = 0
+    consent_agencies: set[int] = field(default_factory=set)
+    #: (domain, rating, notes) of the latest assessment, in NeedDomain order.
+    ratings: list[tuple[str, str, str]] = field(default_factory=list)
+    #: Actions of earlier meetings not yet reviewed by a later one.
+    open_actions: list[dict] = field(default_factory=list)
+    closed: bool = False
+
+    @property
+    def ready(self) -> date:
+        """When the case can first be discussed: after its needs assessment."""
+        return self.discovered + timedelta(days=20)
+
+    def domains(self, rng: random.Random, pressing: set[str]) -> list[str]:
+        """Need domains to act on: those with a ``pressing`` rating (위기, 취약) first."""
+        found = [d for d, rating, _ in self.ratings if rating in pressing]
+        return found or [d for d, _, _ in self.ratings] or [rng.choice(list(NeedDomain)).value]
+
+
+@dataclass(slots=True)
+class _Item:
+    id: int
+    case: _Case
+    follow_up: bool
+    inputs: list[dict] = field(default_factory=list)
+    record: dict | None = None
+    causes: list[dict] = field(default_factory=list)
+    actions: list[dict] = field(default_factory=list)
+
+
+class _History:
+    """Meetings, agency input, minutes, actions and monitoring for the households from ``first_id`` on."""
+
+    def __init__(self, writer: _Writer, *, config, coordinator_id: int, chair_id: int | None, today: date, seed: int):
+        self.writer, self.config, self.today = writer, config, today
+        #: Every rating of the scale but the last (적정) calls for action.
+        self.pressing = set(config["ASSESSMENT_SCALE"][:-1])
+        self.rng = random.Random(seed)  # nosec B311  # reproducible fictional data, not a secret
+        self.agencies = {a.id: a for a in db.session.execute(
+            select(Agency).where(Agency.is_active.is_(True)).order_by(Agency.id)).scalars()}
+        users = {u.id: u for u in db.session.execute(
+            select(User).where(User.is_active_account.is_(True)).order_by(User.id)).scalars()}
+        self.coordinator = users[coordinator_id]
+        self.chair = users.get(chair_id) if chair_id else None
+        self.practitioners: dict[int, list[User]] = defaultdict(list)
+        for user in users.values():
+            if user.role == Role.PRACTITIONER.value:
+                self.practitioners[user.agency_id].append(user)
+        #: A made-up contact person for agencies without an account.
+        self.contacts = {agency_id: (self._name(), self.rng.choice(phrases.POSITIONS)) for agency_id in self.agencies}
+        self.invitable = [a for a in self.agencies.values() if a.id != self.coordinator.agency_id]
+        self.numbers = dict(db.session.execute(
+            select(Meeting.year, func.max(Meeting.number)).where(Meeting.kind == MeetingKind.INTEGRATED.value)
+            .group_by(Meeting.year)).all())
+        self.stage_labels = {s.value: str(s.label) for s in Stage}
+        self.domain_labels = {d.value: str(d.label) for d in NeedDomain}
+        self.status_labels = {s.value: str(s.label) for s in ActionStatus}
+        self.kind_label = str(MeetingKind.INTEGRATED.label)
+        self.title_label = MeetingKind.INTEGRATED.title_label
+
+    def _name(self) -> str:
+        return self.rng.choice(SURNAMES) + self.rng.choice(GIVEN)
+
+    # --- loading the households ---
+
+    def _load(self, first_id: int) -> list[_Case]:
+        """The generated households with consent (past intake), the only ones a meeting can discuss."""
+        cases = {row.id: _Case(row.id, f"{row.case_year}-{row.case_seq:04d}", row.status, row.classification,
+                               row.track, row.closure_reason, row.household_size,
+                               [s for s in row.crisis_signals.split(";") if s], row.discovered_on)
+                 for row in db.session.execute(select(
+                     Household.id, Household.case_year, Household.case_seq, Household.status,
+                     Household.classification, Household.track, Household.closure_reason, Household.household_size,
+                     Household.crisis_signals, Household.discovered_on).where(Household.id >= first_id)
+                     .order_by(Household.id))}
+        for household_id, name in db.session.execute(
+                select(Member.household_id, Member.name).where(Member.household_id >= first_id, Member.is_head)
+                .order_by(Member.id.desc())):
+            cases[household_id].head = name
+        for household_id in db.session.execute(select(Member.household_id).where(
+                Member.household_id >= first_id, Member.birth_date.is_(None),
+                Member.birth_year > self.today.year - 18)).scalars():
+            cases[household_id].children = True
+        for household_id, consent_id in db.session.execute(
+                select(Consent.household_id, func.max(Consent.id)).where(Consent.household_id >= first_id)
+                .group_by(Consent.household_id)):
+            cases[household_id].consent_id = consent_id
+        by_consent = {c.consent_id: c for c in cases.values() if c.consent_id}
+        for consent_id, agency_id in db.session.execute(
+                select(consent_agency.c.consent_id, consent_agency.c.agency_id)
+                .join(Consent, Consent.id == consent_agency.c.consent_id).where(Consent.household_id >= first_id)):
+            if consent_id in by_consent:
+                by_consent[consent_id].consent_agencies.add(agency_id)
+        latest = (select(func.max(Assessment.id)).where(Assessment.household_id >= first_id)
+                  .group_by(Assessment.household_id))
+        order = {d.value: n for n, d in enumerate(NeedDomain)}
+        for household_id, domain, rating, notes in db.session.execute(
+                select(Assessment.household_id, DomainRating.domain, DomainRating.rating, DomainRating.notes)
+                .join(DomainRating, DomainRating.assessment_id == Assessment.id).where(Assessment.id.in_(latest))):
+            cases[household_id].ratings.append((domain, rating, notes))
+        for case in cases.values():
+            case.ratings.sort(key=lambda r: order[r[0]])
+        self.all_cases = list(cases.values())
+        return [c for c in cases.values() if c.consent_id and c.status != Stage.ASSESSMENT.value]
+
+    # --- the schedule ---
+
+    def run(self, first_id: int) -> None:
+        candidates = self._load(first_id)
+        count = max(1, len(self.all_cases) // HOUSEHOLDS_PER_MEETING) if self.all_cases else 0
+        if candidates and count:
+            self._past_meetings(sorted(candidates, key=lambda c: (c.ready, c.id)), count)
+            self._upcoming_meetings()
+        self._monitoring()
+
+    def _past_meetings(self, candidates: list[_Case], count: int) -> None:
+        """``count`` meetings from the first assessment to last week: all approved but the latest, in review."""
+        rng = self.rng
+        start, end = candidates[0].ready, self.today - timedelta(days=8)
+        span = max((end - start).days, 0)
+        days = sorted(_weekday(start + timedelta(days=span * (2 * k + 1) // (2 * count))) for k in range(count))
+        review_day = _weekday(self.today - timedelta(days=2)) if count >= 3 else None
+        if review_day is not None:
+            days[-1] = max(days[-1], review_day)
+        starts = [_kst(day, 14 if rng.random() < 0.7 else 10) for day in days]
+        preferred, others = [], []
+        follow_ups: list[tuple[date, int, _Case]] = []
+        waiting = iter(candidates)
+        upcoming = next(waiting, None)
+        for index, starts_at in enumerate(starts):
+            day = days[index]
+            while upcoming is not None and upcoming.ready <= day:
+                (others if upcoming.status == Stage.NOT_SELECTED.value else preferred).append(upcoming)
+                upcoming = next(waiting, None)
+            size = rng.randint(4, 8)
+            picks: list[tuple[_Case, bool]] = []
+            while follow_ups and follow_ups[0][0] <= day and len(picks) < size // 3:
+                _, _, case = heapq.heappop(follow_ups)
+                picks.append((case, True))
+            while len(picks) < size and (preferred or others):
+                pool = others if others and (not preferred or rng.random() < 0.2) else preferred
+                case = pool.pop(rng.randrange(len(pool)))
+                if case.ready >= day - timedelta(days=120):  # older ones were not brought to a meeting
+                    picks.append((case, False))
+            in_review = review_day is not None and index == len(starts) - 1
+            if in_review:  # its decisions take effect on approval: only cases they can still apply to
+                picks = [p for p in picks if p[0].status in (Stage.SELECTED.value, Stage.NOT_SELECTED.value)]
+            if not picks:
+                continue
+            next_day = days[index + 1] if index + 1 < len(days) else day + timedelta(days=28)
+            self._meeting(starts_at, MeetingStatus.REVIEW if in_review else MeetingStatus.FINALISED, picks,
+                          next_meeting=next_day)
+            for case, _ in picks:
+                if not case.closed and case.status != Stage.NOT_SELECTED.value and rng.random() < 0.4:
+                    heapq.heappush(follow_ups, (day + timedelta(days=rng.randint(60, 150)), case.id, case))
+
+    def _upcoming_meetings(self) -> None:
+        """Two meetings in the coming days: one sharing its packets (input partly in), one being prepared."""
+        rng = self.rng
+        open_cases = [c for c in self.all_cases if c.consent_id and c.status in (
+            Stage.SELECTED.value, Stage.ASSESSMENT.value)]
+        open_cases.sort(key=lambda c: (c.discovered, c.id), reverse=True)
+        recent = open_cases[:40]
+        rng.shuffle(recent)
+        first = _weekday(self.today + timedelta(days=3), forward=True)
+        second = _weekday(self.today + timedelta(days=7), forward=True)
+        for day, status, size in ((first, MeetingStatus.SHARING, 6), (second, MeetingStatus.PREPARING, 4)):
+            picks, recent = recent[:size], recent[size:]
+            if picks:
+                self._meeting(_kst(day, 14), status, [(c, False) for c in picks], next_meeting=None)
+
+    # --- one meeting ---
+
+    def _meeting(self, starts_at: datetime, status: MeetingStatus, picks: list[tuple[_Case, bool]], *,
+                 next_meeting: date | None) -> None:
+        rng, writer = self.rng, self.writer
+        day = starts_at.astimezone(KST).date()
+        year = day.year
+        self.numbers[year] = (self.numbers.get(year) or 0) + 1
+        meeting = writer.add("meeting", {
+            "id": writer.next_id("meeting"), "kind": MeetingKind.INTEGRATED.value, "year": year,
+            "number": self.numbers[year], "starts_at": starts_at, "duration_minutes": 120,
+            "place": rng.choice(phrases.PLACES), "chair_id": self.chair.id if self.chair else None,
+            "coordinator_id": self.coordinator.id, "status": status.value,
+            "created_at": starts_at - timedelta(days=21)})
+        invited = sorted(rng.sample(self.invitable, min(len(self.invitable), rng.randint(3, 5))), key=lambda a: a.id)
+        deadline = rules.working_days_before(day, self.config["INPUT_DEADLINE_WORKING_DAYS"])
+        for agency in invited:
+            people = self.practitioners.get(agency.id, [])
+            writer.add("invitation", {
+                "id": writer.next_id("invitation"), "meeting_id": meeting["id"], "agency_id": agency.id,
+                "deadline": deadline, "invitees": ", ".join(f"{u.display_name} {u.position}".strip() for u in people)})
+        held = status in (MeetingStatus.FINALISED, MeetingStatus.REVIEW)
+        items = []
+        picks = sorted(picks, key=lambda pick: not pick[0].children)  # cases with children first
+        for position, (case, follow_up) in enumerate(picks, start=1):
+            item = _Item(writer.next_id("agenda_item"), case, follow_up)
+            items.append(item)
+            for agency in invited:
+                if agency.id not in case.consent_agencies:  # consent asked for the invited agencies too
+                    writer.add("consent_agency", {"consent_id": case.consent_id, "agency_id": agency.id})
+                    case.consent_agencies.add(agency.id)
+            writer.add("agenda_item", {
+                "id": item.id, "meeting_id": meeting["id"], "household_id": case.id, "position": position,
+                "key_question": phrases.FOLLOW_UP_QUESTION if follow_up else rng.choice(phrases.KEY_QUESTIONS),
+                "presenting_agency_id": rng.choice(invited).id if rng.random() < 0.5 else None,
+                "minutes_allotted": 15, "consent_override_reason": "", "created_at": meeting["created_at"]})
+            for agency in invited:
+                writer.add("section_visibility", {
+                    "id": writer.next_id("section_visibility"), "agenda_item_id": item.id, "agency_id": agency.id,
+                    "sections": ",".join(sorted(rules.default_sections(agency.sector, has_children=case.children)))})
+            self._inputs(item, invited, deadline, status)
+            if held:
+                self._record(item, meeting, invited, final=status == MeetingStatus.FINALISED)
+        if held:
+            for agency in invited:
+                for user in self.practitioners.get(agency.id, []):
+                    writer.add("pledge", {"id": writer.next_id("pledge"), "meeting_id": meeting["id"],
+                                          "user_id": user.id, "accepted_at": _kst(deadline, 9), "ip": ""})
+            self._minutes(meeting, invited, items, status, next_meeting)
+
+    def _inputs(self, item: _Item, invited: list[Agency], deadline: date, status: MeetingStatus) -> None:
+        """Each invited agency's input on the case: most submitted for a held meeting, some still missing."""
+        rng, writer = self.rng, self.writer
+        share = {MeetingStatus.SHARING: (0.45, 0.15), MeetingStatus.PREPARING: (0.15, 0.1)}.get(status, (0.87, 0.04))
+        for agency in invited:
+            draw = rng.random()
+            if draw >= share[0] + share[1]:
+                continue
+            submitted = draw < share[0]
+            late = submitted and status not in (MeetingStatus.SHARING, MeetingStatus.PREPARING) and rng.random() < 0.08
+            saved_on = min(deadline, self.today) - timedelta(days=rng.randint(0, 4))
+            if late:
+                saved_on = deadline + timedelta(days=1)
+            saved_at = _kst(saved_on, rng.randint(9, 17))
+            author = self.practitioners.get(agency.id)
+            author_id = author[0].id if author else self.coordinator.id
+            facts = rng.choice(phrases.INPUT_FACTS.get(agency.sector, phrases.GENERIC_FACTS))
+            opinion = rng.choice(phrases.INPUT_OPINIONS.get(agency.sector, phrases.GENERIC_OPINIONS)) if submitted \
+                else ""
+            domains = rng.choice(item.case.domains(rng, self.pressing))
+            values = {"facts": facts, "opinion": opinion,
+                      "risk_concerns": rng.choice(phrases.RISKS) if submitted and rng.random() < 0.2 else "",
+                      "withheld": rng.choice(phrases.WITHHELD) if agency.sector == "mental_health"
+                      and rng.random() < 0.3 else "",
+                      "coordinator_note": rng.choice(phrases.COORDINATOR_NOTES) if rng.random() < 0.05 else ""}
+            state = InputState.SUBMITTED.value if submitted else InputState.DRAFT.value
+            row = writer.add("agency_input", {
+                "id": writer.next_id("agency_input"), "agenda_item_id": item.id, "agency_id": agency.id,
+                "state": state, **values, "domains": domains, "version": 1, "is_late": late,
+                "submitted_at": saved_at if submitted else None, "updated_at": saved_at, "updated_by_id": author_id})
+            resources = []
+            if submitted and rng.random() < 0.3:
+                public, kind = rng.choice(phrases.RESOURCES)
+                resources.append([public, kind, ""])
+                writer.add("offered_resource", {"id": writer.next_id("offered_resource"), "agency_input_id": row["id"],
+                                                "is_public": public, "kind": kind, "note": ""})
+            after = {**values, "domains": domains, "state": state, "resources": resources}
+            writer.add("input_revision", {
+                "id": writer.next_id("input_revision"), "agency_input_id": row["id"], "version": 1,
+                "saved_at": saved_at, "saved_by_id": author_id, "snapshot": json.dumps(after, ensure_ascii=False),
+                "changed": ",".join(sorted(after))})
+            item.inputs.append({**row, "agency_name": agency.name})
+
+    def _record(self, item: _Item, meeting: dict, invited: list[Agency], *, final: bool) -> None:
+        """What the meeting found and decided for the case, its actions and its review of earlier ones."""
+        rng, writer, case, config = self.rng, self.writer, item.case, self.config
+        day = meeting["starts_at"].astimezone(KST).date()
+        status_to = track = closure_reason = classification = goals = ""
+        if not item.follow_up and case.status == Stage.NOT_SELECTED.value:
+            decision, actions = "not_selected", rng.randint(0, 1)
+        elif not item.follow_up:
+            track = case.track or Track.CASE_MANAGEMENT.value
+            decision, actions = ("selected", rng.randint(2, 4)) if track == Track.CASE_MANAGEMENT.value \
+                else ("service_link", rng.randint(1, 2))
+            status_to, classification, goals = Stage.SELECTED.value, case.classification, rng.choice(phrases.GOALS)
+        elif case.status in (Stage.CLOSED.value, Stage.AFTERCARE.value) and rng.random() < 0.6:
+            decision, actions = "closed", rng.randint(0, 1)
+            status_to = Stage.CLOSED.value
+            closure_reason = case.closure_reason or rng.choice(config["CLOSURE_REASONS"])
+            case.closed = True
+        else:
+            decision, actions = "follow_up", rng.randint(1, 3)
+        domains = case.domains(rng, self.pressing)
+        focus = rng.sample(domains, min(2, len(domains)))
+        discussion = " ".join([rng.choice(phrases.DISCUSSION_OPENINGS)]
+                              + [phrases.DISCUSSION_POINTS[d] for d in focus]
+                              + [rng.choice(phrases.DISCUSSION_CLOSINGS)])
+        item.record = writer.add("case_record", {
+            "id": writer.next_id("case_record"), "agenda_item_id": item.id, "discussion": discussion,
+            "decisions": rng.choice(phrases.DECISIONS[decision]), "goals": goals, "classification": classification,
+            "status_to": status_to, "track": track if status_to == Stage.SELECTED.value else "",
+            "closure_reason": closure_reason, "version": 1, "updated_at": meeting["starts_at"] + timedelta(hours=3)})
+        if rng.random() < 0.4:
+            for domain in focus[:rng.randint(1, 2)]:
+                item.causes.append(writer.add("root_cause", {
+                    "id": writer.next_id("root_cause"), "record_id": item.record["id"], "domain": domain,
+                    "cause": rng.choice(phrases.ROOT_CAUSES[domain])}))
+        if item.follow_up:
+            self._review(item, meeting, day, final=final)
+        for _ in range(actions):
+            item.actions.append(self._action(item, meeting, day, invited, rng.choice(domains), final=final))
+
+    def _action(self, item: _Item, meeting: dict, day: date, invited: list[Agency], domain: str, *,
+                final: bool) -> dict:
+        rng, writer = self.rng, self.writer
+        task, public, kind = rng.choice(phrases.TASKS[domain])
+        agency = rng.choice(invited) if rng.random() < 0.75 else self.agencies[self.coordinator.agency_id]
+        people = self.practitioners.get(agency.id)
+        person = people[0].display_name if people and rng.random() < 0.7 else self.contacts[agency.id][0]
+        due = day + timedelta(days=rng.choice((14, 21, 30, 30, 45, 60, 90)))
+        status = self._action_status(due) if final else ActionStatus.PLANNED.value
+        proposed = None
+        if status == ActionStatus.IN_PROGRESS.value and rng.random() < 0.15:
+            proposed = _kst(self.today - timedelta(days=rng.randint(1, 10)), 11)
+        action = writer.add("action_item", {
+            "id": writer.next_id("action_item"), "household_id": item.case.id, "meeting_id": meeting["id"],
+            "agenda_item_id": item.id, "task": task, "domain": domain, "agency_id": agency.id, "person": person,
+            "due_on": due, "resource_public": public if kind else None, "resource_kind": kind, "status": status,
+            "completion_proposed_at": proposed, "created_at": meeting["starts_at"] + timedelta(hours=3)})
+        self._events(action, day, people[0].id if people else self.coordinator.id)
+        if status in (ActionStatus.DONE.value, ActionStatus.IN_PROGRESS.value, ActionStatus.CHANGED.value,
+                      ActionStatus.NOT_DONE.value):
+            item.case.open_actions.append({**action, "agency_name": agency.name})
+        return {**action, "agency_name": agency.name}
+
+    def _action_status(self, due: date) -> str:
+        """Most actions done; some still open or in progress after their due date (overdue)."""
+        if due < self.today - timedelta(days=30):
+            weights = {"done": 84, "changed": 4, "not_done": 4, "in_progress": 5, "open": 3}
+        elif due < self.today:
+            weights = {"done": 55, "in_progress": 25, "open": 15, "changed": 5}
+        else:
+            weights = {"done": 20, "in_progress": 40, "open": 40}
+        return self.rng.choices(list(weights), list(weights.values()))[0]
+
+    def _events(self, action: dict, day: date, reporter_id: int) -> None:
+        """A few progress checks (점검 기록) and, for most done actions, the coordinator's confirmation."""
+        rng, writer = self.rng, self.writer
+        until = min(action["due_on"], self.today)
+        if until <= day:
+            return
+        checks = {ActionStatus.IN_PROGRESS.value: rng.randint(1, 2), ActionStatus.DONE.value: int(rng.random() < 0.3)}
+        for _ in range(checks.get(action["status"], 0)):
+            content, result = rng.choice(phrases.PROGRESS)
+            happened = day + timedelta(days=rng.randint(1, (until - day).days))
+            writer.add("action_event", {
+                "id": writer.next_id("action_event"), "action_id": action["id"], "kind": "progress",
+                "happened_on": happened, "content": content, "result": result, "old_due": None, "new_due": None,
+                "by_id": reporter_id, "created_at": _kst(happened, 17)})
+        if action["status"] == ActionStatus.DONE.value and rng.random() < 0.6:
+            writer.add("action_event", {
+                "id": writer.next_id("action_event"), "action_id": action["id"], "kind": "confirmation",
+                "happened_on": until, "content": rng.choice(phrases.CONFIRMATIONS), "result": "", "old_due": None,
+                "new_due": None, "by_id": self.coordinator.id, "created_at": _kst(until, 17)})
+
+    def _review(self, item: _Item, meeting: dict, day: date, *, final: bool) -> None:
+        """The follow-up meeting's review of the case's earlier actions that were due by then."""
+        due, later = [], []
+        for action in item.case.open_actions:
+            (due if action["due_on"] <= day and final else later).append(action)
+        item.case.open_actions = later
+        for action in due:
+            outcome = action["status"]
+            note = self.rng.choice(phrases.REVIEW_NOTES[outcome]) if outcome in phrases.REVIEW_NOTES else ""
+            self.writer.add("action_review", {"id": self.writer.next_id("action_review"), "meeting_id": meeting["id"],
+                                              "action_id": action["id"], "outcome": outcome, "note": note})
+            meeting.setdefault("reviews", []).append((item.case.number, action, outcome, note))
+
+    # --- attendance and the minutes ---
+
+    def _minutes(self, meeting: dict, invited: list[Agency], items: list[_Item], status: MeetingStatus,
+                 next_meeting: date | None) -> None:
+        rng, writer = self.rng, self.writer
+        day = meeting["starts_at"].astimezone(KST).date()
+        people = []
+        if self.chair:
+            people.append((self.chair.id, self.agencies[self.chair.agency_id], self.chair.display_name,
+                           self.chair.position))
+        people.append((self.coordinator.id, self.agencies[self.coordinator.agency_id], self.coordinator.display_name,
+                       self.coordinator.position))
+        for agency in invited:
+            if rng.random() < 0.9:
+                users = self.practitioners.get(agency.id)
+                name, position = (users[0].display_name, users[0].position) if users else self.contacts[agency.id]
+                people.append((users[0].id if users else None, agency, name, position))
+        attendees = []
+        for user_id, agency, name, position in people:
+            attendees.append(writer.add("attendee", {
+                "id": writer.next_id("attendee"), "meeting_id": meeting["id"], "user_id": user_id,
+                "agency_id": agency.id, "name": name, "agency_name": agency.name, "position": position}))
+        final = status == MeetingStatus.FINALISED
+        minutes = {
+            "id": writer.next_id("minutes"), "meeting_id": meeting["id"],
+            "status": MinutesStatus.FINAL.value if final else MinutesStatus.REVIEW.value, "revision": 1,
+            "review_deadline": day + timedelta(days=3) if final else self.today + timedelta(days=3),
+            "next_meeting": next_meeting, "next_check": day + timedelta(days=30), "content_hash": "",
+            "snapshot": "", "finalised_at": _kst(day + timedelta(days=5), 10) if final else None,
+            "approved_by_id": self.chair.id if final and self.chair else None}
+        if final:
+            content = snapshot.to_json(self._minutes_data(meeting, invited, attendees, items, minutes))
+            minutes["snapshot"], minutes["content_hash"] = content, snapshot.content_hash(content)
+        writer.add("minutes", minutes)
+
+    def _minutes_data(self, meeting: dict, invited: list[Agency], attendees: list[dict], items: list[_Item],
+                      minutes: dict) -> document.MinutesData:
+        """The approved content, built from the rows as ``minutes.services.minutes_data`` builds it from the
+        database at approval."""
+        labels = self.domain_labels
+        present = {a["agency_id"] for a in attendees}
+        cases = []
+        for position, item in enumerate(items, start=1):
+            case, record = item.case, item.record
+            summary = case_summary(SimpleNamespace(stage=self.stage_labels[case.status], household_size=case.size,
+                                                   classification=case.classification, signals=case.signals))
+            opinions = [(i["agency_name"], opinion_text(SimpleNamespace(**i)))
+                        for i in sorted(item.inputs, key=lambda i: i["agency_name"])
+                        if i["state"] == InputState.SUBMITTED.value]
+            cases.append(document.CaseMinutes(
+                position=position, case_number=case.number, name=mask_name(case.head), summary=summary,
+                needs=[document.NeedLine(labels[d], rating, notes) for d, rating, notes in case.ratings],
+                opinions=opinions, discussion=record["discussion"],
+                root_causes=[(labels[c["domain"]], c["cause"]) for c in item.causes],
+                decisions=decisions_text(SimpleNamespace(**record)),
+                actions=[document.ActionLine(a["task"], labels[a["domain"]], a["agency_name"], a["person"], a["due_on"],
+                                             f"{'공공' if a['resource_public'] else '민간'} · {a['resource_kind']}"
+                                             if a["resource_kind"] else "") for a in item.actions]))
+        reviews = [document.ReviewLine(number, a["task"], a["agency_name"], a["due_on"], self.status_labels[outcome],
+                                       note) for number, a, outcome, note in meeting.get("reviews", [])]
+        finalised = minutes["finalised_at"].astimezone(KST).date()
+        chair = self.chair.display_name if self.chair else ""
+        return document.MinutesData(
+            title=f"{meeting['year']}년도 제{meeting['number']}회 {self.title_label}", starts_at=meeting["starts_at"],
+            place=meeting["place"], kind=self.kind_label, chair=chair, author=self.coordinator.display_name,
+            author_agency=self.agencies[self.coordinator.agency_id].name,
+            attendees=[document.Attendee(a["name"], a["agency_name"], a["position"]) for a in attendees],
+            absent_agencies=sorted(a.name for a in invited if a.id not in present), cases=cases, reviews=reviews,
+            next_meeting=minutes["next_meeting"], next_check=minutes["next_check"],
+            approvals=[document.Approval("작성", self.coordinator.display_name),
+                       document.Approval("결재", chair, finalised)], revision=1)
+
+    # --- monitoring ---
+
+    def _monitoring(self) -> None:
+        """Contacts with selected and closed households; selected ones get a next check date, some already due."""
+        rng, writer = self.rng, self.writer
+        methods, weights = list(MONITORING_METHODS), [35, 40, 10, 15]
+        checks = []
+        for case in self.all_cases:
+            if case.status not in (Stage.SELECTED.value, Stage.CLOSED.value, Stage.AFTERCARE.value):
+                continue
+            selected_on = case.discovered + timedelta(days=20)
+            if case.status == Stage.CLOSED.value:
+                last = min(selected_on + timedelta(days=rng.randint(60, 200)), self.today - timedelta(days=1))
+            else:
+                last = self.today - timedelta(days=rng.randint(1, 50))
+                checks.append({"b_id": case.id, "b_next": last + timedelta(days=30)})
+            contacted = last
+            for _ in range(rng.randint(1, 4)):
+                if contacted < selected_on:
+                    break
+                method = rng.choices(methods, weights)[0]
+                writer.add("monitoring_entry", {
+                    "id": writer.next_id("monitoring_entry"), "household_id": case.id, "contacted_on": contacted,
+                    "method": method, "content": rng.choice(phrases.MONITORING[method]), "by_id": self.coordinator.id,
+                    "created_at": _kst(contacted, 18)})
+                contacted -= timedelta(days=rng.randint(20, 40))
+        writer.flush()
+        if checks:
+            table = Household.__table__
+            db.session.execute(update(table).where(table.c.id == bindparam("b_id"))
+                               .values(next_check_on=bindparam("b_next")), checks)

@@ -112,7 +112,8 @@ class Meeting(db.Model):
                              lazy="raise")
     minutes = relationship("Minutes", uselist=False, cascade="all, delete-orphan", passive_deletes=True,
                            lazy="raise")
-    reviews = relationship("ActionReview", cascade="all, delete-orphan", passive_deletes=True, lazy="raise")
+    reviews = relationship("ActionReview", order_by="ActionReview.id", cascade="all, delete-orphan", passive_deletes=True,
+                           lazy="raise")
 
     @property
     def meeting_kind(self) -> MeetingKind:

@@ -1,0 +1,229 @@
+"""The bulk generator behind ``seed-demo --households N``: linked, consistent, realistic, and the app opens it."""
+import hashlib
+import io
+from datetime import date
+
+import docx
+import pytest
+from conftest import POSTGRES_URL, _copy_sqlite, make_app
+from sqlalchemy import func, select
+
+from conference import demo
+from conference.datagen import generate
+from conference.extensions import db
+from conference.minutes import services as minutes_services
+from conference.minutes import snapshot
+from conference.models import (ActionEvent, ActionItem, ActionStatus, AgencyInput, AgendaItem, Attendee, CaseRecord,
+                               Consent, Household, InputState, Invitation, Meeting, MeetingStatus, Minutes,
+                               MinutesStatus, MonitoringEntry, User)
+from conference.models.cases import MONITORING_METHODS, consent_agency
+
+PASSWORD = demo.DEFAULT_PASSWORD
+HOUSEHOLDS = 200
+
+
+def _users():
+    return {u.username: u for u in db.session.execute(select(User)).scalars()}
+
+
+def _generate(app, seed=3):
+    demo.seed(PASSWORD)
+    db.session.commit()
+    users = _users()
+    written = generate(HOUSEHOLDS, config=app.config, coordinator_id=users["coordinator"].id,
+                       chair_id=users["chair"].id, seed=seed)
+    db.session.commit()
+    return written
+
+
+@pytest.fixture
+def generated(app):
+    return _generate(app)
+
+
+def _generated_meetings():
+    """The generated meetings: those whose agenda holds generated households (the demo's hold the eight demo ones)."""
+    return db.session.execute(select(Meeting).where(Meeting.id.in_(
+        select(AgendaItem.meeting_id).where(AgendaItem.household_id > 8))).order_by(Meeting.starts_at)).scalars().all()
+
+
+def login(client, username):
+    client.post("/logout")
+    assert client.post("/login", data={"username": username, "password": PASSWORD}).status_code == 302
+
+
+def test_summary_counts_the_rows_written(generated):
+    written = generated
+    assert written["household"] == HOUSEHOLDS
+    assert HOUSEHOLDS // 25 <= written["meeting"] <= HOUSEHOLDS // 25 + 2  # one per 25 households, two coming up
+    assert 4 * HOUSEHOLDS // 25 <= written["agenda_item"] <= 8 * (HOUSEHOLDS // 25 + 2)
+    for table in ("invitation", "agency_input", "attendee", "minutes", "case_record", "action_item", "action_event",
+                  "monitoring_entry", "root_cause"):
+        assert written[table] > 0, table
+    assert written["meeting"] == db.session.execute(select(func.count(Meeting.id))).scalar() - 2  # + the demo's
+
+
+def test_the_linked_data_is_consistent(generated):
+    meetings = _generated_meetings()
+    finalised = {m.id for m in meetings if m.status == MeetingStatus.FINALISED.value}
+    in_review = {m.id for m in meetings if m.status == MeetingStatus.REVIEW.value}
+    coming = [m for m in meetings if m.status in (MeetingStatus.PREPARING.value, MeetingStatus.SHARING.value)]
+    assert len(finalised) >= 5 and len(in_review) == 1 and len(coming) == 2
+    today = date.today()
+    assert all(m.starts_at.date() < today for m in meetings if m.id in finalised | in_review)
+    assert all(m.starts_at.date() > today for m in coming)
+
+    # Numbered per year in date order, with 3–5 invited agencies, a chair and 4–8 cases on the agenda.
+    by_year = {}
+    for meeting in meetings:
+        by_year.setdefault(meeting.year, []).append(meeting.number)
+        assert meeting.chair_id is not None and meeting.coordinator_id is not None
+        invited = db.session.execute(select(func.count()).where(Invitation.meeting_id == meeting.id)).scalar()
+        assert 3 <= invited <= 5
+        items = db.session.execute(select(func.count()).where(AgendaItem.meeting_id == meeting.id)).scalar()
+        assert 1 <= items <= 8
+    assert all(numbers == sorted(numbers) and len(set(numbers)) == len(numbers) for numbers in by_year.values())
+
+    # Every agenda item's household exists and its consent covers every invited agency.
+    orphans = db.session.execute(select(func.count()).select_from(AgendaItem).outerjoin(
+        Household, Household.id == AgendaItem.household_id).where(Household.id.is_(None))).scalar()
+    assert orphans == 0
+    latest = dict(db.session.execute(select(Consent.household_id, func.max(Consent.id))
+                                     .group_by(Consent.household_id)).all())
+    consented = set(db.session.execute(select(consent_agency.c.consent_id, consent_agency.c.agency_id)).all())
+    invited_on_agenda = db.session.execute(select(AgendaItem.household_id, Invitation.agency_id).join(
+        Invitation, Invitation.meeting_id == AgendaItem.meeting_id)).all()
+    assert all((latest.get(household_id), agency_id) in consented for household_id, agency_id in invited_on_agenda)
+
+    # Inputs only from invited agencies.
+    uninvited = db.session.execute(select(func.count()).select_from(AgencyInput)
+                                   .join(AgendaItem, AgendaItem.id == AgencyInput.agenda_item_id)
+                                   .outerjoin(Invitation, (Invitation.meeting_id == AgendaItem.meeting_id)
+                                              & (Invitation.agency_id == AgencyInput.agency_id))
+                                   .where(Invitation.id.is_(None))).scalar()
+    assert uninvited == 0
+
+    # Actions: on an agenda item of their meeting, for that item's household; in effect only once approved.
+    for action, item in db.session.execute(select(ActionItem, AgendaItem).join(
+            AgendaItem, AgendaItem.id == ActionItem.agenda_item_id).where(ActionItem.household_id > 8)):
+        assert (action.meeting_id, action.household_id) == (item.meeting_id, item.household_id)
+        if action.meeting_id in finalised:
+            assert action.status != ActionStatus.PLANNED.value
+        else:
+            assert action.meeting_id in in_review and action.status == ActionStatus.PLANNED.value
+    assert db.session.execute(select(func.count()).where(ActionItem.agenda_item_id.is_(None))).scalar() == 0
+
+    # Held meetings have attendance and a record of every case; finalised minutes are final, hashed and
+    # exactly what the chair's approval would have locked.
+    chair = _users()["chair"]
+    for meeting_id in finalised | in_review:
+        assert db.session.execute(select(func.count()).where(Attendee.meeting_id == meeting_id)).scalar() >= 2
+        records = db.session.execute(select(func.count()).select_from(AgendaItem).join(
+            CaseRecord, CaseRecord.agenda_item_id == AgendaItem.id).where(AgendaItem.meeting_id == meeting_id)).scalar()
+        assert records == db.session.execute(select(func.count()).where(AgendaItem.meeting_id == meeting_id)).scalar()
+        minutes = db.session.execute(select(Minutes).where(Minutes.meeting_id == meeting_id)).scalar_one()
+        if meeting_id in in_review:
+            assert minutes.status == MinutesStatus.REVIEW.value and not minutes.snapshot
+            continue
+        assert minutes.status == MinutesStatus.FINAL.value and minutes.approved_by_id == chair.id
+        assert minutes.content_hash == hashlib.sha256(minutes.snapshot.encode()).hexdigest()
+        meeting = minutes_services.load_for_minutes(meeting_id)
+        assert snapshot.to_json(minutes_services.minutes_data(meeting, approver=chair)) == minutes.snapshot
+        db.session.expunge_all()
+
+
+def test_the_mix_is_realistic(generated):
+    today = date.today()
+    statuses = dict(db.session.execute(select(ActionItem.status, func.count()).where(
+        ActionItem.household_id > 8, ActionItem.status != ActionStatus.PLANNED.value).group_by(ActionItem.status)).all())
+    total = sum(statuses.values())
+    assert statuses[ActionStatus.DONE.value] > total / 2
+    overdue = db.session.execute(select(func.count()).where(
+        ActionItem.household_id > 8, ActionItem.due_on < today,
+        ActionItem.status.in_([ActionStatus.OPEN.value, ActionStatus.IN_PROGRESS.value]))).scalar()
+    assert 0 < overdue < total / 4
+    assert db.session.execute(select(func.count()).where(ActionEvent.kind == "progress")).scalar() > 0
+
+    states = dict(db.session.execute(select(AgencyInput.state, func.count()).group_by(AgencyInput.state)).all())
+    assert states[InputState.SUBMITTED.value] > states.get(InputState.DRAFT.value, 0)
+    sharing = db.session.execute(select(Meeting).where(Meeting.status == MeetingStatus.SHARING.value)).scalars().all()
+    assert sharing, "an upcoming meeting shares its packets"
+
+    methods = set(db.session.execute(select(MonitoringEntry.method)).scalars())
+    assert methods and methods <= set(MONITORING_METHODS)
+    checks = db.session.execute(select(Household.next_check_on).where(Household.next_check_on.is_not(None))).scalars()
+    checks = list(checks)
+    assert any(day <= today for day in checks) and any(day > today for day in checks)
+    assert db.session.execute(select(func.count()).where(Household.next_check_on.is_not(None),
+                                                         Household.status != "selected",
+                                                         Household.status != "aftercare",
+                                                         Household.id > 8)).scalar() == 0
+
+
+def test_the_chair_approves_the_generated_minutes_in_review(client, generated):
+    meeting = next(m for m in _generated_meetings() if m.status == MeetingStatus.REVIEW.value)
+    login(client, "chair")
+    assert client.get(f"/meetings/{meeting.id}/minutes").status_code == 200
+    assert client.post(f"/meetings/{meeting.id}/minutes/approve").status_code == 302
+    minutes = db.session.execute(select(Minutes).where(Minutes.meeting_id == meeting.id)).scalar_one()
+    assert minutes.status == MinutesStatus.FINAL.value and minutes.content_hash
+    planned = db.session.execute(select(func.count()).where(ActionItem.meeting_id == meeting.id,
+                                                            ActionItem.status == ActionStatus.PLANNED.value)).scalar()
+    assert planned == 0
+
+
+@pytest.mark.skipif(bool(POSTGRES_URL), reason="compares two SQLite databases")
+def test_the_same_seed_gives_the_same_data(app, template_database, tmp_path):
+    def fingerprint():
+        hashes = db.session.execute(select(Minutes.content_hash).order_by(Minutes.id)).scalars().all()
+        actions = db.session.execute(select(ActionItem.task, ActionItem.due_on, ActionItem.status)
+                                     .order_by(ActionItem.id)).all()
+        return hashes, actions
+
+    _generate(app)
+    first = fingerprint()
+    path = tmp_path / "again.sqlite"
+    _copy_sqlite(template_database, path)
+    other = make_app(f"sqlite:///{path}")
+    with other.app_context():
+        _generate(other)
+        second = fingerprint()
+        db.session.remove()
+        db.engine.dispose()
+    assert first == second and len(first[0]) > 5
+
+
+def _pages(meeting_id, household_id, upcoming_id, coordinator):
+    pages = [f"/meetings/{meeting_id}/minutes", f"/meetings/{meeting_id}/packet", f"/cases/{household_id}",
+             "/actions", "/actions?due=overdue", "/dashboard", "/home", "/meetings"]
+    if coordinator:  # the case list and the meeting's own page are the staff's; others read the packet
+        pages += ["/cases", "/cases/checks", f"/meetings/{meeting_id}", f"/meetings/{meeting_id}/run",
+                  f"/meetings/{upcoming_id}", f"/meetings/{upcoming_id}/inputs"]
+    return pages
+
+
+@pytest.mark.parametrize("username", ["coordinator", "mh", "chair"])
+def test_the_app_opens_generated_meetings_minutes_and_cases(client, generated, username):
+    user = _users()[username]
+    meetings = _generated_meetings()
+    finalised = [m for m in meetings if m.status == MeetingStatus.FINALISED.value]
+    if user.role == "practitioner":
+        invited = set(db.session.execute(select(Invitation.meeting_id).where(
+            Invitation.agency_id == user.agency_id)).scalars())
+        finalised = [m for m in finalised if m.id in invited]
+    meeting = finalised[-1]
+    later = select(AgendaItem.household_id).where(AgendaItem.meeting_id.not_in([m.id for m in finalised]))
+    household_id = db.session.execute(select(AgendaItem.household_id).where(  # not yet on a meeting to come
+        AgendaItem.meeting_id == meeting.id, AgendaItem.household_id.not_in(later))).scalars().first()
+    upcoming = next(m for m in meetings if m.status == MeetingStatus.SHARING.value)
+    login(client, username)
+    for url in _pages(meeting.id, household_id, upcoming.id, username == "coordinator"):
+        assert client.get(url).status_code == 200, url
+    if username != "coordinator":  # others read a meeting as its packet
+        assert client.get(f"/meetings/{meeting.id}").headers["Location"].endswith(f"/meetings/{meeting.id}/packet")
+
+    download = client.post(f"/meetings/{meeting.id}/minutes.docx", data={"purpose": "사례 점검"})
+    assert download.status_code == 200
+    body = "\n".join(p.text for p in docx.Document(io.BytesIO(download.data)).paragraphs)
+    minutes = db.session.execute(select(Minutes).where(Minutes.meeting_id == meeting.id)).scalar_one()
+    assert meeting.title in body and minutes.content_hash in body and "○○" in body
