@@ -1,12 +1,18 @@
-"""Database plumbing: SQLite connection settings, write transactions, UTC timestamps."""
+"""Database plumbing: SQLite connection settings, write transactions, saves that lost a race, UTC timestamps."""
+from contextlib import contextmanager
 from datetime import datetime, UTC
 
 from flask import has_request_context, request
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.types import TypeDecorator
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: Execution option for a connection that writes even during a GET request (e.g. an access record):
+#: its SQLite transaction then takes the write lock at BEGIN too.
+WRITE_LOCK = "conference_write_lock"
 
 
 def now_utc() -> datetime:
@@ -31,6 +37,25 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
+
+
+@contextmanager
+def conflict_if_overtaken(conflict: Exception, *, creating: bool):
+    """Raise ``conflict`` when the flush inside finds that another request saved the same record first.
+
+    Versioned records (``version_id_col``) are updated only while their version is still the one this request
+    read (StaleDataError otherwise); a record being created (``creating``) is refused by its unique key when
+    another request created it meanwhile (IntegrityError). Both happen on PostgreSQL, where two requests run
+    at once; on SQLite a writing request holds the write lock from its first statement. The caller rolls back.
+    """
+    try:
+        yield
+    except StaleDataError:
+        raise conflict from None
+    except IntegrityError:
+        if not creating:
+            raise
+        raise conflict from None
 
 
 def _wants_write_lock() -> bool:
@@ -58,4 +83,5 @@ def _sqlite_on_connect(dbapi_connection, connection_record):
 def _sqlite_begin(conn):
     if conn.dialect.name != "sqlite":
         return
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock() else "BEGIN")
+    writes = conn.get_execution_options().get(WRITE_LOCK) or _wants_write_lock()
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from conference import audit
 from conference.cases.services import CaseError
-from conference.database import now_utc
+from conference.database import conflict_if_overtaken, now_utc
 from conference.extensions import db
 from conference.models import AgendaItem, Meeting, MeetingStatus, NeedDomain, User
 from conference.models.inputs import AgencyInput, InputRevision, InputState, OfferedResource
@@ -28,7 +28,7 @@ MAX_TEXT = 4000
 class InputConflict(Exception):
     """Someone saved this input after the version the user started from."""
 
-    def __init__(self, current: AgencyInput):
+    def __init__(self, current: AgencyInput | None):
         super().__init__("input changed meanwhile")
         self.current = current
 
@@ -94,7 +94,8 @@ def save_input(item: AgendaItem, *, agency_id: int, by: User, values: InputValue
     current_version = agency_input.version if agency_input else 0
     if base_version != current_version:
         raise InputConflict(agency_input)
-    if agency_input is None:
+    creating = agency_input is None
+    if creating:
         agency_input = AgencyInput(agenda_item_id=item.id, agency_id=agency_id, version=0, resources=[],
                                    revisions=[], state=InputState.DRAFT.value)
         db.session.add(agency_input)
@@ -116,7 +117,8 @@ def save_input(item: AgendaItem, *, agency_id: int, by: User, values: InputValue
     agency_input.revisions.append(InputRevision(version=agency_input.version, saved_by_id=by.id, saved_at=now,
                                                 snapshot=json.dumps(after, ensure_ascii=False),
                                                 changed=",".join(changed)))
-    db.session.flush()
+    with conflict_if_overtaken(InputConflict(None if creating else agency_input), creating=creating):
+        db.session.flush()
     audit.record("input.submit" if submit else "input.save", item.household, actor=by, details={
         "meeting_id": meeting.id, "agency_id": agency_id, "version": agency_input.version, "changed": changed,
         "late": agency_input.is_late})

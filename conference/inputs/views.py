@@ -88,9 +88,9 @@ def edit(meeting_id, item_id):
     form = AgencyInputForm()
     item = next((i for i in _open_items(meeting) if i.id == item_id), None)
     if item is None:
-        # Still on the agenda but outside the user's consent: as if it did not exist. Removed meanwhile: keep the text.
-        on_agenda = any(i.id == item_id for i in meeting.agenda_items)
-        if request.method == "POST" and not on_agenda:
+        # Not on the agenda (any more) or outside the user's consent: the same answer either way, so that it does not
+        # tell a case the agency may not see from one that is not there. A POST keeps the text that was written.
+        if request.method == "POST":
             form.form_errors.append(_(
                 "이 사례는 회의 안건에서 빠졌거나 볼 수 없게 되었습니다. 적은 내용은 아래에 남아 있으니 "
                 "복사해 두세요. 저장하지 않았습니다."))
@@ -105,10 +105,10 @@ def edit(meeting_id, item_id):
             services.save_input(item, agency_id=agency_id, by=current_user, values=form.values(),
                                 base_version=form.base_version(), submit=bool(request.form.get("submit")),
                                 today=today_local())
-        except services.InputConflict as error:
+        except services.InputConflict:
             db.session.rollback()
             meeting, item = _reload(meeting_id, item_id)
-            conflict = services.find_input(item, agency_id) if error.current is not None else None
+            conflict = services.find_input(item, agency_id)
             form.version.data = str(conflict.version if conflict else 0)
             form.form_errors.append(_("다른 사람이 그사이 이 의견을 저장했습니다. 아래에서 저장된 내용과 비교한 뒤 "
                                       "다시 저장하세요. 적은 내용은 그대로 있습니다."))

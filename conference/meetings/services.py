@@ -8,11 +8,13 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from conference import audit
 from conference.cases.services import CaseError, current_consent
 from conference.database import now_utc
 from conference.extensions import db
+from conference.ids import MAX_ID
 from conference.formatting import KST
 from conference.meetings import rules
 from conference.notifications import notify_agency
@@ -56,7 +58,9 @@ def _check_number(kind: str, year: int, number: int, meeting_id: int | None = No
 
 def _agencies(agency_ids) -> list[Agency]:
     ids = set(agency_ids)
-    agencies = db.session.execute(select(Agency).where(Agency.id.in_(ids), Agency.is_active.is_(True))).scalars().all()
+    possible = {i for i in ids if 0 < i <= MAX_ID}  # a larger number is no agency's id, and fails in the database
+    agencies = db.session.execute(
+        select(Agency).where(Agency.id.in_(possible), Agency.is_active.is_(True))).scalars().all()
     if len(agencies) != len(ids):
         raise CaseError("agency_ids", _l("없거나 사용이 중지된 기관이 있습니다."))
     return agencies
@@ -317,9 +321,13 @@ def accept_pledge(meeting: Meeting, *, user: User, ip: str) -> Pledge:
     existing = next((p for p in meeting.pledges if p.user_id == user.id), None)
     if existing is not None:
         return existing
-    pledge = Pledge(meeting=meeting, user_id=user.id, ip=ip)
-    db.session.add(pledge)
-    db.session.flush()
+    pledge = Pledge(meeting_id=meeting.id, user_id=user.id, ip=ip)
+    try:
+        with db.session.begin_nested():
+            db.session.add(pledge)
+    except IntegrityError:  # pledged a moment ago in another tab (PostgreSQL runs both requests at once)
+        return db.session.execute(select(Pledge).where(Pledge.meeting_id == meeting.id,
+                                                       Pledge.user_id == user.id)).scalar_one()
     audit.record("pledge.accept", meeting, actor=user, details={"pledge_id": pledge.id})
     return pledge
 

@@ -1,7 +1,7 @@
 """The minutes (회의록) and the attendance sheet (참석자 명부) as Word files, in the usual Korean
 public-sector layout. Pure: plain data in, .docx bytes out; no request, no database.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from conference.documents import docx_kit
@@ -86,6 +86,14 @@ class MinutesData:
     #: Content hash of the finalised minutes, printed at the end.
     content_hash: str = ""
     revision: int = 1
+
+
+def only_cases(data: MinutesData, case_numbers: set[str] | None) -> MinutesData:
+    """The minutes limited to the given cases (their sections and their earlier actions); None keeps all."""
+    if case_numbers is None:
+        return data
+    return replace(data, cases=[c for c in data.cases if c.case_number in case_numbers],
+                   reviews=[r for r in data.reviews if r.case_number in case_numbers])
 
 
 def _due(day: date | None) -> str:

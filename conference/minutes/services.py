@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from conference import audit
 from conference.cases import services as case_services
 from conference.cases.services import CaseError
-from conference.database import now_utc
+from conference.database import conflict_if_overtaken, now_utc
 from conference.extensions import db
 from conference.formatting import KST
 from conference.masking import mask_name
@@ -21,9 +21,10 @@ from conference.meetings.packets import build_packet, load_meeting
 from conference.minutes import document, snapshot
 from conference.models import (REVIEW_OUTCOMES, ActionItem, ActionReview, ActionStatus, Agency, AgendaItem,
                                Attendee, CaseRecord, InputState, Meeting, MeetingKind, MeetingStatus,
-                               Minutes, MinutesRevision, MinutesStatus, NeedDomain, ReviewResponse, Role,
-                               RootCause, Stage, Track, User)
+                               Minutes, MinutesRevision, MinutesStatus, NeedDomain, ReviewResponse, RootCause,
+                               Stage, Track, User)
 from conference.notifications import notify_user
+from conference.permissions import can_approve_minutes
 
 #: Meeting statuses in which the record of the meeting may be written.
 RECORDING = {MeetingStatus.IN_PROGRESS.value, MeetingStatus.MINUTES.value, MeetingStatus.REVIEW.value}
@@ -141,7 +142,8 @@ def save_case_record(item: AgendaItem, *, by: User, base_version: int, discussio
         if outcome in (ActionStatus.CHANGED.value, ActionStatus.NOT_DONE.value) and not note.strip():
             raise CaseError("reviews", _l("상황 변화나 미이행으로 남는 과제는 사유를 적으세요."))
 
-    if record is None:
+    creating = record is None
+    if creating:
         record = CaseRecord(version=0)
         item.record = record
     record.discussion, record.decisions, record.goals = discussion.strip(), decisions.strip(), goals.strip()
@@ -151,6 +153,8 @@ def save_case_record(item: AgendaItem, *, by: User, base_version: int, discussio
     record.root_causes = [RootCause(domain=d, cause=c) for d, c in causes]
     record.version += 1
     record.updated_at = now_utc()
+    with conflict_if_overtaken(RecordConflict(), creating=creating):
+        db.session.flush()  # the record first: a save that another one overtook stops here
     for old in db.session.execute(select(ActionItem).where(
             ActionItem.agenda_item_id == item.id, ActionItem.status == ActionStatus.PLANNED.value)).scalars():
         db.session.delete(old)
@@ -185,6 +189,8 @@ def set_schedule(meeting: Meeting, *, by: User, next_meeting: date | None, next_
 def request_review(meeting: Meeting, *, by: User, deadline: date, today: date) -> None:
     """Send the draft to the attendees (and the chair) to confirm or comment by ``deadline``."""
     _require_recording(meeting)
+    if meeting.chair_id is None:
+        raise CaseError("deadline", _l("주재(결재권자)가 정해지지 않은 회의입니다. 결재할 사람이 없어 검토를 요청할 수 없습니다."))
     if deadline < today:
         raise CaseError("deadline", _l("검토 기한은 오늘 이후여야 합니다."))
     _check_complete(meeting)
@@ -223,20 +229,13 @@ def _check_complete(meeting: Meeting) -> None:
         raise CaseError("form", _l("논의 기록이 없는 안건이 있습니다: %(cases)s", cases=", ".join(missing)))
 
 
-def can_approve(meeting: Meeting, user: User) -> bool:
-    """The meeting's chair approves (결재); when no chair was named, any chair."""
-    if user.role != Role.CHAIR.value:
-        return False
-    return meeting.chair_id in (None, user.id)
-
-
 def finalise(meeting: Meeting, *, by: User, at: datetime | None = None) -> Minutes:
     """결재: lock the minutes with a content hash; decisions and actions take effect now.
 
     ``at`` records an approval made earlier on paper (entering a past meeting); by default it is now.
     """
     minutes = meeting.minutes
-    if not can_approve(meeting, by):
+    if not can_approve_minutes(by, meeting):
         raise CaseError("form", _l("이 회의의 주재자(결재권자)만 결재할 수 있습니다."))
     if minutes is None or minutes.status != MinutesStatus.REVIEW.value:
         raise CaseError("form", _l("검토 요청을 거친 회의록만 결재할 수 있습니다."))
@@ -319,14 +318,14 @@ def minutes_data(meeting: Meeting, *, approver: User | None = None, full_names: 
         cases.append(document.CaseMinutes(
             position=item.position, case_number=item.household.case_number,
             name=head if full_names else mask_name(head),
-            summary=_summary(packet_case),
+            summary=case_summary(packet_case),
             needs=[document.NeedLine(n.domain, n.rating, n.notes) for n in packet_case.needs],
-            opinions=[(i.agency.name, _opinion_text(i))
+            opinions=[(i.agency.name, opinion_text(i))
                       for i in sorted(item.inputs, key=lambda i: i.agency.name)
                       if i.state == InputState.SUBMITTED.value],
             discussion=record.discussion if record else "",
             root_causes=[(str(NeedDomain(r.domain).label), r.cause) for r in record.root_causes] if record else [],
-            decisions=_decisions(record),
+            decisions=decisions_text(record),
             actions=[document.ActionLine(a.task, str(NeedDomain(a.domain).label), a.agency.name, a.person, a.due_on,
                                          a.resource_text) for a in item.actions]))
     case_numbers = {item.household_id: item.household.case_number for item in meeting.agenda_items}
@@ -349,14 +348,14 @@ def minutes_data(meeting: Meeting, *, approver: User | None = None, full_names: 
         revision=minutes.revision if minutes else 1)
 
 
-def _opinion_text(agency_input) -> str:
+def opinion_text(agency_input) -> str:
     """An agency's input for the minutes, facts and opinion kept apart as the form asked."""
     parts = [("보유 정보", agency_input.facts), ("기관 의견", agency_input.opinion),
              ("위험 요인", agency_input.risk_concerns)]
     return "\n".join(f"[{label}] {text}" for label, text in parts if text)
 
 
-def _summary(packet_case) -> str:
+def case_summary(packet_case) -> str:
     parts = [f"{packet_case.stage}", f"가구원 {packet_case.household_size}명"]
     if packet_case.classification:
         parts.append(f"사례 구분 {packet_case.classification}")
@@ -365,7 +364,7 @@ def _summary(packet_case) -> str:
     return " · ".join(parts)
 
 
-def _decisions(record: CaseRecord | None) -> str:
+def decisions_text(record: CaseRecord | None) -> str:
     if record is None:
         return ""
     lines = [record.decisions] if record.decisions else []

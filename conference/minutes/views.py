@@ -13,8 +13,8 @@ from conference.extensions import db
 from conference.meetings.queries import today_local
 from conference.minutes import document, forms, services
 from conference.models import REVIEW_OUTCOMES, Agency, MeetingStatus, MinutesStatus, NeedDomain
-from conference.permissions import (can_export_full_names, can_manage_meetings, can_read_minutes, can_view_meeting,
-                                    require)
+from conference.permissions import (can_approve_minutes, can_export_full_names, can_manage_meetings, can_read_minutes,
+                                    can_view_meeting, minutes_cases_for, require)
 
 bp = Blueprint("minutes", __name__, url_prefix="/meetings/<int:meeting_id>")
 
@@ -119,11 +119,11 @@ def minutes_page(meeting_id):
     meeting = get_meeting(meeting_id)
     require(can_read_minutes(current_user, meeting))
     minutes = meeting.minutes
-    data = services.final_data(minutes) if minutes and minutes.status == MinutesStatus.FINAL.value \
-        else services.minutes_data(meeting)
+    data = document.only_cases(services.final_data(minutes) if minutes and minutes.status == MinutesStatus.FINAL.value
+                               else services.minutes_data(meeting), minutes_cases_for(current_user, meeting))
     page = render_template(
         "minutes/minutes.html", meeting=meeting, minutes=minutes, data=data,
-        can_manage=can_manage_meetings(current_user), can_approve=services.can_approve(meeting, current_user),
+        can_manage=can_manage_meetings(current_user), can_approve=can_approve_minutes(current_user, meeting),
         review_form=forms.ReviewRequestForm(), response_form=forms.ResponseForm(),
         correction_form=forms.CorrectionForm(), download_form=forms.MinutesDownloadForm(),
         full_names_allowed=can_export_full_names(current_user))
@@ -173,7 +173,7 @@ def respond(meeting_id):
 @bp.post("/minutes/approve")
 def approve(meeting_id):
     meeting = get_meeting(meeting_id)
-    require(services.can_approve(meeting, current_user))
+    require(can_approve_minutes(current_user, meeting))
     try:
         minutes = services.finalise(meeting, by=current_user)
     except CaseError as problem:
@@ -223,10 +223,10 @@ def minutes_docx(meeting_id):
     full_names = bool(form.full_names.data)
     if full_names:
         require(can_export_full_names(current_user))
-    content = document.build_minutes_docx(_download_data(meeting, full_names), font=current_app.config["DOCX_FONT"],
-                                          generated_at=datetime.now(UTC))
+    data = document.only_cases(_download_data(meeting, full_names), minutes_cases_for(current_user, meeting))
+    content = document.build_minutes_docx(data, font=current_app.config["DOCX_FONT"], generated_at=datetime.now(UTC))
     audit.record("minutes.download", meeting, details={"purpose": form.purpose.data, "full_names": full_names,
-                                                       "cases": [i.household.case_number for i in meeting.agenda_items]})
+                                                       "cases": [c.case_number for c in data.cases]})
     db.session.commit()
     suffix = " 실명" if full_names else ""
     return attachment(content, f"{meeting.title} 회의록{suffix}.docx", DOCX)

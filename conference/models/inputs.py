@@ -43,13 +43,16 @@ class AgencyInput(db.Model):
     withheld: Mapped[str] = mapped_column(Text, default="")
     #: A part only the coordinator reads; never shown to other agencies.
     coordinator_note: Mapped[str] = mapped_column(Text, default="")
-    #: Incremented on every save; a save based on an older version is refused (no silent overwrite).
+    #: Incremented on every save; a save based on an older version is refused (no silent overwrite). The UPDATE
+    #: also checks it (``version_id_col``), so of two saves running at once only the first is stored.
     version: Mapped[int] = mapped_column(default=0)
     #: Last saved after the agency's deadline.
     is_late: Mapped[bool] = mapped_column(default=False)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     agenda_item = relationship("AgendaItem", lazy="raise")
     agency = relationship("Agency", lazy="raise")

@@ -40,9 +40,12 @@ class CaseRecord(db.Model):
     status_to: Mapped[str] = mapped_column(String(20), default="")
     track: Mapped[str] = mapped_column(String(20), default="")
     closure_reason: Mapped[str] = mapped_column(String(40), default="")
-    #: Bumped on every save; a save from an older version is refused.
+    #: Bumped on every save; a save from an older version is refused. The UPDATE also checks it
+    #: (``version_id_col``), so of two saves running at once only the first is stored.
     version: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     root_causes: Mapped[list["RootCause"]] = relationship(
         back_populates="record", cascade="all, delete-orphan", order_by="RootCause.id", lazy="raise")

@@ -1,0 +1,70 @@
+"""A short run of the load and fault test (bench/load_test.py): gunicorn with two workers on 127.0.0.1, six users
+for eight seconds, one worker killed halfway; no 5xx and no acknowledged write lost.
+
+On SQLite, or on PostgreSQL when CONFERENCE_TEST_DATABASE_URL is set: then in a database of its own, the test
+database's name + "_load" (emptied by the script; created when missing and the role may, else the test is
+skipped). CI also runs the full script (20 users) against PostgreSQL: see .ci/run.
+"""
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from conftest import POSTGRES_URL
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.load
+
+
+def load_database_url() -> str | None:
+    """The PostgreSQL database the run may empty, made when missing; None on SQLite."""
+    if not POSTGRES_URL:
+        return None
+    url = make_url(POSTGRES_URL)
+    url = url.set(database=f"{url.database}_load")
+    engine = create_engine(url)
+    try:
+        with engine.connect():
+            return url.render_as_string(hide_password=False)
+    except Exception:
+        pass
+    finally:
+        engine.dispose()
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{url.database}" ENCODING \'UTF8\' TEMPLATE template0'))
+    except Exception as error:
+        pytest.skip(f"no database {url.database} and the role may not create it ({error.__class__.__name__}); "
+                    f"create it owned by {url.username}")
+    finally:
+        admin.dispose()
+    return url.render_as_string(hide_password=False)
+
+
+def test_short_load_run_with_a_killed_worker_loses_no_acknowledged_write():
+    url = load_database_url()
+    command = [sys.executable, str(ROOT / "bench" / "load_test.py"), "--users", "6", "--seconds", "8",
+               "--households", "0", "--baseline-seconds", "0", "--kill-worker"]
+    if url:
+        command += ["--database-url", url]
+    run = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        output, _ = run.communicate(timeout=150)
+    except subprocess.TimeoutExpired:
+        run.terminate()  # the script stops its server on SIGTERM
+        output, _ = run.communicate(timeout=60)
+        pytest.fail(f"the load test did not stop in time:\n{output}")
+    assert run.returncode == 0, output
+    summary = re.search(r"^SUMMARY (.*)$", output, re.M)
+    assert summary, output
+    numbers = dict(pair.split("=") for pair in summary[1].split())
+    assert numbers["5xx"] == "0" and numbers["lost_writes"] == "0" and numbers["not_loopback"] == "0", output
+    assert int(numbers["acknowledged"]) > 0, output
+    assert re.search(r"worker pid \d+ killed \(SIGKILL\).*replaced after", output), output
+    assert "RESULT: PASS" in output
