@@ -35,10 +35,6 @@ def is_case_staff(user) -> bool:
     return _role(user) in (Role.ADMIN, Role.COORDINATOR)
 
 
-def can_approve_minutes(user) -> bool:
-    return _role(user) == Role.CHAIR
-
-
 def require(allowed: bool):
     """Stop the request with 403 unless ``allowed``."""
     if not allowed:
@@ -173,6 +169,26 @@ def can_read_minutes(user, meeting) -> bool:
         return True
     minutes = meeting.minutes
     return can_view_meeting(user, meeting) and minutes is not None and minutes.status in ("review", "final")
+
+
+def minutes_cases_for(user, meeting) -> set[str] | None:
+    """The case numbers of a meeting's minutes ``user`` may read; None for all of them (staff, the chair).
+
+    An invited agency reads the cases it could see in its packet (consent or a recorded override), not the
+    other agencies' cases discussed at the same meeting.
+    """
+    if is_case_staff(user) or _role(user) == Role.CHAIR:
+        return None
+    household_ids = [item.household_id for item in meeting.agenda_items]
+    visible = set(db.session.execute(visible_households(
+        user, select(Household.id).where(Household.id.in_(household_ids)))).scalars())
+    return {item.household.case_number for item in meeting.agenda_items if item.household_id in visible}
+
+
+def can_approve_minutes(user, meeting) -> bool:
+    """결재: only the chair named for the meeting. A meeting without one has nobody to approve its minutes, as no
+    chair may open a meeting they do not chair."""
+    return _role(user) == Role.CHAIR and meeting.chair_id is not None and meeting.chair_id == user.id
 
 
 def can_export_full_names(user) -> bool:

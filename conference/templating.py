@@ -1,5 +1,6 @@
 """Template filters shared by every page: masking and the labels of domain codes."""
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 
 from conference import formatting, masking
 from conference.models import InputState, NeedDomain, Stage, Track
@@ -32,13 +33,24 @@ def completion_pair(row) -> tuple[str, int]:
     return (row.agency, round(row.completion_rate * 100))
 
 
+def lazy_text(value):
+    """Jinja's ``finalize``: a lazy translation is printed as text and escaped like any other value.
+
+    Flask-Babel's lazy strings claim to be HTML (``__html__``), so a message such as "'%(value)s' is not a
+    district" would otherwise print the value — a cell of an uploaded file, an agency's name — unescaped.
+    """
+    return str(value) if isinstance(value, LazyString) else value
+
+
 def register_filters(app):
+    app.jinja_env.finalize = lazy_text
     app.add_template_filter(attr_pair, "attr_pair")
     app.add_template_filter(completion_pair, "completion_pair")
     app.add_template_filter(formatting.korean_date, "korean_date")
     app.add_template_filter(formatting.korean_datetime, "korean_datetime")
     app.add_template_filter(masking.mask_name, "mask_name")
     app.add_template_filter(masking.mask_phone, "mask_phone")
+    app.add_template_filter(masking.mask_address, "mask_address")
     app.add_template_filter(_label(Stage), "stage_label")
     app.add_template_filter(_label(Track), "track_label")
     app.add_template_filter(_label(NeedDomain), "domain_label")

@@ -9,7 +9,7 @@ from conference.actions.queries import due_counts
 from conference.extensions import db
 from conference.models import (ActionItem, ActionStatus, AgencyInput, AgendaItem, Household, InputState, Invitation,
                                Meeting, MeetingStatus, Minutes, MinutesStatus, Role)
-from conference.permissions import visible_actions
+from conference.permissions import visible_actions, visible_households, visible_meetings
 
 
 @dataclass
@@ -44,9 +44,11 @@ def _inputs_waiting(user, today: date) -> int:
              .join(Invitation, (Invitation.meeting_id == AgendaItem.meeting_id)
                    & (Invitation.agency_id == user.agency_id))
              .join(Meeting, Meeting.id == AgendaItem.meeting_id)
+             .join(Household, Household.id == AgendaItem.household_id)
              .where(Invitation.deadline >= today, Meeting.status != MeetingStatus.FINALISED.value,
                     ~submitted.exists()))
-    return db.session.execute(query).scalar_one()
+    # Only the cases the agency may open (as on its input page), never one outside its consent.
+    return db.session.execute(visible_households(user, query)).scalar_one()
 
 
 def _checks_due(today: date) -> int:
@@ -63,8 +65,8 @@ def _proposals(user) -> int:
 
 def _minutes_to_approve(user) -> int:
     query = (select(func.count()).select_from(Minutes).join(Meeting, Meeting.id == Minutes.meeting_id)
-             .where(Minutes.status == MinutesStatus.REVIEW.value,
-                    (Meeting.chair_id == user.id) | Meeting.chair_id.is_(None)))
-    return db.session.execute(query).scalar_one()
+             .where(Minutes.status == MinutesStatus.REVIEW.value))
+    # A chair approves the minutes of the meetings they chair, which are the meetings they may open.
+    return db.session.execute(visible_meetings(user, query)).scalar_one()
 
 

@@ -622,9 +622,13 @@ def test_practitioner_cannot_write_on_a_case_outside_consent(web, setting, make_
     web.login("mental1")
     assert web.get(form_url(meeting.id, item_id)).status_code == 404
     assert web.get(f"/meetings/{meeting.id}/inputs/{item_id}/history").status_code == 404
+    # Posting answers as for an item that is not on the agenda: the text comes back, nothing is saved.
     response = web.post(form_url(meeting.id, item_id), data=input_data("동의 밖 사례에 적은 사실"))
-    assert response.status_code == 404
-    assert "동의 밖 사례에 적은 사실" not in text(response)
+    missing = web.post(form_url(meeting.id, 999_999), data=input_data("동의 밖 사례에 적은 사실"))
+    assert response.status_code == missing.status_code == 409
+    tokenless = [re.sub(r'name="csrf_token" value="[^"]*"', "", text(r)) for r in (response, missing)]
+    assert tokenless[0] == tokenless[1]  # (a token is signed with the time, to the second)
+    assert third.case_number not in text(response)
     assert count(AgencyInput) == 0
     listing = text(web.get(f"/meetings/{meeting.id}/inputs"))
     assert third.case_number not in listing and "김○○" in listing

@@ -324,3 +324,31 @@ def test_removing_a_case_with_agency_input_asks_first(client, seeded):
         AgencyInput.agenda_item_id == item_id)).scalar_one() == 0
     event = db.session.execute(select(AuditEvent).where(AuditEvent.action == "agenda.remove")).scalars().first()
     assert '"inputs_deleted": 3' in event.details
+
+
+def test_an_agency_reads_only_the_cases_it_may_see_in_the_minutes(client, seeded):
+    from conference.cases import services as case_services
+    from conference.models import User
+
+    past = db.session.execute(select(Meeting).where(Meeting.year == 2021)).scalar_one()
+    meeting = load_for_minutes(past.id)
+    numbers = [item.household.case_number for item in meeting.agenda_items]
+    hidden = meeting.agenda_items[0].household
+    mental_health = db.session.execute(select(Agency).where(Agency.name == "정신건강복지센터")).scalar_one()
+    others = [a.id for a in db.session.execute(select(Agency)).scalars() if a.id != mental_health.id]
+    coordinator = db.session.execute(select(User).where(User.username == "coordinator")).scalar_one()
+    case_services.record_consent(hidden, by=coordinator, consented_on=date(2021, 3, 1), agency_ids=others,
+                                 covers_sensitive=False, note="정신건강복지센터 제외")
+    db.session.commit()
+
+    login(client, "mh")
+    page = client.get(f"/meetings/{past.id}/minutes").get_data(as_text=True)
+    assert hidden.case_number not in page
+    assert all(number in page for number in numbers if number != hidden.case_number)
+    word = client.post(f"/meetings/{past.id}/minutes.docx", data={"purpose": "기관 보관"})
+    document = docx.Document(io.BytesIO(word.data))
+    text = "\n".join([p.text for p in document.paragraphs]
+                     + [cell.text for table in document.tables for row in table.rows for cell in row.cells])
+    assert hidden.case_number not in text and numbers[1] in text
+    login(client, "coordinator")
+    assert hidden.case_number in client.get(f"/meetings/{past.id}/minutes").get_data(as_text=True)

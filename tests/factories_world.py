@@ -1,0 +1,123 @@
+"""A realistic world for permission and leak tests: the demo city plus an uninvited agency and a second chair.
+
+Use it from a test module with ``pytest_plugins = ["factories_world"]``.
+
+``conference.demo`` seeds the 동두천시 setting: a finalised 2021 meeting (minutes, actions of four agencies) and
+an upcoming one (three cases, agency input), both chaired by ``chair`` and inviting 정신건강복지센터 (``mh``),
+드림스타트 (``dream``), 중앙동 행정복지센터 (``dong``) and 천사운동본부 (``angel``). On top of it:
+``police`` works at an agency invited to nothing, ``chair2`` chairs nothing, every practitioner has pledged
+confidentiality for every meeting their agency is invited to, and the coordinator has two uploads waiting for
+confirmation.
+``unchaired`` is an internal meeting without a chair whose (empty) minutes wait for approval.
+"""
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from conftest import PASSWORD
+from sqlalchemy import select
+
+from conference import demo
+from conference.admin import services as account_services
+from conference.cases.importer import ImportRow
+from conference.extensions import db
+from conference.models import (ActionItem, AgendaItem, Agency, Consent, Household, ImportBatch, Invitation, Meeting,
+                               MeetingKind, MeetingStatus, Member, Minutes, MinutesStatus, Pledge, Role, Sector, User)
+
+PRACTITIONERS = ["mh", "dream", "dong", "angel", "police"]
+
+
+@dataclass
+class World:
+    #: Values for the URL templates of the tables, e.g. ``/meetings/{upcoming}/agenda/{item}``.
+    ids: dict[str, int]
+    #: Case number of each household by head name, for checks that a page does not mention it.
+    case_numbers: dict[str, str]
+
+    def url(self, template: str) -> str:
+        return template.format(**self.ids)
+
+
+def _one(query):
+    return db.session.execute(query).scalars().first()
+
+
+def seed_world(password: str = PASSWORD, *, extra=None) -> World:
+    """Seed the demo and the extras described in the module docstring; commit; return the ids.
+
+    ``extra`` (called with no arguments right after the demo, before the outsiders exist) may add more.
+    """
+    demo.seed(password)
+    db.session.flush()
+    if extra is not None:
+        extra()
+        db.session.flush()
+    police = Agency(name="동두천경찰서", sector=Sector.POLICE.value, is_public=True)
+    db.session.add(police)
+    db.session.flush()
+    for username, name, agency_id, role in (("police", "강경찰", police.id, Role.PRACTITIONER),
+                                            ("chair2", "최위원", _one(select(Agency.id).where(
+                                                Agency.name == "동두천시 복지정책과")), Role.CHAIR)):
+        account_services.create_user(by=None, username=username, display_name=name, agency_id=agency_id,
+                                     role=role.value, password=password, must_change_password=False)
+    users = {u.username: u for u in db.session.execute(select(User)).scalars()}
+    past = _one(select(Meeting).where(Meeting.year == 2021, Meeting.number == 3))
+    upcoming = _one(select(Meeting).where(Meeting.starts_at > past.starts_at).order_by(Meeting.starts_at.desc()))
+    for invitation in db.session.execute(select(Invitation)).scalars():
+        for username in PRACTITIONERS:
+            if users[username].agency_id == invitation.agency_id:
+                db.session.add(Pledge(meeting_id=invitation.meeting_id, user_id=users[username].id, ip="127.0.0.1"))
+    unchaired = Meeting(kind=MeetingKind.INTERNAL.value, year=2021, number=1, place="시청",
+                        starts_at=past.starts_at - timedelta(days=7), coordinator_id=users["coordinator"].id,
+                        status=MeetingStatus.REVIEW.value)
+    db.session.add(unchaired)
+    db.session.flush()
+    db.session.add(Minutes(meeting_id=unchaired.id, status=MinutesStatus.REVIEW.value,
+                           review_deadline=past.starts_at.date()))
+    heads = {m.name: m for m in db.session.execute(select(Member).where(Member.is_head.is_(True))).scalars()}
+    kim, hidden = heads["김민수"], heads["최은정"]  # on both agendas / on none (no consent either)
+    repeat = ImportRow(row=2, extraction_round="2021-2", district="중앙동", name="김민수", birth_year=1968,
+                       birth_date=None, sex="남", phone="", address="경기도 동두천시 중앙동 예시로 21",
+                       household_size=3, crisis_signals=["단전"], discovery_route="복지사각지대 발굴시스템", note="")
+    batches = []
+    for _ in range(2):
+        batch = ImportBatch(uploaded_by_id=users["coordinator"].id, filename="발굴명단.xlsx", status="pending",
+                            payload=json.dumps({"rows": [repeat.to_json()], "warnings": []}, ensure_ascii=False))
+        db.session.add(batch)
+        batches.append(batch)
+    db.session.flush()
+
+    def item_of(meeting, member):
+        return _one(select(AgendaItem.id).where(AgendaItem.meeting_id == meeting.id,
+                                                AgendaItem.household_id == member.household_id))
+
+    def invitation_of(meeting, username):
+        return _one(select(Invitation.id).where(Invitation.meeting_id == meeting.id,
+                                                Invitation.agency_id == users[username].agency_id))
+
+    def action_of(username):
+        return _one(select(ActionItem.id).where(ActionItem.meeting_id == past.id,
+                                                ActionItem.agency_id == users[username].agency_id)
+                    .order_by(ActionItem.id))
+
+    ids = {
+        "upcoming": upcoming.id, "past": past.id, "unchaired": unchaired.id,
+        "case": kim.household_id, "hidden_case": hidden.household_id, "head": kim.id,
+        "consent": _one(select(Consent.id).where(Consent.household_id == kim.household_id)),
+        "item": item_of(upcoming, kim), "past_item": item_of(past, kim),
+        "invitation": invitation_of(upcoming, "mh"), "past_invitation": invitation_of(past, "mh"),
+        "own_action": action_of("mh"), "other_action": action_of("dream"),
+        "mh_agency": users["mh"].agency_id, "police_agency": police.id, "mh_user": users["mh"].id,
+        "batch": batches[0].id, "cancel_batch": batches[1].id,
+    }
+    assert all(ids.values()), ids
+    case_numbers = {head: db.session.get(Household, member.household_id).case_number
+                    for head, member in heads.items()}
+    db.session.commit()
+    return World(ids=ids, case_numbers=case_numbers)
+
+
+@pytest.fixture
+def world(app) -> World:
+    return seed_world()
