@@ -5,6 +5,7 @@ from pathlib import Path
 from flask import Flask, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from conference.config import DEV_SECRET_KEY, Defaults
 from conference.extensions import babel, csrf, db, login_manager, migrate
@@ -30,6 +31,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     register_filters(app)
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind the TLS proxy: take the client address and https from its X-Forwarded-* headers (and only
+        # from as many proxies as configured, so a client cannot forge them).
+        count = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     return app
 
 
@@ -84,21 +90,24 @@ def select_locale() -> str:
 
 def register_blueprints(app: Flask):
     from conference.actions.views import bp as actions_bp
+    from conference.admin import audit_views  # noqa: F401  (adds the audit pages to admin_bp)
     from conference.admin.views import bp as admin_bp
     from conference.auth.views import bp as auth_bp
     from conference.cases import import_views  # noqa: F401  (adds the import pages to cases_bp)
     from conference.cases.views import bp as cases_bp
     from conference.dashboard.views import bp as dashboard_bp
+    from conference.ids import IdConverter
     from conference.inputs.views import bp as inputs_bp
     from conference.main.views import bp as main_bp
     from conference.meetings.views import bp as meetings_bp
     from conference.minutes.views import bp as minutes_bp
 
+    app.url_map.converters["int"] = IdConverter  # every <int:…> is a record id; set before any route is added
     for blueprint in (main_bp, auth_bp, admin_bp, cases_bp, meetings_bp, inputs_bp, minutes_bp, actions_bp, dashboard_bp):
         app.register_blueprint(blueprint)
 
 
-#: Pages may not run inline script or be framed; see SECURITY notes in README.
+#: Pages may not run inline script or be framed; see SECURITY.md.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; object-src 'none'; frame-ancestors 'none'; "
                            "base-uri 'self'; form-action 'self'")
 
@@ -108,7 +117,9 @@ def register_request_hooks(app: Flask):
     from conference.auth.sessions import enforce_session_rules
     from conference.navigation import sections_for
     from conference.notifications import unread_count
+    from conference.webforms import refuse_null_characters
 
+    app.before_request(refuse_null_characters)
     app.before_request(enforce_session_rules)
 
     @app.after_request

@@ -1,5 +1,6 @@
 """Command-line tools: database set-up, demo data and accounts."""
 import os
+import time
 
 import click
 from flask import current_app
@@ -10,7 +11,7 @@ from conference import demo
 from conference.admin import services as account_services
 from conference.admin.forms import USERNAME_RULE
 from conference.auth.passwords import password_problem
-from conference.datagen import generate_actions, generate_households
+from conference.datagen import SUMMARY, generate
 from conference.extensions import db
 from conference.models import Agency, Role, User
 
@@ -29,11 +30,11 @@ def init_db_command():
 @click.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Only seed when the database has no accounts yet.")
 @click.option("--households", type=click.IntRange(0, 1_000_000), default=0,
-              help="Also generate this many fictional households (members, stages, consent, assessment).")
-@click.option("--actions", type=click.IntRange(0, 1_000_000), default=0,
-              help="Also generate finalised meetings and this many actions on the households.")
+              help="Also generate this many fictional households over the last three years, with their meetings, "
+                   "agency input, approved minutes, actions and monitoring (about one meeting per 25 households).")
+@click.option("--seed", type=int, default=7, show_default=True, help="Random seed of the generated data.")
 @with_appcontext
-def seed_demo_command(if_empty, households, actions):
+def seed_demo_command(if_empty, households, seed):
     """Add the demo agencies, accounts, cases and meetings (idempotent). Password: DEMO_PASSWORD or conference-demo."""
     if if_empty and db.session.execute(db.select(User.id).limit(1)).first() is not None:
         click.echo("계정이 이미 있어 데모 데이터를 넣지 않았습니다. / Accounts exist; demo data not added.")
@@ -43,15 +44,15 @@ def seed_demo_command(if_empty, households, actions):
     db.session.commit()
     click.echo(f"데모 데이터: {created} 건 추가 / demo data: {created} added")
     if households:
-        coordinator = db.session.execute(db.select(User).where(User.username == "coordinator")).scalar_one()
-        generate_households(households, config=current_app.config, coordinator_id=coordinator.id)
+        users = {u.username: u for u in db.session.execute(
+            db.select(User).where(User.username.in_(["coordinator", "chair"]))).scalars()}
+        started = time.perf_counter()
+        written = generate(households, config=current_app.config, coordinator_id=users["coordinator"].id,
+                           chair_id=users["chair"].id if "chair" in users else None, seed=seed)
         db.session.commit()
-        click.echo(f"생성한 가구 / generated households: {households}")
-    if actions:
-        coordinator = db.session.execute(db.select(User).where(User.username == "coordinator")).scalar_one()
-        generate_actions(actions, coordinator_id=coordinator.id)
-        db.session.commit()
-        click.echo(f"생성한 실행과제 / generated actions: {actions}")
+        click.echo(f"생성한 자료 / generated data ({time.perf_counter() - started:.1f} s):")
+        for table, korean, english in SUMMARY:
+            click.echo(f"  {korean} / {english}: {written[table]:,}")
 
 
 @click.command("create-user")
@@ -83,6 +84,8 @@ def create_user_command(username, display_name, agency_name, role, position, pas
 
 
 def register_commands(app):
+    from conference.admin.cli import register_commands as register_audit_commands
+    from conference.backup import register_commands as register_backup_commands
     from conference.cases.cli import register_commands as register_case_commands
     from conference.meetings.cli import register_commands as register_meeting_commands
     from conference.minutes.cli import register_commands as register_minutes_commands
@@ -92,3 +95,5 @@ def register_commands(app):
     register_case_commands(app)
     register_meeting_commands(app)
     register_minutes_commands(app)
+    register_audit_commands(app)
+    register_backup_commands(app)

@@ -2,7 +2,7 @@
 from datetime import timedelta
 
 #: The placeholder key; the app refuses to start with it outside debug, demo or test mode.
-DEV_SECRET_KEY = "dev-only-not-secret"
+DEV_SECRET_KEY = "dev-only-not-secret"  # nosec B105  # a known placeholder that load_config refuses in production
 
 
 class Defaults:
@@ -12,8 +12,17 @@ class Defaults:
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    #: Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted
+    #: (CONFERENCE_TRUSTED_PROXIES=1 behind nginx); 0 ignores those headers.
+    TRUSTED_PROXIES = 0
     SESSION_COOKIE_SECURE = False  # set True behind HTTPS (CONFERENCE_SESSION_COOKIE_SECURE)
+    #: Absolute lifetime of a login, however active the user is.
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    # Remember-me is not offered; should Flask-Login ever write its cookie, it gets the same flags
+    # (REMEMBER_COOKIE_SECURE follows SESSION_COOKIE_SECURE unless set itself; see load_config).
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = timedelta(hours=8)
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
@@ -31,9 +40,28 @@ class Defaults:
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
     PASSWORD_MIN_LENGTH = 10
+    #: Admins without two-factor login must enrol before they can do anything else.
+    TWO_FACTOR_REQUIRED_FOR_ADMINS = False
+    #: Issuer shown in authenticator apps next to the username.
+    TWO_FACTOR_ISSUER = "통합사례회의"
+    #: Minutes a correct password waits for the second step before the login starts over.
+    TWO_FACTOR_PENDING_MINUTES = 5
     #: argon2id cost (argon2-cffi's defaults, ≈130 ms a hash here); tests lower it for speed.
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_KIB = 65536
+    #: Days the audit trail (접속기록) is kept before `flask purge-audit` deletes it: at least 2 years
+    #: for systems with sensitive data (개인정보의 안전성 확보조치 기준).
+    AUDIT_RETENTION_DAYS = 730
+    #: Days changes of access rights (user.* events) are kept: at least 3 years.
+    AUDIT_RIGHTS_RETENTION_DAYS = 1095
+    #: Monthly review: working hours in Korean time (from, until); other hours and weekends are flagged.
+    AUDIT_WORKING_HOURS = (8, 20)
+    #: Monthly review: an account is flagged above this many views of personal data in the month …
+    AUDIT_REVIEW_VIEW_THRESHOLD = 300
+    #: … or above this multiple of the median account's views.
+    AUDIT_REVIEW_MEDIAN_MULTIPLE = 3
+    #: Most events one audit export may hold.
+    AUDIT_EXPORT_MAX_ROWS = 50_000
     #: Font used for East Asian text in Word documents.
     DOCX_FONT = "맑은 고딕"
     #: Author written into documents made from the command line.
@@ -57,6 +85,7 @@ class Defaults:
     CLOSURE_REASONS = ["목표 달성", "대상자 거부·요청", "사망", "전출", "연락두절", "타기관 이관", "장기입원·입소"]
     #: Largest discovery-list upload accepted.
     IMPORT_MAX_BYTES = 5 * 1024 * 1024
+    MEETING_LIST_PAGE_SIZE = 30
     CASE_LIST_PAGE_SIZE = 50
     #: Working days before a meeting by which agencies are asked for their information.
     INPUT_DEADLINE_WORKING_DAYS = 3

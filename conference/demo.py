@@ -14,7 +14,7 @@ from conference.meetings import services as meeting_services
 from conference.models import (AgendaItem, Agency, Household, Invitation, Meeting, MeetingKind, MeetingStatus, NeedDomain, Role,
                                Sector, Stage, Track, User)
 
-DEFAULT_PASSWORD = "conference-demo"
+DEFAULT_PASSWORD = "conference-demo"  # nosec B105  # the documented demo password, used only when seeding demo data
 
 #: name, public?, sector
 AGENCIES = [

@@ -212,6 +212,26 @@ def test_405_page_is_korean(client):
     assert "허용되지 않는 요청 방식입니다." in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("url", ["/cases/99999999999999999999", "/meetings/2147483648",
+                                 "/meetings/9223372036854775808/inputs/1", "/actions/10000000000000000000000"])
+def test_an_id_no_database_column_holds_is_not_found(client, auth, coordinator, url):
+    """Found by tests/test_fuzz.py: such ids reached the database and failed there (OverflowError, 500)."""
+    auth.login("coord1")
+    assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("method, url, data", [
+    ("GET", "/login?next=/home%00", None),
+    ("POST", "/login", {"username": "coord1\x00", "password": "x"}),
+    ("POST", "/login", {"username\x00": "coord1", "password": "x"}),
+])
+def test_a_nul_character_is_refused(client, coordinator, method, url, data):
+    """Found by tests/test_fuzz.py: PostgreSQL cannot store NUL in text, so it ended as a database error."""
+    response = client.open(url, method=method, data=data)
+    assert response.status_code == 400
+    assert db.session.execute(db.select(LoginThrottle)).first() is None
+
+
 @pytest.fixture
 def failing_app(database_uri, app):
     """An app with a route that changes data and then fails, and exceptions not propagated to the test."""
@@ -308,3 +328,36 @@ def test_health_route_answers_without_login_and_reads_nothing(app, client):
     event.remove(db.engine, "before_cursor_execute", count)
     assert response.status_code == 200 and response.get_data(as_text=True) == "ok"
     assert statements == []
+
+
+def test_forwarded_headers_are_ignored_unless_a_proxy_is_trusted(app, client, auth, coordinator):
+    from conference.models import AuditEvent
+
+    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    assert "Strict-Transport-Security" not in client.get("/login", headers=headers).headers
+    auth.login(coordinator.username)
+    events = db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "login")).scalars().all()
+    assert events and all(event.ip != "203.0.113.9" for event in events)
+
+
+def test_behind_a_trusted_proxy_https_and_the_client_address_come_from_it(app):
+    from conftest import make_app
+
+    from conference.models import AuditEvent
+
+    proxied = make_app(app.config["SQLALCHEMY_DATABASE_URI"], TRUSTED_PROXIES=1)
+    with proxied.app_context():
+        client = proxied.test_client()
+        headers = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+        assert client.get("/login", headers=headers).headers["Strict-Transport-Security"].startswith("max-age=")
+        client.post("/login", data={"username": "nobody", "password": "x" * 12}, headers=headers)
+        event = db.session.execute(db.select(AuditEvent).order_by(AuditEvent.id.desc())).scalars().first()
+        assert event.ip == "203.0.113.9"
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize("url, data", [("/login?next=%00", None), ("/login", {"username": "a\x00", "password": "x"})])
+def test_a_nul_character_anywhere_in_a_request_is_refused_with_400(client, url, data):
+    response = client.post(url, data=data) if data else client.get(url)
+    assert response.status_code == 400

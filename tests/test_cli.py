@@ -4,7 +4,7 @@ from sqlalchemy import inspect, text
 
 from conftest import POSTGRES_URL, make_app
 from conference.extensions import db
-from conference.models import Agency, AuditEvent, Role, Sector, User
+from conference.models import ActionItem, Agency, AuditEvent, Household, Meeting, Role, Sector, User
 
 DEMO_AGENCIES = {
     "동두천시 복지정책과": (True, Sector.WELFARE_DIVISION),
@@ -113,6 +113,14 @@ def test_seed_demo_if_empty_seeds_an_empty_database(runner):
     result = runner.invoke(args=["seed-demo", "--if-empty"])
     assert result.exit_code == 0, result.output
     assert usernames() == set(DEMO_USERS)
+
+
+def test_seed_demo_generates_households_with_their_history_and_reports_it(runner):
+    result = runner.invoke(args=["seed-demo", "--households", "100", "--seed", "5"])
+    assert result.exit_code == 0, result.output
+    assert "가구 / households: 100" in result.output and "회의록 / minutes:" in result.output
+    assert count(Household) == 100 + 8  # and the demo's eight
+    assert count(Meeting) >= 2 + 100 // 25 and count(ActionItem) > 0
 
 
 # --- create-user ----------------------------------------------------------------------------------

@@ -83,6 +83,11 @@ def test_quarterly_report_as_excel_and_word(client, seeded):
     routes = document.tables[0]
     assert [c.text for c in routes.rows[0].cells] == ["발굴경로", "발굴", "선정"]
     assert client.get("/dashboard/report.xlsx?year=2021&quarter=7").status_code == 404
+    from conference.models import AuditEvent
+
+    logged = db.session.execute(db.select(AuditEvent.object_id, AuditEvent.details)
+                                .where(AuditEvent.action == "report.download").order_by(AuditEvent.id)).all()
+    assert [(o, d) for o, d in logged] == [("2021-1", '{"kind": "xlsx"}'), ("2021-all", '{"kind": "docx"}')]
 
 
 def test_text_that_looks_like_a_formula_stays_text_in_excel():
@@ -98,6 +103,20 @@ def test_text_that_looks_like_a_formula_stays_text_in_excel():
     assert [cells.cell(row=r, column=1).data_type for r in (3, 4, 5)] == ["s", "s", "s"]
     assert cells.cell(row=3, column=1).value == "=HYPERLINK(\"http://x\")"
     assert cells.cell(row=6, column=1).value == 3
+
+
+def test_control_characters_are_left_out_of_excel_cells():
+    """Found by tests/test_fuzz.py: openpyxl refuses them (IllegalCharacterError), e.g. in an exported audit trail."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from conference.documents import xlsx_kit
+
+    workbook, sheet = xlsx_kit.new_workbook("t")
+    xlsx_kit.add_table(sheet, 1, "표\x00", ["값\x1b"], [("로그인\x01 실패\x0c",)])
+    cells = load_workbook(io.BytesIO(xlsx_kit.to_bytes(workbook))).active
+    assert [cells.cell(row=r, column=1).value for r in (1, 2, 3)] == ["표", "값", "로그인 실패"]
 
 
 def test_what_needs_me_on_the_notifications_page(client, seeded):

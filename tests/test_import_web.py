@@ -67,6 +67,16 @@ def test_unreadable_files_get_a_korean_message(signed_in, data, message):
     assert households() == 0
 
 
+def test_a_cell_shown_back_in_a_message_is_escaped(signed_in):
+    """Found by tests/test_fuzz.py: a lazy message ('%(value)s'은(는) 설정된 행정동이 아닙니다) printed the cell as HTML."""
+    header, rows = GOOD_CSV.split("\n", 1)
+    bad = header + ",<img src=x onerror=alert(1)>\n" + rows.replace("중앙동,김민수", "<script>alert(1)</script>,김민수")
+    response = upload(signed_in, bad.encode("utf-8"))
+    page = response.get_data(as_text=True)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&lt;img src=x" in page
+    assert "<script>alert(1)" not in page and "<img src=x" not in page
+
+
 def test_missing_file_is_reported_next_to_the_field(signed_in):
     response = signed_in.post("/cases/import", data={}, content_type="multipart/form-data")
     assert response.status_code == 200

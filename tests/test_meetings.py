@@ -181,6 +181,27 @@ def test_an_unknown_agency_is_refused_and_nothing_is_saved(staff, coordinator, a
     assert re.search(rf'value="{agencies["mental"].id}" checked', text(response))
 
 
+def test_an_agency_id_no_database_holds_is_unknown(staff, coordinator, agencies):
+    """Found by tests/test_fuzz.py: the id reached the database and failed there (OverflowError, 500)."""
+    response = staff.post("/meetings/new", data=meeting_form(
+        coordinator_id=coordinator.id, agency_ids=[agencies["mental"].id, "99999999999999999999"]))
+    assert response.status_code == 200
+    assert "없거나 사용이 중지된 기관이 있습니다." in form_errors(response)
+    assert meetings() == []
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("duration_minutes", "1" * 400, "15~600분 사이로 입력하세요."),
+    ("number", "9" * 309, "회차는 1~999 사이입니다."),
+])
+def test_a_number_beyond_any_float_gets_the_fields_message(staff, coordinator, field, value, message):
+    """Found by tests/test_fuzz.py: WTForms' NumberRange turned it into a float first (OverflowError, 500)."""
+    response = staff.post("/meetings/new", data=meeting_form(coordinator_id=coordinator.id, **{field: value}))
+    assert response.status_code == 200
+    assert field_errors(response, field) == [message]
+    assert meetings() == []
+
+
 def test_an_inactive_agency_cannot_be_invited(staff, coordinator, make_agency):
     closed = make_agency("폐지된 기관", is_active=False)
     response = staff.post("/meetings/new", data=meeting_form(coordinator_id=coordinator.id, agency_ids=[closed.id]))
@@ -275,6 +296,25 @@ def test_inviting_twice_is_refused(staff, make_meeting, agencies):
                           follow_redirects=True)
     assert ("error", "이미 초대한 기관입니다.") in flashes(response)
     assert count(Invitation, Invitation.meeting_id == meeting.id) == 1
+
+
+@pytest.mark.parametrize("agency_id", ["99999999999999999999", "2147483648", "-1"])
+def test_inviting_an_agency_id_no_database_holds_is_refused(staff, make_meeting, agencies, agency_id):
+    """Found by tests/test_fuzz.py: the id reached the database and failed there (OverflowError, 500)."""
+    meeting = make_meeting()
+    response = staff.post(f"/meetings/{meeting.id}/invitations", data={"agency_id": agency_id},
+                          follow_redirects=True)
+    assert ("error", "없거나 사용이 중지된 기관이 있습니다.") in flashes(response)
+    assert count(Invitation, Invitation.meeting_id == meeting.id) == 0
+
+
+def test_a_household_id_no_database_holds_is_not_found(staff, make_meeting):
+    """Found by tests/test_fuzz.py: the agenda form's household_id went to the database unchecked."""
+    meeting = make_meeting()
+    response = staff.post(f"/meetings/{meeting.id}/agenda/new?household_id=99999999999999999999",
+                          data={"key_question": "x", "minutes_allotted": "15"})
+    assert response.status_code == 200
+    assert count(AgendaItem, AgendaItem.meeting_id == meeting.id) == 0
 
 
 def test_editing_an_invitation_deadline(staff, make_meeting, agencies):
@@ -831,3 +871,22 @@ def test_an_invitation_cannot_be_changed_once_the_meeting_has_started_and_says_w
     withdraw = staff.post(f"/meetings/{meeting.id}/invitations/{invitation.id}/delete", follow_redirects=True)
     assert ("error", "회의가 시작된 뒤에는 안건과 초대를 바꿀 수 없습니다.") in flashes(withdraw)
     assert invitation_of(meeting.id, agencies["mental"].id) is not None
+
+
+def test_meeting_list_is_paginated_newest_first(app, client, auth, coordinator):
+    from datetime import UTC, datetime, timedelta
+
+    from conference.models import Meeting, MeetingKind
+
+    app.config["MEETING_LIST_PAGE_SIZE"] = 3
+    start = datetime(2021, 1, 5, 5, tzinfo=UTC)
+    for number in range(1, 8):
+        db.session.add(Meeting(kind=MeetingKind.INTEGRATED.value, year=2021, number=number, place="소회의실",
+                               starts_at=start + timedelta(days=7 * number), coordinator_id=coordinator.id))
+    db.session.commit()
+    auth.login(coordinator.username)
+    first = client.get("/meetings").get_data(as_text=True)
+    assert "제7회" in first and "제5회" in first and "제4회" not in first and "page=2" in first
+    last = client.get("/meetings?page=3").get_data(as_text=True)
+    assert "제1회" in last and "제2회" not in last and "page=4" not in last
+    assert client.get("/meetings?page=-5").status_code == 200

@@ -120,6 +120,16 @@ def test_text_is_written_as_text_with_line_breaks_kept():
     assert "<script" not in xml
 
 
+def test_control_characters_pasted_into_a_form_are_left_out():
+    """Found by tests/test_fuzz.py: python-docx refuses them (ValueError), so the download answered 500."""
+    data = minutes()
+    data.cases[0].discussion = "논의\x00 내용\x0b끝\x1b"
+    data.place, data.author_agency = "소회의실\x01", "무한돌봄센터\x02"
+    document = docx.Document(io.BytesIO(build_minutes_docx(data, font=FONT, generated_at=NOW)))
+    assert "논의 내용끝" in texts(document)
+    assert document.core_properties.author == "무한돌봄센터"
+
+
 def test_a_hundred_actions_all_land_in_the_tables():
     data = minutes(cases=30, actions_per_case=4)
     document = docx.Document(io.BytesIO(build_minutes_docx(data, font=FONT, generated_at=NOW)))

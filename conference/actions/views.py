@@ -12,7 +12,7 @@ from conference.extensions import db
 from conference.meetings.queries import today_local
 from conference.models import ActionEvent, ActionItem, Agency, Household
 from conference.permissions import can_report_on_action, is_case_staff, require, visible_actions
-from conference.webforms import attach_error
+from conference.webforms import attach_error, page_number
 
 bp = Blueprint("actions", __name__, url_prefix="/actions")
 
@@ -32,7 +32,7 @@ def index():
     if form.validate():
         filters = queries.ActionFilters(status=form.status.data or "active", due=form.due.data or "",
                                         agency=form.agency.data or 0 if agencies else 0)
-    page = min(max(request.args.get("page", 1, type=int), 1), 100_000)
+    page = page_number()
     today = today_local()
     actions = queries.page_of_actions(current_user, filters, today, page)
     args = {k: v for k, v in request.args.items() if k != "page"}

@@ -8,12 +8,12 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (BooleanField, DateField, IntegerField, SelectField, SelectMultipleField, StringField,
                      TextAreaField, widgets)
-from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange, Optional, StopValidation,
-                                ValidationError)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation, ValidationError
 
 from conference.cases.services import HeadOfHousehold
 from conference.models import NeedDomain, Stage, Track
 from conference.models.cases import MONITORING_METHODS
+from conference.webforms import IntegerRange
 
 REQUIRED = _l("필수 항목입니다.")
 DATE_MESSAGE = _l("날짜를 YYYY-MM-DD 형식으로 입력하세요.")
@@ -73,7 +73,7 @@ class HouseholdForm(FlaskForm):
     phone = StringField(_l("연락처"), validators=[Optional(), no_resident_number, phone_digits])
     household_size = IntegerField(_l("가구원수"), default=1, validators=[
         InputRequired(_l("가구원수를 숫자로 입력하세요.")),
-        NumberRange(min=1, max=30, message=_l("가구원수는 1~30 사이여야 합니다."))])
+        IntegerRange(min=1, max=30, message=_l("가구원수는 1~30 사이여야 합니다."))])
     discovery_route = SelectField(_l("발굴경로"), validators=[DataRequired(REQUIRED)])
     discovered_on = DateField(_l("발굴일"), default=date.today, validators=[
         InputRequired(DATE_MESSAGE), not_in_future])

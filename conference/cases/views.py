@@ -11,7 +11,7 @@ from conference.cases import queries, services
 from conference.cases.forms import (CaseFilterForm, ConsentForm, HouseholdForm, MemberForm, MonitoringForm, StatusForm,
                                     WithdrawConsentForm, assessment_form_class)
 from conference.extensions import db
-from conference.webforms import attach_error
+from conference.webforms import attach_error, page_number
 from conference.meetings import packets
 from conference.meetings import services as meeting_services
 from conference.meetings.queries import latest_meeting_with_case, today_local
@@ -22,7 +22,6 @@ from conference.permissions import (can_edit_case, can_register_cases, can_see_i
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
 #: Highest page number of the case list that is looked up.
-MAX_PAGE = 100_000
 
 
 @bp.before_request
@@ -53,7 +52,7 @@ def index():
     if form.validate():
         filters = queries.CaseFilters(**{k: (v or filters.__dict__[k]) for k, v in form.data.items()})
     # Bounded: a huge number would overflow the database's OFFSET.
-    page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+    page = page_number()
     cases = queries.paginate(queries.case_list_query(current_user, filters), page=page,
                              per_page=current_app.config["CASE_LIST_PAGE_SIZE"],
                              count_query=queries.case_count_query(current_user, filters))
@@ -66,7 +65,7 @@ def checks_due():
     """Cases whose 다음 점검일 is today or earlier (or within a week)."""
     require(is_case_staff(current_user))
     today = date.today()
-    page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+    page = page_number()
     cases = queries.paginate(queries.checks_due_query(current_user, today + timedelta(days=7)), page=page,
                              per_page=current_app.config["CASE_LIST_PAGE_SIZE"])
     return render_template("cases/checks.html", cases=cases, today=today)

@@ -8,7 +8,6 @@ from conference import audit
 from conference.dashboard import queries
 from conference.dashboard.report import build_docx, build_xlsx
 from conference.downloads import DOCX, XLSX, attachment
-from conference.extensions import db
 from conference.meetings.queries import today_local
 from conference.models import ActionStatus, MeetingKind, NeedDomain, Stage
 
@@ -43,7 +42,8 @@ def report(kind):
     else:
         content = build_docx(data, font=current_app.config["DOCX_FONT"], generated_at=datetime.now(UTC))
         mimetype = DOCX
-    audit.record("report.download", object_type="report", object_id=f"{year}-{quarter or 'all'}",
-                 details={"kind": kind})
-    db.session.commit()
+    # Aggregate figures only, so no purpose is asked; the download is still logged (in its own short
+    # transaction, as every GET that records).
+    audit.record_access("report.download", object_type="report", object_id=f"{year}-{quarter or 'all'}",
+                        details={"kind": kind})
     return attachment(content, f"{data.title}.{kind}", mimetype)

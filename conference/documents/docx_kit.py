@@ -3,6 +3,7 @@
 Pure: data in, python-docx objects or bytes out; no request and no database.
 """
 import io
+import re
 from datetime import datetime, UTC
 
 from docx import Document
@@ -17,6 +18,18 @@ from docx.shared import Mm, Pt, RGBColor
 FONT_STYLES = ("Normal", "Title", "Heading 1", "Heading 2", "Heading 3", "Table Grid", "List Bullet",
                "List Number", "Caption", "Header", "Footer")
 THEME_ATTRIBUTES = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
+#: Characters a Word file (XML 1.0) cannot hold: control characters other than tab and line breaks.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def plain(text) -> str:
+    """``text`` as a string a Word file can hold: control characters (pasted from other programs) are left out."""
+    return NOT_XML.sub("", str(text if text is not None else ""))
+
+
+def _property(text) -> str:
+    """A document property (title, author …): Word keeps at most 255 characters."""
+    return plain(text)[:255]
 
 
 def _set_run_fonts(rpr, font: str):
@@ -95,7 +108,7 @@ def new_document(*, font: str, title: str, author: str, header_mark: str, subjec
 
     header = section.header.paragraphs[0]
     header.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    mark = header.add_run(header_mark)
+    mark = header.add_run(plain(header_mark))
     mark.font.size, mark.font.bold = Pt(9), True
     mark.font.color.rgb = RGBColor(0xB3, 0x26, 0x1E)
 
@@ -109,10 +122,10 @@ def new_document(*, font: str, title: str, author: str, header_mark: str, subjec
 
     moment = created or datetime.now(UTC)
     properties = document.core_properties
-    properties.title, properties.subject = title, subject
-    properties.author = properties.last_modified_by = author
+    properties.title, properties.subject = _property(title), _property(subject)
+    properties.author = properties.last_modified_by = _property(author)
     properties.created = properties.modified = moment.replace(tzinfo=None)
-    properties.language, properties.keywords = "ko-KR", header_mark
+    properties.language, properties.keywords = "ko-KR", _property(header_mark)
     properties.comments, properties.revision = "", 1
     return document
 
@@ -145,7 +158,7 @@ def add_heading(document, text: str, level: int):
     """Like ``document.add_heading`` without its per-call style lookup."""
     paragraph = document.add_paragraph()
     paragraph._p.style = _style_id(document, "Title" if level == 0 else f"Heading {level}")
-    paragraph.add_run(text)
+    paragraph.add_run(plain(text))
     return paragraph
 
 
@@ -170,7 +183,7 @@ def add_table(document, headers: list[str], rows, widths_mm: list[float] | None 
             column.width = width
     header_cells = table.rows[0].cells
     for index, (cell, text) in enumerate(zip(header_cells, headers, strict=True)):
-        cell.paragraphs[0].add_run(text).bold = True
+        cell.paragraphs[0].add_run(plain(text)).bold = True
         _shade(cell, "E7ECF3")
         if widths:
             cell.width = widths[index]
@@ -187,7 +200,7 @@ def add_table(document, headers: list[str], rows, widths_mm: list[float] | None 
 
 def write_lines(paragraph, text) -> None:
     """Write plain text into a paragraph keeping its line breaks; nothing in it is interpreted."""
-    lines = str(text if text is not None else "").split("\n")
+    lines = plain(text).split("\n")
     run = paragraph.add_run(lines[0])
     for line in lines[1:]:
         run.add_break()
@@ -197,7 +210,7 @@ def write_lines(paragraph, text) -> None:
 def add_labelled(document, label: str, text: str):
     """A paragraph "label: text" with the label in bold and the text's line breaks kept."""
     paragraph = add_paragraph(document)
-    paragraph.add_run(f"{label}: ").bold = True
+    paragraph.add_run(f"{plain(label)}: ").bold = True
     write_lines(paragraph, text)
     return paragraph
 
@@ -210,7 +223,7 @@ def add_facts(document, pairs: list[tuple[str, str]], widths_mm=(35, 135)):
     table.columns[0].width, table.columns[1].width = label_width, value_width
     for label, value in pairs:
         label_cell, value_cell = table.add_row().cells
-        label_cell.paragraphs[0].add_run(label).bold = True
+        label_cell.paragraphs[0].add_run(plain(label)).bold = True
         _shade(label_cell, "F2F4F7")
         write_lines(value_cell.paragraphs[0], value)
         label_cell.width, value_cell.width = label_width, value_width

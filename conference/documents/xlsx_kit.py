@@ -6,7 +6,7 @@ spreadsheet must not come back to life when the city opens the export (CSV/formu
 import io
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 
 FORMULA_START = ("=", "+", "-", "@")
@@ -14,7 +14,9 @@ HEADER_FILL = PatternFill("solid", fgColor="E7ECF3")
 
 
 def put(cell: Cell, value) -> None:
-    """Write a value; strings always stay strings."""
+    """Write a value; strings always stay strings, without the control characters a cell cannot hold."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
     cell.value = value
     if isinstance(value, str):
         cell.data_type = "s"

@@ -33,7 +33,7 @@ def home():
         context["today"] = meeting_queries.today_local()
         context["action_counts"] = action_queries.due_counts(current_user, context["today"])
     elif current_user.role in (Role.COORDINATOR, Role.CHAIR):
-        context["meetings"] = meeting_queries.meeting_list(current_user, upcoming_only=True)
+        context["meetings"] = meeting_queries.upcoming_meetings(current_user)
     return render_template(f"main/home_{current_user.role}.html", **context)
 
 

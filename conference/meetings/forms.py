@@ -4,9 +4,10 @@ from datetime import datetime, time
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField)
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from conference.formatting import KST
+from conference.webforms import IntegerRange
 from conference.models.meetings import MeetingKind
 
 REQUIRED = _l("필수 항목입니다.")
@@ -15,13 +16,13 @@ REQUIRED = _l("필수 항목입니다.")
 class MeetingForm(FlaskForm):
     kind = SelectField(_l("회의 유형"), choices=[(k.value, k.label) for k in MeetingKind],
                        default=MeetingKind.INTEGRATED.value)
-    number = IntegerField(_l("회차"), validators=[Optional(), NumberRange(min=1, max=999,
+    number = IntegerField(_l("회차"), validators=[Optional(), IntegerRange(min=1, max=999,
                                                                         message=_l("회차는 1~999 사이입니다."))])
     day = DateField(_l("날짜"), validators=[InputRequired(_l("날짜를 YYYY-MM-DD 형식으로 입력하세요."))])
     start_time = TimeField(_l("시작 시각"), default=time(14, 0),
                            validators=[InputRequired(_l("시각을 HH:MM 형식으로 입력하세요."))])
     duration_minutes = IntegerField(_l("예정 시간(분)"), default=120, validators=[
-        InputRequired(_l("숫자로 입력하세요.")), NumberRange(min=15, max=600, message=_l("15~600분 사이로 입력하세요."))])
+        InputRequired(_l("숫자로 입력하세요.")), IntegerRange(min=15, max=600, message=_l("15~600분 사이로 입력하세요."))])
     place = StringField(_l("장소"), validators=[DataRequired(REQUIRED), Length(max=200)])
     chair_id = SelectField(_l("주재"), coerce=int, validate_choice=True)
     coordinator_id = SelectField(_l("담당(작성자)"), coerce=int, validate_choice=True)
@@ -56,7 +57,7 @@ class AgendaItemForm(FlaskForm):
     key_question = TextAreaField(_l("논의 요청사항"), validators=[Length(max=2000)])
     presenting_agency_id = SelectField(_l("발표 기관"), coerce=int, validate_choice=True)
     minutes_allotted = IntegerField(_l("배정 시간(분)"), default=15, validators=[
-        InputRequired(_l("숫자로 입력하세요.")), NumberRange(min=1, max=120, message=_l("1~120분 사이로 입력하세요."))])
+        InputRequired(_l("숫자로 입력하세요.")), IntegerRange(min=1, max=120, message=_l("1~120분 사이로 입력하세요."))])
 
     def __init__(self, agencies, *args, **kwargs):
         super().__init__(*args, **kwargs)

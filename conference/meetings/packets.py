@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from conference.cases.services import current_consent
 from conference.extensions import db
-from conference.masking import mask_name
+from conference.masking import mask_address, mask_name
 from conference.meetings import rules
 from conference.models import (ActionItem, ActionStatus, AgencyInput, Assessment, Consent, Household, InputState,
                                NeedDomain)
@@ -74,6 +74,7 @@ class PacketCase:
     position: int
     case_number: str
     masked_name: str
+    #: Where the household lives, no closer than the 행정동 (masking.mask_address).
     district: str
     key_question: str
     presenting_agency: str
@@ -214,7 +215,7 @@ def _packet_case(item: AgendaItem, sections: set[str], history: list[HistoryLine
     head = household.members[0]
     case = PacketCase(
         position=item.position, case_number=household.case_number, masked_name=mask_name(head.name),
-        district=household.district, key_question=item.key_question,
+        district=mask_address(household.address, household.district), key_question=item.key_question,
         presenting_agency=item.presenting_agency.name if item.presenting_agency else "",
         minutes_allotted=item.minutes_allotted,
         is_repeat=is_repeat(meeting, history),

@@ -4,20 +4,29 @@ from datetime import date, datetime, UTC
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from conference.cases.queries import CaseFilters, case_list_query
+from conference.cases.queries import CaseFilters, Page, case_list_query, paginate
 from conference.extensions import db
 from conference.formatting import KST
 from conference.models import AgendaItem, Household, Invitation, Meeting, MeetingStatus, Role, User
 from conference.permissions import visible_meetings
 
 
-def meeting_list(user, *, upcoming_only: bool = False):
-    query = select(Meeting).options(selectinload(Meeting.invitations).joinedload(Invitation.agency),
-                                    joinedload(Meeting.chair))
-    if upcoming_only:
-        query = query.where(_current())
-    query = visible_meetings(user, query).order_by(Meeting.starts_at.desc())
+def _meetings_query(user):
+    return visible_meetings(user, select(Meeting)).order_by(Meeting.starts_at.desc(), Meeting.id.desc())
+
+
+def upcoming_meetings(user):
+    """The meetings still ahead or not yet approved (a short list: the home page)."""
+    query = _meetings_query(user).where(_current()).options(
+        selectinload(Meeting.invitations).joinedload(Invitation.agency), joinedload(Meeting.chair))
     return db.session.execute(query).unique().scalars().all()
+
+
+def meeting_page(user, page: int, per_page: int) -> Page:
+    """One page of every meeting the user may see, newest first (years of meetings add up)."""
+    query = _meetings_query(user)
+    return paginate(query.options(selectinload(Meeting.invitations).joinedload(Invitation.agency)),
+                    page=page, per_page=per_page, count_query=query.order_by(None))
 
 
 def _current():

@@ -11,7 +11,8 @@ from conference.cases.queries import load_case_file
 from conference.downloads import DOCX, attachment
 from conference.cases.services import CaseError
 from conference.extensions import db
-from conference.webforms import attach_error
+from conference.ids import record_id
+from conference.webforms import attach_error, page_number
 from conference.meetings import calendar, packets, queries, services
 from conference.meetings.forms import (AgendaItemForm, DownloadForm, InvitationForm, InviteForm, MeetingForm,
                                        NewAgendaItemForm, PledgeForm, StatusForm)
@@ -50,7 +51,8 @@ def _meeting_form(**kwargs):
 
 @bp.get("")
 def index():
-    return render_template("meetings/index.html", meetings=queries.meeting_list(current_user),
+    meetings = queries.meeting_page(current_user, page_number(), current_app.config["MEETING_LIST_PAGE_SIZE"])
+    return render_template("meetings/index.html", meetings=meetings,
                            can_manage=can_manage_meetings(current_user))
 
 
@@ -205,7 +207,7 @@ def agenda_new(meeting_id):
     search = (request.args.get("q") or "").strip()[:50]
     candidates = queries.candidate_households(current_user, search) if search else []
     household = None
-    household_id = request.values.get("household_id", type=int)
+    household_id = request.values.get("household_id", type=record_id)
     if household_id:
         household = load_case_file(household_id)
         if household is None or not can_view_case(current_user, household):
