@@ -156,6 +156,18 @@ def test_bad_agency_input_is_shown_again_and_nothing_saved(as_admin, make_agency
     assert events("agency.create") == []
 
 
+@pytest.mark.parametrize("existing, typed", [("ＡＢＣ복지관", "ＡＢＣ복지관"), ("Ärzte ohne Grenzen", "ärzte OHNE grenzen")])
+def test_a_taken_name_beyond_ascii_is_refused_not_a_500(as_admin, make_agency, existing, typed):
+    """Found by the fuzzing (tests/test_fuzz.py): SQLite's lower() folds only ASCII, so the check missed
+    the name and the insert failed on the unique constraint."""
+    make_agency(existing)
+    before = count(Agency)
+    response = as_admin.post("/admin/agencies/new", data={**AGENCY, "name": typed})
+    assert response.status_code == 200
+    assert field_errors(response.get_data(as_text=True), "name") == ["같은 이름의 기관이 이미 있습니다."]
+    assert count(Agency) == before
+
+
 def test_edit_agency_records_before_and_after(as_admin, admin, make_agency):
     agency = make_agency("옛 이름", sector=Sector.OTHER, is_public=True)
     page = as_admin.get(f"/admin/agencies/{agency.id}").get_data(as_text=True)

@@ -24,10 +24,11 @@ class AccountError(ValueError):
 
 
 def agency_name_taken(name: str, except_id: int | None = None) -> bool:
-    query = db.select(Agency.id).where(func.lower(Agency.name) == name.strip().lower())
-    if except_id is not None:
-        query = query.where(Agency.id != except_id)
-    return db.session.execute(query).first() is not None
+    """Whether another agency has this name, case aside. Compared here: SQLite's lower() folds only ASCII,
+    so "ＡＢＣ복지관" twice passed a lower() query and then failed on the unique name (500)."""
+    wanted = name.strip().casefold()
+    return any(other.strip().casefold() == wanted for agency_id, other in db.session.execute(
+        db.select(Agency.id, Agency.name)) if agency_id != except_id)
 
 
 def create_agency(*, by: User, name: str, is_public: bool, sector: str, is_active: bool = True) -> Agency:
