@@ -709,6 +709,15 @@ def test_calendar_file(staff, make_meeting, make_case, add_item, agencies):
     assert "홍길동" not in unfolded and "홍○○" not in unfolded and case.case_number not in unfolded
 
 
+def test_a_place_with_a_bare_carriage_return_or_control_characters_stays_one_line(staff, make_meeting):
+    """Found by tests/test_fuzz.py: a lone CR (or another control character) in the place went into the file
+    as it was, and a calendar may read a CR as the start of a new property line."""
+    meeting = make_meeting(place="시청\rATTENDEE:mailto:x@example.com\x0b\x1f 회의실")
+    body = staff.get(f"/meetings/{meeting.id}/invitation.ics").get_data(as_text=True).replace("\r\n ", "")
+    assert "LOCATION:시청\\nATTENDEE:mailto:x@example.com 회의실\r\n" in body
+    assert "\r" not in body.replace("\r\n", "")
+
+
 # --- the practitioner's home page ------------------------------------------------------------------
 
 def test_practitioner_home_lists_only_invited_meetings_with_deadline_and_pledge(web, make_user, make_meeting,

@@ -1,12 +1,18 @@
 """Meeting invitations as iCalendar (.ics) files. Pure; holds no personal data of households."""
+import re
 from datetime import datetime, UTC
 
 from conference.meetings.services import meeting_end
 
+#: Characters iCalendar text may not hold (RFC 5545 3.3.11): control characters other than tab.
+CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
+
 
 def _escape(text: str) -> str:
-    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n"))
+    """Text for one property line: line breaks (CRLF, LF or a lone CR) become \\n, other controls are dropped."""
+    text = (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+            .replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n"))
+    return CONTROL.sub("", text)
 
 
 def _stamp(moment: datetime) -> str:
