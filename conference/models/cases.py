@@ -3,7 +3,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, and_
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, and_, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from conference.database import UTCDateTime, now_utc
@@ -105,6 +105,8 @@ class Household(db.Model):
         #: Quarterly counts by route (dashboard, 분기별 실적).
         Index("ix_household_discovered_route", "discovered_on", "discovery_route"),
         Index("ix_household_status_case", "status", "case_year", "case_seq"),
+        #: The case list filtered by stage and 행정동 together (and its capped count).
+        Index("ix_household_status_district", "status", "district"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -174,7 +176,12 @@ class Member(db.Model):
     """A person in the household; exactly one is the head (세대주/대상자)."""
 
     __tablename__ = "household_member"
-    __table_args__ = (Index("ix_member_name_birth", "name", "birth_year"),)
+    __table_args__ = (
+        Index("ix_member_name_birth", "name", "birth_year"),
+        #: The case list's name search looks at heads only: a third of the members.
+        Index("ix_member_head_name", "name", sqlite_where=text("is_head IS 1"),
+              postgresql_where=text("is_head IS true")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("household.id", ondelete="CASCADE"), index=True)
