@@ -757,6 +757,10 @@ def test_an_empty_submission_is_refused_with_a_korean_message(web, setting):
     assert field_errors(response, "facts") == ["보유 정보나 기관 의견 중 하나는 적어야 합니다."]
     assert re.search(r'value="safety"[^>]*checked|checked[^>]*value="safety"', response.get_data(as_text=True))
     assert count(AgencyInput) == 0
+    from conference.models import AuditEvent
+
+    views = db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "input.view")).scalars().all()
+    assert len(views) == 1 and views[0].actor_name == "mental1"  # the form shown again was a view, logged
 
 
 def test_text_over_the_limit_is_refused_and_kept_in_the_form(web, setting):

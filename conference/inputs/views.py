@@ -126,6 +126,8 @@ def edit(meeting_id, item_id):
     page = render_template("inputs/form.html", form=form, current=current, conflict=conflict,
                            **_form_context(meeting, item, agency_id))
     audit.record_access("input.view", item.household, details={"meeting_id": meeting.id, "agency_id": agency_id})
+    if request.method == "POST":
+        db.session.commit()  # the form shown again with its errors: its access record is the only thing stored
     return page
 
 
