@@ -140,6 +140,15 @@ class AuthActions:
         return self._client.post("/logout")
 
 
+def is_logged_in(client) -> bool:
+    """Whether the client's session still opens a page behind login (else it is sent to the login page)."""
+    response = client.get("/home")
+    if response.status_code == 200:
+        return True
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    return False
+
+
 @pytest.fixture
 def auth(client):
     return AuthActions(client)

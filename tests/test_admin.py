@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from conftest import PASSWORD
+from conftest import PASSWORD, is_logged_in
 from conference import audit
 from conference.extensions import db
 from conference.models import Agency, AuditEvent, Role, Sector, User
@@ -54,14 +54,6 @@ def events(action: str) -> list[AuditEvent]:
 def fresh(model, **where):
     db.session.expire_all()
     return db.session.execute(db.select(model).filter_by(**where)).scalar_one()
-
-
-def is_logged_in(client) -> bool:
-    response = client.get("/home")
-    if response.status_code == 200:
-        return True
-    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
-    return False
 
 
 # --- who may open the admin pages ---------------------------------------------------------------------

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask
 
-from conftest import PASSWORD, make_app
+from conftest import PASSWORD, is_logged_in, make_app
 from conference import create_app
 from conference.config import Defaults
 from conference.database import now_utc
@@ -47,14 +47,6 @@ def field_errors(html: str, field: str) -> list[str]:
 
 def all_field_errors(html: str) -> list[str]:
     return re.findall(r'<p class="error" id="[^"]+-error">(.*?)</p>', html)
-
-
-def is_logged_in(client) -> bool:
-    response = client.get("/home")
-    if response.status_code == 200:
-        return True
-    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
-    return False
 
 
 def events(action: str) -> list[AuditEvent]:

@@ -1,6 +1,6 @@
 """The dashboard: aggregate figures, the same number of queries at any size, practitioners see their agency only."""
 import pytest
-from sqlalchemy import event
+from factories import counting_queries
 
 from conference import demo
 from conference.datagen import generate_households
@@ -46,19 +46,13 @@ def test_bad_year_falls_back_without_error(client, seeded):
 
 def test_query_count_does_not_grow_with_the_data(app, client, seeded):
     login(client, "coordinator")
-    statements = []
-
-    def count(*args):
-        statements.append(1)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    client.get("/dashboard?year=2021")
-    small = len(statements)
-    generate_households(300, config=app.config, coordinator_id=None)
-    db.session.commit()
-    statements.clear()
-    client.get("/dashboard?year=2021")
-    event.remove(db.engine, "before_cursor_execute", count)
+    with counting_queries() as statements:
+        client.get("/dashboard?year=2021")
+        small = len(statements)
+        generate_households(300, config=app.config, coordinator_id=None)
+        db.session.commit()
+        statements.clear()
+        client.get("/dashboard?year=2021")
     assert len(statements) == small
 
 
@@ -145,18 +139,12 @@ def test_figures_are_reused_until_the_counted_data_changes(app, client, seeded):
     from conference.models import Household, Stage, User
 
     login(client, "coordinator")
-    statements = []
-
-    def count(*args):
-        statements.append(1)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    client.get("/dashboard?year=2021")
-    computed = len(statements)
-    statements.clear()
-    client.get("/dashboard?year=2021")
-    reused = len(statements)
-    event.remove(db.engine, "before_cursor_execute", count)
+    with counting_queries() as statements:
+        client.get("/dashboard?year=2021")
+        computed = len(statements)
+        statements.clear()
+        client.get("/dashboard?year=2021")
+        reused = len(statements)
     assert reused < computed - 5  # the aggregate queries were not run again
 
     before = client.get("/dashboard?year=2021").get_data(as_text=True)

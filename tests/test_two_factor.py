@@ -10,7 +10,7 @@ import pyotp
 import pytest
 from flask import Flask
 
-from conftest import PASSWORD, make_app
+from conftest import PASSWORD, is_logged_in, make_app
 from conference import create_app
 from conference.auth import two_factor
 from conference.extensions import db
@@ -78,14 +78,6 @@ def login_with_code(client, username, code, **query):
     first = login(client, username, **query)
     assert first.status_code == 302 and first.headers["Location"] == "/login/two-factor"
     return second_step(client, code)
-
-
-def is_logged_in(client) -> bool:
-    response = client.get("/home")
-    if response.status_code == 200:
-        return True
-    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
-    return False
 
 
 def page_text(response) -> str:
