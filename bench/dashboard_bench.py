@@ -19,7 +19,6 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -31,6 +30,7 @@ from conference import create_app, demo  # noqa: E402
 from conference.dashboard import freshness  # noqa: E402
 from conference.datagen import generate  # noqa: E402
 from conference.extensions import db  # noqa: E402
+from conference.formatting import today_local  # noqa: E402
 from conference.models import User  # noqa: E402
 
 
@@ -52,7 +52,7 @@ def measure(app, username: str, runs: int, *, recompute: bool) -> tuple[float, f
     statements = []
     with app.app_context():
         event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(1))
-    url = f"/dashboard?year={date.today().year - 1}"
+    url = f"/dashboard?year={today_local().year - 1}"
     assert client.get(url).status_code == 200
     times = []
     for _ in range(runs):

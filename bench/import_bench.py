@@ -37,6 +37,7 @@ from conference import create_app
 from conference.cases.importer import COLUMNS, parse_extraction
 from conference.cases.imports import find_repeats, import_rows
 from conference.extensions import db
+from conference.formatting import today_local
 from conference.models import Household, Member, StatusChange
 
 #: Surnames weighted roughly as in Korea (김 21%, 이 15%, 박 8% …), then the less common ones once each.
@@ -128,7 +129,7 @@ def one_run(template: Path, workdir: Path, data: bytes, run: int) -> tuple[float
         parsed = parse_extraction(data, "bench.csv", districts=config["DISTRICTS"], routes=config["DISCOVERY_ROUTES"],
                                   route_aliases=config["DISCOVERY_ROUTE_ALIASES"],
                                   extraction_route=config["EXTRACTION_ROUTE"], max_bytes=config["IMPORT_MAX_BYTES"],
-                                  today=date.today())
+                                  today=today_local())
         assert parsed.ok, [str(e) for e in parsed.errors[:5]]
         parsed_at = time.perf_counter()
         repeats = find_repeats(parsed.rows)

@@ -22,7 +22,7 @@ from sqlalchemy import bindparam, func, insert, select, text, update
 from conference import datagen_phrases as phrases
 from conference.dashboard import freshness
 from conference.extensions import db
-from conference.formatting import KST
+from conference.formatting import KST, today_local
 from conference.masking import mask_name
 from conference.meetings import rules
 from conference.minutes import document, snapshot
@@ -120,7 +120,7 @@ def generate(households: int, *, config, coordinator_id: int, chair_id: int | No
 
     For the command line and the benchmarks; adds the partner agencies of ``datagen_phrases`` when missing.
     """
-    today = today or date.today()
+    today = today or today_local()
     _add_partner_agencies()
     writer = _Writer()
     first_id = (db.session.execute(select(func.max(Household.id))).scalar() or 0) + 1
@@ -195,7 +195,7 @@ def _write_households(writer: _Writer, count: int, *, config, coordinator_id: in
             "relation": "본인", "name": rng.choice(SURNAMES) + rng.choice(GIVEN), "birth_year": head_birth.year,
             "birth_date": head_birth, "sex": rng.choice("남여"), "has_disability": False})
         for relation, offset in rng.sample(RELATIONS, min(size - 1, len(RELATIONS))):
-            born = max(1930, min(head_birth.year + offset + rng.randint(-3, 3), date.today().year))
+            born = max(1930, min(head_birth.year + offset + rng.randint(-3, 3), today_local().year))
             writer.add("household_member", {
                 "id": writer.next_id("household_member"), "household_id": household_id, "is_head": False,
                 "relation": relation, "name": rng.choice(SURNAMES) + rng.choice(GIVEN), "birth_year": born,

@@ -8,7 +8,7 @@ from conference.admin import services as account_services
 from conference.cases import services as case_services
 from conference.cases.queries import load_case_file
 from conference.extensions import db
-from conference.formatting import KST
+from conference.formatting import KST, today_local
 from conference.inputs import services as input_services
 from conference.meetings import services as meeting_services
 from conference.models import (AgendaItem, Agency, Household, Invitation, Meeting, MeetingKind, MeetingStatus, NeedDomain, Role,
@@ -176,7 +176,7 @@ def seed_meetings(coordinator: User, chair: User, agencies: dict[str, Agency]) -
     seed_past_minutes(past.id, coordinator, chair, agencies)
     households = _households_by_head()  # loaded again: the minutes' approval expired what was loaded
 
-    upcoming_day = date.today() + timedelta(days=14)
+    upcoming_day = today_local() + timedelta(days=14)
     upcoming = meeting_services.create_meeting(
         by=coordinator, kind=MeetingKind.INTEGRATED.value, place="동두천시청 소회의실",
         starts_at=datetime.combine(upcoming_day, time(14), KST), chair_id=chair.id,
@@ -265,6 +265,6 @@ def seed_inputs(meeting: Meeting, agencies: dict[str, Agency]) -> None:
         agency = agencies[agency_name]
         input_services.save_input(
             items[head], agency_id=agency.id, by=authors[agency.id], submit=submit, base_version=0,
-            today=date.today(), values=input_services.InputValues(
+            today=today_local(), values=input_services.InputValues(
                 facts=facts, opinion=opinion, domains=domains,
                 resources=tuple((public, kind, "") for public, kind in resources)))

@@ -6,6 +6,11 @@ KST = ZoneInfo("Asia/Seoul")
 WEEKDAYS = "월화수목금토일"
 
 
+def today_local() -> date:
+    """The city's calendar day. The server may run on UTC; between 00:00 and 09:00 KST its date is yesterday's."""
+    return datetime.now(KST).date()
+
+
 def korean_date(day: date | datetime) -> str:
     """2021. 3. 24."""
     if isinstance(day, datetime):

@@ -6,8 +6,10 @@ a copy of it (SQLite) or an emptied database (PostgreSQL, set CONFERENCE_TEST_DA
 import contextvars
 import os
 import sqlite3
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
@@ -152,6 +154,16 @@ def is_logged_in(client) -> bool:
 @pytest.fixture
 def auth(client):
     return AuthActions(client)
+
+
+@pytest.fixture
+def after_midnight_in_seoul():
+    """00:30 on 25 November in Seoul, while a server on UTC still says 24 November (15:30).
+
+    Every "today" a user sees or a rule checks is the city's day; tests that run in this hour used to fail.
+    """
+    with time_machine.travel(datetime(2026, 11, 24, 15, 30, tzinfo=UTC), tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture

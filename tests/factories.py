@@ -22,7 +22,7 @@ from sqlalchemy import event, func, select
 from conference.cases import services as case_services
 from conference.cases.queries import load_case_file
 from conference.extensions import db
-from conference.formatting import KST
+from conference.formatting import KST, today_local
 from conference.meetings import packets
 from conference.meetings import services as meeting_services
 from conference.models import (
@@ -36,7 +36,7 @@ from conference.models import (
     Sector,
 )
 
-TODAY = date.today()
+TODAY = today_local()
 
 
 def first_monday_of_march(year: int) -> date:

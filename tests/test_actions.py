@@ -1,15 +1,16 @@
 """Actions after the meeting: my agency's list, progress checks, completion, due-date changes, permissions."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from conference import demo
 from conference.extensions import db
+from conference.formatting import today_local
 from conference.models import ActionEvent, ActionItem, Agency, AuditEvent, Meeting
 
 PASSWORD = demo.DEFAULT_PASSWORD
-TODAY = date.today()
+TODAY = today_local()
 
 
 @pytest.fixture

@@ -15,8 +15,7 @@ from conftest import PASSWORD
 from factories_cases import make_household  # noqa: F401
 from conference import audit
 from conference.extensions import db
-from conference.formatting import KST
-from conference.meetings.queries import today_local
+from conference.formatting import KST, today_local
 from conference.models import AuditChainHead, AuditEvent, Role
 
 DAY = timedelta(days=1)

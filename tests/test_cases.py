@@ -16,12 +16,13 @@ from factories import Web
 from conference import masking
 from conference.cases import queries, services
 from conference.extensions import db
+from conference.formatting import today_local
 from conference.models import (Assessment, AuditEvent, Consent, DomainRating, Household, Member, NeedDomain, Role,
                                Stage, StatusChange)
 
 pytest_plugins = ["factories_cases"]  # the make_household fixture
 
-TODAY = date.today()
+TODAY = today_local()
 TOMORROW = TODAY + timedelta(days=1)
 RRN = "680302-1234567"
 EXTRACTION = "복지사각지대 발굴시스템"
@@ -811,6 +812,20 @@ def test_bad_consent_is_refused(staff, make_household, agencies, data, field, me
     errors = field_errors(response, field)
     assert errors and message in errors[0], errors
     assert count(Consent) == 0
+
+
+def test_forms_and_rules_use_the_city_day_after_midnight(staff, make_household, agencies, after_midnight_in_seoul):
+    assert datetime.now(UTC).date() == date(2026, 11, 24) and today_local() == date(2026, 11, 25)
+    page = text(staff.get("/cases/new"))
+    assert re.search(r'name="discovered_on"[^>]*value="2026-11-25"', page), "the new case form offers the city's day"
+    household = make_household()
+    refused = staff.post(f"/cases/{household.id}/consents/new",
+                         data={"consented_on": "2026-11-26", "agency_ids": [agencies[0].id]})
+    assert "오늘 이후" in field_errors(refused, "consented_on")[0]
+    accepted = staff.post(f"/cases/{household.id}/consents/new",
+                          data={"consented_on": "2026-11-25", "agency_ids": [agencies[0].id]})
+    assert accepted.status_code == 302, "a consent signed today in Seoul is not in the future"
+    assert reload(household.id).consents[0].consented_on == date(2026, 11, 25)
 
 
 def test_withdrawal_leaves_no_valid_consent(staff, make_household, agencies):

@@ -1,7 +1,6 @@
 """The bulk generator behind ``seed-demo --households N``: linked, consistent, realistic, and the app opens it."""
 import hashlib
 import io
-from datetime import date
 
 import docx
 import pytest
@@ -11,6 +10,7 @@ from sqlalchemy import func, select
 from conference import demo
 from conference.datagen import generate
 from conference.extensions import db
+from conference.formatting import today_local
 from conference.minutes import services as minutes_services
 from conference.minutes import snapshot
 from conference.models import (ActionEvent, ActionItem, ActionStatus, AgencyInput, AgendaItem, Attendee, CaseRecord,
@@ -69,7 +69,7 @@ def test_the_linked_data_is_consistent(generated):
     in_review = {m.id for m in meetings if m.status == MeetingStatus.REVIEW.value}
     coming = [m for m in meetings if m.status in (MeetingStatus.PREPARING.value, MeetingStatus.SHARING.value)]
     assert len(finalised) >= 5 and len(in_review) == 1 and len(coming) == 2
-    today = date.today()
+    today = today_local()
     assert all(m.starts_at.date() < today for m in meetings if m.id in finalised | in_review)
     assert all(m.starts_at.date() > today for m in coming)
 
@@ -133,7 +133,7 @@ def test_the_linked_data_is_consistent(generated):
 
 
 def test_the_mix_is_realistic(generated):
-    today = date.today()
+    today = today_local()
     statuses = dict(db.session.execute(select(ActionItem.status, func.count()).where(
         ActionItem.household_id > 8, ActionItem.status != ActionStatus.PLANNED.value).group_by(ActionItem.status)).all())
     total = sum(statuses.values())

@@ -50,7 +50,7 @@ from conference.cases.importer import COLUMNS, parse_extraction
 from conference.cases.queries import load_case_file
 from conference.config import Defaults
 from conference.extensions import db
-from conference.formatting import KST
+from conference.formatting import KST, today_local
 from conference.meetings import packets
 from conference.meetings import services as meeting_services
 from conference.minutes import services as minutes_services
@@ -99,7 +99,7 @@ any_hostile = st.one_of(
 )
 numbers = st.one_of(st.sampled_from(NUMBERS), st.integers(-(2 ** 70), 2 ** 70).map(str))
 dates = st.one_of(st.sampled_from(DATES), st.dates().map(date.isoformat),
-                  st.dates(date.today() - timedelta(days=400), date.today() + timedelta(days=400)).map(date.isoformat))
+                  st.dates(today_local() - timedelta(days=400), today_local() + timedelta(days=400)).map(date.isoformat))
 texts = st.one_of(st.sampled_from(TEXTS + MARKUP), st.text(SAFE_TEXT, max_size=30),
                   st.tuples(st.text(SAFE_TEXT, max_size=5), st.sampled_from(MARKUP)).map("".join))
 #: Hostile values that fit a field's kind (and so may pass its own check), or anything at all.
@@ -201,7 +201,7 @@ def build_world() -> dict[str, int]:
         """A meeting under way; ``recorded``: with attendance and every case's record written."""
         meeting = meeting_services.create_meeting(
             by=coordinator, kind=MeetingKind.INTEGRATED.value, place="시청 소회의실", chair_id=chair.id,
-            starts_at=datetime.combine(date.today() + timedelta(days=days), clock(14), KST),
+            starts_at=datetime.combine(today_local() + timedelta(days=days), clock(14), KST),
             coordinator_id=coordinator.id, agency_ids=partners)
         for name in households:
             meeting_services.add_agenda_item(meeting, by=coordinator, household=load_case_file(heads[name].id))
@@ -226,7 +226,7 @@ def build_world() -> dict[str, int]:
     drafted_id = scheduled(24, ["이영희"], recorded=True)
     review_id = scheduled(28, ["박철호"], recorded=True)
     minutes_services.request_review(minutes_services.load_for_minutes(review_id), by=coordinator,
-                                    deadline=date.today() + timedelta(days=7), today=date.today())
+                                    deadline=today_local() + timedelta(days=7), today=today_local())
     for name in ("mh", "dong", "dream"):
         meeting_services.accept_pledge(packets.load_meeting(prep.id), user=users[name], ip="127.0.0.1")
         db.session.flush()
@@ -466,9 +466,9 @@ class Target:
         return f"{self.endpoint}[{self.user}]"
 
 
-TODAY = date.today().isoformat()
-SOON = (date.today() + timedelta(days=10)).isoformat()
-LAST_MONTH = (date.today().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+TODAY = today_local().isoformat()
+SOON = (today_local() + timedelta(days=10)).isoformat()
+LAST_MONTH = (today_local().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
 CASE = {"head_name": "김가나", "head_birth": "1970-01-01", "district": "중앙동", "address": "중앙로 1",
         "household_size": "2", "discovery_route": "이웃·주민 제보", "discovered_on": TODAY}
 
@@ -817,7 +817,7 @@ def check_parsed(parsed, cells: list[str] | None = None):
         assert row.name and not row.name.startswith(importer.FORMULA_PREFIXES) and len(row.name) <= importer.MAX_NAME
         assert row.district in Defaults.DISTRICTS and row.discovery_route in Defaults.DISCOVERY_ROUTES
         assert 1 <= row.household_size <= importer.MAX_HOUSEHOLD_SIZE
-        assert importer.MIN_BIRTH_YEAR <= row.birth_year <= date.today().year
+        assert importer.MIN_BIRTH_YEAR <= row.birth_year <= today_local().year
         assert len(row.address) <= importer.MAX_ADDRESS and len(row.note or "") <= importer.MAX_NOTE
     numbers = {m.group() for cell in cells or () for m in importer.RRN_PATTERN.finditer(cell)}
     kept = json.dumps([r.to_json() for r in parsed.rows], ensure_ascii=False) + "".join(
@@ -827,7 +827,7 @@ def check_parsed(parsed, cells: list[str] | None = None):
 
 
 def parse(data: bytes, filename: str = "list.csv"):
-    return parse_extraction(data, filename, max_bytes=Defaults.IMPORT_MAX_BYTES, today=date.today(), **CONFIG)
+    return parse_extraction(data, filename, max_bytes=Defaults.IMPORT_MAX_BYTES, today=today_local(), **CONFIG)
 
 
 @MORE
@@ -878,7 +878,7 @@ XLSX_VALUES = st.one_of(
     cell_text.map(lambda s: re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", "", s)),  # openpyxl refuses these itself
     st.none(), st.booleans(), st.integers(-(2 ** 53), 2 ** 53),
     st.floats(allow_nan=False, allow_infinity=False),
-    st.datetimes(min_value=datetime(1900, 3, 1), max_value=datetime(9999, 12, 31)),
+    st.datetimes(min_value=datetime(1900, 3, 1), max_value=datetime(9999, 12, 31)),  # noqa: DTZ001  # cells are naive
     st.dates(min_value=date(1900, 3, 1)), st.times(), st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=9999)),
 )
 

@@ -20,6 +20,7 @@ from conference.cases.imports import Repeat, find_repeats, import_rows
 from conference.cases.services import CaseError, HeadOfHousehold, register_household
 from conference.config import Defaults
 from conference.extensions import db
+from conference.formatting import today_local
 from conference.models import AuditEvent, CaseNumberCounter, Household, Member
 
 # The five rows of /work/shared/samples/households-extraction.csv, copied so the tests never depend
@@ -468,7 +469,7 @@ def write(tmp_path, data, name="list.csv"):
 def test_cli_imports_and_prints_case_numbers(app, cli, tmp_path):
     result = cli(write(tmp_path, GOOD_CSV.encode("cp949")))
     assert result.exit_code == 0, result.output
-    year = date.today().year
+    year = today_local().year
     assert f"{year}-0001, {year}-0002, {year}-0003, {year}-0004, {year}-0005" in result.output
     assert household_count() == 5
     event = db.session.execute(select(AuditEvent).where(AuditEvent.action == "household.import")).scalar_one()
@@ -530,7 +531,7 @@ def test_cli_dry_run_writes_nothing_and_masks_names(app, cli, tmp_path):
 def test_cli_duplicates_stop_merge_keep(app, cli, tmp_path):
     path = write(tmp_path, GOOD_CSV)
     assert cli(path).exit_code == 0
-    year = date.today().year
+    year = today_local().year
 
     stopped = cli(path)
     assert stopped.exit_code == 1

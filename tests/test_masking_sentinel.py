@@ -33,6 +33,7 @@ from conference.cases import services as case_services
 from conference.cases.queries import load_case_file
 from conference.downloads import DOCX, XLSX
 from conference.extensions import db
+from conference.formatting import today_local
 from conference.meetings import packets
 from conference.meetings import services as meeting_services
 from conference.models import (ActionItem, AgendaItem, Agency, Consent, Household, ImportBatch, Invitation, Meeting,
@@ -80,7 +81,7 @@ def _register(sentinel: Sentinel, coordinator: User, agency_ids: list[int] | Non
         coordinator_id=coordinator.id)
     for n, name in enumerate(sentinel.members):
         case_services.add_member(household, by=coordinator, name=name, relation="배우자" if n == 0 else "자녀",
-                                 birth_year=1980 if n == 0 else date.today().year - 10, birth_date=None, sex="남",
+                                 birth_year=1980 if n == 0 else today_local().year - 10, birth_date=None, sex="남",
                                  has_disability=False)
     case_services.record_assessment(household, by=coordinator, assessed_on=date(2021, 2, 10), ratings={
         "safety": ("위기", "안전 메모"), "health": ("취약", "건강 메모"), "economy": ("위기", "경제 메모")})
@@ -119,7 +120,7 @@ def seed_sentinels():
                                          presenting_agency_id=None, minutes_allotted=15)
     consent = db.session.execute(select(Consent).where(Consent.household_id == households["withdrawn"].id)
                                  ).scalar_one()
-    case_services.withdraw_consent(consent, by=coordinator, withdrawn_on=date.today())
+    case_services.withdraw_consent(consent, by=coordinator, withdrawn_on=today_local())
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from conference import demo
 from conference.extensions import db
+from conference.formatting import today_local
 from conference.minutes.services import load_for_minutes
 from conference.models import (ActionItem, Agency, ActionReview, AuditEvent, Household, Meeting,
                                MeetingStatus, Minutes, MinutesRevision, Notification, Stage)
@@ -54,14 +55,14 @@ def attend(client, meeting_id):
     ids = agency_ids()
     data = {"attendee-0-name": "서마음", "attendee-0-agency": ids["정신건강복지센터"], "attendee-0-position": "팀장",
             "attendee-1-name": "문복지", "attendee-1-agency": ids["중앙동 행정복지센터"], "attendee-1-position": "주무관",
-            "next_meeting": (date.today() + timedelta(days=60)).isoformat(),
-            "next_check": (date.today() + timedelta(days=30)).isoformat()}
+            "next_meeting": (today_local() + timedelta(days=60)).isoformat(),
+            "next_check": (today_local() + timedelta(days=30)).isoformat()}
     return client.post(f"/meetings/{meeting_id}/run", data=data)
 
 
 def record(client, meeting_id, item, **extra):
     ids = agency_ids()
-    due = (date.today() + timedelta(days=40)).isoformat()
+    due = (today_local() + timedelta(days=40)).isoformat()
     data = {"version": extra.pop("version", 0), "discussion": "반복 폭력의 근본원인 논의",
             "decisions": "안전계획 수립", "goals": "3개월 내 안전 확보", "classification": "고난도",
             "status_to": "", "track": "", "closure_reason": "",
@@ -81,7 +82,7 @@ def test_the_whole_cycle_to_approved_minutes(client, seeded):
         assert record(client, seeded, item).status_code == 302
     assert len(meeting_actions(seeded)) == 3
     assert {a.status for a in meeting_actions(seeded)} == {"planned"}
-    deadline = (date.today() + timedelta(days=3)).isoformat()
+    deadline = (today_local() + timedelta(days=3)).isoformat()
     client.post(f"/meetings/{seeded}/minutes/review", data={"deadline": deadline})
     assert db.session.get(Meeting, seeded).status == MeetingStatus.REVIEW.value
     notified = db.session.execute(select(func.count(Notification.id)).where(
@@ -142,7 +143,7 @@ def test_locked_minutes_cannot_be_edited_and_a_correction_keeps_the_approved_rev
 def test_finalising_needs_attendance_and_a_record_of_every_case(client, seeded):
     login(client, "coordinator")
     start(client, seeded)
-    deadline = (date.today() + timedelta(days=3)).isoformat()
+    deadline = (today_local() + timedelta(days=3)).isoformat()
     response = client.post(f"/meetings/{seeded}/minutes/review", data={"deadline": deadline}, follow_redirects=True)
     assert "참석자를 기록하세요." in response.get_data(as_text=True)
     attend(client, seeded)
@@ -185,7 +186,7 @@ def test_open_actions_are_reviewed_at_the_next_meeting_with_a_reason(client, see
     test_the_whole_cycle_to_approved_minutes(client, seeded)
     login(client, "coordinator")
     household_id = items(seeded)[0].household_id
-    day = date.today() + timedelta(days=90)
+    day = today_local() + timedelta(days=90)
     client.post("/meetings/new", data={"kind": "integrated", "day": day.isoformat(), "start_time": "14:00",
                                        "duration_minutes": 120, "place": "소회의실", "chair_id": 0,
                                        "coordinator_id": db.session.execute(select(Meeting.coordinator_id)).scalars().first()})
@@ -216,7 +217,7 @@ def test_status_decisions_take_effect_only_when_finalised(client, seeded):
         record(client, seeded, item, status_to="closed", closure_reason="목표 달성")
     statuses = {h.status for h in db.session.execute(select(Household)).scalars()}
     assert Stage.CLOSED.value not in statuses
-    client.post(f"/meetings/{seeded}/minutes/review", data={"deadline": date.today().isoformat()})
+    client.post(f"/meetings/{seeded}/minutes/review", data={"deadline": today_local().isoformat()})
     login(client, "chair")
     client.post(f"/meetings/{seeded}/minutes/approve")
     db.session.expire_all()
@@ -229,6 +230,23 @@ def test_status_decisions_take_effect_only_when_finalised(client, seeded):
 def test_only_coordinators_run_the_meeting(client, seeded, username, expected):
     login(client, username)
     assert client.get(f"/meetings/{seeded}/run").status_code in (expected, 404)
+
+
+def test_a_review_deadline_of_today_means_today_in_seoul(client, seeded, after_midnight_in_seoul):
+    login(client, "coordinator")
+    start(client, seeded)
+    attend(client, seeded)
+    for item in items(seeded):
+        record(client, seeded, item)
+    yesterday = client.post(f"/meetings/{seeded}/minutes/review", data={"deadline": "2026-11-24"},
+                            follow_redirects=True)
+    assert "검토 기한은 오늘 이후" in yesterday.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Meeting, seeded).status == MeetingStatus.IN_PROGRESS.value
+    assert client.post(f"/meetings/{seeded}/minutes/review", data={"deadline": "2026-11-25"}).status_code == 302
+    db.session.expire_all()
+    minutes = db.session.execute(select(Minutes).where(Minutes.meeting_id == seeded)).scalar_one()
+    assert minutes.review_deadline == date(2026, 11, 25)
 
 
 def test_practitioners_read_minutes_only_once_sent_for_review(client, seeded):
@@ -285,7 +303,7 @@ def test_coordinator_only_notes_reach_coordinators_but_not_the_chair(client, see
     mh = db.session.execute(select(User).where(User.username == "mh")).scalar_one()
     existing = input_services.find_input(item, mh.agency_id)
     input_services.save_input(item, agency_id=mh.agency_id, by=mh, submit=True,
-                              base_version=existing.version if existing else 0, today=date.today(),
+                              base_version=existing.version if existing else 0, today=today_local(),
                               values=input_services.InputValues(opinion="공유 의견",
                                                                 coordinator_note="담당자만 보는 메모"))
     db.session.commit()

@@ -6,10 +6,11 @@ from sqlalchemy import select
 
 from conference import demo
 from conference.extensions import db
+from conference.formatting import today_local
 from conference.models import AuditEvent, Household, Member, MonitoringEntry
 
 PASSWORD = demo.DEFAULT_PASSWORD
-TODAY = date.today()
+TODAY = today_local()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ differs from the one for something that does not exist.
 import html
 import io
 import re
-from datetime import date
 from urllib.parse import quote
 
 import pytest
@@ -20,6 +19,7 @@ from conference.cases import services as case_services
 from conference.cases.queries import load_case_file
 from conference.cases.services import CaseError
 from conference.extensions import db
+from conference.formatting import today_local
 from conference.meetings import packets
 from conference.meetings import services as meeting_services
 from conference.minutes import services as minutes_services
@@ -39,12 +39,12 @@ def leaky(world):
     household = load_case_file(head.household_id)
     agency_ids = list(db.session.execute(select(Agency.id).where(Agency.name.in_(PARTNERS))).scalars())
     coordinator = db.session.execute(select(User).where(User.username == "coordinator")).scalar_one()
-    consent = case_services.record_consent(household, by=coordinator, consented_on=date.today(), agency_ids=agency_ids,
+    consent = case_services.record_consent(household, by=coordinator, consented_on=today_local(), agency_ids=agency_ids,
                                            covers_sensitive=False)
     meeting = packets.load_meeting(world.ids["upcoming"])
     item = meeting_services.add_agenda_item(meeting, by=coordinator, household=household, key_question="",
                                             presenting_agency_id=None, minutes_allotted=15)
-    case_services.withdraw_consent(consent, by=coordinator, withdrawn_on=date.today())
+    case_services.withdraw_consent(consent, by=coordinator, withdrawn_on=today_local())
     db.session.commit()
     world.ids.update(withdrawn_case=household.id, withdrawn_item=item.id)
     return world
@@ -132,7 +132,7 @@ def test_minutes_without_a_chair_cannot_be_sent_for_review(app, leaky):
     meeting.status = MeetingStatus.MINUTES.value
     coordinator = db.session.execute(select(User).where(User.username == "coordinator")).scalar_one()
     with pytest.raises(CaseError, match="주재"):
-        minutes_services.request_review(meeting, by=coordinator, deadline=date.today(), today=date.today())
+        minutes_services.request_review(meeting, by=coordinator, deadline=today_local(), today=today_local())
     db.session.rollback()
 
 

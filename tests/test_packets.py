@@ -362,7 +362,7 @@ def test_word_packet_layout(web, setting):
     assert meeting.title in properties.title
     assert properties.author not in ("python-docx", "") and properties.author == "천사운동본부"
     assert properties.last_modified_by != "python-docx"
-    assert properties.created.year >= datetime.now().year
+    assert properties.created.year >= datetime.now(UTC).year
 
     everything = docx_text(content)
     assert "김○○" in everything

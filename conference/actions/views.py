@@ -9,7 +9,7 @@ from conference.actions import queries, services
 from conference.actions.forms import ActionFilterForm, DueForm, NoteForm, ProgressForm
 from conference.cases.services import CaseError
 from conference.extensions import db
-from conference.meetings.queries import today_local
+from conference.formatting import today_local
 from conference.models import ActionEvent, ActionItem, Agency, Household
 from conference.permissions import can_report_on_action, is_case_staff, require, visible_actions
 from conference.webforms import attach_error, page_number

@@ -17,8 +17,7 @@ from conference.admin.views import bp
 from conference.database import now_utc
 from conference.downloads import XLSX, attachment
 from conference.extensions import db
-from conference.formatting import KST
-from conference.meetings.queries import today_local
+from conference.formatting import KST, today_local
 from conference.permissions import can_read_audit, require
 from conference.webforms import attach_error, page_number
 

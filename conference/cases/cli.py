@@ -9,7 +9,6 @@ Exit code 0 when imported (or, with --dry-run, when it could be); 1 when the fil
 stop it — then nothing is written.
 """
 import os
-from datetime import date
 
 import click
 from flask import current_app
@@ -20,6 +19,7 @@ from conference.cases.importer import RowError, parse_with_config
 from conference.cases.imports import find_repeats, import_rows
 from conference.cases.services import CaseError
 from conference.extensions import db
+from conference.formatting import today_local
 from conference.masking import mask_name
 from conference.models import User
 
@@ -69,7 +69,7 @@ def _import(file, dry_run, duplicates, username):
     with open(file, "rb") as handle:
         data = handle.read(max_bytes + 1)  # one byte more is enough to tell it is too big
     filename = os.path.basename(file)
-    today = date.today()
+    today = today_local()
     parsed = parse_with_config(data, filename, config, today)
     for warning in parsed.warnings:
         click.echo("주의 " + _line(warning))

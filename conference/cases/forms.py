@@ -11,6 +11,7 @@ from wtforms import (BooleanField, DateField, IntegerField, SelectField, SelectM
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation, ValidationError
 
 from conference.cases.services import HeadOfHousehold
+from conference.formatting import today_local
 from conference.models import NeedDomain, Stage, Track
 from conference.models.cases import MONITORING_METHODS
 from conference.webforms import IntegerRange
@@ -37,7 +38,7 @@ def parse_birth(text: str) -> tuple[int, date | None]:
         if birth is None:
             raise ValueError(text)
         year = birth.year
-    if year < 1900 or year > date.today().year or (birth and birth > date.today()):
+    if year < 1900 or year > today_local().year or (birth and birth > today_local()):
         raise ValueError(text)
     return year, birth
 
@@ -55,7 +56,7 @@ def phone_digits(form, field):
 
 
 def not_in_future(form, field):
-    if field.data and field.data > date.today():
+    if field.data and field.data > today_local():
         raise ValidationError(_l("오늘 이후 날짜는 입력할 수 없습니다."))
 
 
@@ -75,7 +76,7 @@ class HouseholdForm(FlaskForm):
         InputRequired(_l("가구원수를 숫자로 입력하세요.")),
         IntegerRange(min=1, max=30, message=_l("가구원수는 1~30 사이여야 합니다."))])
     discovery_route = SelectField(_l("발굴경로"), validators=[DataRequired(REQUIRED)])
-    discovered_on = DateField(_l("발굴일"), default=date.today, validators=[
+    discovered_on = DateField(_l("발굴일"), default=today_local, validators=[
         InputRequired(DATE_MESSAGE), not_in_future])
     # No Optional(): it would stop the chain before validate_extraction_round sees an empty round.
     extraction_round = StringField(_l("추출회차"), validators=[Length(max=10)])
@@ -168,7 +169,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class ConsentForm(FlaskForm):
-    consented_on = DateField(_l("동의일"), default=date.today, validators=[InputRequired(DATE_MESSAGE), not_in_future])
+    consented_on = DateField(_l("동의일"), default=today_local, validators=[InputRequired(DATE_MESSAGE), not_in_future])
     agency_ids = MultiCheckboxField(_l("정보를 받을 수 있는 기관"), coerce=int,
                                     validators=[DataRequired(_l("기관을 하나 이상 고르세요."))])
     covers_sensitive = BooleanField(_l("민감정보(건강·정신건강) 제공에도 동의"))
@@ -180,7 +181,7 @@ class ConsentForm(FlaskForm):
 
 
 class WithdrawConsentForm(FlaskForm):
-    withdrawn_on = DateField(_l("철회일"), default=date.today, validators=[InputRequired(DATE_MESSAGE), not_in_future])
+    withdrawn_on = DateField(_l("철회일"), default=today_local, validators=[InputRequired(DATE_MESSAGE), not_in_future])
 
 
 def assessment_form_class(scale: list[str]):
@@ -188,7 +189,7 @@ def assessment_form_class(scale: list[str]):
     rating_choices = [("", _l("해당 없음"))] + [(r, r) for r in scale]
 
     class AssessmentForm(FlaskForm):
-        assessed_on = DateField(_l("조사일"), default=date.today, validators=[InputRequired(DATE_MESSAGE), not_in_future])
+        assessed_on = DateField(_l("조사일"), default=today_local, validators=[InputRequired(DATE_MESSAGE), not_in_future])
         summary = TextAreaField(_l("종합 소견"), validators=[Length(max=4000), no_resident_number])
 
         def domain_fields(self):
@@ -242,7 +243,7 @@ class CaseFilterForm(FlaskForm):
 
 
 class MonitoringForm(FlaskForm):
-    contacted_on = DateField(_l("점검일"), default=date.today, validators=[InputRequired(DATE_MESSAGE)])
+    contacted_on = DateField(_l("점검일"), default=today_local, validators=[InputRequired(DATE_MESSAGE)])
     method = SelectField(_l("방법"), choices=[("", _l("선택"))] + list(MONITORING_METHODS.items()), validate_choice=False)
     content = TextAreaField(_l("내용"), validators=[Length(max=4000)])
     next_check_on = DateField(_l("다음 점검일"), validators=[Optional()])

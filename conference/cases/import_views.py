@@ -1,6 +1,5 @@
 """Upload of the discovery list: upload → preview (errors, repeats) → confirm, all or nothing."""
 import json
-from datetime import date
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -13,6 +12,7 @@ from conference.cases.importer import ImportRow, parse_with_config
 from conference.cases.services import CaseError
 from conference.cases.views import bp
 from conference.extensions import db
+from conference.formatting import today_local
 from conference.models import ImportBatch
 from conference.permissions import can_register_cases, require
 
@@ -20,7 +20,7 @@ from conference.permissions import can_register_cases, require
 def _parse_upload(storage):
     config = current_app.config
     data = storage.stream.read(config["IMPORT_MAX_BYTES"] + 1)
-    return parse_with_config(data, storage.filename or "", config, date.today())
+    return parse_with_config(data, storage.filename or "", config, today_local())
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -70,7 +70,7 @@ def import_preview(batch_id):
     if request.method == "POST":
         decisions = {row: request.form.get(f"decision-{row}", "") for row in repeats}
         try:
-            result = imports.import_rows(rows, decisions, by=current_user, discovered_on=date.today(),
+            result = imports.import_rows(rows, decisions, by=current_user, discovered_on=today_local(),
                                          filename=batch.filename)
         except CaseError as problem:
             db.session.rollback()

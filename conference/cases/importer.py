@@ -4,7 +4,7 @@ Pure: no database, no request, no ``current_app``. The caller passes the configu
 the web upload, its preview and the ``import-households`` command all check a file the same way::
 
     parsed = parse_extraction(data, filename, districts=..., routes=..., extraction_route=...,
-                              max_bytes=..., today=date.today())
+                              max_bytes=..., today=today_local())
     if parsed.ok: ...            # parsed.rows are valid ImportRow objects
     else: ...                    # parsed.errors: RowError(row, column, message), all of them
 

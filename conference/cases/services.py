@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from conference import audit
 from conference.changes import apply_changes
 from conference.extensions import db
+from conference.formatting import today_local
 from conference.models import (Agency, Assessment, CaseNumberCounter, Consent, DomainRating, Household,
                                Member, MonitoringEntry, NeedDomain, Stage, StatusChange, Track, User)
 from conference.models.cases import MONITORING_METHODS
@@ -216,7 +217,7 @@ def current_consent(household: Household) -> Consent | None:
 
 def record_consent(household: Household, *, by: User, consented_on: date, agency_ids: list[int],
                    covers_sensitive: bool, note: str = "") -> Consent:
-    if consented_on > date.today():
+    if consented_on > today_local():
         raise CaseError("consented_on", _l("동의일은 오늘 이후일 수 없습니다."))
     agencies = db.session.execute(select(Agency).where(Agency.id.in_(agency_ids))).scalars().all()
     if not agencies or len(agencies) != len(set(agency_ids)):
@@ -233,7 +234,7 @@ def record_consent(household: Household, *, by: User, consented_on: date, agency
 def withdraw_consent(consent: Consent, *, by: User, withdrawn_on: date):
     if consent.is_withdrawn:
         raise CaseError("withdrawn_on", _l("이미 철회된 동의입니다."))
-    if withdrawn_on < consent.consented_on or withdrawn_on > date.today():
+    if withdrawn_on < consent.consented_on or withdrawn_on > today_local():
         raise CaseError("withdrawn_on", _l("철회일은 동의일과 오늘 사이여야 합니다."))
     consent.withdrawn_on = withdrawn_on
     audit.record("consent.withdraw", actor=by, object_type="household", object_id=consent.household_id,
@@ -244,7 +245,7 @@ def record_assessment(household: Household, *, by: User, assessed_on: date, rati
                       summary: str = "") -> Assessment:
     """Record a (re)assessment: ``ratings`` maps a need domain to (rating, notes)."""
     scale = current_app.config["ASSESSMENT_SCALE"]
-    if assessed_on > date.today():
+    if assessed_on > today_local():
         raise CaseError("assessed_on", _l("조사일은 오늘 이후일 수 없습니다."))
     if not any(rating for rating, _notes in ratings.values()):
         raise CaseError("ratings", _l("적어도 한 영역의 위기도를 평가하세요."))

@@ -1,5 +1,5 @@
 """The case register: list, quarterly counts, case file and its edits."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -11,10 +11,11 @@ from conference.cases import queries, services
 from conference.cases.forms import (CaseFilterForm, ConsentForm, HouseholdForm, MemberForm, MonitoringForm, StatusForm,
                                     WithdrawConsentForm, assessment_form_class)
 from conference.extensions import db
+from conference.formatting import today_local
 from conference.webforms import attach_error, page_number
 from conference.meetings import packets
 from conference.meetings import services as meeting_services
-from conference.meetings.queries import latest_meeting_with_case, today_local
+from conference.meetings.queries import latest_meeting_with_case
 from conference.models import Agency, Household, Member
 from conference.permissions import (can_edit_case, can_register_cases, can_see_identity, can_view_case,
                                     is_case_staff, needs_pledge, packet_agency_for, require)
@@ -57,14 +58,14 @@ def index():
                              per_page=current_app.config["CASE_LIST_PAGE_SIZE"],
                              count_query=queries.case_count_query(current_user, filters))
     args = {k: v for k, v in request.args.items() if k != "page"}
-    return render_template("cases/index.html", form=form, cases=cases, args=args, today=date.today())
+    return render_template("cases/index.html", form=form, cases=cases, args=args, today=today_local())
 
 
 @bp.get("/checks")
 def checks_due():
     """Cases whose 다음 점검일 is today or earlier (or within a week)."""
     require(is_case_staff(current_user))
-    today = date.today()
+    today = today_local()
     page = page_number()
     cases = queries.paginate(queries.checks_due_query(current_user, today + timedelta(days=7)), page=page,
                              per_page=current_app.config["CASE_LIST_PAGE_SIZE"])
@@ -79,7 +80,7 @@ def monitoring(household_id):
         try:
             services.record_monitoring(household, by=current_user, contacted_on=form.contacted_on.data,
                                        method=form.method.data, content=form.content.data or "",
-                                       next_check_on=form.next_check_on.data, today=date.today())
+                                       next_check_on=form.next_check_on.data, today=today_local())
         except services.CaseError as error:
             db.session.rollback()
             attach_error(form, error.field, error.message)
@@ -94,9 +95,9 @@ def monitoring(household_id):
 @bp.get("/stats")
 def stats():
     require(is_case_staff(current_user))
-    year = request.args.get("year", date.today().year, type=int)
+    year = request.args.get("year", today_local().year, type=int)
     if not 2000 <= year <= 2100:
-        year = date.today().year
+        year = today_local().year
     rows = queries.quarterly_counts(current_user, year, current_app.config["DISCOVERY_ROUTES"])
     return render_template("cases/stats.html", rows=rows, totals=queries.total_counts(rows), year=year)
 
@@ -124,7 +125,7 @@ def detail(household_id):
     page = render_template(
         "cases/detail.html", household=household, consent=services.current_consent(household),
         comparison=comparison, full_identity=can_see_identity(current_user, household),
-        can_edit=can_edit_case(current_user, household), today=date.today(), monitoring_form=MonitoringForm(),
+        can_edit=can_edit_case(current_user, household), today=today_local(), monitoring_form=MonitoringForm(),
         next_stages=services.next_stages(household))
     audit.record_access("household.view", household,
                         details={"identity": "full" if can_see_identity(current_user, household) else "masked"})

@@ -8,7 +8,7 @@ from conference import audit
 from conference.dashboard import queries
 from conference.dashboard.report import build_docx, build_xlsx
 from conference.downloads import DOCX, XLSX, attachment
-from conference.meetings.queries import today_local
+from conference.formatting import today_local
 from conference.models import ActionStatus, MeetingKind, NeedDomain, Stage
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")

@@ -7,12 +7,12 @@ from sqlalchemy import select
 from conference import audit
 from conference.cases.services import CaseError
 from conference.extensions import db
+from conference.formatting import today_local
 from conference.webforms import attach_error
 from conference.inputs import services
 from conference.inputs.forms import AgencyInputForm
 from conference.meetings import packets
 from conference.meetings.forms import StatusForm
-from conference.meetings.queries import today_local
 from conference.models import AgendaItem, Household
 from conference.permissions import (can_manage_meetings, can_view_meeting, input_agency_for, require,
                                     visible_households)

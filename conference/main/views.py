@@ -7,6 +7,7 @@ from conference import todo
 from conference.auth.forms import LanguageForm
 from conference.extensions import db
 from conference.actions import queries as action_queries
+from conference.formatting import today_local
 from conference.meetings import queries as meeting_queries
 from conference.models import Role
 
@@ -30,7 +31,7 @@ def home():
     context = {}
     if current_user.role == Role.PRACTITIONER:
         context["invitations"] = meeting_queries.practitioner_home(current_user)
-        context["today"] = meeting_queries.today_local()
+        context["today"] = today_local()
         context["action_counts"] = action_queries.due_counts(current_user, context["today"])
     elif current_user.role in (Role.COORDINATOR, Role.CHAIR):
         context["meetings"] = meeting_queries.upcoming_meetings(current_user)
@@ -53,4 +54,4 @@ def notifications():
             db.session.commit()
         return redirect(url_for("main.notifications"))
     return render_template("main/notifications.html", items=notification_services.latest(current_user),
-                           form=LanguageForm(), todo=todo.for_user(current_user, meeting_queries.today_local()))
+                           form=LanguageForm(), todo=todo.for_user(current_user, today_local()))

@@ -7,9 +7,9 @@ from flask.cli import with_appcontext
 
 from conference import audit
 from conference.extensions import db
+from conference.formatting import today_local
 from conference.meetings import packets
 from conference.meetings.packet_docx import build_packet_docx
-from conference.meetings.queries import today_local
 
 
 @click.command("export-packet")

@@ -1,12 +1,11 @@
 """Read-side queries for meetings."""
-from datetime import date, datetime, UTC
+from datetime import datetime, UTC
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from conference.cases.queries import CaseFilters, Page, case_list_query, paginate
 from conference.extensions import db
-from conference.formatting import KST
 from conference.models import AgendaItem, Household, Invitation, Meeting, MeetingStatus, Role, User
 from conference.permissions import visible_meetings
 
@@ -55,11 +54,6 @@ def people(role: Role) -> list[User]:
     return db.session.execute(
         select(User).where(User.role == role.value, User.is_active_account.is_(True))
         .order_by(User.display_name)).scalars().all()
-
-
-def today_local() -> date:
-    return datetime.now(KST).date()
-
 
 
 def latest_meeting_with_case(user, household_id: int) -> int | None:

@@ -15,7 +15,7 @@ from conference.cases.services import CaseError, current_consent
 from conference.database import now_utc
 from conference.extensions import db
 from conference.ids import MAX_ID
-from conference.formatting import KST
+from conference.formatting import KST, today_local
 from conference.meetings import rules
 from conference.notifications import notify_agency
 from conference.models import Agency, Household, Stage, User
@@ -179,7 +179,7 @@ def withdraw_invitation(invitation: Invitation, *, by: User) -> None:
 
 def has_children(household: Household) -> bool:
     """Whether anyone in the household is under 18 today."""
-    today = date.today()
+    today = today_local()
     return any(member.is_child(today) for member in household.members)
 
 

@@ -11,6 +11,7 @@ from conference.cases.queries import load_case_file
 from conference.downloads import DOCX, attachment
 from conference.cases.services import CaseError
 from conference.extensions import db
+from conference.formatting import today_local
 from conference.ids import record_id
 from conference.webforms import attach_error, page_number
 from conference.meetings import calendar, packets, queries, services
@@ -93,7 +94,7 @@ def detail(meeting_id):
         repeats={h for h, lines in history.items() if packets.is_repeat(meeting, lines)},
         with_children={i.household_id for i in meeting.agenda_items if services.has_children(i.household)},
         invite_form=InviteForm([a for a in _active_agencies() if a.id not in invited]),
-        status_form=StatusForm(), today=queries.today_local(), statuses=list(MeetingStatus),
+        status_form=StatusForm(), today=today_local(), statuses=list(MeetingStatus),
         steps=services.status_steps(meeting),
         pledged={p.user_id for p in meeting.pledges}, pledges=sorted(meeting.pledges, key=lambda p: p.accepted_at))
 
@@ -327,7 +328,7 @@ def packet(meeting_id):
     agency_id = _packet_for_request(meeting)
     if needs_pledge(current_user) and not services.has_pledged(meeting, current_user):
         return redirect(url_for("meetings.pledge", meeting_id=meeting.id))
-    data = packets.build_packet(meeting, agency_id, packets.earlier_discussions(meeting), queries.today_local(),
+    data = packets.build_packet(meeting, agency_id, packets.earlier_discussions(meeting), today_local(),
                                 coordinator_notes=can_manage_meetings(current_user))
     page = render_template("meetings/packet.html", meeting=meeting, packet=data, download_form=DownloadForm(),
                            can_manage=can_manage_meetings(current_user))
@@ -347,7 +348,7 @@ def packet_docx(meeting_id):
         for message in form.purpose.errors:
             flash(message, "error")
         return redirect(url_for("meetings.packet", meeting_id=meeting.id, agency=agency_id or None))
-    data = packets.build_packet(meeting, agency_id, packets.earlier_discussions(meeting), queries.today_local(),
+    data = packets.build_packet(meeting, agency_id, packets.earlier_discussions(meeting), today_local(),
                                 coordinator_notes=can_manage_meetings(current_user))
     content = build_packet_docx(data, font=current_app.config["DOCX_FONT"], author=current_user.agency.name,
                                 generated_at=datetime.now(UTC))

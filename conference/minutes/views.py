@@ -10,7 +10,7 @@ from conference import audit
 from conference.cases.services import CaseError
 from conference.downloads import DOCX, attachment
 from conference.extensions import db
-from conference.meetings.queries import today_local
+from conference.formatting import today_local
 from conference.minutes import document, forms, services
 from conference.models import REVIEW_OUTCOMES, Agency, MeetingStatus, MinutesStatus, NeedDomain
 from conference.permissions import (can_approve_minutes, can_export_full_names, can_manage_meetings, can_read_minutes,
