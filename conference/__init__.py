@@ -70,7 +70,7 @@ def load_config(app: Flask, test_config: dict | None):
 def register_extensions(app: Flask):
     from conference import database  # noqa: F401  (SQLite pragmas and BEGIN IMMEDIATE)
     from conference.auth import sessions  # noqa: F401  (user loader and login settings)
-    from conference.dashboard import freshness  # noqa: F401  (stale dashboard figures after a change)
+    from conference import freshness  # noqa: F401  (stale dashboard figures and pages after a change)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
@@ -113,7 +113,6 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; object-src 'none'; frame-ancesto
 
 
 def register_request_hooks(app: Flask):
-    from conference.auth.forms import LanguageForm
     from conference.auth.sessions import enforce_session_rules
     from conference.navigation import sections_for
     from conference.notifications import unread_count
@@ -139,5 +138,4 @@ def register_request_hooks(app: Flask):
         return {"nav_sections": sections_for(current_user),
                 "unread_notifications": unread_count(current_user) if current_user.is_authenticated else 0,
                 "get_locale": get_locale,
-                "languages": app.config["LANGUAGES"],
-                "language_form": LanguageForm(formdata=None)}
+                "languages": app.config["LANGUAGES"]}

@@ -87,5 +87,9 @@ class Defaults:
     IMPORT_MAX_BYTES = 5 * 1024 * 1024
     MEETING_LIST_PAGE_SIZE = 30
     CASE_LIST_PAGE_SIZE = 50
+    #: Rendered case files and meeting pages each worker keeps until data changes (conference/pagecache.py);
+    #: 0 turns the cache off. Kept pages expire after PAGE_CACHE_SECONDS (well inside the CSRF token's hour).
+    PAGE_CACHE_SIZE = 128
+    PAGE_CACHE_SECONDS = 300
     #: Working days before a meeting by which agencies are asked for their information.
     INPUT_DEADLINE_WORKING_DAYS = 3

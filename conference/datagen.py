@@ -20,7 +20,7 @@ from types import SimpleNamespace
 from sqlalchemy import bindparam, func, insert, select, text, update
 
 from conference import datagen_phrases as phrases
-from conference.dashboard import freshness
+from conference import freshness
 from conference.extensions import db
 from conference.formatting import KST, today_local
 from conference.masking import mask_name
@@ -92,11 +92,11 @@ class _Writer:
         self.waiting = 0
 
     def finish(self) -> Counter:
-        """Write what is left, move PostgreSQL's sequences on, and mark the dashboard figures stale."""
+        """Write what is left, move PostgreSQL's sequences on, and mark dashboard figures and pages stale."""
         self.flush()
         _sync_sequences(*(name for name in self.written if "id" in db.metadata.tables[name].c))
         if self.written:
-            freshness.raise_version(db.session.connection())
+            freshness.raise_versions(db.session.connection())
         return self.written
 
 

@@ -161,6 +161,7 @@ def after_midnight_in_seoul():
     """00:30 on 25 November in Seoul, while a server on UTC still says 24 November (15:30).
 
     Every "today" a user sees or a rule checks is the city's day; tests that run in this hour used to fail.
+    Request it before any fixture that logs in: a session signed later than the moved clock is refused.
     """
     with time_machine.travel(datetime(2026, 11, 24, 15, 30, tzinfo=UTC), tick=True) as traveller:
         yield traveller

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from flask import current_app
 from sqlalchemy import event, func, select, update
 
 from factories import Web
@@ -398,6 +399,8 @@ def test_junk_page_numbers_never_fail(app, staff, make_household, page, expected
 # --- number of queries -----------------------------------------------------------------------------
 
 def statements_for(web, url) -> list[str]:
+    """The statements of a view rendered in full (kept pages off: tests/test_pagecache.py counts those)."""
+    current_app.config["PAGE_CACHE_SIZE"] = 0
     web.get(url)  # warm up: template compilation, first-use queries
     with counting_queries() as statements:
         assert web.get(url).status_code == 200
@@ -814,7 +817,7 @@ def test_bad_consent_is_refused(staff, make_household, agencies, data, field, me
     assert count(Consent) == 0
 
 
-def test_forms_and_rules_use_the_city_day_after_midnight(staff, make_household, agencies, after_midnight_in_seoul):
+def test_forms_and_rules_use_the_city_day_after_midnight(after_midnight_in_seoul, staff, make_household, agencies):
     assert datetime.now(UTC).date() == date(2026, 11, 24) and today_local() == date(2026, 11, 25)
     page = text(staff.get("/cases/new"))
     assert re.search(r'name="discovered_on"[^>]*value="2026-11-25"', page), "the new case form offers the city's day"

@@ -232,7 +232,7 @@ def test_only_coordinators_run_the_meeting(client, seeded, username, expected):
     assert client.get(f"/meetings/{seeded}/run").status_code in (expected, 404)
 
 
-def test_a_review_deadline_of_today_means_today_in_seoul(client, seeded, after_midnight_in_seoul):
+def test_a_review_deadline_of_today_means_today_in_seoul(after_midnight_in_seoul, client, seeded):
     login(client, "coordinator")
     start(client, seeded)
     attend(client, seeded)

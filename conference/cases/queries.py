@@ -138,6 +138,11 @@ def paginate(query, *, page: int, per_page: int, cap: int = 1000, count_query=No
     return Page(items=items, page=page, per_page=per_page, total=min(counted, limit - 1), capped=counted >= limit)
 
 
+def load_household(household_id: int) -> Household | None:
+    """Only the household's own row: enough to check access before a kept page is served."""
+    return db.session.get(Household, household_id)
+
+
 def load_case_file(household_id: int) -> Household | None:
     """A household with everything its case file shows, in a fixed number of queries."""
     return db.session.execute(

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from conference import audit
+from conference import audit, pagecache
 from conference.cases import queries, services
 from conference.cases.forms import (CaseFilterForm, ConsentForm, HouseholdForm, MemberForm, MonitoringForm, StatusForm,
                                     WithdrawConsentForm, assessment_form_class)
@@ -31,9 +31,9 @@ def _signed_in():
     return None
 
 
-def get_case(household_id: int, *, edit: bool = False) -> Household:
+def get_case(household_id: int, *, edit: bool = False, loader=queries.load_case_file) -> Household:
     """Load a case file and check the user may see (or change) it: 404 if not visible, 403 if read-only."""
-    household = queries.load_case_file(household_id)
+    household = loader(household_id)
     if household is None or not can_view_case(current_user, household):
         abort(404)
     if edit:
@@ -116,20 +116,25 @@ def new():
 
 @bp.get("/<int:household_id>")
 def detail(household_id):
-    household = get_case(household_id)
+    household = get_case(household_id, loader=queries.load_household)
     if not is_case_staff(current_user):
         return _agency_view(household)
+    page = pagecache.rendered(lambda: _case_file_page(household_id))
+    audit.record_access("household.view", household,
+                        details={"identity": "full" if can_see_identity(current_user, household) else "masked"})
+    return page
+
+
+def _case_file_page(household_id: int) -> str:
+    household = queries.load_case_file(household_id)
     assessments = household.assessments
     comparison = services.compare_assessments(assessments[0], assessments[1] if len(assessments) > 1 else None) \
         if assessments else []
-    page = render_template(
+    return render_template(
         "cases/detail.html", household=household, consent=services.current_consent(household),
         comparison=comparison, full_identity=can_see_identity(current_user, household),
         can_edit=can_edit_case(current_user, household), today=today_local(), monitoring_form=MonitoringForm(),
         next_stages=services.next_stages(household))
-    audit.record_access("household.view", household,
-                        details={"identity": "full" if can_see_identity(current_user, household) else "masked"})
-    return page
 
 
 def _agency_view(household: Household):

@@ -6,7 +6,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
 from conference.cases.queries import RouteCounts, quarterly_counts, total_counts
-from conference.dashboard import freshness
+from conference import freshness
 from conference.dashboard.report import PeriodReport, ReportTable
 from conference.database import now_utc
 from conference.extensions import db
@@ -45,7 +45,7 @@ class Dashboard:
 
 def build(user, year: int, config, today: date) -> Dashboard:
     """The figures ``user`` may see, computed again only when the counted data has changed."""
-    return freshness.cached((*visibility_scope(user), year, today), lambda: _compute(user, year, config, today))
+    return freshness.cached_figures((*visibility_scope(user), year, today), lambda: _compute(user, year, config, today))
 
 
 def _compute(user, year: int, config, today: date) -> Dashboard:

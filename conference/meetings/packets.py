@@ -142,6 +142,14 @@ def load_meeting(meeting_id: int, *extra_options, item_options=()) -> Meeting | 
     ).unique().scalar_one_or_none()
 
 
+def load_meeting_invitations(meeting_id: int) -> Meeting | None:
+    """A meeting and its invitations: enough to check who may open it before a kept page is served."""
+    return db.session.execute(
+        select(Meeting).where(Meeting.id == meeting_id)
+        .options(selectinload(Meeting.invitations).joinedload(Invitation.agency))
+    ).scalar_one_or_none()
+
+
 def load_meeting_outline(meeting_id: int) -> Meeting | None:
     """A meeting with its invitations, pledges and agenda (each case's number and members), for the pages
     that show the agenda but no case details: a fraction of ``load_meeting``'s queries."""

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from conference import audit
+from conference import audit, pagecache
 from conference.cases.queries import load_case_file
 from conference.downloads import DOCX, attachment
 from conference.cases.services import CaseError
@@ -84,9 +84,14 @@ def new():
 
 @bp.get("/<int:meeting_id>")
 def detail(meeting_id):
-    meeting = get_meeting(meeting_id, loader=packets.load_meeting_outline)
+    meeting = get_meeting(meeting_id, loader=packets.load_meeting_invitations)
     if not can_manage_meetings(current_user):
         return redirect(url_for("meetings.packet", meeting_id=meeting.id))
+    return pagecache.rendered(lambda: _meeting_page(meeting_id))
+
+
+def _meeting_page(meeting_id: int) -> str:
+    meeting = packets.load_meeting_outline(meeting_id)
     invited = {i.agency_id for i in meeting.invitations}
     history = packets.earlier_discussions(meeting)
     return render_template(
@@ -94,8 +99,7 @@ def detail(meeting_id):
         repeats={h for h, lines in history.items() if packets.is_repeat(meeting, lines)},
         with_children={i.household_id for i in meeting.agenda_items if services.has_children(i.household)},
         invite_form=InviteForm([a for a in _active_agencies() if a.id not in invited]),
-        status_form=StatusForm(), today=today_local(), statuses=list(MeetingStatus),
-        steps=services.status_steps(meeting),
+        today=today_local(), statuses=list(MeetingStatus), steps=services.status_steps(meeting),
         pledged={p.user_id for p in meeting.pledges}, pledges=sorted(meeting.pledges, key=lambda p: p.accepted_at))
 
 

@@ -1,7 +1,7 @@
 """All mapped classes, imported here so Alembic and the app see one metadata."""
 from conference.models.accounts import Agency, LoginThrottle, RecoveryCode, Role, Sector, User
 from conference.models.audit import AuditChainHead, AuditEvent
-from conference.models.figures import FiguresVersion
+from conference.models.versions import DataVersion
 from conference.models.cases import (Assessment, CaseNumberCounter, Consent, DomainRating, Household,
                                      ImportBatch, Member, MonitoringEntry, NeedDomain, Stage, StatusChange, Track)
 from conference.models.inputs import AgencyInput, InputRevision, InputState, Notification, OfferedResource
@@ -13,6 +13,6 @@ from conference.models.meetings import (AgendaItem, Invitation, Meeting, Meeting
 
 __all__ = ["REVIEW_OUTCOMES", "ActionEvent", "ActionItem", "ActionReview", "ActionStatus", "Attendee", "CaseRecord", "Minutes",
            "MinutesRevision", "MinutesStatus", "ReviewResponse", "RootCause", "AgencyInput", "InputRevision", "InputState", "Notification", "OfferedResource", "AgendaItem", "Invitation", "Meeting", "MeetingKind", "MeetingStatus", "PacketSection", "Pledge",
-           "SectionVisibility", "Agency", "Assessment", "AuditChainHead", "FiguresVersion", "AuditEvent", "RecoveryCode", "CaseNumberCounter", "Consent", "DomainRating", "Household",
+           "SectionVisibility", "Agency", "Assessment", "AuditChainHead", "DataVersion", "AuditEvent", "RecoveryCode", "CaseNumberCounter", "Consent", "DomainRating", "Household",
            "ImportBatch", "MonitoringEntry", "LoginThrottle", "Member", "NeedDomain", "Role", "Sector", "Stage", "StatusChange",
            "Track", "User"]
