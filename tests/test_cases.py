@@ -12,6 +12,7 @@ import pytest
 from flask import current_app
 from sqlalchemy import event, func, select, update
 
+from conftest import POSTGRES_URL
 from factories import Web
 
 from conference import masking
@@ -368,6 +369,31 @@ def test_junk_filters_never_fail(staff, four_cases, query):
 ])
 def test_sort_and_direction(staff, four_cases, query, expected):
     assert listed_case_numbers(staff.get("/cases?" + query)) == expected
+
+
+def test_a_name_search_lists_by_name_unless_another_order_is_chosen(staff, make_household):
+    for name in ("김하나", "김다라", "김가나", "이가나"):
+        make_household(name)
+    by_name = staff.get("/cases?q=김")
+    assert listed_case_numbers(by_name) == ["2021-0003", "2021-0002", "2021-0001"]  # 김가나, 김다라, 김하나
+    assert listed_case_numbers(staff.get("/cases?q=김&direction=desc")) == ["2021-0001", "2021-0002", "2021-0003"]
+    assert listed_case_numbers(staff.get("/cases?q=김&sort=case")) == ["2021-0003", "2021-0002", "2021-0001"]
+    assert listed_case_numbers(staff.get("/cases?q=김&sort=case&direction=asc")) == [
+        "2021-0001", "2021-0002", "2021-0003"]
+    assert listed_case_numbers(staff.get("/cases")) == ["2021-0004", "2021-0003", "2021-0002", "2021-0001"]
+
+
+@pytest.mark.skipif(bool(POSTGRES_URL), reason="reads SQLite's query plan; PostgreSQL plans by its statistics")
+def test_a_name_search_walks_the_name_index_in_order(staff, make_household):
+    """No sorting of every match: the page comes straight off the head-name index (constant at any size)."""
+    make_household("김가나")
+    with counting_queries() as statements:
+        staff.get("/cases?q=김")
+    page_query = next(s for s in statements if "ORDER BY" in s and "LIMIT" in s)
+    with db.engine.connect() as connection:
+        plan = " ".join(str(row) for row in connection.exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + page_query, ("김", "김\U0010ffff", 50, 0)))
+    assert "ix_member_head_name" in plan and "TEMP B-TREE" not in plan, plan
 
 
 def test_pagination(app, staff, make_household):

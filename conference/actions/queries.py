@@ -28,7 +28,7 @@ def action_list_query(user, filters: ActionFilters, today: date):
     query = (select(ActionItem)
              .where(ActionItem.status != ActionStatus.PLANNED.value)
              .options(joinedload(ActionItem.agency), joinedload(ActionItem.meeting),
-                      joinedload(ActionItem.household).selectinload(Household.members)))
+                      joinedload(ActionItem.household).joinedload(Household.head)))
     query = visible_actions(user, query)
     if filters.status == "active":
         query = query.where(ActionItem.status.in_(ACTIVE))

@@ -223,9 +223,12 @@ class CaseFilterForm(FlaskForm):
     district = SelectField(_l("행정동"), validators=[Optional()])
     coordinator = SelectField(_l("담당자"), coerce=int, validators=[Optional()])
     quarter = StringField(_l("분기"), description="2021-1", validators=[Optional(), Length(max=7)])
-    sort = SelectField(_l("정렬"), choices=[("case", _l("사례번호")), ("discovered", _l("발굴일")),
-                                          ("status", _l("단계")), ("district", _l("행정동"))], default="case")
-    direction = SelectField(_l("순서"), choices=[("desc", _l("내림차순")), ("asc", _l("오름차순"))], default="desc")
+    #: The default ("") lists name searches by name, everything else by case number, newest first.
+    sort = SelectField(_l("정렬"), choices=[("", _l("기본")), ("case", _l("사례번호")), ("name", _l("대상자")),
+                                          ("discovered", _l("발굴일")), ("status", _l("단계")),
+                                          ("district", _l("행정동"))], default="")
+    direction = SelectField(_l("순서"), choices=[("", _l("기본")), ("desc", _l("내림차순")), ("asc", _l("오름차순"))],
+                            default="")
 
     def __init__(self, coordinators, *args, **kwargs):
         super().__init__(*args, **kwargs)

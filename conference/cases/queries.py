@@ -21,8 +21,9 @@ class CaseFilters:
     district: str = ""
     coordinator: int = 0
     quarter: str = ""
-    sort: str = "case"
-    direction: str = "desc"
+    #: "" lets ``case_list_query`` choose: by name for a name search, else by case number; names A→Z, others newest first.
+    sort: str = ""
+    direction: str = ""
 
 
 def quarter_range(quarter: str) -> tuple[date, date]:
@@ -35,6 +36,8 @@ def quarter_range(quarter: str) -> tuple[date, date]:
 
 SORTS = {
     "case": (Household.case_year, Household.case_seq),
+    # The head-name index in its own order: a common name prefix stops after one page instead of sorting thousands.
+    "name": (Member.name, Member.id),
     "discovered": (Household.discovered_on, Household.id),
     "status": (Household.status, Household.case_year, Household.case_seq),
     "district": (Household.district, Household.case_year, Household.case_seq),
@@ -47,15 +50,15 @@ def case_list_query(user, filters: CaseFilters):
              .join(Member, (Member.household_id == Household.id) & Member.is_head.is_(True))
              .options(contains_eager(Household.head), joinedload(Household.coordinator)))
     query = _filtered(user, query, filters)
-    columns = SORTS.get(filters.sort, SORTS["case"])
-    order = [c.asc() if filters.direction == "asc" else c.desc() for c in columns]
-    return query.order_by(*order)
+    sort = filters.sort if filters.sort in SORTS else ("name" if _is_name_search(filters.q) else "case")
+    direction = filters.direction or ("asc" if sort == "name" else "desc")
+    return query.order_by(*(c.asc() if direction == "asc" else c.desc() for c in SORTS[sort]))
 
 
 def case_count_query(user, filters: CaseFilters):
     """The same households as ``case_list_query`` as bare ids, for counting (the head is joined only to search)."""
     query = select(Household.id)
-    if filters.q and not _is_case_number(filters.q.strip()):
+    if _is_name_search(filters.q):
         query = query.join(Member, (Member.household_id == Household.id) & Member.is_head.is_(True))
     return _filtered(user, query, filters)
 
@@ -82,6 +85,10 @@ def _filtered(user, query, filters: CaseFilters):
 
 def _is_case_number(text: str):
     return re.fullmatch(r"(\d{4})-(\d{1,6})", text)
+
+
+def _is_name_search(text: str) -> bool:
+    return bool(text.strip()) and not _is_case_number(text.strip())
 
 
 def _search_condition(text: str):
