@@ -18,6 +18,9 @@ class Defaults:
     SESSION_COOKIE_SECURE = False  # set True behind HTTPS (CONFERENCE_SESSION_COOKIE_SECURE)
     #: Absolute lifetime of a login, however active the user is.
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    #: The cookie is sent again only when the session changed (the last-seen time moves once a minute), not
+    #: signed anew on every page; its lifetime is checked on the server from the login time anyway.
+    SESSION_REFRESH_EACH_REQUEST = False
     # Remember-me is not offered; should Flask-Login ever write its cookie, it gets the same flags
     # (REMEMBER_COOKIE_SECURE follows SESSION_COOKIE_SECURE unless set itself; see load_config).
     REMEMBER_COOKIE_HTTPONLY = True

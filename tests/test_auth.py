@@ -346,6 +346,17 @@ def test_idle_timeout_logs_out(client, coordinator):
     assert not is_logged_in(client)
 
 
+def test_activity_refreshes_the_idle_clock_once_a_minute(client, coordinator):
+    login(client, "coord1")
+    client.get("/home")  # the first page puts the CSRF token in the session
+    set_session_times(client, seen_ago=10)
+    assert "Set-Cookie" not in client.get("/home").headers, "a page within the minute leaves the cookie alone"
+    set_session_times(client, seen_ago=25 * 60, login_ago=25 * 60)
+    assert "Set-Cookie" in client.get("/home").headers
+    with client.session_transaction() as session:
+        assert time.time() - session["seen_at"] < 5, "25 idle minutes start again from now"
+
+
 def test_absolute_session_lifetime(app, client, coordinator):
     lifetime = app.permanent_session_lifetime.total_seconds()
     assert lifetime == 8 * 3600

@@ -18,6 +18,9 @@ _OPEN_WHILE_TWO_FACTOR_MISSING = {"auth.two_factor", "auth.two_factor_start", "a
                                   "static"}
 #: Session key of a login waiting for its second step: the login id, a deadline and where to go next.
 _PENDING_KEY = "two_factor_login"
+#: Seconds between refreshes of the last-seen time: the idle timeout is exact to the minute, and a request
+#: within the minute leaves the session cookie as it was (no new cookie signed and sent on every page).
+SEEN_AT_STEP = 60
 
 
 @login_manager.user_loader
@@ -112,7 +115,8 @@ def enforce_session_rules():
         flash(_l("오랫동안 사용하지 않아 로그아웃되었습니다. 다시 로그인하세요.") if idle else
               _l("로그인한 지 오래되어 보안을 위해 로그아웃되었습니다. 다시 로그인하세요."), "warning")
         return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
-    session["seen_at"] = now
+    if now - session.get("seen_at", 0) >= SEEN_AT_STEP:
+        session["seen_at"] = now
     if current_user.must_change_password and request.endpoint not in _OPEN_WHILE_PASSWORD_EXPIRED:
         flash(_l("관리자가 비밀번호를 초기화했습니다. 새 비밀번호를 정하세요."), "warning")
         return redirect(url_for("auth.change_password"))
