@@ -107,13 +107,15 @@ class Household(db.Model):
         Index("ix_household_status_case", "status", "case_year", "case_seq"),
         #: The case list filtered by stage and 행정동 together (and its capped count).
         Index("ix_household_status_district", "status", "district"),
+        #: The case list filtered or sorted by 행정동, in case order within it.
+        Index("ix_household_district_case", "district", "case_year", "case_seq"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Case number parts: shown as "2021-0043".
     case_year: Mapped[int] = mapped_column()
     case_seq: Mapped[int] = mapped_column()
-    district: Mapped[str] = mapped_column(String(40), index=True)
+    district: Mapped[str] = mapped_column(String(40))
     address: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str] = mapped_column(String(20), default="")
     #: 가구원수 as reported (may exceed the members recorded here).
