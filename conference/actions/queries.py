@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload
 from conference.actions.services import ACTIVE
 from conference.cases.queries import paginate
 from conference.extensions import db
-from conference.models import ActionItem, ActionStatus, Household
+from conference.models import ActionItem, ActionStatus, Agency, Household, Meeting, Member
 from conference.permissions import visible_actions
 
 #: Days before the due date from which an action counts as "due soon".
@@ -24,11 +24,19 @@ class ActionFilters:
     due: str = ""
 
 
+#: What a row of the list shows of the agency, meeting and household: their other columns stay in the database.
+LIST_COLUMNS = (
+    joinedload(ActionItem.agency).load_only(Agency.name),
+    joinedload(ActionItem.meeting).load_only(Meeting.kind, Meeting.year, Meeting.number),
+    joinedload(ActionItem.household).load_only(Household.case_year, Household.case_seq)
+    .joinedload(Household.head).load_only(Member.name),
+)
+
+
 def action_list_query(user, filters: ActionFilters, today: date):
     query = (select(ActionItem)
              .where(ActionItem.status != ActionStatus.PLANNED.value)
-             .options(joinedload(ActionItem.agency), joinedload(ActionItem.meeting),
-                      joinedload(ActionItem.household).joinedload(Household.head)))
+             .options(*LIST_COLUMNS))
     query = visible_actions(user, query)
     if filters.status == "active":
         query = query.where(ActionItem.status.in_(ACTIVE))
