@@ -91,6 +91,8 @@ def pages(ids: dict) -> list[tuple[str, str, str]]:
         ("case list", "coordinator", "/cases"),
         ("case list, filtered", "coordinator", "/cases?status=selected&district=중앙동&sort=discovered&direction=asc"),
         ("case list, name search", "coordinator", "/cases?q=김민"),
+        ("case list, common surname", "coordinator", "/cases?q=김"),
+        ("case list by 행정동", "coordinator", "/cases?sort=district"),
         ("case file", "coordinator", f"/cases/{ids['household']}"),
         ("meeting", "coordinator", f"/meetings/{ids['finalised']}"),
         ("minutes", "coordinator", f"/meetings/{ids['finalised']}/minutes"),
@@ -101,7 +103,8 @@ def pages(ids: dict) -> list[tuple[str, str, str]]:
     ]
 
 
-def measure_pages(app, ids: dict, runs: int) -> dict[str, tuple[float, float, int]]:
+def measure_pages(app, ids: dict, runs: int) -> dict[str, tuple[float, float, int, int]]:
+    """(median ms, p95 ms, SQL statements, table rows shown) per page."""
     statements = []
     with app.app_context():
         event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(1))
@@ -115,6 +118,7 @@ def measure_pages(app, ids: dict, runs: int) -> dict[str, tuple[float, float, in
         response = clients[user].get(url)
         if response.status_code != 200:
             raise SystemExit(f"{name}: GET {url} as {user} gave {response.status_code}")
+        rows = response.get_data(as_text=True).count("<tr")
         times, counts = [], []
         for _ in range(runs):
             statements.clear()
@@ -123,7 +127,7 @@ def measure_pages(app, ids: dict, runs: int) -> dict[str, tuple[float, float, in
             times.append((time.perf_counter() - started) * 1000)
             counts.append(len(statements))
         times.sort()
-        results[name] = (statistics.median(times), times[max(0, int(len(times) * 0.95) - 1)], max(counts))
+        results[name] = (statistics.median(times), times[max(0, int(len(times) * 0.95) - 1)], max(counts), rows)
     return results
 
 
@@ -241,12 +245,14 @@ def report(args, built, measured, throughput, word) -> str:
              f"{large:,} in {built[large]:.1f} s.", "",
              "Pages rendered in full on every view (kept pages off), Flask test client, CPU-bound:", "",
              f"| page | median {small:,} | median {large:,} | p95 {large:,} | ratio (≤ {PAGE_TARGET}) "
-             f"| SQL statements {small:,} / {large:,} |", "|---|---|---|---|---|---|"]
+             f"| SQL statements {small:,} / {large:,} | table rows {small:,} / {large:,} |",
+             "|---|---|---|---|---|---|---|"]
     for name in measured[small]:
         a, b = measured[small][name], measured[large][name]
         ratio = b[0] / a[0]
         flag = "" if ratio <= PAGE_TARGET and a[2] == b[2] else " ✗"
-        lines.append(f"| {name} | {a[0]:.1f} ms | {b[0]:.1f} ms | {b[1]:.1f} ms | {ratio:.2f}{flag} | {a[2]} / {b[2]} |")
+        lines.append(f"| {name} | {a[0]:.1f} ms | {b[0]:.1f} ms | {b[1]:.1f} ms | {ratio:.2f}{flag} | {a[2]} / {b[2]} "
+                     f"| {a[3]} / {b[3]} |")
     if throughput:
         hello = throughput["hello-world (/healthz)"][0]
         lines += ["", f"Throughput, gunicorn -w 2 on 127.0.0.1, wrk -t2 -c8 -d{args.seconds}s on the same 2 cores, "

@@ -5,15 +5,14 @@ test client would otherwise share the test's session and its identity map with t
 """
 import html
 import re
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask import current_app
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 
 from conftest import POSTGRES_URL
-from factories import Web
+from factories import Web, counting_queries
 
 from conference import masking
 from conference.cases import queries, services
@@ -97,20 +96,6 @@ def database_dump() -> str:
 def status_changes(household_id: int) -> list[StatusChange]:
     return db.session.execute(select(StatusChange).where(StatusChange.household_id == household_id)
                               .order_by(StatusChange.id)).scalars().all()
-
-
-@contextmanager
-def counting_queries():
-    statements = []
-
-    def before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before_cursor_execute)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before_cursor_execute)
 
 
 def household_form(**overrides) -> dict:
