@@ -2,9 +2,9 @@
 
 ``FIGURES`` moves in every transaction that adds, changes or deletes a row the dashboard counts; ``PAGES`` in
 every transaction that writes anything but the access log (which every view of personal data writes, in its
-own connection). ORM flushes and insert/update/delete statements on the session alike raise them — the
-generator and the importer write in bulk. Textual SQL and writes through a bare connection must call
-``raise_versions`` themselves.
+own connection). ORM flushes and insert/update/delete statements on the session alike raise them when the
+transaction commits — the generator and the importer write in bulk. Textual SQL and writes through a bare
+connection must call ``raise_versions`` themselves.
 
 Dashboard figures are kept per process under (who may see what, year, day, version), so a gunicorn worker
 recomputes them only after a change, and a practitioner never gets figures computed for another scope.
@@ -46,31 +46,46 @@ def current_version(counter: int) -> int:
     return db.session.execute(select(DataVersion.version).where(DataVersion.id == counter)).scalar() or 0
 
 
-def _counters_for(classes) -> list[int]:
-    counters = set()
+#: Session info key: the counters this transaction's writes will raise when it commits.
+_PENDING = "freshness_counters"
+
+
+def _note(session, classes) -> None:
+    pending = session.info.setdefault(_PENDING, set())
     for cls in classes:
         if cls is None or not issubclass(cls, NOT_SHOWN):
-            counters.add(PAGES)
+            pending.add(PAGES)
         if cls is not None and issubclass(cls, COUNTED):
-            counters.add(FIGURES)
-    return sorted(counters)
+            pending.add(FIGURES)
 
 
 @event.listens_for(Session, "before_flush")
 def _flush_changes_rows(session, flush_context, instances):
-    counters = _counters_for({type(obj) for obj in chain(session.new, session.dirty, session.deleted)})
-    if counters:
-        raise_versions(session.connection(), counters)
+    _note(session, {type(obj) for obj in chain(session.new, session.dirty, session.deleted)})
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _statement_changes_rows(state):
-    if not (state.is_insert or state.is_update or state.is_delete):
+    if state.is_insert or state.is_update or state.is_delete:
+        mapper = state.bind_mapper
+        _note(state.session, {mapper.class_ if mapper is not None else None})
+
+
+@event.listens_for(Session, "before_commit")
+def _raise_at_commit(session):
+    """The counters move as the transaction's last statement: every other lock (the audit chain's head) is taken
+    before, in every transaction, so two writers on PostgreSQL never wait for each other in opposite orders."""
+    if session.in_nested_transaction():
         return
-    mapper = state.bind_mapper
-    counters = _counters_for({mapper.class_ if mapper is not None else None})
+    session.flush()
+    counters = session.info.pop(_PENDING, None)
     if counters:
-        raise_versions(state.session.connection(), counters)
+        raise_versions(session.connection(), counters)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_on_rollback(session):
+    session.info.pop(_PENDING, None)
 
 
 def cached_figures(scope: tuple, compute: Callable):
