@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import and_, case, delete, event as sa_event, func, not_, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, event as sa_event, func, not_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,10 @@ _HOLDS_HEAD = "audit_chain_head_locked"
 
 _events = AuditEvent.__table__
 _head = AuditChainHead.__table__
+# Built once: every view of personal data runs them, and SQLAlchemy keys its compiled cache on the statement.
+_READ_HEAD = select(_head.c.last_seq, _head.c.last_hash).where(_head.c.id == HEAD_ID).with_for_update()
+_MOVE_HEAD = update(_head).where(_head.c.id == HEAD_ID).values(last_seq=bindparam("seq"), last_hash=bindparam("hash"))
+_INSERT_EVENT = _events.insert()
 
 
 def client_ip() -> str:
@@ -83,7 +87,7 @@ def record_access(action: str, obj=None, *, details: dict | None = None, object_
         return
     with db.engine.connect().execution_options(**{WRITE_LOCK: True}) as connection, connection.begin():
         _append_to_chain(connection, [values])
-        connection.execute(_events.insert().values(**values))
+        connection.execute(_INSERT_EVENT, values)
 
 
 # --- the hash chain ---------------------------------------------------------------------------------
@@ -106,8 +110,7 @@ def _lock_head(connection) -> tuple[int, str]:
     The row is created on first use; if it is missing while chained events exist, the chain continues
     from the last of them. On SQLite the transaction already holds the write lock (BEGIN IMMEDIATE).
     """
-    query = select(_head.c.last_seq, _head.c.last_hash).where(_head.c.id == HEAD_ID).with_for_update()
-    head = connection.execute(query).first()
+    head = connection.execute(_READ_HEAD).first()
     if head is None:
         last = connection.execute(select(_events.c.chain_seq, _events.c.row_hash)
                                   .where(_events.c.chain_seq.is_not(None))
@@ -117,7 +120,7 @@ def _lock_head(connection) -> tuple[int, str]:
         insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
         connection.execute(insert(_head).values(id=HEAD_ID, last_seq=last[0] if last else 0,
                                                 last_hash=last[1] if last else "").on_conflict_do_nothing())
-        head = connection.execute(query).first()
+        head = connection.execute(_READ_HEAD).first()
     return head.last_seq, head.last_hash
 
 
@@ -128,7 +131,7 @@ def _append_to_chain(connection, events: list[dict]) -> None:
         seq += 1
         values["chain_seq"], values["prev_hash"] = seq, last_hash
         values["row_hash"] = last_hash = event_hash(last_hash, values)
-    connection.execute(update(_head).where(_head.c.id == HEAD_ID).values(last_seq=seq, last_hash=last_hash))
+    connection.execute(_MOVE_HEAD, {"seq": seq, "hash": last_hash})
 
 
 _DEFAULTS = {"actor_name": "", "ip": "", "object_type": "", "object_id": "", "details": "{}"}

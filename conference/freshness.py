@@ -13,7 +13,7 @@ from collections.abc import Callable
 from itertools import chain
 
 from flask import current_app
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.orm import Session
 
 from conference.extensions import db
@@ -42,8 +42,11 @@ def raise_versions(connection, counters=(FIGURES, PAGES)) -> None:
             connection.execute(insert(_table).values(id=counter, version=1))
 
 
+_READ_VERSION = select(DataVersion.version).where(DataVersion.id == bindparam("counter"))  # built once: read per view
+
+
 def current_version(counter: int) -> int:
-    return db.session.execute(select(DataVersion.version).where(DataVersion.id == counter)).scalar() or 0
+    return db.session.execute(_READ_VERSION, {"counter": counter}).scalar() or 0
 
 
 #: Session info key: the counters this transaction's writes will raise when it commits.

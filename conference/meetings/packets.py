@@ -6,7 +6,7 @@ leaves out every section the agency may not see, so neither the page nor the Wor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from conference.cases.services import current_consent
@@ -142,12 +142,14 @@ def load_meeting(meeting_id: int, *extra_options, item_options=()) -> Meeting | 
     ).unique().scalar_one_or_none()
 
 
+_MEETING_WITH_INVITATIONS = (select(Meeting).where(Meeting.id == bindparam("meeting_id"))
+                             .options(selectinload(Meeting.invitations).joinedload(Invitation.agency)))
+
+
 def load_meeting_invitations(meeting_id: int) -> Meeting | None:
-    """A meeting and its invitations: enough to check who may open it before a kept page is served."""
-    return db.session.execute(
-        select(Meeting).where(Meeting.id == meeting_id)
-        .options(selectinload(Meeting.invitations).joinedload(Invitation.agency))
-    ).scalar_one_or_none()
+    """A meeting and its invitations: enough to check who may open it before a kept page is served (a statement
+    built once, as it runs on every view of the meeting page)."""
+    return db.session.execute(_MEETING_WITH_INVITATIONS, {"meeting_id": meeting_id}).scalar_one_or_none()
 
 
 def load_meeting_outline(meeting_id: int) -> Meeting | None:
