@@ -8,7 +8,7 @@ Pages carrying a flashed message are neither served from the cache nor kept. Ent
 ``PAGE_CACHE_SECONDS`` and the oldest go first beyond ``PAGE_CACHE_SIZE``; a size of 0 turns caching off.
 
 The cache spares only the rendering: the view still loads what it checks permissions on and writes the
-access record on every view. The pages live in the worker's memory only, never on disk or in a browser.
+access record on every view. The pages live in the worker's memory only: never on disk, never in a shared cache.
 """
 import time
 from collections import OrderedDict
