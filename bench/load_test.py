@@ -644,26 +644,35 @@ def flask(args: list[str], url: str, secret: str, timeout: float = 600) -> subpr
                           capture_output=True, text=True, timeout=timeout)
 
 
+def create_postgres_database(url: str) -> None:
+    """Create the PostgreSQL database ``url`` names unless it exists (the role must be allowed to)."""
+    target = make_url(url)
+    engine = create_engine(url)
+    try:
+        with engine.connect():
+            return
+    except Exception:  # nosec B110  # the database is missing (or unreachable): try to create it below
+        pass
+    finally:
+        engine.dispose()
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{target.database}" ENCODING \'UTF8\' TEMPLATE template0'))
+    finally:
+        admin.dispose()
+
+
 def empty_postgres(url: str) -> None:
     """Create the database when missing (if the role may), then drop everything in it."""
     target = make_url(url)
     if "load" not in (target.database or ""):
         raise SystemExit(f"refusing to empty database {target.database!r}: its name must contain 'load'")
-    engine = create_engine(url)
     try:
-        with engine.connect():
-            pass
-    except Exception:
-        engine.dispose()
-        admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        try:
-            with admin.connect() as connection:
-                connection.execute(text(f'CREATE DATABASE "{target.database}" ENCODING \'UTF8\' TEMPLATE template0'))
-        except Exception as error:
-            raise SystemExit(f"cannot create PostgreSQL database {target.database!r}: {error}") from None
-        finally:
-            admin.dispose()
-        engine = create_engine(url)
+        create_postgres_database(url)
+    except Exception as error:
+        raise SystemExit(f"cannot create PostgreSQL database {target.database!r}: {error}") from None
+    engine = create_engine(url)
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))

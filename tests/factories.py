@@ -83,6 +83,14 @@ class Web:
         return response
 
 
+def signed_in(app, username):
+    """A fresh test client logged in as ``username`` (the password every test account has)."""
+    client = app.test_client()
+    response = client.post("/login", data={"username": username, "password": PASSWORD})
+    assert response.status_code == 302, username
+    return client
+
+
 @pytest.fixture
 def web(app, client):
     return Web(app, client)

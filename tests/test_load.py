@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from bench.load_test import create_postgres_database
 from conftest import POSTGRES_URL
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,25 +26,14 @@ def load_database_url() -> str | None:
     if not POSTGRES_URL:
         return None
     url = make_url(POSTGRES_URL)
-    url = url.set(database=f"{url.database}_load")
-    engine = create_engine(url)
+    url = url.set(database=f"{url.database}_load").render_as_string(hide_password=False)
     try:
-        with engine.connect():
-            return url.render_as_string(hide_password=False)
-    except Exception:
-        pass
-    finally:
-        engine.dispose()
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{url.database}" ENCODING \'UTF8\' TEMPLATE template0'))
+        create_postgres_database(url)
     except Exception as error:
-        pytest.skip(f"no database {url.database} and the role may not create it ({error.__class__.__name__}); "
-                    f"create it owned by {url.username}")
-    finally:
-        admin.dispose()
-    return url.render_as_string(hide_password=False)
+        target = make_url(url)
+        pytest.skip(f"no database {target.database} and the role may not create it ({error.__class__.__name__}); "
+                    f"create it owned by {target.username}")
+    return url
 
 
 def test_short_load_run_with_a_killed_worker_loses_no_acknowledged_write():

@@ -23,7 +23,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 import docx
 import pytest
-from conftest import PASSWORD
+from factories import signed_in
 from factories_world import seed_world
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -271,13 +271,6 @@ def downloads(client) -> dict[str, str]:
             response = client.post(url, data=data)
             files[f"POST {url} {sorted(data)}"] = readable(response)
     return files
-
-
-def signed_in(app, username):
-    client = app.test_client()
-    response = client.post("/login", data={"username": username, "password": PASSWORD})
-    assert response.status_code == 302, username
-    return client
 
 
 # --- the tests ----------------------------------------------------------------------------------------------

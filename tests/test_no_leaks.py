@@ -11,7 +11,7 @@ import re
 from urllib.parse import quote
 
 import pytest
-from conftest import PASSWORD
+from factories import signed_in
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -48,13 +48,6 @@ def leaky(world):
     db.session.commit()
     world.ids.update(withdrawn_case=household.id, withdrawn_item=item.id)
     return world
-
-
-def signed_in(app, username):
-    client = app.test_client()
-    response = client.post("/login", data={"username": username, "password": PASSWORD})
-    assert response.status_code == 302, username
-    return client
 
 
 def body(response) -> str:
