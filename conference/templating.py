@@ -1,12 +1,11 @@
 """What every template can use: masking and domain-label filters, the CSRF field, fast translations."""
-from flask import g
-from flask_babel import get_translations
-from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from conference import formatting, masking
+from conference.i18n import catalogue
+from conference.i18n import lazy_gettext as _l
 from conference.models import InputState, NeedDomain, Stage, Track
 from conference.models.cases import MONITORING_METHODS
 from conference.models.minutes import ACTION_EVENT_LABELS
@@ -54,29 +53,21 @@ def csrf_field() -> Markup:
     return Markup('<input type="hidden" name="csrf_token" value="%s">') % generate_csrf()
 
 
-def _translations():
-    """This request's catalogue, looked up once: Flask-Babel looks it up again for every message."""
-    catalogue = g.get("_catalogue")
-    if catalogue is None:
-        catalogue = g._catalogue = get_translations()
-    return catalogue
-
-
 def _gettext(message: str) -> str:
-    """Jinja's ``_()`` (new style: Jinja escapes and fills in the ``%(name)s`` values itself)."""
-    return _translations().ugettext(message)
+    """Jinja's ``_()`` (new style: Jinja escapes and fills in the ``%(name)s`` values itself, so these don't)."""
+    return catalogue().ugettext(message)
 
 
 def _ngettext(singular: str, plural: str, number: int) -> str:
-    return _translations().ungettext(singular, plural, number)
+    return catalogue().ungettext(singular, plural, number)
 
 
 def _pgettext(context: str, message: str) -> str:
-    return _translations().upgettext(context, message)
+    return catalogue().upgettext(context, message)
 
 
 def _npgettext(context: str, singular: str, plural: str, number: int) -> str:
-    return _translations().unpgettext(context, singular, plural, number)
+    return catalogue().unpgettext(context, singular, plural, number)
 
 
 def register_filters(app):

@@ -212,3 +212,18 @@ def test_english_validation_messages(client):
     assert "Enter your username." in text
     assert "Enter your password." in text
     assert "아이디를 입력하세요." not in text
+
+
+def test_code_translations_follow_the_request_and_a_forced_locale(app):
+    """conference.i18n keeps the request's catalogue; force_locale lets go of it on the way in and out."""
+    from conference import i18n
+    label = i18n.lazy_gettext("로그아웃")
+    with app.test_request_context("/"):
+        with i18n.force_locale("en"):
+            assert i18n.gettext("로그아웃") == "Log out"
+            assert str(label) == "Log out"
+            assert i18n.gettext("%(name)s님, 안녕하세요.", name="Kim") == "Hello, Kim."
+            with i18n.force_locale("ko"):
+                assert str(label) == "로그아웃"
+            assert str(label) == "Log out"
+        assert i18n.gettext("로그아웃") == "로그아웃"

@@ -4,12 +4,12 @@ Functions change data, write the audit trail and flush; the request commits once
 """
 from datetime import date
 
-from flask_babel import lazy_gettext as _l
 
 from conference import audit
 from conference.cases.services import CaseError
 from conference.database import now_utc
 from conference.extensions import db
+from conference.i18n import lazy_gettext as _l
 from conference.models import ActionEvent, ActionItem, ActionStatus, User
 from conference.permissions import is_case_staff
 

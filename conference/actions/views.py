@@ -1,6 +1,5 @@
 """실행과제 after the meeting: my agency's actions, progress checks, completion, due-date changes."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -10,6 +9,7 @@ from conference.actions.forms import ActionFilterForm, DueForm, NoteForm, Progre
 from conference.cases.services import CaseError
 from conference.extensions import db
 from conference.formatting import today_local
+from conference.i18n import gettext as _
 from conference.models import ActionEvent, ActionItem, Agency, Household
 from conference.permissions import can_report_on_action, is_case_staff, require, visible_actions
 from conference.webforms import attach_error, page_number

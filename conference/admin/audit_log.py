@@ -8,13 +8,13 @@ import statistics
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import DateTime, Integer, and_, case, cast, distinct, extract, func, or_, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 
 from conference import audit
 from conference.extensions import db
 from conference.formatting import KST
+from conference.i18n import lazy_gettext as _l
 from conference.models import AuditChainHead, AuditEvent, Household
 
 #: Object types an admin can filter by, with their Korean labels (object_type is the table name).

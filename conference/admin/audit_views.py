@@ -6,7 +6,6 @@ admits admins only; every view checks ``can_read_audit`` as well.
 from datetime import timedelta
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from conference.admin import audit_log
@@ -18,6 +17,7 @@ from conference.database import now_utc
 from conference.downloads import XLSX, attachment
 from conference.extensions import db
 from conference.formatting import KST, today_local
+from conference.i18n import gettext as _
 from conference.permissions import can_read_audit, require
 from conference.webforms import attach_error, page_number
 

@@ -1,5 +1,4 @@
 """Agencies and accounts, managed by admins. Every change is audited; nothing here commits."""
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 
 from conference import audit
@@ -8,6 +7,7 @@ from conference.auth import two_factor
 from conference.auth.passwords import hash_password
 from conference.auth.services import change_password, normalise_username
 from conference.extensions import db
+from conference.i18n import lazy_gettext as _l
 from conference.models import Agency, User
 
 AGENCY_FIELDS = ("name", "is_public", "sector", "is_active")

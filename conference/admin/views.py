@@ -1,12 +1,12 @@
 """Admin pages: agencies and accounts (the audit trail's pages are in audit_views)."""
 from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from conference.admin import services
 from conference.admin.forms import AgencyForm, ResetPasswordForm, ResetTwoFactorForm, UserCreateForm, UserEditForm
 from conference.auth.sessions import renew_session
 from conference.extensions import db
+from conference.i18n import gettext as _
 from conference.webforms import attach_error
 from conference.models import Agency, User
 from conference.permissions import can_manage_accounts, require

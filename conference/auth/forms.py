@@ -1,10 +1,10 @@
 """Login, password and language forms."""
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from conference.auth.passwords import password_problem
+from conference.i18n import lazy_gettext as _l
 
 
 def acceptable_password(form, field):

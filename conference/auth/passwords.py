@@ -5,8 +5,8 @@ from importlib import resources
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from flask_babel import gettext as _
 
+from conference.i18n import gettext as _
 
 
 @cache

@@ -4,11 +4,11 @@ import time
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, request, session, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
 from conference.auth import two_factor
 from conference.extensions import db, login_manager
+from conference.i18n import lazy_gettext as _l
 from conference.models import User
 
 #: Endpoints a user who must change the password may still reach.

@@ -1,6 +1,5 @@
 """Login (with its two-factor step), logout, own password, own two-factor login and language."""
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from conference.auth import services, two_factor
@@ -9,6 +8,7 @@ from conference.auth.forms import (ChangePasswordForm, CurrentPasswordForm, Lang
 from conference.auth.sessions import (begin_two_factor_login, end_session, has_pending_login, is_safe_next,
                                       pending_two_factor_login, renew_session, start_session)
 from conference.extensions import db
+from conference.i18n import gettext as _
 
 bp = Blueprint("auth", __name__)
 

@@ -13,13 +13,13 @@ import os
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from flask_babel import force_locale
 
 from conference.cases.importer import RowError, parse_with_config
 from conference.cases.imports import find_repeats, import_rows
 from conference.cases.services import CaseError
 from conference.extensions import db
 from conference.formatting import today_local
+from conference.i18n import force_locale
 from conference.masking import mask_name
 from conference.models import User
 

@@ -2,7 +2,6 @@
 import json
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from conference import audit
@@ -13,6 +12,7 @@ from conference.cases.services import CaseError
 from conference.cases.views import bp
 from conference.extensions import db
 from conference.formatting import today_local
+from conference.i18n import gettext as _
 from conference.models import ImportBatch
 from conference.permissions import can_register_cases, require
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, tuple_
 
 from conference import audit
@@ -25,6 +24,7 @@ from conference.cases.services import (
     take_case_number,
 )
 from conference.extensions import db
+from conference.i18n import lazy_gettext as _l
 from conference.models import Household, Member, User
 
 #: (name, birth year) pairs or ids per IN (...) query: about 1,000 parameters a query.

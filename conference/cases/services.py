@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -14,6 +13,7 @@ from conference import audit
 from conference.changes import apply_changes
 from conference.extensions import db
 from conference.formatting import today_local
+from conference.i18n import lazy_gettext as _l
 from conference.models import (Agency, Assessment, CaseNumberCounter, Consent, DomainRating, Household,
                                Member, MonitoringEntry, NeedDomain, Stage, StatusChange, Track, User)
 from conference.models.cases import MONITORING_METHODS

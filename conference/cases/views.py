@@ -2,7 +2,6 @@
 from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -12,6 +11,7 @@ from conference.cases.forms import (CaseFilterForm, ConsentForm, HouseholdForm, 
                                     WithdrawConsentForm, assessment_form_class)
 from conference.extensions import db
 from conference.formatting import today_local
+from conference.i18n import gettext as _
 from conference.webforms import attach_error, page_number
 from conference.meetings import packets
 from conference.meetings import services as meeting_services

@@ -1,10 +1,10 @@
 """The agency input form."""
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, FormField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from conference.cases.forms import MultiCheckboxField
+from conference.i18n import lazy_gettext as _l
 from conference.inputs.services import MAX_TEXT, InputValues
 from conference.models import NeedDomain
 

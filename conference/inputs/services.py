@@ -9,13 +9,13 @@ from datetime import date
 from email.message import EmailMessage
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from conference import audit
 from conference.cases.services import CaseError
 from conference.database import conflict_if_overtaken, now_utc
 from conference.extensions import db
+from conference.i18n import lazy_gettext as _l
 from conference.models import AgendaItem, Meeting, MeetingStatus, NeedDomain, User
 from conference.models.inputs import AgencyInput, InputRevision, InputState, OfferedResource
 from conference.notifications import notify_agency

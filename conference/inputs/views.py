@@ -1,6 +1,5 @@
 """Agency input pages: my agency's cases at a meeting, the input form with revisions, the coordinator's matrix."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -8,6 +7,7 @@ from conference import audit
 from conference.cases.services import CaseError
 from conference.extensions import db
 from conference.formatting import today_local
+from conference.i18n import gettext as _
 from conference.webforms import attach_error
 from conference.inputs import services
 from conference.inputs.forms import AgencyInputForm

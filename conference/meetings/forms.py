@@ -1,12 +1,12 @@
 """Forms for meetings, invitations, agenda items, need-to-know and pledges."""
 from datetime import datetime, time
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from conference.formatting import KST
+from conference.i18n import lazy_gettext as _l
 from conference.webforms import IntegerRange
 from conference.models.meetings import MeetingKind
 

@@ -6,7 +6,6 @@ Functions change data, write the audit trail and flush; the request (or command)
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -14,6 +13,7 @@ from conference import audit
 from conference.cases.services import CaseError, current_consent
 from conference.database import now_utc
 from conference.extensions import db
+from conference.i18n import lazy_gettext as _l
 from conference.ids import MAX_ID
 from conference.formatting import KST, today_local
 from conference.meetings import rules

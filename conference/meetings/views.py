@@ -2,7 +2,6 @@
 from datetime import datetime, UTC
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -12,6 +11,7 @@ from conference.downloads import DOCX, attachment
 from conference.cases.services import CaseError
 from conference.extensions import db
 from conference.formatting import today_local
+from conference.i18n import gettext as _
 from conference.ids import record_id
 from conference.webforms import attach_error, page_number
 from conference.meetings import calendar, packets, queries, services

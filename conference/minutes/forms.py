@@ -1,11 +1,11 @@
 """Reading the meeting-mode forms: fixed fields through WTForms, repeated rows (actions, causes) by hand."""
 from datetime import date
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from conference.i18n import lazy_gettext as _l
 from conference.minutes.services import ActionDraft
 
 #: Blank rows offered for new actions and root causes.

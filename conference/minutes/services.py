@@ -6,7 +6,6 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -16,6 +15,7 @@ from conference.cases.services import CaseError
 from conference.database import conflict_if_overtaken, now_utc
 from conference.extensions import db
 from conference.formatting import KST
+from conference.i18n import lazy_gettext as _l
 from conference.masking import mask_name
 from conference.meetings.packets import build_packet, load_meeting
 from conference.minutes import document, snapshot

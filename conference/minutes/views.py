@@ -2,7 +2,6 @@
 from datetime import UTC, datetime
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -11,6 +10,7 @@ from conference.cases.services import CaseError
 from conference.downloads import DOCX, attachment
 from conference.extensions import db
 from conference.formatting import today_local
+from conference.i18n import gettext as _
 from conference.minutes import document, forms, services
 from conference.models import REVIEW_OUTCOMES, Agency, MeetingStatus, MinutesStatus, NeedDomain
 from conference.permissions import (can_approve_minutes, can_export_full_names, can_manage_meetings, can_read_minutes,

@@ -3,13 +3,13 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
-from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from conference.database import UTCDateTime, now_utc
 from conference.extensions import db
+from conference.i18n import lazy_gettext as _l
 
 
 class Role(StrEnum):

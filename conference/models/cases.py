@@ -2,12 +2,12 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, and_, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from conference.database import UTCDateTime, now_utc
 from conference.extensions import db
+from conference.i18n import lazy_gettext as _l
 
 
 class Stage(StrEnum):
