@@ -30,7 +30,8 @@ from conference.minutes.services import case_summary, decisions_text, opinion_te
 from conference.models import (ActionStatus, Agency, Assessment, Consent, DomainRating, Household, InputState,
                                Meeting, MeetingKind, MeetingStatus, Member, MinutesStatus, NeedDomain, Role, Stage,
                                Track, User)
-from conference.models.cases import MONITORING_METHODS, CaseNumberCounter, consent_agency
+from conference.models.cases import MONITORING_METHODS, CaseNumberCounter, case_number, consent_agency
+from conference.models.meetings import meeting_title
 
 SURNAMES = (["김"] * 21 + ["이"] * 15 + ["박"] * 8 + ["최"] * 5 + ["정"] * 5
             + list("강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민진나엄채원천방공현함변염여추도소석"))
@@ -317,7 +318,6 @@ class _History:
         self.domain_labels = {d.value: str(d.label) for d in NeedDomain}
         self.status_labels = {s.value: str(s.label) for s in ActionStatus}
         self.kind_label = str(MeetingKind.INTEGRATED.label)
-        self.title_label = MeetingKind.INTEGRATED.title_label
 
     def _name(self) -> str:
         return self.rng.choice(SURNAMES) + self.rng.choice(GIVEN)
@@ -326,7 +326,7 @@ class _History:
 
     def _load(self, first_id: int) -> list[_Case]:
         """The generated households with consent (past intake), the only ones a meeting can discuss."""
-        cases = {row.id: _Case(row.id, f"{row.case_year}-{row.case_seq:04d}", row.status, row.classification,
+        cases = {row.id: _Case(row.id, case_number(row.case_year, row.case_seq), row.status, row.classification,
                                row.track, row.closure_reason, row.household_size,
                                [s for s in row.crisis_signals.split(";") if s], row.discovered_on)
                  for row in db.session.execute(select(
@@ -691,7 +691,7 @@ class _History:
         finalised = minutes["finalised_at"].astimezone(KST).date()
         chair = self.chair.display_name if self.chair else ""
         return document.MinutesData(
-            title=f"{meeting['year']}년도 제{meeting['number']}회 {self.title_label}", starts_at=meeting["starts_at"],
+            title=meeting_title(meeting["year"], meeting["number"], MeetingKind.INTEGRATED), starts_at=meeting["starts_at"],
             place=meeting["place"], kind=self.kind_label, chair=chair, author=self.coordinator.display_name,
             author_agency=self.agencies[self.coordinator.agency_id].name,
             attendees=[document.Attendee(a["name"], a["agency_name"], a["position"]) for a in attendees],

@@ -1,10 +1,12 @@
 """What every template can use: masking and domain-label filters, the CSRF field, fast translations."""
+from flask import g, request, url_for
 from flask_babel.speaklater import LazyString
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from conference import formatting, masking
 from conference.i18n import catalogue
+from conference.ids import MAX_ID
 from conference.i18n import lazy_gettext as _l
 from conference.models import InputState, NeedDomain, Stage, Track
 from conference.models.cases import MONITORING_METHODS
@@ -53,6 +55,23 @@ def csrf_field() -> Markup:
     return Markup('<input type="hidden" name="csrf_token" value="%s">') % generate_csrf()
 
 
+def row_url(endpoint: str, **record) -> str:
+    """``url_for(endpoint, <name>=<id>)`` for a link on every row of a list.
+
+    Building a URL costs more than the rest of a list row; here each endpoint's URL is built once per request
+    with a marker id and every row's id is put in the marker's place.
+    """
+    ((name, record_id),) = record.items()
+    patterns = g.setdefault("_row_urls", {})
+    key = (request.script_root, endpoint, name)
+    pattern = patterns.get(key)
+    if pattern is None:
+        pattern = patterns[key] = url_for(endpoint, **{name: MAX_ID}).split(str(MAX_ID))
+    if len(pattern) != 2:  # the marker also appears elsewhere in the URL: build it the long way
+        return url_for(endpoint, **record)
+    return f"{pattern[0]}{int(record_id)}{pattern[1]}"
+
+
 def _gettext(message: str) -> str:
     """Jinja's ``_()`` (new style: Jinja escapes and fills in the ``%(name)s`` values itself, so these don't)."""
     return catalogue().ugettext(message)
@@ -75,6 +94,7 @@ def register_filters(app):
     app.jinja_env.install_gettext_callables(_gettext, _ngettext, newstyle=True, pgettext=_pgettext,
                                             npgettext=_npgettext)
     app.add_template_global(csrf_field, "csrf_field")
+    app.add_template_global(row_url, "row_url")
     app.add_template_filter(attr_pair, "attr_pair")
     app.add_template_filter(completion_pair, "completion_pair")
     app.add_template_filter(formatting.korean_date, "korean_date")

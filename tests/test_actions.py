@@ -1,9 +1,11 @@
 """Actions after the meeting: my agency's list, progress checks, completion, due-date changes, permissions."""
-from datetime import timedelta
+import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, insert, select
 
+from conftest import POSTGRES_URL
 from conference import demo
 from conference.extensions import db
 from conference.formatting import today_local
@@ -43,6 +45,67 @@ def test_a_practitioner_sees_only_the_agencys_actions_with_overdue_marked(client
     assert "김○○" in page and "김민수" not in page
     home = client.get("/home").get_data(as_text=True)
     assert "기한 지남 1건" in home
+
+
+def listed(page: str) -> list[tuple[int, str]]:
+    """(action id, row class) of each row of the action list, in order."""
+    return [(int(action_id), row_class) for row_class, action_id in
+            re.findall(r'<tr(?: class="([^"]*)")?>\s*<td[^>]*>[^<]*</td>\s*<td><a href="/actions/(\d+)">', page)]
+
+
+def test_the_list_runs_by_due_date_and_marks_overdue_soon_and_proposed_completion(client, seeded):
+    actions = db.session.execute(select(ActionItem).where(ActionItem.status == "open")
+                                 .order_by(ActionItem.id)).scalars().all()
+    later, soon, late = actions[:3]
+    later.due_on, soon.due_on, late.due_on = TODAY + timedelta(days=30), TODAY + timedelta(days=3), TODAY
+    late.due_on -= timedelta(days=1)
+    soon.completion_proposed_at = datetime.now(UTC)
+    ids = {"later": later.id, "soon": soon.id, "late": late.id}
+    expected = [a.id for a in sorted(actions, key=lambda a: (a.due_on, a.id))]
+    db.session.commit()
+    login(client, "coordinator")
+    page = client.get("/actions").get_data(as_text=True)
+    rows = listed(page)
+    assert [action_id for action_id, _ in rows] == expected
+    marks = dict(rows)
+    assert (marks[ids["later"]], marks[ids["soon"]], marks[ids["late"]]) == ("", "soon-row", "overdue-row")
+    soon_row = re.search(rf'<tr class="soon-row">.*?/actions/{ids["soon"]}".*?</tr>', page, re.S)[0]
+    assert "완료 제안" in soon_row and page.count("완료 제안") == 1
+
+
+def test_the_list_pages_by_fifty_in_due_order(client, seeded):
+    model = action_of("정신건강복지센터")
+    columns = {c.key: getattr(model, c.key) for c in ActionItem.__table__.columns if c.key != "id"}
+    db.session.execute(insert(ActionItem), [{**columns, "due_on": TODAY + timedelta(days=day), "task": f"과제 {day}"}
+                                            for day in range(60)])
+    db.session.commit()
+    login(client, "mh")
+    first, second = (client.get(f"/actions?page={n}").get_data(as_text=True) for n in (1, 2))
+    rows = [action_id for action_id, _ in listed(first) + listed(second)]
+    visible = db.session.execute(select(ActionItem.id).where(ActionItem.agency_id == model.agency_id,
+                                                             ActionItem.status.in_(["open", "in_progress"]))
+                                 .order_by(ActionItem.due_on, ActionItem.id)).scalars().all()
+    assert len(listed(first)) == 50 and rows == visible
+    assert "page=2" in first and "다음" in first and "이전" in second
+
+
+@pytest.mark.skipif(bool(POSTGRES_URL), reason="reads SQLite's query plan; PostgreSQL plans by its statistics")
+def test_an_agencys_page_is_chosen_from_one_index_before_anything_is_joined(client, seeded):
+    """Hundreds of open actions of one agency: the page's ids come off a covering index, and only those rows
+    are joined to their household, agency and meeting."""
+    login(client, "mh")
+    statements = []
+    listener = lambda conn, cursor, statement, parameters, context, many: statements.append((statement, parameters))  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        client.get("/actions")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    statement, parameters = next((s, p) for s, p in statements if "ORDER BY" in s and "LIMIT" in s)
+    assert "JOIN" not in statement
+    with db.engine.connect() as connection:
+        plan = " ".join(str(row) for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters))
+    assert "COVERING INDEX ix_action_item_agency_status_due" in plan, plan
 
 
 def test_the_coordinator_sees_every_action_and_filters_by_agency(client, seeded):

@@ -32,12 +32,9 @@ def index():
     if form.validate():
         filters = queries.ActionFilters(status=form.status.data or "active", due=form.due.data or "",
                                         agency=form.agency.data or 0 if agencies else 0)
-    page = page_number()
-    today = today_local()
-    actions = queries.page_of_actions(current_user, filters, today, page)
+    actions = queries.page_of_actions(current_user, filters, today_local(), page_number())
     args = {k: v for k, v in request.args.items() if k != "page"}
-    return render_template("actions/index.html", actions=actions, form=form, today=today, args=args,
-                           overdue=queries.is_overdue, due_soon=queries.is_due_soon,
+    return render_template("actions/index.html", actions=actions, form=form, args=args,
                            staff=is_case_staff(current_user))
 
 

@@ -26,6 +26,7 @@ from conference.cases.services import (
 from conference.extensions import db
 from conference.i18n import lazy_gettext as _l
 from conference.models import Household, Member, User
+from conference.models.cases import case_number
 
 #: (name, birth year) pairs or ids per IN (...) query: about 1,000 parameters a query.
 CHUNK = 500
@@ -104,7 +105,7 @@ def find_repeats(rows: list[ImportRow]) -> dict[int, Repeat]:
                       if _same_birth(row.birth_year, row.birth_date, c.birth_year, c.birth_date)]
         if candidates:
             newest = max(candidates, key=lambda c: c.id)
-            existing_of_row[row.row] = Repeat("existing", newest.id, f"{newest.case_year}-{newest.case_seq:04d}",
+            existing_of_row[row.row] = Repeat("existing", newest.id, case_number(newest.case_year, newest.case_seq),
                                               None, newest.status)
         first = next((e for e in earlier.get(key, ())
                       if _same_birth(row.birth_year, row.birth_date, e.birth_year, e.birth_date)), None)

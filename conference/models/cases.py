@@ -97,6 +97,11 @@ class CaseNumberCounter(db.Model):
     last_seq: Mapped[int] = mapped_column(default=0)
 
 
+def case_number(year: int, seq: int) -> str:
+    """사례번호 as shown and searched: 2021-0043."""
+    return f"{year}-{seq:04d}"
+
+
 class Household(db.Model):
     __tablename__ = "household"
     __table_args__ = (
@@ -160,7 +165,7 @@ class Household(db.Model):
 
     @property
     def case_number(self) -> str:
-        return f"{self.case_year}-{self.case_seq:04d}"
+        return case_number(self.case_year, self.case_seq)
 
     @property
     def stage(self) -> Stage:

@@ -84,6 +84,11 @@ PACKET_SECTION_LABELS = {
 }
 
 
+def meeting_title(year: int, number: int, kind: str) -> str:
+    """2021년도 제3회 민관협력 통합사례회의: the official name, in every UI language and document."""
+    return f"{year}년도 제{number}회 {MEETING_TITLE_LABELS[MeetingKind(kind)]}"
+
+
 class Meeting(db.Model):
     __tablename__ = "meeting"
     __table_args__ = (UniqueConstraint("kind", "year", "number"),)
@@ -125,7 +130,7 @@ class Meeting(db.Model):
 
     @property
     def title(self) -> str:
-        return f"{self.year}년도 제{self.number}회 {self.meeting_kind.title_label}"
+        return meeting_title(self.year, self.number, self.kind)
 
 
 class Invitation(db.Model):

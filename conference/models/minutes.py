@@ -93,7 +93,8 @@ class ActionItem(db.Model):
     """실행계획: what is to be done for a household, in which domain, by which agency and whom, by when."""
 
     __tablename__ = "action_item"
-    __table_args__ = (Index("ix_action_item_agency_status", "agency_id", "status"),)
+    #: An agency's list picks its page of ids from this index alone (conference/actions/queries.py).
+    __table_args__ = (Index("ix_action_item_agency_status_due", "agency_id", "status", "due_on"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)

@@ -1,0 +1,39 @@
+"""Template helpers that stand in for slower library calls must give the same answers."""
+import pytest
+from flask import g, url_for
+
+from conference import demo
+from conference.extensions import db
+from conference.ids import MAX_ID
+from conference.models import Meeting
+from conference.templating import row_url
+
+ROWS = [("cases.detail", "household_id"), ("actions.detail", "action_id"), ("meetings.detail", "meeting_id"),
+        ("admin.user_edit", "user_id"), ("admin.agency_edit", "agency_id")]
+
+
+@pytest.mark.parametrize("script_root", ["", "/city", f"/welfare{MAX_ID}"])
+def test_row_links_are_the_urls_flask_builds(app, script_root):
+    for endpoint, name in ROWS:
+        for record_id in (1, 42, 1234567, MAX_ID):
+            with app.test_request_context("/", environ_overrides={"SCRIPT_NAME": script_root}):
+                g.pop("_row_urls", None)
+                assert row_url(endpoint, **{name: record_id}) == url_for(endpoint, **{name: record_id})
+
+
+def test_row_links_follow_the_script_root_of_each_request(app):
+    """The test app keeps one ``g`` across requests: the pattern must still follow each request's root."""
+    with app.test_request_context("/", environ_overrides={"SCRIPT_NAME": "/a"}):
+        assert row_url("cases.detail", household_id=7) == "/a/cases/7"
+    with app.test_request_context("/", environ_overrides={"SCRIPT_NAME": "/b"}):
+        assert row_url("cases.detail", household_id=7) == "/b/cases/7"
+
+
+def test_a_list_page_links_every_row(client):
+    """The meeting list (one of the lists using row_url) links each meeting to its page."""
+    demo.seed(demo.DEFAULT_PASSWORD)
+    db.session.commit()
+    client.post("/login", data={"username": "coordinator", "password": demo.DEFAULT_PASSWORD})
+    page = client.get("/meetings").get_data(as_text=True)
+    for meeting_id in db.session.execute(db.select(Meeting.id)).scalars():
+        assert f'href="/meetings/{meeting_id}"' in page
