@@ -62,7 +62,7 @@ def action_list_query(user, filters: ActionFilters, today: date):
 
 
 _head = aliased(Member)
-_ROWS = (select(ActionItem.id, ActionItem.due_on, ActionItem.task, ActionItem.person, ActionItem.status,
+_ACTION_ROWS = (select(ActionItem.id, ActionItem.due_on, ActionItem.task, ActionItem.person, ActionItem.status,
                 ActionItem.completion_proposed_at, Agency.name.label("agency"), Household.case_year,
                 Household.case_seq, _head.name.label("head_name"), Meeting.year, Meeting.number, Meeting.kind)
          .join(Agency, Agency.id == ActionItem.agency_id)
@@ -76,11 +76,15 @@ def page_of_actions(user, filters: ActionFilters, today: date, page: int, per_pa
     """One page of the list. The page's ids are chosen first (an index walk and a sort of bare ids), then only
     those rows are joined to their household, agency and meeting: joining every match before the sort made
     an agency with hundreds of open actions pay for all of them."""
-    ids = paginate(action_list_query(user, filters, today), page=page, per_page=per_page)
-    found = {row.id: row for row in db.session.execute(_ROWS, {"ids": ids.items})} if ids.items else {}
+    return paginate(action_list_query(user, filters, today), page=page, per_page=per_page,
+                    rows=lambda ids: action_rows(ids, today))
+
+
+def action_rows(ids: list[int], today: date) -> list[ActionRow]:
+    """The rows of the actions ``ids`` (chosen and checked by ``action_list_query``), in that order."""
+    found = {row.id: row for row in db.session.execute(_ACTION_ROWS, {"ids": ids})} if ids else {}
     labels = {status: str(status.label) for status in ActionStatus}  # translated once, not once a row
-    ids.items = [_row(found[action_id], today, labels) for action_id in ids.items if action_id in found]
-    return ids
+    return [_row(found[action_id], today, labels) for action_id in ids if action_id in found]
 
 
 def _row(row, today: date, labels: dict) -> ActionRow:

@@ -3,12 +3,13 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import case, extract, func, select
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy import bindparam, case, extract, func, select
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from conference.extensions import db
 from conference.formatting import KST
 from conference.models import Assessment, Consent, Household, Member, MonitoringEntry, Role, Stage, StatusChange, User
+from conference.models.cases import case_number
 from conference.permissions import visible_households
 
 
@@ -37,30 +38,75 @@ def quarter_range(quarter: str) -> tuple[date, date]:
 SORTS = {
     "case": (Household.case_year, Household.case_seq),
     # The head-name index in its own order: a common name prefix stops after one page instead of sorting thousands.
-    "name": (Member.name, Member.id),
+    "name": (Member.name, Member.household_id),
     "discovered": (Household.discovered_on, Household.id),
     "status": (Household.status, Household.case_year, Household.case_seq),
     "district": (Household.district, Household.case_year, Household.case_seq),
 }
 
 
+@dataclass(frozen=True, slots=True)
+class CaseRow:
+    """A line of a case list: plain values read in the page's one statement, no ORM objects built per row."""
+    id: int
+    case_year: int
+    case_seq: int
+    head_name: str
+    district: str
+    discovery_route: str
+    discovered_on: date
+    status: str
+    track: str
+    classification: str
+    coordinator_name: str | None
+    next_check_on: date | None
+
+    @property
+    def case_number(self) -> str:
+        return case_number(self.case_year, self.case_seq)
+
+    @property
+    def stage(self) -> Stage:
+        return Stage(self.status)
+
+
+_coordinator = aliased(User)
+#: What a case list shows of the households whose ids it has chosen: their own columns, the head's name and the
+#: coordinator's. Choosing the page's ids first lets each list read its index in order; joined in the same
+#: statement, SQLite may start from the heads and sort every household instead.
+_CASE_ROWS = (select(Household.id, Household.case_year, Household.case_seq, Member.name.label("head_name"),
+                     Household.district, Household.discovery_route, Household.discovered_on, Household.status,
+                     Household.track, Household.classification,
+                     _coordinator.display_name.label("coordinator_name"), Household.next_check_on)
+              .join(Member, (Member.household_id == Household.id) & Member.is_head.is_(True))
+              .outerjoin(_coordinator, _coordinator.id == Household.coordinator_id)
+              .where(Household.id.in_(bindparam("ids", expanding=True))))
+
+
+def case_rows(ids: list[int]) -> list[CaseRow]:
+    """The rows of the households ``ids`` (chosen and checked by a list query), in that order."""
+    found = {row.id: CaseRow(*row) for row in db.session.execute(_CASE_ROWS, {"ids": ids})} if ids else {}
+    return [found[household_id] for household_id in ids if household_id in found]
+
+
 def case_list_query(user, filters: CaseFilters):
-    """The households ``user`` may see that match ``filters``, head and coordinator loaded with them."""
-    query = (select(Household)
-             .join(Member, (Member.household_id == Household.id) & Member.is_head.is_(True))
-             .options(contains_eager(Household.head), joinedload(Household.coordinator)))
-    query = _filtered(user, query, filters)
+    """The ids of the households ``user`` may see that match ``filters``, in the list's order."""
     sort = filters.sort if filters.sort in SORTS else ("name" if _is_name_search(filters.q) else "case")
     direction = filters.direction or ("asc" if sort == "name" else "desc")
+    query = _filtered(user, _with_head(select(Household.id), filters.q, sort), filters)
     return query.order_by(*(c.asc() if direction == "asc" else c.desc() for c in SORTS[sort]))
 
 
 def case_count_query(user, filters: CaseFilters):
-    """The same households as ``case_list_query`` as bare ids, for counting (the head is joined only to search)."""
-    query = select(Household.id)
-    if _is_name_search(filters.q):
+    """The same households as ``case_list_query``, unordered, for counting."""
+    return _filtered(user, _with_head(select(Household.id), filters.q, ""), filters)
+
+
+def _with_head(query, q: str, sort: str):
+    """Join the head only to search or sort by name: a list by case number or 행정동 reads its own index."""
+    if _is_name_search(q) or sort == "name":
         query = query.join(Member, (Member.household_id == Household.id) & Member.is_head.is_(True))
-    return _filtered(user, query, filters)
+    return query
 
 
 def _filtered(user, query, filters: CaseFilters):
@@ -132,13 +178,16 @@ class Page:
         return None if self.capped else max(1, -(-self.total // self.per_page))
 
 
-def paginate(query, *, page: int, per_page: int, cap: int = 1000, count_query=None) -> Page:
+def paginate(query, *, page: int, per_page: int, cap: int = 1000, count_query=None, rows=None) -> Page:
     """Fetch one page and count the matches up to ``cap`` more than the rows before this page.
 
     ``count_query`` selects the same rows more cheaply (no eager loads or ordering); by default the page query.
+    ``rows`` turns the page's ids into its items (``case_rows``); by default the items are the query's first column.
     """
     count_query = count_query if count_query is not None else query.order_by(None)
     items = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).unique().scalars().all()
+    if rows is not None:
+        items = rows(items)
     limit = (page - 1) * per_page + cap + 1
     counted = db.session.execute(
         select(func.count()).select_from(count_query.limit(limit).subquery())).scalar_one()
@@ -230,10 +279,7 @@ MONITORED = (Stage.SELECTED.value, Stage.AFTERCARE.value)
 
 
 def checks_due_query(user, until: date):
-    """Households whose next check date has come (by ``until``), the most overdue first."""
-    query = (select(Household)
-             .join(Member, (Member.household_id == Household.id) & Member.is_head.is_(True))
-             .options(contains_eager(Household.head), joinedload(Household.coordinator))
-             .where(Household.next_check_on.is_not(None), Household.next_check_on <= until,
-                    Household.status.in_(MONITORED)))
+    """The ids of households whose next check date has come (by ``until``), the most overdue first."""
+    query = select(Household.id).where(Household.next_check_on.is_not(None), Household.next_check_on <= until,
+                                       Household.status.in_(MONITORED))
     return visible_households(user, query).order_by(Household.next_check_on, Household.id)

@@ -56,7 +56,7 @@ def index():
     page = page_number()
     cases = queries.paginate(queries.case_list_query(current_user, filters), page=page,
                              per_page=current_app.config["CASE_LIST_PAGE_SIZE"],
-                             count_query=queries.case_count_query(current_user, filters))
+                             count_query=queries.case_count_query(current_user, filters), rows=queries.case_rows)
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("cases/index.html", form=form, cases=cases, args=args, today=today_local())
 
@@ -68,7 +68,7 @@ def checks_due():
     today = today_local()
     page = page_number()
     cases = queries.paginate(queries.checks_due_query(current_user, today + timedelta(days=7)), page=page,
-                             per_page=current_app.config["CASE_LIST_PAGE_SIZE"])
+                             per_page=current_app.config["CASE_LIST_PAGE_SIZE"], rows=queries.case_rows)
     return render_template("cases/checks.html", cases=cases, today=today)
 
 

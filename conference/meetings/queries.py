@@ -4,9 +4,9 @@ from datetime import datetime, UTC
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from conference.cases.queries import CaseFilters, Page, case_list_query, paginate
+from conference.cases.queries import CaseFilters, CaseRow, Page, case_list_query, case_rows, paginate
 from conference.extensions import db
-from conference.models import AgendaItem, Household, Invitation, Meeting, MeetingStatus, Role, User
+from conference.models import AgendaItem, Invitation, Meeting, MeetingStatus, Role, User
 from conference.permissions import visible_meetings
 
 
@@ -44,10 +44,10 @@ def practitioner_home(user) -> list[tuple[Meeting, Invitation, bool]]:
     return [(meeting, invitation, any(p.user_id == user.id for p in meeting.pledges)) for meeting, invitation in rows]
 
 
-def candidate_households(user, text: str, limit: int = 20) -> list[Household]:
+def candidate_households(user, text: str, limit: int = 20) -> list[CaseRow]:
     """Households to put on an agenda, found by case number or the start of the head's name."""
     query = case_list_query(user, CaseFilters(q=text, sort="case", direction="desc")).limit(limit)
-    return db.session.execute(query).unique().scalars().all()
+    return case_rows(db.session.execute(query).scalars().all())
 
 
 def people(role: Role) -> list[User]:
