@@ -20,7 +20,8 @@ from conference.extensions import db
 from conference.inputs import services as input_services
 from conference.meetings import views as meeting_views
 from conference.minutes import services as minutes_services
-from conference.models import AgencyInput, AuditEvent, CaseRecord, Meeting, MeetingStatus, Pledge, User
+from conference.minutes import views as minutes_views
+from conference.models import AgencyInput, AuditEvent, CaseRecord, Meeting, MeetingStatus, Minutes, Pledge, User
 from conference.models.inputs import InputRevision
 
 pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="SQLite runs one writing request at a time (BEGIN "
@@ -143,3 +144,19 @@ def test_two_overlapping_pledges_of_one_person_are_one_pledge(app, seeded, monke
     db.session.rollback()
     assert db.session.execute(select(func.count(Pledge.id)).where(
         Pledge.meeting_id == seeded, Pledge.user_id == mh.id)).scalar_one() == 1
+
+
+def test_two_overlapping_first_saves_of_the_meeting_schedule_make_one_minutes_row(app, seeded, monkeypatch):
+    first, second = browser(app, "coordinator"), browser(app, "coordinator")
+    for step in (MeetingStatus.SHARING.value, MeetingStatus.IN_PROGRESS.value):
+        assert first.post(f"/meetings/{seeded}/status", data={"to": step}).status_code == 302
+    url = f"/meetings/{seeded}/run"
+    answers = interleave(monkeypatch, minutes_views, "get_meeting",  # both read the meeting without minutes
+                         meanwhile(second, url, {"next_meeting": "2031-03-03", "next_check": ""}))
+
+    response = first.post(url, data={"next_meeting": "2031-04-04", "next_check": ""})
+
+    assert answers[0].status_code == 302 and response.status_code == 302
+    db.session.rollback()
+    stored = db.session.execute(select(Minutes).where(Minutes.meeting_id == seeded)).scalars().all()
+    assert [m.next_meeting.isoformat() for m in stored] == ["2031-04-04"]  # one row, the later save's schedule

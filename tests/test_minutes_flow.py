@@ -4,14 +4,15 @@ from datetime import date, timedelta
 
 import docx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from conference import demo
 from conference.extensions import db
 from conference.formatting import today_local
-from conference.minutes.services import load_for_minutes
+from conference.minutes.services import load_for_minutes, set_schedule
 from conference.models import (ActionItem, Agency, ActionReview, AuditEvent, Household, Meeting,
-                               MeetingStatus, Minutes, MinutesRevision, Notification, Stage)
+                               MeetingStatus, Minutes, MinutesRevision, Notification, Stage, User)
 
 PASSWORD = demo.DEFAULT_PASSWORD
 
@@ -370,3 +371,24 @@ def test_an_agency_reads_only_the_cases_it_may_see_in_the_minutes(client, seeded
     assert hidden.case_number not in text and numbers[1] in text
     login(client, "coordinator")
     assert hidden.case_number in client.get(f"/meetings/{past.id}/minutes").get_data(as_text=True)
+
+
+def test_minutes_another_request_made_meanwhile_are_used_not_made_twice(client, seeded):
+    """The first save of the run form makes the minutes row. If another request made it after this one read the
+    meeting (PostgreSQL runs both at once; tests/test_concurrent_saves.py overlaps two real requests), the insert
+    is refused by the unique meeting id and the save goes on with that row instead of answering 500."""
+    login(client, "coordinator")
+    start(client, seeded)
+    db.session.rollback()  # no transaction of the test's own holds the write lock
+    with db.engine.begin() as other_request:
+        other_request.execute(insert(Minutes).values(meeting_id=seeded, status="draft"))
+    coordinator = db.session.execute(select(User).where(User.username == "coordinator")).scalar_one()
+    meeting = load_for_minutes(seeded)
+    set_committed_value(meeting, "minutes", None)  # as read before the other request's commit
+
+    next_meeting = today_local() + timedelta(days=60)
+    set_schedule(meeting, by=coordinator, next_meeting=next_meeting, next_check=None)
+    db.session.commit()
+
+    stored = db.session.execute(select(Minutes).where(Minutes.meeting_id == seeded)).scalars().all()
+    assert len(stored) == 1 and stored[0].next_meeting == next_meeting

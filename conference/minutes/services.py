@@ -7,7 +7,9 @@ from datetime import date, datetime
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from conference import audit
 from conference.cases import services as case_services
@@ -47,10 +49,19 @@ class ActionDraft:
 
 
 def minutes_of(meeting: Meeting) -> Minutes:
-    """The meeting's minutes, created as a draft the first time they are needed."""
+    """The meeting's minutes, created as a draft the first time they are needed.
+
+    Two first saves at once (PostgreSQL runs them side by side) both find none; the later insert is refused by
+    the unique meeting id, and that request goes on with the row the other one made.
+    """
     if meeting.minutes is None:
-        meeting.minutes = Minutes(status=MinutesStatus.DRAFT.value)
-        db.session.flush()
+        try:
+            with db.session.begin_nested():
+                db.session.add(Minutes(meeting_id=meeting.id, status=MinutesStatus.DRAFT.value))
+        except IntegrityError:
+            pass  # created by another request since this one read the meeting
+        minutes = db.session.execute(select(Minutes).where(Minutes.meeting_id == meeting.id)).scalar_one()
+        set_committed_value(meeting, "minutes", minutes)
     return meeting.minutes
 
 
