@@ -624,7 +624,7 @@ def status_of(meeting_id) -> str:
     return db.session.get(Meeting, meeting_id).status
 
 
-def test_status_moves_one_step_at_a_time(staff, make_meeting, make_case, add_item):
+def test_status_moves_one_step_at_a_time(staff, make_meeting, make_case, add_item, make_user):
     meeting = make_meeting()
     url = f"/meetings/{meeting.id}/status"
 
@@ -640,7 +640,15 @@ def test_status_moves_one_step_at_a_time(staff, make_meeting, make_case, add_ite
     junk = staff.post(url, data={"to": "nonsense"}, follow_redirects=True)
     assert ("error", "알 수 없는 회의 상태입니다.") in flashes(junk)
 
-    for step in ("sharing", "preparing", "sharing", "in_progress", "minutes", "in_progress", "minutes"):
+    # The chair approves the minutes and cannot be named after the start, so there is no start without one.
+    assert staff.post(url, data={"to": "sharing"}).status_code == 302
+    chairless = staff.post(url, data={"to": "in_progress"}, follow_redirects=True)
+    assert ("error", "주재(결재권자)를 정한 뒤에 회의를 시작하세요. 회의 수정에서 정할 수 있습니다.") in flashes(chairless)
+    assert status_of(meeting.id) == "sharing"
+    db.session.get(Meeting, meeting.id).chair_id = make_user("chair1", Role.CHAIR).id
+    db.session.commit()
+
+    for step in ("preparing", "sharing", "in_progress", "minutes", "in_progress", "minutes"):
         assert staff.post(url, data={"to": step}).status_code == 302
         assert status_of(meeting.id) == step
     review = staff.post(url, data={"to": "review"}, follow_redirects=True)
@@ -650,8 +658,8 @@ def test_status_moves_one_step_at_a_time(staff, make_meeting, make_case, add_ite
     assert status_of(meeting.id) == "minutes"
 
 
-def test_a_started_meeting_cannot_go_back_to_preparation(staff, make_meeting, make_case, add_item):
-    meeting = make_meeting()
+def test_a_started_meeting_cannot_go_back_to_preparation(staff, make_meeting, make_case, add_item, make_user):
+    meeting = make_meeting(chair=make_user("chair1", Role.CHAIR))
     add_item(meeting.id, make_case())
     url = f"/meetings/{meeting.id}/status"
     staff.post(url, data={"to": "sharing"})
@@ -664,8 +672,8 @@ def test_a_started_meeting_cannot_go_back_to_preparation(staff, make_meeting, ma
 
 
 def test_the_agenda_and_invitations_are_frozen_once_the_meeting_has_started(staff, make_meeting, make_case,
-                                                                            add_item, agencies):
-    meeting = make_meeting([agencies["mental"]])
+                                                                            add_item, agencies, make_user):
+    meeting = make_meeting([agencies["mental"]], chair=make_user("chair1", Role.CHAIR))
     first = make_case(consent=[agencies["mental"]])
     item_id = add_item(meeting.id, first)
     staff.post(f"/meetings/{meeting.id}/status", data={"to": "sharing"})
@@ -865,8 +873,8 @@ def test_who_may_open_what(web, world, role, name):
 
 
 def test_an_invitation_cannot_be_changed_once_the_meeting_has_started_and_says_why(staff, make_meeting, make_case,
-                                                                                  add_item, agencies):
-    meeting = make_meeting([agencies["mental"]])
+                                                                                  add_item, agencies, make_user):
+    meeting = make_meeting([agencies["mental"]], chair=make_user("chair1", Role.CHAIR))
     add_item(meeting.id, make_case(consent=[agencies["mental"]]))
     staff.post(f"/meetings/{meeting.id}/status", data={"to": "sharing"})
     staff.post(f"/meetings/{meeting.id}/status", data={"to": "in_progress"})

@@ -308,6 +308,9 @@ def change_status(meeting: Meeting, *, by: User, to_status: str) -> None:
         raise CaseError("status", _l("회의 상태는 한 단계씩만 바꿀 수 있습니다."))
     if target == MeetingStatus.SHARING and not meeting.agenda_items:
         raise CaseError("status", _l("안건이 없는 회의는 자료를 공유할 수 없습니다."))
+    if target == MeetingStatus.IN_PROGRESS and meeting.chair_id is None:
+        # The chair approves the minutes, and cannot be named once the meeting has started.
+        raise CaseError("status", _l("주재(결재권자)를 정한 뒤에 회의를 시작하세요. 회의 수정에서 정할 수 있습니다."))
     audit.record("meeting.status", meeting, actor=by, details={"from": meeting.status, "to": target.value})
     meeting.status = target.value
 
