@@ -13,10 +13,11 @@ from sqlalchemy import select, text
 
 from conftest import PASSWORD
 from factories_cases import make_household  # noqa: F401
-from conference import audit
+from conference import audit, demo
 from conference.extensions import db
 from conference.formatting import KST, today_local
-from conference.models import AuditChainHead, AuditEvent, Role
+from conference.minutes.services import load_for_minutes
+from conference.models import AuditChainHead, AuditEvent, Meeting, Role
 
 DAY = timedelta(days=1)
 
@@ -642,3 +643,32 @@ def test_a_bad_review_mark_changes_nothing(as_admin, data, field, message):
     assert response.status_code == 200
     assert any(message in error for error in field_errors(response, field))
     assert events("audit.review") == []
+
+
+def test_the_household_filter_finds_packets_and_minutes_that_showed_the_case(as_admin, march_events, admin):
+    """Packet and minutes views and downloads are recorded against the meeting with the case numbers shown."""
+    number = march_events.case_number
+    at = kst(date(2024, 3, 7), 10)
+    add_event("packet.view", at, actor=admin, object_type="meeting", object_id=1, details={"cases": [number]})
+    add_event("minutes.download", at, actor=admin, object_type="meeting", object_id=1,
+              details={"cases": ["1999-0001", number], "purpose": "사례 점검"})
+    add_event("packet.view", at, actor=admin, object_type="meeting", object_id=2, details={"cases": ["1999-0001"]})
+    add_event("meeting.update", at, actor=admin, object_type="meeting", object_id=1, details={"place": number})
+    db.session.commit()
+    for value in (number, str(march_events.id)):
+        rows = audit_rows(as_admin.get(f"/admin/audit?object_type=household&object_id={value}&end=2024-03-31"))
+        assert rows == [("admin1", "minutes.download"), ("admin1", "packet.view"), ("admin1", "household.update"),
+                        ("coord1", "household.view"), ("coord1", "household.view")]
+    for junk in ("abc", "99999999999999999999", "0"):
+        response = as_admin.get(f"/admin/audit?object_type=household&object_id={junk}")
+        assert response.status_code == 200 and audit_rows(response) == []
+
+
+def test_minutes_views_record_the_cases_they_showed(client):
+    demo.seed(demo.DEFAULT_PASSWORD)
+    db.session.commit()
+    meeting = db.session.execute(select(Meeting).where(Meeting.year == 2021)).scalar_one()
+    shown = sorted(item.household.case_number for item in load_for_minutes(meeting.id).agenda_items)
+    client.post("/login", data={"username": "coordinator", "password": demo.DEFAULT_PASSWORD})
+    assert client.get(f"/meetings/{meeting.id}/minutes").status_code == 200
+    assert sorted(json.loads(events("minutes.view")[-1].details)["cases"]) == shown

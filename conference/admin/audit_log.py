@@ -15,12 +15,16 @@ from conference import audit
 from conference.extensions import db
 from conference.formatting import KST
 from conference.i18n import lazy_gettext as _l
+from conference.ids import record_id
 from conference.models import AuditChainHead, AuditEvent, Household
+from conference.models.cases import case_number
 
 #: Object types an admin can filter by, with their Korean labels (object_type is the table name).
 OBJECT_TYPES = {"household": _l("사례(가구)"), "meeting": _l("회의"), "user_account": _l("계정"),
                 "agency": _l("기관"), "action_item": _l("실행과제"), "import_batch": _l("가져오기"),
                 "report": _l("실적 보고")}
+#: Events about a meeting whose details list the case numbers shown ("cases").
+CASE_LIST_ACTIONS = ("packet.view", "packet.download", "minutes.view", "minutes.download")
 REVIEW_ACTION = "audit.review"
 EXPORT_ACTION = "audit.export"
 #: The object_type of review events; their object_id is the month, "2024-03".
@@ -62,13 +66,32 @@ def events_query(filters: AuditFilters):
         query = query.where(AuditEvent.occurred_at >= korean_midnight(filters.start))
     if filters.end:
         query = query.where(AuditEvent.occurred_at < korean_midnight(filters.end + timedelta(days=1)))
-    if filters.object_type:
-        query = query.where(AuditEvent.object_type == filters.object_type)
-    if filters.object_id:
-        query = query.where(AuditEvent.object_id == filters.object_id)
+    if filters.object_type == "household" and filters.object_id:
+        query = query.where(_about_household(filters.object_id))
+    else:
+        if filters.object_type:
+            query = query.where(AuditEvent.object_type == filters.object_type)
+        if filters.object_id:
+            query = query.where(AuditEvent.object_id == filters.object_id)
     if filters.ip:
         query = query.where(AuditEvent.ip.startswith(filters.ip, autoescape=True))
     return query
+
+
+def _about_household(household_id: str):
+    """Events of the household itself, and views and downloads of packets and minutes that showed its case
+    (they are recorded against the meeting, with the case numbers shown in their details)."""
+    own = (AuditEvent.object_type == "household") & (AuditEvent.object_id == household_id)
+    try:
+        number = db.session.execute(select(Household.case_year, Household.case_seq)
+                                    .where(Household.id == record_id(household_id))).first()
+    except ValueError:  # not an id: only events recorded under exactly that text
+        return own
+    if number is None:
+        return own
+    shown = AuditEvent.action.in_(CASE_LIST_ACTIONS) & AuditEvent.details.contains(
+        f'"{case_number(*number)}"', autoescape=True)
+    return own | shown
 
 
 def count_events(query) -> int:
@@ -85,9 +108,9 @@ def export_rows(filters: AuditFilters, limit: int) -> list:
     return db.session.execute(query).all()
 
 
-def household_id_for(case_number: str) -> int | None:
+def household_id_for(number: str) -> int | None:
     """The id of the household with case number "2024-0043", if there is one."""
-    year, _, seq = case_number.partition("-")
+    year, _, seq = number.partition("-")
     return db.session.execute(select(Household.id).where(
         Household.case_year == int(year), Household.case_seq == int(seq))).scalar_one_or_none()
 

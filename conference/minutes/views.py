@@ -127,7 +127,8 @@ def minutes_page(meeting_id):
         review_form=forms.ReviewRequestForm(), response_form=forms.ResponseForm(),
         correction_form=forms.CorrectionForm(), download_form=forms.MinutesDownloadForm(),
         full_names_allowed=can_export_full_names(current_user))
-    audit.record_access("minutes.view", meeting, details={"revision": minutes.revision if minutes else 1})
+    audit.record_access("minutes.view", meeting, details={"revision": minutes.revision if minutes else 1,
+                                                          "cases": [c.case_number for c in data.cases]})
     return page
 
 
