@@ -32,6 +32,11 @@ def pgettext(context: str, message: str, **variables) -> str:
     return text % variables if variables else text
 
 
+def N_(message: str) -> str:  # noqa: N802  (Babel's keyword for "extract, translate later")
+    """Mark a message for the catalogue and leave it as it is: it is translated where it is shown."""
+    return message
+
+
 def lazy_gettext(message: str, **variables) -> LazyString:
     """Translated when printed, in the language of the request printing it."""
     return LazyString(gettext, message, **variables)

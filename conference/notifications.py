@@ -1,9 +1,12 @@
 """In-app notifications: what needs the user's attention."""
+import json
+
 from sqlalchemy import func, select, update
 
 from conference.database import now_utc
 from conference.extensions import db
 from conference.models import Notification, Role, User
+from conference.models.inputs import NOTIFICATION_MESSAGES
 
 
 def unread_count(user) -> int:
@@ -21,15 +24,22 @@ def mark_all_read(user) -> None:
                        .values(read_at=now_utc()))
 
 
-def notify_agency(agency_id: int, *, kind: str, message: str, link: str = "") -> list[int]:
+def notify_agency(agency_id: int, *, kind: str, params: dict, link: str = "") -> list[int]:
     """Notify every active practitioner of an agency; returns the ids of the users told."""
     users = db.session.execute(select(User.id).where(
         User.agency_id == agency_id, User.role == Role.PRACTITIONER.value, User.is_active_account.is_(True))
     ).scalars().all()
     for user_id in users:
-        db.session.add(Notification(user_id=user_id, kind=kind, message=message, link=link))
+        notify_user(user_id, kind=kind, params=params, link=link)
     return list(users)
 
 
-def notify_user(user_id: int, *, kind: str, message: str, link: str = "") -> None:
-    db.session.add(Notification(user_id=user_id, kind=kind, message=message, link=link))
+def notify_user(user_id: int, *, kind: str, params: dict, link: str = "") -> None:
+    """``kind`` names its message in NOTIFICATION_MESSAGES; ``params`` fill it in (text values)."""
+    db.session.add(Notification(user_id=user_id, kind=kind, message=message_text(kind, params),
+                                params=json.dumps(params, ensure_ascii=False), link=link))
+
+
+def message_text(kind: str, params: dict) -> str:
+    """The notification as sent, in Korean (also the text of the e-mail that goes with it)."""
+    return NOTIFICATION_MESSAGES[kind] % params

@@ -2,6 +2,8 @@
 
 Korean is written in the code and templates; English comes from translations/en/LC_MESSAGES/messages.po.
 """
+import html
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -11,9 +13,11 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import g
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
+from conference import demo
 from conference.extensions import db
-from conference.models import User
+from conference.models import Notification, User
 
 ROOT = Path(__file__).resolve().parent.parent
 EN_DIR = ROOT / "translations" / "en" / "LC_MESSAGES"
@@ -227,3 +231,28 @@ def test_code_translations_follow_the_request_and_a_forced_locale(app):
                 assert str(label) == "로그아웃"
             assert str(label) == "Log out"
         assert i18n.gettext("로그아웃") == "로그아웃"
+
+
+def test_notifications_are_shown_in_the_readers_language(app, client):
+    """Invitations notify the agency's practitioners; each reads the message in their own language. A notification
+    stored before messages were kept with their values is shown as it was sent."""
+    demo.seed(demo.DEFAULT_PASSWORD)
+    mh = db.session.execute(select(User).where(User.username == "mh")).scalar_one()
+    db.session.add(Notification(user_id=mh.id, kind="input.request", message="예전 그대로의 알림"))
+    db.session.commit()
+    sent = db.session.execute(select(Notification).where(Notification.user_id == mh.id,
+                                                         Notification.kind == "input.request",
+                                                         Notification.params != "")).scalars().first()
+    values = json.loads(sent.params)
+    assert sent.message == f"{values['meeting']} 초대: 사례별 기관 의견을 {values['deadline']}까지 제출해 주세요."
+    client.post("/login", data={"username": "mh", "password": demo.DEFAULT_PASSWORD})
+
+    korean = html.unescape(page(client, "/notifications"))
+    assert sent.message in korean and "예전 그대로의 알림" in korean
+
+    db.session.get(User, mh.id).locale = "en"
+    db.session.commit()
+    english = html.unescape(page(client, "/notifications"))
+    assert f"{values['meeting']}: invitation. Please submit your agency's information and opinion on each case by " \
+           f"{values['deadline']}." in english
+    assert sent.message not in english and "예전 그대로의 알림" in english

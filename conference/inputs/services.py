@@ -18,7 +18,7 @@ from conference.extensions import db
 from conference.i18n import lazy_gettext as _l
 from conference.models import AgendaItem, Meeting, MeetingStatus, NeedDomain, User
 from conference.models.inputs import AgencyInput, InputRevision, InputState, OfferedResource
-from conference.notifications import notify_agency
+from conference.notifications import message_text, notify_agency
 
 TEXT_FIELDS = ("facts", "opinion", "risk_concerns", "withheld", "coordinator_note")
 #: Longest text accepted in one field.
@@ -172,10 +172,11 @@ def remind_agencies(meeting: Meeting, *, by: User, cells: dict[tuple[int, int], 
     if not waiting:
         return 0
     link = f"/meetings/{meeting.id}/inputs"
-    text = f"{meeting.title}: 기관 의견을 아직 제출하지 않은 사례가 있습니다. 기한 안에 제출해 주세요."
+    params = {"meeting": meeting.title}
+    text = message_text("input.reminder", params)
     told = []
     for agency_id in sorted(waiting):
-        told += notify_agency(agency_id, kind="input.reminder", message=text, link=link)
+        told += notify_agency(agency_id, kind="input.reminder", params=params, link=link)
     for user in db.session.execute(select(User).where(User.id.in_(told))).scalars():
         send_mail(user.email, f"[통합사례회의] {meeting.title} 기관 의견 요청", text)
     audit.record("input.remind", meeting, actor=by, details={"agencies": sorted(waiting), "users": len(told)})

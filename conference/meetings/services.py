@@ -150,8 +150,7 @@ def invite_agency(meeting: Meeting, *, by: User, agency_id: int, deadline: date 
 def _request_information(meeting: Meeting, invitation: Invitation):
     """Tell the invited agency's practitioners about the meeting and their deadline (정보 요청)."""
     notify_agency(invitation.agency_id, kind="input.request", link=f"/meetings/{meeting.id}/inputs",
-                  message=f"{meeting.title} 초대: 사례별 기관 의견을 {invitation.deadline.isoformat()}까지 "
-                          f"제출해 주세요.")
+                  params={"meeting": meeting.title, "deadline": invitation.deadline.isoformat()})
 
 
 def _check_deadline(meeting: Meeting, deadline: date):

@@ -212,7 +212,7 @@ def request_review(meeting: Meeting, *, by: User, deadline: date, today: date) -
     readers = {a.user_id for a in meeting.attendees if a.user_id} | ({meeting.chair_id} if meeting.chair_id else set())
     for user_id in readers:
         notify_user(user_id, kind="minutes.review", link=link,
-                    message=f"{meeting.title} 회의록 초안을 {deadline.isoformat()}까지 검토해 주세요.")
+                    params={"meeting": meeting.title, "deadline": deadline.isoformat()})
     audit.record("minutes.review_request", meeting, actor=by, details={"deadline": deadline, "readers": len(readers)})
 
 
