@@ -9,7 +9,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 from conference.extensions import db
 from conference.formatting import KST
 from conference.models import Assessment, Consent, Household, Member, MonitoringEntry, Role, Stage, StatusChange, User
-from conference.models.cases import case_number
+from conference.models.cases import CaseLabels
 from conference.permissions import visible_households
 
 
@@ -46,7 +46,7 @@ SORTS = {
 
 
 @dataclass(frozen=True, slots=True)
-class CaseRow:
+class CaseRow(CaseLabels):
     """A line of a case list: plain values read in the page's one statement, no ORM objects built per row."""
     id: int
     case_year: int
@@ -60,14 +60,6 @@ class CaseRow:
     classification: str
     coordinator_name: str | None
     next_check_on: date | None
-
-    @property
-    def case_number(self) -> str:
-        return case_number(self.case_year, self.case_seq)
-
-    @property
-    def stage(self) -> Stage:
-        return Stage(self.status)
 
 
 _coordinator = aliased(User)

@@ -102,7 +102,21 @@ def case_number(year: int, seq: int) -> str:
     return f"{year}-{seq:04d}"
 
 
-class Household(db.Model):
+class CaseLabels:
+    """What a household and a line of a case list show alike, from their case_year, case_seq and status."""
+
+    __slots__ = ()
+
+    @property
+    def case_number(self) -> str:
+        return case_number(self.case_year, self.case_seq)
+
+    @property
+    def stage(self) -> Stage:
+        return Stage(self.status)
+
+
+class Household(CaseLabels, db.Model):
     __tablename__ = "household"
     __table_args__ = (
         UniqueConstraint("case_year", "case_seq"),
@@ -162,14 +176,6 @@ class Household(db.Model):
     monitoring: Mapped[list["MonitoringEntry"]] = relationship(
         back_populates="household", order_by="MonitoringEntry.contacted_on.desc(), MonitoringEntry.id.desc()",
         lazy="raise")
-
-    @property
-    def case_number(self) -> str:
-        return case_number(self.case_year, self.case_seq)
-
-    @property
-    def stage(self) -> Stage:
-        return Stage(self.status)
 
     @property
     def signals(self) -> list[str]:
