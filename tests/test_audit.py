@@ -11,9 +11,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select, text
 
-from conftest import PASSWORD
+from conftest import PASSWORD, POSTGRES_URL
 from factories_cases import make_household  # noqa: F401
 from conference import audit, demo
+from conference.admin.audit_log import AuditFilters, events_query
 from conference.extensions import db
 from conference.formatting import KST, today_local
 from conference.minutes.services import load_for_minutes
@@ -672,3 +673,23 @@ def test_minutes_views_record_the_cases_they_showed(client):
     client.post("/login", data={"username": "coordinator", "password": demo.DEFAULT_PASSWORD})
     assert client.get(f"/meetings/{meeting.id}/minutes").status_code == 200
     assert sorted(json.loads(events("minutes.view")[-1].details)["cases"]) == shown
+
+
+@pytest.mark.skipif(bool(POSTGRES_URL), reason="reads SQLite's query plan; PostgreSQL plans by its statistics")
+@pytest.mark.parametrize(("filters", "index"), [
+    (AuditFilters(object_type="household", object_id="1"), "ix_audit_event_object"),
+    (AuditFilters(object_type="meeting", object_id="1"), "ix_audit_event_object"),
+    (AuditFilters(actor="coord1"), "ix_audit_event_actor_name"),
+], ids=["household", "meeting", "account"])
+def test_the_log_is_filtered_through_an_index_not_read_whole(app, make_household, filters, index):  # noqa: F811
+    """The log grows by a row for every view; a filter by case, meeting or account must not read all of it."""
+    make_household()
+    at = kst(date(2024, 3, 4), 10)
+    for n in range(300):  # a log like a real one for the planner's statistics: many kinds of events, few packets
+        action = "packet.view" if n % 50 == 0 else f"kind{n % 40}.view"
+        add_event(action, at, object_type="household", object_id=n, details={"cases": [f"2024-{n:04d}"]})
+    db.session.commit()
+    db.session.execute(text("ANALYZE"))
+    statement = events_query(filters).limit(50).compile(db.engine, compile_kwargs={"literal_binds": True})
+    plan = " ".join(row[3] for row in db.session.execute(text(f"EXPLAIN QUERY PLAN {statement}")))
+    assert index in plan and "SCAN audit_event" not in plan, plan

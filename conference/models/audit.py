@@ -20,7 +20,7 @@ class AuditEvent(db.Model):
     #: Null for anonymous events such as a failed login.
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     #: The username as typed or held at the time, kept even if the account is renamed.
-    actor_name: Mapped[str] = mapped_column(String(40), default="")
+    actor_name: Mapped[str] = mapped_column(String(40), default="", index=True)
     ip: Mapped[str] = mapped_column(String(45), default="")
     action: Mapped[str] = mapped_column(String(60), index=True)
     object_type: Mapped[str] = mapped_column(String(40), default="")
