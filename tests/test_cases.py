@@ -19,7 +19,7 @@ from conference.cases import queries, services
 from conference.extensions import db
 from conference.formatting import today_local
 from conference.models import (Assessment, AuditEvent, Consent, DomainRating, Household, Member, NeedDomain, Role,
-                               Stage, StatusChange)
+                               Stage, StatusChange, User)
 
 pytest_plugins = ["factories_cases"]  # the make_household fixture
 
@@ -393,6 +393,19 @@ def test_every_sort_of_the_case_list_reads_an_index_in_order(staff, make_househo
     with db.engine.connect() as connection:
         plan = " ".join(str(row) for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + page_query, (50, 0)))
     assert "TEMP B-TREE" not in plan, plan  # not even "FOR RIGHT PART OF ORDER BY": that sorts whole groups
+
+
+@pytest.mark.skipif(bool(POSTGRES_URL), reason="reads SQLite's query plan; PostgreSQL plans by its statistics")
+@pytest.mark.parametrize("sort", ["", "discovered"])
+def test_a_list_filtered_by_stage_and_district_reads_one_index(staff, make_household, sort):
+    """Stage and 행정동 together: the page comes off one index, in case order or sorted from the index alone."""
+    make_household()
+    user = db.session.execute(select(User).where(User.role == Role.COORDINATOR.value)).scalars().first()
+    query = queries.case_list_query(user, queries.CaseFilters(status="selected", district="중앙동", sort=sort))
+    statement = query.limit(50).compile(db.engine, compile_kwargs={"literal_binds": True})
+    plan = " ".join(row[3] for row in db.session.execute(db.text(f"EXPLAIN QUERY PLAN {statement}")))
+    assert "COVERING INDEX ix_household_status_district_case" in plan, plan
+    assert sort or "TEMP B-TREE" not in plan, plan
 
 
 def test_pagination(app, staff, make_household):

@@ -124,8 +124,9 @@ class Household(CaseLabels, db.Model):
         #: Quarterly counts by route (dashboard, 분기별 실적).
         Index("ix_household_discovered_route", "discovered_on", "discovery_route"),
         Index("ix_household_status_case", "status", "case_year", "case_seq"),
-        #: The case list filtered by stage and 행정동 together (and its capped count).
-        Index("ix_household_status_district", "status", "district"),
+        #: The case list filtered by stage and 행정동 together: in case order, or sorted by 발굴일 from the index
+        #: alone (and its capped count).
+        Index("ix_household_status_district_case", "status", "district", "case_year", "case_seq", "discovered_on"),
         #: The case list filtered or sorted by 행정동, in case order within it.
         Index("ix_household_district_case", "district", "case_year", "case_seq"),
     )
