@@ -27,11 +27,6 @@ def gettext(message: str, **variables) -> str:
     return text % variables if variables else text
 
 
-def pgettext(context: str, message: str, **variables) -> str:
-    text = catalogue().upgettext(context, message)
-    return text % variables if variables else text
-
-
 def N_(message: str) -> str:  # noqa: N802  (Babel's keyword for "extract, translate later")
     """Mark a message for the catalogue and leave it as it is: it is translated where it is shown."""
     return message

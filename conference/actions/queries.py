@@ -63,13 +63,13 @@ def action_list_query(user, filters: ActionFilters, today: date):
 
 _head = aliased(Member)
 _ACTION_ROWS = (select(ActionItem.id, ActionItem.due_on, ActionItem.task, ActionItem.person, ActionItem.status,
-                ActionItem.completion_proposed_at, Agency.name.label("agency"), Household.case_year,
-                Household.case_seq, _head.name.label("head_name"), Meeting.year, Meeting.number, Meeting.kind)
-         .join(Agency, Agency.id == ActionItem.agency_id)
-         .join(Meeting, Meeting.id == ActionItem.meeting_id)
-         .join(Household, Household.id == ActionItem.household_id)
-         .outerjoin(_head, (_head.household_id == Household.id) & _head.is_head.is_(True))
-         .where(ActionItem.id.in_(bindparam("ids", expanding=True))))
+                       ActionItem.completion_proposed_at, Agency.name.label("agency"), Household.case_year,
+                       Household.case_seq, _head.name.label("head_name"), Meeting.year, Meeting.number, Meeting.kind)
+                .join(Agency, Agency.id == ActionItem.agency_id)
+                .join(Meeting, Meeting.id == ActionItem.meeting_id)
+                .join(Household, Household.id == ActionItem.household_id)
+                .outerjoin(_head, (_head.household_id == Household.id) & _head.is_head.is_(True))
+                .where(ActionItem.id.in_(bindparam("ids", expanding=True))))
 
 
 def page_of_actions(user, filters: ActionFilters, today: date, page: int, per_page: int = 50):

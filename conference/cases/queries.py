@@ -77,7 +77,7 @@ _CASE_ROWS = (select(Household.id, Household.case_year, Household.case_seq, Memb
 
 def case_rows(ids: list[int]) -> list[CaseRow]:
     """The rows of the households ``ids`` (chosen and checked by a list query), in that order."""
-    found = {row.id: CaseRow(*row) for row in db.session.execute(_CASE_ROWS, {"ids": ids})} if ids else {}
+    found = {row.id: CaseRow(**row._mapping) for row in db.session.execute(_CASE_ROWS, {"ids": ids})} if ids else {}
     return [found[household_id] for household_id in ids if household_id in found]
 
 
