@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select, text
+from sqlalchemy import inspect, select, text
 
 from conftest import PASSWORD, POSTGRES_URL
 from factories_cases import make_household  # noqa: F401
@@ -134,6 +134,25 @@ def test_a_view_in_a_get_request_is_chained(client, coordinator, make_household)
     rows = chain()
     assert rows[-1].action == "household.view"
     assert rows[-1].prev_hash == rows[-2].row_hash
+
+
+def test_a_views_record_is_written_after_its_read_transaction_ended(client, coordinator, make_household,  # noqa: F811
+                                                                     monkeypatch):
+    """On SQLite a read transaction left open while the record commits holds the WAL checkpoint back, and every
+    later commit then pays for a checkpoint of its own. The page's objects stay loaded (nothing is expired)."""
+    household = make_household()
+    login(client, "coord1")
+    seen, append = [], audit._append_to_chain
+
+    def appending(connection, events):
+        session = db.session()
+        seen.append((session.in_transaction(), [inspect(o).expired for o in session.identity_map.values()]))
+        return append(connection, events)
+
+    monkeypatch.setattr(audit, "_append_to_chain", appending)
+    assert client.get(f"/cases/{household.id}").status_code == 200
+    (reading, expired), = seen
+    assert not reading and expired and not any(expired)
 
 
 def test_concurrent_writers_still_make_one_unbroken_chain(app, runner, admin):
