@@ -77,8 +77,8 @@ def record_access(action: str, obj=None, *, details: dict | None = None, object_
     """Record a view of personal data at once, in its own short transaction, after the page is rendered.
 
     A page that only reads writes nothing else, so its access record neither waits for the request's
-    transaction nor expires the page's objects (its read transaction ends without expiring them). In a request that changes data (or whose
-    transaction already holds the chain's head) the record joins that transaction instead.
+    transaction nor expires the page's objects (its read transaction ends without expiring them). In a request
+    that changes data (or whose transaction already holds the chain's head) the record joins that transaction.
     """
     values = _event_values(action, obj, details=details, actor=None, actor_name=None,
                            object_type=object_type, object_id=object_id)

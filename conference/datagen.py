@@ -691,7 +691,8 @@ class _History:
         finalised = minutes["finalised_at"].astimezone(KST).date()
         chair = self.chair.display_name if self.chair else ""
         return document.MinutesData(
-            title=meeting_title(meeting["year"], meeting["number"], MeetingKind.INTEGRATED), starts_at=meeting["starts_at"],
+            title=meeting_title(meeting["year"], meeting["number"], MeetingKind.INTEGRATED),
+            starts_at=meeting["starts_at"],
             place=meeting["place"], kind=self.kind_label, chair=chair, author=self.coordinator.display_name,
             author_agency=self.agencies[self.coordinator.agency_id].name,
             attendees=[document.Attendee(a["name"], a["agency_name"], a["position"]) for a in attendees],

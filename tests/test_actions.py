@@ -95,7 +95,10 @@ def test_an_agencys_page_is_chosen_from_one_index_before_anything_is_joined(clie
     are joined to their household, agency and meeting."""
     login(client, "mh")
     statements = []
-    listener = lambda conn, cursor, statement, parameters, context, many: statements.append((statement, parameters))  # noqa: E731
+
+    def listener(conn, cursor, statement, parameters, context, many):
+        statements.append((statement, parameters))
+
     event.listen(db.engine, "before_cursor_execute", listener)
     try:
         client.get("/actions")

@@ -188,9 +188,9 @@ def test_open_actions_are_reviewed_at_the_next_meeting_with_a_reason(client, see
     login(client, "coordinator")
     household_id = items(seeded)[0].household_id
     day = today_local() + timedelta(days=90)
+    chair_id = db.session.execute(select(User.id).where(User.username == "chair")).scalar_one()
     client.post("/meetings/new", data={"kind": "integrated", "day": day.isoformat(), "start_time": "14:00",
-                                       "duration_minutes": 120, "place": "소회의실",
-                                       "chair_id": db.session.execute(select(User.id).where(User.username == "chair")).scalar_one(),
+                                       "duration_minutes": 120, "place": "소회의실", "chair_id": chair_id,
                                        "coordinator_id": db.session.execute(select(Meeting.coordinator_id)).scalars().first()})
     next_meeting = db.session.execute(select(Meeting).order_by(Meeting.id.desc())).scalars().first()
     added = client.post(f"/meetings/{next_meeting.id}/agenda/new", data={
