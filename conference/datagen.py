@@ -20,6 +20,7 @@ from types import SimpleNamespace
 from sqlalchemy import bindparam, func, insert, select, text, update
 
 from conference import datagen_phrases as phrases
+from conference import disclosure
 from conference import freshness
 from conference.extensions import db
 from conference.formatting import KST, today_local
@@ -469,7 +470,7 @@ class _History:
             for agency in invited:
                 writer.add("section_visibility", {
                     "id": writer.next_id("section_visibility"), "agenda_item_id": item.id, "agency_id": agency.id,
-                    "sections": ",".join(sorted(rules.default_sections(agency.sector, has_children=case.children)))})
+                    "sections": ",".join(sorted(disclosure.default_sections(agency.sector, has_children=case.children)))})
             self._inputs(item, invited, deadline, status)
             if held:
                 self._record(item, meeting, invited, final=status == MeetingStatus.FINALISED)

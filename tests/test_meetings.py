@@ -28,6 +28,7 @@ from sqlalchemy import select
 from conference.cases import services as case_services
 from conference.cases.queries import load_case_file
 from conference.extensions import db
+from conference import disclosure
 from conference.meetings import rules
 from conference.models import (
     AgendaItem,
@@ -114,7 +115,7 @@ def test_working_days_before(day, count_, holidays, expected):
     (Sector.OTHER, True, {"summary"}),
 ])
 def test_default_sections_per_sector(sector, has_children, expected):
-    assert rules.default_sections(sector.value, has_children=has_children) == expected
+    assert disclosure.default_sections(sector.value, has_children=has_children) == expected
 
 
 # --- creating and editing meetings -----------------------------------------------------------------

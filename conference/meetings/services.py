@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from conference import audit
+from conference import audit, disclosure
 from conference.cases.services import CaseError, current_consent
 from conference.database import now_utc
 from conference.extensions import db
@@ -140,7 +140,7 @@ def invite_agency(meeting: Meeting, *, by: User, agency_id: int, deadline: date 
     db.session.add(invitation)
     for item in meeting.agenda_items:
         item.visibility.append(SectionVisibility(agency_id=agency.id, sections=",".join(sorted(
-            rules.default_sections(agency.sector, has_children=has_children(item.household))))))
+            disclosure.default_sections(agency.sector, has_children=has_children(item.household))))))
     db.session.flush()
     _request_information(meeting, invitation)
     audit.record("meeting.invite", meeting, actor=by, details={"agency_id": agency.id, "deadline": deadline})
@@ -206,7 +206,7 @@ def add_agenda_item(meeting: Meeting, *, by: User, household: Household, key_que
                       position=max((i.position for i in meeting.agenda_items), default=0) + 1)
     children = has_children(household)
     item.visibility = [SectionVisibility(agency_id=i.agency_id, sections=",".join(sorted(
-        rules.default_sections(i.agency.sector, has_children=children)))) for i in meeting.invitations]
+        disclosure.default_sections(i.agency.sector, has_children=children)))) for i in meeting.invitations]
     db.session.add(item)
     db.session.flush()
     audit.record("agenda.add", meeting, actor=by, details={

@@ -9,10 +9,11 @@ from conference.models.minutes import (REVIEW_OUTCOMES, ActionEvent, ActionItem,
                                        CaseRecord, Minutes, MinutesRevision, MinutesStatus, ReviewResponse,
                                        RootCause)
 from conference.models.meetings import (AgendaItem, Invitation, Meeting, MeetingKind, MeetingStatus, PacketSection,
-                                        Pledge, SectionVisibility)
+                                        PacketSnapshot, Pledge, SectionVisibility)
+from conference.models.disclosure import Disclosure
 
 __all__ = ["REVIEW_OUTCOMES", "ActionEvent", "ActionItem", "ActionReview", "ActionStatus", "Attendee", "CaseRecord", "Minutes",
-           "MinutesRevision", "MinutesStatus", "ReviewResponse", "RootCause", "AgencyInput", "InputRevision", "InputState", "Notification", "OfferedResource", "AgendaItem", "Invitation", "Meeting", "MeetingKind", "MeetingStatus", "PacketSection", "Pledge",
+           "MinutesRevision", "MinutesStatus", "ReviewResponse", "RootCause", "AgencyInput", "InputRevision", "InputState", "Notification", "OfferedResource", "AgendaItem", "Invitation", "Meeting", "MeetingKind", "MeetingStatus", "PacketSection", "PacketSnapshot", "Pledge", "Disclosure",
            "SectionVisibility", "Agency", "Assessment", "AuditChainHead", "DataVersion", "AuditEvent", "RecoveryCode", "CaseNumberCounter", "Consent", "DomainRating", "Household",
            "ImportBatch", "MonitoringEntry", "LoginThrottle", "Member", "NeedDomain", "Role", "Sector", "Stage", "StatusChange",
            "Track", "User"]

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from conference.database import UTCDateTime, now_utc
 from conference.extensions import db
 from conference.i18n import lazy_gettext as _l
+from conference.models.disclosure import disclosure_column
 
 
 class Stage(StrEnum):
@@ -146,6 +147,8 @@ class Household(CaseLabels, db.Model):
     extraction_round: Mapped[str] = mapped_column(String(10), default="")
     #: Crisis signals (단전, 단수, 건강보험료 체납 …), separated by ";".
     crisis_signals: Mapped[str] = mapped_column(Text, default="")
+    #: Disclosure of the crisis signals as typed (위기정보).
+    signals_level: Mapped[str] = disclosure_column()
     referring_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default=Stage.DISCOVERED.value)
@@ -299,7 +302,9 @@ class Assessment(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("household.id", ondelete="CASCADE"), index=True)
     assessed_on: Mapped[date] = mapped_column(Date)
+    #: 종합 소견, shown in the case summary of packets and minutes as its level allows.
     summary: Mapped[str] = mapped_column(Text, default="")
+    summary_level: Mapped[str] = disclosure_column()
     assessed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
@@ -322,6 +327,7 @@ class DomainRating(db.Model):
     #: A value of ASSESSMENT_SCALE, or "" when the domain was not rated.
     rating: Mapped[str] = mapped_column(String(20), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
+    notes_level: Mapped[str] = disclosure_column()
 
     assessment: Mapped[Assessment] = relationship(back_populates="ratings", lazy="raise")
 

@@ -10,6 +10,7 @@ from conference.database import UTCDateTime, now_utc
 from conference.extensions import db
 from conference.i18n import N_, gettext
 from conference.i18n import lazy_gettext as _l
+from conference.models.disclosure import disclosure_column
 
 
 class InputState(StrEnum):
@@ -36,11 +37,14 @@ class AgencyInput(db.Model):
     state: Mapped[str] = mapped_column(String(20), default=InputState.DRAFT.value)
     #: 보유 정보: facts from the agency's own records.
     facts: Mapped[str] = mapped_column(Text, default="")
+    facts_level: Mapped[str] = disclosure_column()
     #: 기관 의견: the agency's professional opinion.
     opinion: Mapped[str] = mapped_column(Text, default="")
+    opinion_level: Mapped[str] = disclosure_column()
     #: Need domains concerned, comma-separated NeedDomain values.
     domains: Mapped[str] = mapped_column(String(200), default="")
     risk_concerns: Mapped[str] = mapped_column(Text, default="")
+    risk_level: Mapped[str] = disclosure_column()
     #: What was withheld from this input and why (e.g. 상담 내용: 본인 미동의).
     withheld: Mapped[str] = mapped_column(Text, default="")
     #: A part only the coordinator reads; never shown to other agencies.

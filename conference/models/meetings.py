@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from conference.database import UTCDateTime, now_utc
 from conference.extensions import db
 from conference.i18n import lazy_gettext as _l
+from conference.models.disclosure import disclosure_column
 
 
 class MeetingKind(StrEnum):
@@ -117,6 +118,8 @@ class Meeting(db.Model):
                              lazy="raise")
     minutes = relationship("Minutes", uselist=False, cascade="all, delete-orphan", passive_deletes=True,
                            lazy="raise")
+    packet_snapshot = relationship("PacketSnapshot", uselist=False, cascade="all, delete-orphan", passive_deletes=True,
+                                   lazy="raise")
     reviews = relationship("ActionReview", order_by="ActionReview.id", cascade="all, delete-orphan", passive_deletes=True,
                            lazy="raise")
 
@@ -161,6 +164,7 @@ class AgendaItem(db.Model):
     position: Mapped[int] = mapped_column(default=0)
     #: 논의 요청사항: the question the meeting should answer for this case.
     key_question: Mapped[str] = mapped_column(Text, default="")
+    key_question_level: Mapped[str] = disclosure_column()
     presenting_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     minutes_allotted: Mapped[int] = mapped_column(default=15)
     #: Why the case is shared with invited agencies its consent does not cover; empty when consent covers all.
@@ -211,3 +215,15 @@ class Pledge(db.Model):
 
     meeting: Mapped[Meeting] = relationship(back_populates="pledges", lazy="raise")
     user = relationship("User", lazy="raise")
+
+
+class PacketSnapshot(db.Model):
+    """The full pre-read packet of a meeting as it stood when the meeting started (JSON, with each text's level
+    and each agency's grant), so a past meeting's packets are shown as they were then, not rebuilt from today."""
+
+    __tablename__ = "packet_snapshot"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), unique=True)
+    content: Mapped[str] = mapped_column(Text)
+    frozen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)

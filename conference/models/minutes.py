@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from conference.database import UTCDateTime, now_utc
 from conference.extensions import db
 from conference.i18n import lazy_gettext as _l
+from conference.models.disclosure import disclosure_column
 
 
 class Attendee(db.Model):
@@ -32,7 +33,10 @@ class CaseRecord(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     agenda_item_id: Mapped[int] = mapped_column(ForeignKey("agenda_item.id", ondelete="CASCADE"), unique=True)
     discussion: Mapped[str] = mapped_column(Text, default="")
+    discussion_level: Mapped[str] = disclosure_column()
     decisions: Mapped[str] = mapped_column(Text, default="")
+    #: Disclosure of the decisions and goals as written (the stage and classification decided are shared).
+    decisions_level: Mapped[str] = disclosure_column()
     goals: Mapped[str] = mapped_column(Text, default="")
     #: Classification decided (empty: unchanged); applied to the household when the minutes are finalised.
     classification: Mapped[str] = mapped_column(String(20), default="")
@@ -60,6 +64,7 @@ class RootCause(db.Model):
     record_id: Mapped[int] = mapped_column(ForeignKey("case_record.id", ondelete="CASCADE"), index=True)
     domain: Mapped[str] = mapped_column(String(20))
     cause: Mapped[str] = mapped_column(Text)
+    level: Mapped[str] = disclosure_column()
 
     record: Mapped[CaseRecord] = relationship(back_populates="root_causes", lazy="raise")
 
@@ -101,6 +106,7 @@ class ActionItem(db.Model):
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"), index=True)
     agenda_item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_item.id", ondelete="SET NULL"))
     task: Mapped[str] = mapped_column(Text)
+    task_level: Mapped[str] = disclosure_column()
     domain: Mapped[str] = mapped_column(String(20))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
     person: Mapped[str] = mapped_column(String(50), default="")
@@ -108,6 +114,8 @@ class ActionItem(db.Model):
     #: Linked resource: public (True) or private (False), and its type; empty when none.
     resource_public: Mapped[bool | None] = mapped_column()
     resource_kind: Mapped[str] = mapped_column(String(100), default="")
+    #: Why the action goes to an agency the household's consent does not cover; empty when it covers it.
+    consent_override_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     #: planned until the minutes are finalised, then open → in_progress → done / changed / not_done.
     status: Mapped[str] = mapped_column(String(20), default=ActionStatus.PLANNED.value)
     #: When the responsible agency reported it done; the coordinator then confirms.
