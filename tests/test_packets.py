@@ -158,8 +158,10 @@ def test_changed_sections_take_effect_on_page_and_file(web, setting):
     police_file = docx_text(download(web, meeting.id, agency=police).data)
     # Nothing granted: only the agenda line of the case is left.
     assert first.case_number in police_page
-    for hidden in (first.summary_sentinel, first.household_sentinel, first.needs_sentinel, "사례 개요"):
+    for hidden in (first.summary_sentinel, first.household_sentinel, first.needs_sentinel, "<h3>사례 개요"):
         assert hidden not in police_page
+    # ... and the reader is told which sections were not shared, not left with a silent gap.
+    assert "이 기관에 공유하지 않은 항목: 사례 개요 · 가구 구성" in police_page
     for hidden in (first.summary_sentinel, first.household_sentinel, first.needs_sentinel):
         assert hidden not in police_file
 

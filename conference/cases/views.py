@@ -145,7 +145,7 @@ def _agency_view(household: Household):
         abort(404)
     if needs_pledge(current_user) and not meeting_services.has_pledged(meeting, current_user):
         return redirect(url_for("meetings.pledge", meeting_id=meeting.id))
-    packet = packets.build_packet(meeting, agency_id, packets.earlier_discussions(meeting), today_local())
+    packet = packets.reader_packet(meeting, agency_id, coordinator_notes=False, today=today_local())
     case = next(c for c in packet.cases if c.case_number == household.case_number)
     page = render_template("cases/agency_view.html", meeting=meeting, packet=packet, case=case)
     audit.record_access("household.view", household, details={"identity": "masked", "meeting_id": meeting.id,

@@ -26,8 +26,7 @@ def export_packet_command(meeting_id, agency_id, output, purpose):
         raise click.ClickException(f"회의 {meeting_id}이(가) 없습니다. / No such meeting.")
     if agency_id is not None and agency_id not in {i.agency_id for i in meeting.invitations}:
         raise click.ClickException(f"기관 {agency_id}은(는) 이 회의에 초대되지 않았습니다. / Agency not invited.")
-    data = packets.build_packet(meeting, agency_id, packets.earlier_discussions(meeting), today_local(),
-                                coordinator_notes=True)
+    data = packets.reader_packet(meeting, agency_id, coordinator_notes=True, today=today_local())
     content = build_packet_docx(data, font=current_app.config["DOCX_FONT"], author=current_app.config["DOCUMENT_AUTHOR"],
                                 generated_at=datetime.now(UTC))
     with open(output, "wb") as handle:

@@ -34,14 +34,20 @@ def build_packet_docx(packet: Packet, *, font: str, author: str, generated_at: d
                          c.presenting_agency or "—", f"{c.minutes_allotted}분") for c in packet.cases],
                        [12, 38, 80, 28, 12])
     for case in packet.cases:
-        _add_case(document, case)
+        _add_case(document, case, reader_copy=bool(packet.agency_id))
     return docx_kit.to_bytes(document)
 
 
-def _add_case(document, case: PacketCase):
+def _add_case(document, case: PacketCase, *, reader_copy: bool):
     docx_kit.add_heading(document, f"{case.position}. {case.case_number} {case.masked_name} ({case.district})", level=1)
     if case.is_repeat:
         docx_kit.add_paragraph(document, "최근 12개월 안에 논의한 사례입니다(재상정).")
+    if not case.readable:
+        docx_kit.add_paragraph(document, "정보제공 동의 범위 밖이라 이 기관에는 안건만 싣습니다.")
+    elif reader_copy and case.unshared:
+        docx_kit.add_labelled(document, "이 기관에 공유하지 않은 항목", " · ".join(case.unshared))
+    if case.not_shown:
+        docx_kit.add_paragraph(document, f"비공개 {case.not_shown}건 — 공개 범위나 정보제공 동의에 따라 싣지 않은 내용이 있습니다.")
     if case.key_question:
         docx_kit.add_labelled(document, "논의 요청사항", case.key_question)
     if case.consent_override_reason:
@@ -50,6 +56,8 @@ def _add_case(document, case: PacketCase):
         docx_kit.add_heading(document, "사례 개요", level=2)
         docx_kit.add_facts(document, [("단계", case.stage), ("가구원수", str(case.household_size)),
                                       ("위기정보", ", ".join(case.signals) or "—")])
+        if case.overview:
+            docx_kit.add_labelled(document, "종합 소견", case.overview)
     if case.shows(PacketSection.HOUSEHOLD) and case.members:
         docx_kit.add_heading(document, "가구 구성", level=2)
         docx_kit.add_table(document, ["관계", "나이", "성별", "특성"],
@@ -70,6 +78,8 @@ def _add_case(document, case: PacketCase):
             docx_kit.add_paragraph(document, "제출된 다른 기관 의견이 아직 없습니다.")
         for line in case.inputs:
             docx_kit.add_heading(document, line.agency + (" (기한 후 제출)" if line.late else ""), level=3)
+            if not (line.facts or line.opinion or line.risk_concerns):
+                docx_kit.add_paragraph(document, "(비공개)")
             for label, text in (("관련 영역", ", ".join(line.domains)), ("보유 정보", line.facts),
                                 ("기관 의견", line.opinion), ("위험 요인·우려", line.risk_concerns),
                                 ("제공 가능 자원", "; ".join(line.resources)), ("공유하지 않은 정보", line.withheld),
@@ -86,5 +96,5 @@ def _add_case(document, case: PacketCase):
         if case.open_actions:
             docx_kit.add_heading(document, "진행 중인 실행과제", level=3)
             docx_kit.add_table(document, ["과제", "담당기관", "기한", "상태"],
-                               [(a.task, a.agency, korean_date(a.due) + (" (기한 지남)" if a.overdue else ""), a.status)
+                               [(a.task or "(비공개)", a.agency, korean_date(a.due) + (" (기한 지남)" if a.overdue else ""), a.status)
                                 for a in case.open_actions], [80, 40, 30, 20])

@@ -1,26 +1,36 @@
 """Pre-read packets (사전 공유자료): what one invited agency may know about each case, as plain data.
 
-``load_meeting`` fetches everything in a fixed number of queries; ``build_packet`` is pure and
-leaves out every section the agency may not see, so neither the page nor the Word file can show it.
+``load_meeting`` fetches everything in a fixed number of queries. ``build_full_packet`` holds every section with
+each text's disclosure level and each agency's grant (``conference.disclosure``); ``for_reader`` cuts one reader's
+copy from it, leaving out what the reader may not read and counting it, so neither the page nor the Word file can
+show it. When the meeting starts the full packet is frozen (``freeze_packet``) and read from then on.
 """
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from conference import disclosure
 from conference.cases.services import current_consent
+from conference.disclosure import Grant
+from conference.database import now_utc
 from conference.extensions import db
+from conference.formatting import KST
 from conference.masking import mask_address, mask_name
-from conference.meetings import rules
 from conference.models import (ActionItem, ActionStatus, AgencyInput, Assessment, Consent, Household, InputState,
                                NeedDomain)
-from conference.models.meetings import AgendaItem, Invitation, Meeting, PacketSection, Pledge
+from conference.models.disclosure import Disclosure
+from conference.models.meetings import (AgendaItem, Invitation, Meeting, MeetingStatus, PacketSection, PacketSnapshot,
+                                        Pledge)
 
-#: Need domains that hold sensitive information (health, mental health): shown only when consent covers it.
-SENSITIVE_DOMAINS = {NeedDomain.HEALTH.value}
+#: Meeting statuses before the start: packets are built from today's data.
+PREPARATION = {MeetingStatus.PREPARING.value, MeetingStatus.SHARING.value}
+
 #: How far back an earlier discussion makes a case a repeat.
 REPEAT_WINDOW = timedelta(days=365)
+SHARED = Disclosure.SHARED.value
 
 
 @dataclass
@@ -36,6 +46,10 @@ class NeedLine:
     domain: str
     rating: str
     notes: str
+    #: Disclosure of ``notes``.
+    level: str = SHARED
+    #: The NeedDomain value: a rating in a sensitive domain is itself sensitive.
+    key: str = ""
 
 
 @dataclass
@@ -53,6 +67,8 @@ class OpenAction:
     due: date
     status: str
     overdue: bool
+    level: str = SHARED
+    agency_id: int = 0
 
 
 @dataclass
@@ -67,6 +83,10 @@ class InputLine:
     late: bool
     #: Only in the coordinator's full view.
     coordinator_note: str = ""
+    agency_id: int = 0
+    facts_level: str = SHARED
+    opinion_level: str = SHARED
+    risk_level: str = SHARED
 
 
 @dataclass
@@ -92,9 +112,25 @@ class PacketCase:
     history: list[HistoryLine] = field(default_factory=list)
     open_actions: list[OpenAction] = field(default_factory=list)
     inputs: list[InputLine] = field(default_factory=list)
+    key_question_level: str = SHARED
+    signals_level: str = SHARED
+    #: 종합 소견 of the latest assessment.
+    overview: str = ""
+    overview_level: str = SHARED
+    #: How many pieces of this case the reader is not shown ("비공개 N건").
+    not_shown: int = 0
+    #: The case may be read beyond its agenda line (consent covers the reader, or an override).
+    readable: bool = True
+    #: Each invited agency's grant (agency id → Grant); only in the full packet, never in a reader's copy.
+    grants: dict[int, Grant] = field(default_factory=dict)
 
     def shows(self, section: str) -> bool:
         return section in self.sections
+
+    @property
+    def unshared(self) -> list[str]:
+        """The labels of the packet sections this reader's copy leaves out."""
+        return [str(s.label) for s in PacketSection if s.value not in self.sections]
 
 
 @dataclass
@@ -110,6 +146,10 @@ class Packet:
     deadline: date | None
     agencies: list[str]
     cases: list[PacketCase]
+    #: Invited agency id → (name, deadline): whose copies the full packet can give.
+    readers: dict[int, tuple[str, date | None]] = field(default_factory=dict)
+    #: When the packet was frozen (the meeting started); None while it is built from live data.
+    frozen_at: datetime | None = None
 
 
 def load_meeting(meeting_id: int, *extra_options, item_options=()) -> Meeting | None:
@@ -120,7 +160,7 @@ def load_meeting(meeting_id: int, *extra_options, item_options=()) -> Meeting | 
     return db.session.execute(
         select(Meeting).where(Meeting.id == meeting_id).options(
             *extra_options,
-            joinedload(Meeting.chair), joinedload(Meeting.coordinator),
+            joinedload(Meeting.chair), joinedload(Meeting.coordinator), joinedload(Meeting.packet_snapshot),
             # The services reach the meeting from an invitation or item (``item.meeting``): load it back too.
             selectinload(Meeting.invitations).options(joinedload(Invitation.agency), joinedload(Invitation.meeting)),
             selectinload(Meeting.pledges).joinedload(Pledge.user),
@@ -190,85 +230,193 @@ def is_repeat(meeting: Meeting, history: list[HistoryLine]) -> bool:
     return any(line.starts_at >= meeting.starts_at - REPEAT_WINDOW for line in history)
 
 
-def build_packet(meeting: Meeting, agency_id: int | None, history: dict[int, list[HistoryLine]],
-                 today: date, *, coordinator_notes: bool = False) -> Packet:
-    """The packet for one invited agency; ``agency_id`` None is the full view of every section.
-
-    Agencies' "coordinator only" notes are included only in the full view and only with ``coordinator_notes``
-    (coordinators and admins; not the chair, who may be an outside expert).
-    """
-    invitation = next((i for i in meeting.invitations if i.agency_id == agency_id), None)
+def build_full_packet(meeting: Meeting, history: dict[int, list[HistoryLine]], today: date) -> Packet:
+    """Every section of every case, each text with its level and each invited agency's grant: what the city reads,
+    and what each agency's copy is cut from (``for_reader``)."""
+    readers = {i.agency_id: (i.agency.name, i.deadline) for i in meeting.invitations}
     cases = []
     for item in meeting.agenda_items:
-        if agency_id is None:
-            sections = {s.value for s in PacketSection}
-        else:
-            row = next((v for v in item.visibility if v.agency_id == agency_id), None)
-            sections = row.section_set if row else set()
-            if not item.consent_override_reason and rules.uncovered_agencies(
-                    {agency_id}, current_consent(item.household)):
-                # Consent withdrawn or narrowed since the case was put on the agenda: only its agenda line is left.
-                sections = set()
-        cases.append(_packet_case(item, sections, history.get(item.household_id, []), meeting, agency_id, today,
-                                  coordinator_notes=coordinator_notes and agency_id is None))
+        case = _full_case(item, history.get(item.household_id, []), meeting, today)
+        case.grants = disclosure.agency_grants(item, current_consent(item.household))
+        cases.append(case)
     return Packet(
         meeting_id=meeting.id, title=meeting.title, starts_at=meeting.starts_at, place=meeting.place,
         chair=meeting.chair.display_name if meeting.chair else "", coordinator=meeting.coordinator.display_name,
-        agency_id=agency_id or 0, agency_name=invitation.agency.name if invitation else "",
-        deadline=invitation.deadline if invitation else None,
-        agencies=[i.agency.name for i in sorted(meeting.invitations, key=lambda i: i.agency.name)], cases=cases)
+        agency_id=0, agency_name="", deadline=None,
+        agencies=[i.agency.name for i in sorted(meeting.invitations, key=lambda i: i.agency.name)], cases=cases,
+        readers=readers)
 
 
-def _packet_case(item: AgendaItem, sections: set[str], history: list[HistoryLine], meeting: Meeting,
-                 agency_id: int | None, today: date, *, coordinator_notes: bool) -> PacketCase:
+def for_reader(full: Packet, agency_id: int | None, *, coordinator_notes: bool = False,
+               today_grants: dict[str, Grant] | None = None) -> Packet:
+    """The copy of ``full`` one reader gets: the city (``agency_id`` None) every section, with agencies'
+    "coordinator only" notes when ``coordinator_notes`` (coordinators, not the chair, who may be an outside
+    expert); an invited agency what its grant lets it read, each withheld piece counted. ``today_grants``
+    (case number → grant under today's consent) narrow a frozen packet: the stricter wins."""
+    if agency_id is None:
+        cases = [replace(c, grants={}, inputs=[replace(i, coordinator_note=i.coordinator_note if coordinator_notes
+                                                      else "") for i in c.inputs]) for c in full.cases]
+        return replace(full, agency_id=0, agency_name="", deadline=None, cases=cases)
+    name, deadline = full.readers.get(agency_id, ("", None))
+    cases = []
+    for case in full.cases:
+        grant = case.grants.get(agency_id, disclosure.NOTHING)
+        if today_grants is not None:
+            grant = grant.stricter(today_grants.get(case.case_number, disclosure.NOTHING))
+        cases.append(_case_for(case, grant, agency_id))
+    return replace(full, agency_id=agency_id, agency_name=name, deadline=deadline, cases=cases)
+
+
+def _case_for(case: PacketCase, grant: Grant, reader: int) -> PacketCase:
+    """One case as ``reader`` may read it under ``grant``."""
+    not_shown = 0
+
+    def keep(text, level, section=None, writer=None):
+        nonlocal not_shown
+        if not text or grant.may_read(level, section, writer=writer, reader=reader):
+            return text
+        not_shown += 1
+        return type(text)()
+
+    out = PacketCase(
+        position=case.position, case_number=case.case_number, masked_name=case.masked_name, district=case.district,
+        key_question=keep(case.key_question, case.key_question_level), key_question_level=case.key_question_level,
+        presenting_agency=case.presenting_agency, minutes_allotted=case.minutes_allotted, is_repeat=case.is_repeat,
+        consent_override_reason=case.consent_override_reason if grant.visible else "",
+        sections=set(grant.sections) if grant.visible else set(), readable=grant.visible)
+    if out.shows(PacketSection.SUMMARY):
+        out.stage, out.household_size = case.stage, case.household_size
+        out.signals = keep(case.signals, case.signals_level, PacketSection.SUMMARY)
+        out.overview = keep(case.overview, case.overview_level, PacketSection.SUMMARY)
+    if out.shows(PacketSection.HOUSEHOLD):
+        out.members = case.members
+    if out.shows(PacketSection.NEEDS):
+        out.classification = case.classification
+        for need in case.needs:
+            if not grant.may_read_domain(need.key):
+                out.sensitive_withheld = True
+                not_shown += 1
+                continue
+            out.needs.append(replace(need, notes=keep(need.notes, need.level, PacketSection.NEEDS)))
+    if out.shows(PacketSection.HISTORY):
+        out.history = case.history
+        out.open_actions = [replace(a, task=keep(a.task, a.level, PacketSection.HISTORY, a.agency_id))
+                            for a in case.open_actions]
+    if out.shows(PacketSection.INPUTS):
+        out.inputs = [replace(
+            line, facts=keep(line.facts, line.facts_level, PacketSection.INPUTS),
+            opinion=keep(line.opinion, line.opinion_level, PacketSection.INPUTS),
+            risk_concerns=keep(line.risk_concerns, line.risk_level, PacketSection.INPUTS),
+            withheld=line.withheld if grant.may_read(line.facts_level, PacketSection.INPUTS) else "",
+            coordinator_note="") for line in case.inputs if line.agency_id != reader]
+    out.not_shown = not_shown
+    return out
+
+
+def build_packet(meeting: Meeting, agency_id: int | None, history: dict[int, list[HistoryLine]],
+                 today: date, *, coordinator_notes: bool = False) -> Packet:
+    """The packet for one invited agency (None: the full view), built from the meeting's data as it is now."""
+    return for_reader(build_full_packet(meeting, history, today), agency_id, coordinator_notes=coordinator_notes)
+
+
+def reader_packet(meeting: Meeting, agency_id: int | None, *, coordinator_notes: bool, today: date) -> Packet:
+    """The packet a reader reads of ``meeting``: while it is prepared, built from today's data; once it has
+    started, the packet frozen at the start (narrowed by today's consent). A meeting started before packets
+    were frozen is rebuilt as of its own day, so nothing after it (an action overdue since) shows."""
+    frozen = meeting.packet_snapshot
+    if frozen is not None:
+        today_grants = None if agency_id is None else {
+            item.household.case_number: disclosure.case_grant(item, agency_id, current_consent(item.household))
+            for item in meeting.agenda_items}
+        return for_reader(packet_from_json(frozen.content), agency_id, coordinator_notes=coordinator_notes,
+                          today_grants=today_grants)
+    if meeting.status not in PREPARATION:
+        today = min(today, meeting.starts_at.astimezone(KST).date())
+    return build_packet(meeting, agency_id, earlier_discussions(meeting), today, coordinator_notes=coordinator_notes)
+
+
+def freeze_packet(meeting: Meeting, today: date) -> PacketSnapshot:
+    """Keep the full packet as it stands now (the meeting starts); later views and exports read this."""
+    if meeting.packet_snapshot is None:
+        packet = replace(build_full_packet(meeting, earlier_discussions(meeting), today), frozen_at=now_utc())
+        content = packet_to_json(packet)
+        meeting.packet_snapshot = PacketSnapshot(meeting_id=meeting.id, content=content)
+    return meeting.packet_snapshot
+
+
+def _full_case(item: AgendaItem, history: list[HistoryLine], meeting: Meeting, today: date) -> PacketCase:
     household = item.household
     head = household.members[0]
+    latest = household.assessments[0] if household.assessments else None
+    ratings = latest.rating_map() if latest else {}
     case = PacketCase(
         position=item.position, case_number=household.case_number, masked_name=mask_name(head.name),
         district=mask_address(household.address, household.district), key_question=item.key_question,
+        key_question_level=item.key_question_level,
         presenting_agency=item.presenting_agency.name if item.presenting_agency else "",
-        minutes_allotted=item.minutes_allotted,
-        is_repeat=is_repeat(meeting, history),
-        consent_override_reason=item.consent_override_reason, sections=sections)
-    if PacketSection.SUMMARY in sections:
-        case.stage = household.stage.label
-        case.signals = household.signals
-        case.household_size = household.household_size
-    if PacketSection.HOUSEHOLD in sections:
-        case.members = [MemberLine(m.relation, m.age(today), m.sex, [str(f) for f in m.flags(today)])
-                        for m in household.members]
-    if PacketSection.NEEDS in sections:
-        case.classification = household.classification
-        consent = current_consent(household)
-        sensitive_ok = agency_id is None or (consent is not None and consent.covers_sensitive)
-        latest = household.assessments[0] if household.assessments else None
-        ratings = latest.rating_map() if latest else {}
-        for domain in NeedDomain:
-            rating = ratings.get(domain.value)
-            if rating is None:
-                continue
-            if domain.value in SENSITIVE_DOMAINS and not sensitive_ok:
-                case.sensitive_withheld = True
-                continue
-            case.needs.append(NeedLine(str(domain.label), rating.rating, rating.notes))
-    if PacketSection.HISTORY in sections:
-        case.history = history
-        case.open_actions = [
-            OpenAction(a.task, a.agency.name, a.due_on, str(a.action_status.label), a.due_on < today)
-            for a in household.actions if a.meeting_id != meeting.id
-            and a.status in (ActionStatus.OPEN.value, ActionStatus.IN_PROGRESS.value)]
-    if PacketSection.INPUTS in sections:
-        case.inputs = [_input_line(i, full=coordinator_notes)
-                       for i in sorted(item.inputs, key=lambda i: i.agency.name)
-                       if i.state == InputState.SUBMITTED.value and i.agency_id != agency_id]
+        minutes_allotted=item.minutes_allotted, is_repeat=is_repeat(meeting, history),
+        consent_override_reason=item.consent_override_reason, sections={s.value for s in PacketSection},
+        stage=str(household.stage.label), signals=household.signals, signals_level=household.signals_level,
+        household_size=household.household_size,
+        overview=latest.summary if latest else "", overview_level=latest.summary_level if latest else SHARED,
+        members=[MemberLine(m.relation, m.age(today), m.sex, [str(f) for f in m.flags(today)])
+                 for m in household.members],
+        classification=household.classification,
+        needs=[NeedLine(str(domain.label), ratings[domain.value].rating, ratings[domain.value].notes,
+                        ratings[domain.value].notes_level, domain.value)
+               for domain in NeedDomain if domain.value in ratings],
+        history=history,
+        open_actions=[OpenAction(a.task, a.agency.name, a.due_on, str(a.action_status.label), a.due_on < today,
+                                 a.task_level, a.agency_id)
+                      for a in household.actions if a.meeting_id != meeting.id
+                      and a.status in (ActionStatus.OPEN.value, ActionStatus.IN_PROGRESS.value)],
+        inputs=[_input_line(i) for i in sorted(item.inputs, key=lambda i: i.agency.name)
+                if i.state == InputState.SUBMITTED.value])
     return case
 
 
-def _input_line(agency_input: AgencyInput, *, full: bool) -> InputLine:
+def _input_line(agency_input: AgencyInput) -> InputLine:
     return InputLine(
         agency=agency_input.agency.name, facts=agency_input.facts, opinion=agency_input.opinion,
         domains=[str(NeedDomain(d).label) for d in agency_input.domain_list],
         risk_concerns=agency_input.risk_concerns, withheld=agency_input.withheld,
         resources=[f"{'공공' if r.is_public else '민간'} · {r.kind}" + (f": {r.note}" if r.note else "")
                    for r in agency_input.resources],
-        late=agency_input.is_late, coordinator_note=agency_input.coordinator_note if full else "")
+        late=agency_input.is_late, coordinator_note=agency_input.coordinator_note, agency_id=agency_input.agency_id,
+        facts_level=agency_input.facts_level, opinion_level=agency_input.opinion_level,
+        risk_level=agency_input.risk_level)
+
+
+# --- the frozen packet as JSON ---
+
+def packet_to_json(packet: Packet) -> str:
+    raw = asdict(packet)
+    raw["readers"] = {str(k): [name, deadline] for k, (name, deadline) in packet.readers.items()}
+    for case, source in zip(raw["cases"], packet.cases, strict=True):
+        case["sections"] = sorted(source.sections)
+        case["grants"] = {str(k): g.to_dict() for k, g in source.grants.items()}
+    return json.dumps(raw, ensure_ascii=False, sort_keys=True, default=lambda v: v.isoformat())
+
+
+def packet_from_json(text: str) -> Packet:
+    raw = json.loads(text)
+    cases = []
+    for c in raw["cases"]:
+        case = PacketCase(**{**c, "sections": set(c["sections"]),
+                             "members": [MemberLine(**m) for m in c["members"]],
+                             "needs": [NeedLine(**n) for n in c["needs"]],
+                             "history": [HistoryLine(h["title"], datetime.fromisoformat(h["starts_at"]))
+                                         for h in c["history"]],
+                             "open_actions": [OpenAction(**{**a, "due": date.fromisoformat(a["due"])})
+                                              for a in c["open_actions"]],
+                             "inputs": [InputLine(**i) for i in c["inputs"]],
+                             "grants": {int(k): Grant.from_dict(g) for k, g in c["grants"].items()}})
+        cases.append(case)
+    return Packet(**{**raw, "starts_at": datetime.fromisoformat(raw["starts_at"]),
+                     "deadline": _day(raw["deadline"]), "cases": cases,
+                     "readers": {int(k): (name, _day(deadline)) for k, (name, deadline) in raw["readers"].items()},
+                     "frozen_at": datetime.fromisoformat(raw["frozen_at"]) if raw["frozen_at"] else None})
+
+
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None

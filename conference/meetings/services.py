@@ -16,7 +16,7 @@ from conference.extensions import db
 from conference.i18n import lazy_gettext as _l
 from conference.ids import MAX_ID
 from conference.formatting import KST, today_local
-from conference.meetings import rules
+from conference.meetings import packets, rules
 from conference.notifications import notify_agency
 from conference.models import Agency, Household, Stage, User
 from conference.models.meetings import (AgendaItem, Invitation, Meeting, MeetingKind, MeetingStatus, PacketSection,
@@ -310,6 +310,8 @@ def change_status(meeting: Meeting, *, by: User, to_status: str) -> None:
     if target == MeetingStatus.IN_PROGRESS and meeting.chair_id is None:
         # The chair approves the minutes, and cannot be named once the meeting has started.
         raise CaseError("status", _l("주재(결재권자)를 정한 뒤에 회의를 시작하세요. 회의 수정에서 정할 수 있습니다."))
+    if target == MeetingStatus.IN_PROGRESS:
+        packets.freeze_packet(meeting, today_local())  # past meetings' packets are read as they were at the start
     audit.record("meeting.status", meeting, actor=by, details={"from": meeting.status, "to": target.value})
     meeting.status = target.value
 

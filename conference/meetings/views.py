@@ -332,8 +332,8 @@ def packet(meeting_id):
     agency_id = _packet_for_request(meeting)
     if needs_pledge(current_user) and not services.has_pledged(meeting, current_user):
         return redirect(url_for("meetings.pledge", meeting_id=meeting.id))
-    data = packets.build_packet(meeting, agency_id, packets.earlier_discussions(meeting), today_local(),
-                                coordinator_notes=can_manage_meetings(current_user))
+    data = packets.reader_packet(meeting, agency_id, coordinator_notes=can_manage_meetings(current_user),
+                                 today=today_local())
     page = render_template("meetings/packet.html", meeting=meeting, packet=data, download_form=DownloadForm(),
                            can_manage=can_manage_meetings(current_user))
     audit.record_access("packet.view", meeting, details={"agency_id": agency_id,
@@ -352,8 +352,8 @@ def packet_docx(meeting_id):
         for message in form.purpose.errors:
             flash(message, "error")
         return redirect(url_for("meetings.packet", meeting_id=meeting.id, agency=agency_id or None))
-    data = packets.build_packet(meeting, agency_id, packets.earlier_discussions(meeting), today_local(),
-                                coordinator_notes=can_manage_meetings(current_user))
+    data = packets.reader_packet(meeting, agency_id, coordinator_notes=can_manage_meetings(current_user),
+                                 today=today_local())
     content = build_packet_docx(data, font=current_app.config["DOCX_FONT"], author=current_user.agency.name,
                                 generated_at=datetime.now(UTC))
     audit.record("packet.download", meeting, details={"agency_id": agency_id, "purpose": form.purpose.data,
