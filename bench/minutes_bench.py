@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from docx import Document  # noqa: E402
 
 from conference.formatting import korean_date, korean_datetime  # noqa: E402
-from conference.minutes.document import (ActionLine, Attendee, CaseMinutes, MinutesData, NeedLine,  # noqa: E402
-                                         build_minutes_docx)
+from conference.minutes.document import (ActionLine, Attendee, CaseMinutes, CauseLine, MinutesData,  # noqa: E402
+                                         NeedLine, Opinion, Passage, build_minutes_docx)
 
 AGENCIES = ["정신건강복지센터", "드림스타트", "중앙동 행정복지센터", "천사운동본부", "동두천경찰서", "보건소"]
 DOMAINS = ["안전", "건강", "가족관계", "생활환경", "경제", "교육"]
@@ -40,9 +40,10 @@ def make_minutes(cases: int = 30, actions: int = 100) -> MinutesData:
             position=n + 1, case_number=f"2021-{n + 1:04d}", name="김○○",
             summary="가정폭력을 동반한 위기 가구로 안전, 건강, 가족관계, 생활환경 영역의 개입이 필요함. " * 2,
             needs=[NeedLine(d, "위기", "반복적 위기 상황과 지원 필요 내용 기록") for d in DOMAINS[:4]],
-            opinions=[(a, "기관 기록상 확인된 사실과 전문적 의견을 구분해 적은 내용입니다. " * 3) for a in AGENCIES],
+            opinions=[Opinion(a, [Passage("기관 의견", "기관 기록상 확인된 사실과 전문적 의견을 구분해 적은 내용입니다. " * 3)])
+                      for a in AGENCIES],
             discussion="근본원인 탐색을 위한 논의 내용을 요약함. " * 4,
-            root_causes=[(d, "지속되는 위기의 근본원인 설명") for d in DOMAINS[:3]],
+            root_causes=[CauseLine(d, "지속되는 위기의 근본원인 설명") for d in DOMAINS[:3]],
             decisions="사례관리 대상 유지, 고난도 분류, 3개월 목표 설정",
             actions=[ActionLine(f"실행과제 {n + 1}-{k + 1}: 안전계획 수립과 연계", DOMAINS[k % 6], AGENCIES[k % 6],
                                 "담당자", date(2021, 4, 7), "긴급복지 생계지원") for k in range(per_case[n])])
@@ -62,7 +63,7 @@ def _table(document, headers, rows):
 
 def bare_minutes_docx(data: MinutesData) -> bytes:
     document = Document()
-    document.add_heading(f"{data.title} 결과", level=0)
+    document.add_heading(f"{data.title} 회의록", level=0)
     _table(document, ["항목", "내용"], [("일시", korean_datetime(data.starts_at)), ("장소", data.place),
                                       ("회의유형", data.kind), ("주재", data.chair), ("작성자", data.author)])
     document.add_heading("참석자", level=1)
@@ -78,13 +79,13 @@ def bare_minutes_docx(data: MinutesData) -> bytes:
         document.add_heading("주요 욕구 및 위기도", level=2)
         _table(document, ["욕구 영역", "위기도", "내용"], [(n.domain, n.rating, n.notes) for n in case.needs])
         document.add_heading("기관별 의견", level=2)
-        for agency, text in case.opinions:
-            document.add_paragraph(f"{agency}: {text}")
+        for opinion in case.opinions:
+            document.add_paragraph(f"{opinion.agency}: {opinion.text}")
         document.add_heading("논의 내용", level=2)
         document.add_paragraph(case.discussion)
         document.add_heading("근본원인", level=2)
-        for domain, cause in case.root_causes:
-            document.add_paragraph(f"{domain}: {cause}")
+        for line in case.root_causes:
+            document.add_paragraph(f"{line.domain}: {line.cause}")
         document.add_heading("결정사항", level=2)
         document.add_paragraph(case.decisions)
         document.add_heading("실행계획", level=2)

@@ -27,12 +27,14 @@ from conference.formatting import KST, today_local
 from conference.masking import mask_name
 from conference.meetings import rules
 from conference.minutes import document, snapshot
-from conference.minutes.services import case_summary, decisions_text, opinion_text
-from conference.models import (ActionStatus, Agency, Assessment, Consent, DomainRating, Household, InputState,
+from conference.minutes.services import case_summary, decided_text, decisions_text
+from conference.models import (ActionStatus, Agency, Disclosure, Assessment, Consent, DomainRating, Household, InputState,
                                Meeting, MeetingKind, MeetingStatus, Member, MinutesStatus, NeedDomain, Role, Stage,
                                Track, User)
 from conference.models.cases import MONITORING_METHODS, CaseNumberCounter, case_number, consent_agency
 from conference.models.meetings import meeting_title
+
+SHARED = Disclosure.SHARED.value
 
 SURNAMES = (["김"] * 21 + ["이"] * 15 + ["박"] * 8 + ["최"] * 5 + ["정"] * 5
             + list("강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민진나엄채원천방공현함변염여추도소석"))
@@ -675,18 +677,24 @@ class _History:
             case, record = item.case, item.record
             summary = case_summary(SimpleNamespace(stage=self.stage_labels[case.status], household_size=case.size,
                                                    classification=case.classification, signals=case.signals))
-            opinions = [(i["agency_name"], opinion_text(SimpleNamespace(**i)))
+            opinions = [document.Opinion(i["agency_name"], [
+                            document.Passage("보유 정보", i["facts"], i.get("facts_level", SHARED)),
+                            document.Passage("기관 의견", i["opinion"], i.get("opinion_level", SHARED)),
+                            document.Passage("위험 요인", i["risk_concerns"], i.get("risk_level", SHARED))], i["agency_id"])
                         for i in sorted(item.inputs, key=lambda i: i["agency_name"])
                         if i["state"] == InputState.SUBMITTED.value]
             cases.append(document.CaseMinutes(
                 position=position, case_number=case.number, name=mask_name(case.head), summary=summary,
-                needs=[document.NeedLine(labels[d], rating, notes) for d, rating, notes in case.ratings],
+                signals=", ".join(case.signals),
+                needs=[document.NeedLine(labels[d], rating, notes, SHARED, d) for d, rating, notes in case.ratings],
                 opinions=opinions, discussion=record["discussion"],
-                root_causes=[(labels[c["domain"]], c["cause"]) for c in item.causes],
-                decisions=decisions_text(SimpleNamespace(**record)),
+                root_causes=[document.CauseLine(labels[c["domain"]], c["cause"], c.get("level", SHARED))
+                             for c in item.causes],
+                decided=decided_text(SimpleNamespace(**record)), decisions=decisions_text(SimpleNamespace(**record)),
                 actions=[document.ActionLine(a["task"], labels[a["domain"]], a["agency_name"], a["person"], a["due_on"],
                                              f"{'공공' if a['resource_public'] else '민간'} · {a['resource_kind']}"
-                                             if a["resource_kind"] else "") for a in item.actions]))
+                                             if a["resource_kind"] else "", a.get("task_level", SHARED), a["agency_id"])
+                         for a in item.actions]))
         reviews = [document.ReviewLine(number, a["task"], a["agency_name"], a["due_on"], self.status_labels[outcome],
                                        note) for number, a, outcome, note in meeting.get("reviews", [])]
         finalised = minutes["finalised_at"].astimezone(KST).date()

@@ -128,9 +128,10 @@ def visible_meetings(user, query):
     return query.where(false())
 
 
-def packet_agency_for(user, meeting, requested_agency_id: int | None):
-    """Which agency's packet ``user`` may read: practitioners only their own; staff and the chair any invited
-    agency, or None for the full coordinator view. Returns False when nothing may be read."""
+def reader_agency_for(user, meeting, requested_agency_id: int | None):
+    """Whose copy of a meeting's packet or minutes ``user`` reads: practitioners only their own agency's; staff
+    and the chair any invited agency's, or None for the full version. Returns False when nothing may be read.
+    What a copy holds is decided by ``conference.disclosure``."""
     if not can_view_meeting(user, meeting):
         return False
     invited = {i.agency_id for i in meeting.invitations}
@@ -169,20 +170,6 @@ def can_read_minutes(user, meeting) -> bool:
         return True
     minutes = meeting.minutes
     return can_view_meeting(user, meeting) and minutes is not None and minutes.status in ("review", "final")
-
-
-def minutes_cases_for(user, meeting) -> set[str] | None:
-    """The case numbers of a meeting's minutes ``user`` may read; None for all of them (staff, the chair).
-
-    An invited agency reads the cases it could see in its packet (consent or a recorded override), not the
-    other agencies' cases discussed at the same meeting.
-    """
-    if is_case_staff(user) or _role(user) == Role.CHAIR:
-        return None
-    household_ids = [item.household_id for item in meeting.agenda_items]
-    visible = set(db.session.execute(visible_households(
-        user, select(Household.id).where(Household.id.in_(household_ids)))).scalars())
-    return {item.household.case_number for item in meeting.agenda_items if item.household_id in visible}
 
 
 def can_approve_minutes(user, meeting) -> bool:

@@ -7,8 +7,9 @@ import docx
 import pytest
 from docx.oxml.ns import qn
 
-from conference.minutes.document import (HEADER_MARK, ActionLine, Approval, Attendee, CaseMinutes, MinutesData,
-                                         NeedLine, ReviewLine, build_attendance_sheet_docx, build_minutes_docx)
+from conference.minutes.document import (HEADER_MARK, ActionLine, Approval, Attendee, CaseMinutes, CauseLine,
+                                         MinutesData, NeedLine, Opinion, Passage, ReviewLine,
+                                         build_attendance_sheet_docx, build_minutes_docx)
 
 FONT = "맑은 고딕"
 NOW = datetime(2021, 3, 24, 9, 0, tzinfo=UTC)
@@ -22,8 +23,8 @@ def minutes(cases=2, actions_per_case=3) -> MinutesData:
         absent_agencies=["천사운동본부"],
         cases=[CaseMinutes(
             position=n, case_number=f"2021-{n:04d}", name="김○○", summary=f"사례 {n} 개요",
-            needs=[NeedLine("안전", "위기", "배우자 폭력")], opinions=[("정신건강복지센터", "치료 재개 필요\n위기 연락망")],
-            discussion="<script>alert(1)</script> 논의", root_causes=[("가족관계", "부부 갈등")], decisions="고난도 유지",
+            needs=[NeedLine("안전", "위기", "배우자 폭력")], opinions=[Opinion("정신건강복지센터", [Passage("", "치료 재개 필요\n위기 연락망")])],
+            discussion="<script>alert(1)</script> 논의", root_causes=[CauseLine("가족관계", "부부 갈등")], decisions="고난도 유지",
             actions=[ActionLine(f"과제 {n}-{k}", "안전", "중앙동 행정복지센터", "문복지", date(2021, 4, 7), "긴급복지 생계지원")
                      for k in range(1, actions_per_case + 1)])
             for n in range(1, cases + 1)],
@@ -43,7 +44,7 @@ def texts(document) -> list[str]:
 
 
 def test_title_facts_and_korean_dates(document):
-    assert texts(document)[0] == "2021년도 제3회 민관협력 통합사례회의 결과"
+    assert texts(document)[0] == "2021년도 제3회 민관협력 통합사례회의 회의록"
     facts = {row.cells[0].text: row.cells[1].text for row in document.tables[0].rows}
     assert facts["일시"] == "2021. 3. 24.(수) 14:00"
     assert facts["장소"] == "동두천시청 소회의실" and facts["주재"] == "윤팀장"
@@ -96,7 +97,7 @@ def test_header_mark_page_numbers_and_core_properties(document):
     assert "PAGE" in footer_xml and "NUMPAGES" in footer_xml and "fldChar" in footer_xml
     assert section.footer.paragraphs[0].text.startswith("- ")
     properties = document.core_properties
-    assert properties.title == "2021년도 제3회 민관협력 통합사례회의 결과"
+    assert properties.title == "2021년도 제3회 민관협력 통합사례회의 회의록"
     assert properties.author == "무한돌봄센터" and properties.author != "python-docx"
     assert properties.created.year == 2021
 

@@ -114,7 +114,7 @@ def test_the_whole_cycle_to_approved_minutes(client, seeded):
     assert download.status_code == 200 and download.headers["Cache-Control"] == "no-store"
     document = docx.Document(io.BytesIO(download.data))
     body = "\n".join(p.text for p in document.paragraphs)
-    assert "결과" in document.paragraphs[0].text and "김○○" in body and "김민수" not in body
+    assert "회의록" in document.paragraphs[0].text and "김○○" in body and "김민수" not in body
     assert minutes.content_hash in body
     action_table = next(t for t in document.tables if t.rows[0].cells[0].text == "과제")
     assert action_table.rows[1].cells[0].text == "안전계획 수립과 긴급 연락망"

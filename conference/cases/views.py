@@ -18,7 +18,7 @@ from conference.meetings import services as meeting_services
 from conference.meetings.queries import latest_meeting_with_case
 from conference.models import Agency, Household, Member
 from conference.permissions import (can_edit_case, can_register_cases, can_see_identity, can_view_case,
-                                    is_case_staff, needs_pledge, packet_agency_for, require)
+                                    is_case_staff, needs_pledge, reader_agency_for, require)
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -140,7 +140,7 @@ def _case_file_page(household_id: int) -> str:
 def _agency_view(household: Household):
     """What a partner agency (or the chair) may know of a case: its part of the latest packet that holds it."""
     meeting = packets.load_meeting(latest_meeting_with_case(current_user, household.id))
-    agency_id = packet_agency_for(current_user, meeting, None) if meeting else False
+    agency_id = reader_agency_for(current_user, meeting, None) if meeting else False
     if agency_id is False:
         abort(404)
     if needs_pledge(current_user) and not meeting_services.has_pledged(meeting, current_user):

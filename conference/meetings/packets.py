@@ -325,14 +325,17 @@ def reader_packet(meeting: Meeting, agency_id: int | None, *, coordinator_notes:
     were frozen is rebuilt as of its own day, so nothing after it (an action overdue since) shows."""
     frozen = meeting.packet_snapshot
     if frozen is not None:
-        today_grants = None if agency_id is None else {
-            item.household.case_number: disclosure.case_grant(item, agency_id, current_consent(item.household))
-            for item in meeting.agenda_items}
         return for_reader(packet_from_json(frozen.content), agency_id, coordinator_notes=coordinator_notes,
-                          today_grants=today_grants)
+                          today_grants=None if agency_id is None else today_grants(meeting, agency_id))
     if meeting.status not in PREPARATION:
         today = min(today, meeting.starts_at.astimezone(KST).date())
     return build_packet(meeting, agency_id, earlier_discussions(meeting), today, coordinator_notes=coordinator_notes)
+
+
+def today_grants(meeting: Meeting, agency_id: int) -> dict[str, Grant]:
+    """Case number → what ``agency_id`` may read of it under today's consent and settings."""
+    return {item.household.case_number: disclosure.case_grant(item, agency_id, current_consent(item.household))
+            for item in meeting.agenda_items}
 
 
 def freeze_packet(meeting: Meeting, today: date) -> PacketSnapshot:

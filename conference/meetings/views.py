@@ -20,7 +20,7 @@ from conference.meetings.forms import (AgendaItemForm, DownloadForm, InvitationF
 from conference.meetings.packet_docx import build_packet_docx
 from conference.models import Agency, MeetingStatus, PacketSection, Role
 from conference.permissions import (can_manage_meetings, can_view_case, can_view_meeting, needs_pledge,
-                                    packet_agency_for, require)
+                                    reader_agency_for, require)
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 
@@ -320,7 +320,7 @@ def pledge(meeting_id):
 
 
 def _packet_for_request(meeting):
-    agency_id = packet_agency_for(current_user, meeting, request.values.get("agency", type=int))
+    agency_id = reader_agency_for(current_user, meeting, request.values.get("agency", type=int))
     if agency_id is False:
         abort(404)
     return agency_id

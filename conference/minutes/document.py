@@ -1,13 +1,22 @@
 """The minutes (회의록) and the attendance sheet (참석자 명부) as Word files, in the usual Korean
 public-sector layout. Pure: plain data in, .docx bytes out; no request, no database.
+
+``MinutesData`` is the full version (the city's): every text with its disclosure level and each invited agency's
+grant per case. ``agency_copy`` cuts an agency's version from it by ``conference.disclosure``; the page and the
+Word file render whichever they are given and never filter on their own.
 """
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
+from conference import disclosure
+from conference.disclosure import Grant
 from conference.documents import docx_kit
 from conference.formatting import korean_date, korean_datetime
+from conference.models.meetings import PacketSection
 
 HEADER_MARK = "대외비 · 개인정보 포함 — 외부 유출 금지"
+DRAFT_MARK = "초안 · 결재 전"
+SHARED = "shared"
 
 
 @dataclass
@@ -22,6 +31,40 @@ class NeedLine:
     domain: str
     rating: str
     notes: str = ""
+    level: str = SHARED
+    #: The NeedDomain value: a rating in a sensitive domain is itself sensitive.
+    key: str = ""
+
+
+@dataclass
+class Passage:
+    """A labelled piece of an agency's input (보유 정보, 기관 의견, 위험 요인) with its disclosure level."""
+
+    label: str
+    text: str
+    level: str = SHARED
+
+
+@dataclass
+class Opinion:
+    """One agency's input on a case, its parts kept apart as the form asked."""
+
+    agency: str
+    parts: list[Passage] = field(default_factory=list)
+    agency_id: int = 0
+
+    @property
+    def text(self) -> str:
+        return "\n".join(f"[{p.label}] {p.text}" if p.label else p.text for p in self.parts if p.text)
+
+
+@dataclass
+class CauseLine:
+    """근본원인: a cause found in one need domain."""
+
+    domain: str
+    cause: str
+    level: str = SHARED
 
 
 @dataclass
@@ -32,6 +75,8 @@ class ActionLine:
     person: str
     due: date | None
     resource: str = ""
+    level: str = SHARED
+    agency_id: int = 0
 
 
 @dataclass
@@ -42,6 +87,9 @@ class ReviewLine:
     due: date | None
     outcome: str
     note: str = ""
+    #: The disclosure level of the action's task (its note follows it).
+    level: str = SHARED
+    agency_id: int = 0
 
 
 @dataclass
@@ -49,15 +97,31 @@ class CaseMinutes:
     position: int
     case_number: str
     name: str
+    #: 단계 · 가구원 · 사례 구분: facts of the case summary section.
     summary: str
     needs: list[NeedLine] = field(default_factory=list)
-    #: (agency, opinion text)
-    opinions: list[tuple[str, str]] = field(default_factory=list)
+    opinions: list[Opinion] = field(default_factory=list)
     discussion: str = ""
-    #: (need domain, root cause)
-    root_causes: list[tuple[str, str]] = field(default_factory=list)
+    root_causes: list[CauseLine] = field(default_factory=list)
+    #: 결정사항 as written, with the goals.
     decisions: str = ""
     actions: list[ActionLine] = field(default_factory=list)
+    #: 논의 요청사항.
+    key_question: str = ""
+    key_question_level: str = SHARED
+    #: 위기정보 as typed, and 종합 소견 of the latest assessment.
+    signals: str = ""
+    signals_level: str = SHARED
+    overview: str = ""
+    overview_level: str = SHARED
+    discussion_level: str = SHARED
+    decisions_level: str = SHARED
+    #: What the meeting decided formally (사례 구분, 선정, 종결): read by every agency that may read the case.
+    decided: str = ""
+    #: Each invited agency's grant (agency id → Grant) when the minutes were approved; empty in an agency's copy.
+    grants: dict[int, Grant] = field(default_factory=dict)
+    #: In an agency's copy: how many pieces it is not shown ("비공개 N건").
+    not_shown: int = 0
 
 
 @dataclass
@@ -86,14 +150,90 @@ class MinutesData:
     #: Content hash of the finalised minutes, printed at the end.
     content_hash: str = ""
     revision: int = 1
+    #: Not approved yet: every page says 초안 · 결재 전.
+    draft: bool = False
+    #: The agency whose copy this is ("" for the full version).
+    reader: str = ""
+
+    @property
+    def heading(self) -> str:
+        return f"{self.title} 회의록" + (f" ({DRAFT_MARK})" if self.draft else "")
+
+    @property
+    def header_mark(self) -> str:
+        mark = f"대외비 · 개인정보 포함 · {self.reader} 열람용" if self.reader else HEADER_MARK
+        return f"{DRAFT_MARK} · {mark}" if self.draft else mark
 
 
-def only_cases(data: MinutesData, case_numbers: set[str] | None) -> MinutesData:
-    """The minutes limited to the given cases (their sections and their earlier actions); None keeps all."""
-    if case_numbers is None:
-        return data
-    return replace(data, cases=[c for c in data.cases if c.case_number in case_numbers],
-                   reviews=[r for r in data.reviews if r.case_number in case_numbers])
+def agency_copy(data: MinutesData, agency_id: int, agency_name: str,
+                today_grants: dict[str, Grant] | None = None) -> MinutesData:
+    """An invited agency's version of the minutes: attendance, the agenda lines of the cases it may read, and of
+    each exactly what its grant lets it read (its own input and actions in full; other agencies' actions as
+    agency and due date, their text only where allowed). ``today_grants`` (case number → grant under today's
+    consent) narrow the grants kept at approval: a consent withdrawn since hides the case."""
+    grants = {}
+    for case in data.cases:
+        today = today_grants.get(case.case_number, disclosure.NOTHING) if today_grants is not None else None
+        if case.grants:
+            grant = case.grants.get(agency_id, disclosure.NOTHING).stricter(today)
+        else:  # kept before grants were: today's consent alone decides
+            grant = today or disclosure.NOTHING
+        if grant.visible:
+            grants[case.case_number] = grant
+    cases = [_case_copy(c, grants[c.case_number], agency_id) for c in data.cases if c.case_number in grants]
+    reviews = []
+    for review in data.reviews:
+        grant = grants.get(review.case_number)
+        if grant is None:
+            continue
+        reads = grant.may_read(review.level, PacketSection.HISTORY, writer=review.agency_id, reader=agency_id)
+        reviews.append(review if reads else replace(review, task="", note=""))
+    return replace(data, cases=cases, reviews=reviews, reader=agency_name)
+
+
+def _case_copy(case: CaseMinutes, grant: Grant, reader: int) -> CaseMinutes:
+    not_shown = 0
+
+    def keep(text, level, section=None, writer=None):
+        nonlocal not_shown
+        if not text or grant.may_read(level, section, writer=writer, reader=reader):
+            return text
+        not_shown += 1
+        return ""
+
+    needs = []
+    for need in case.needs:
+        if grant.shows(PacketSection.NEEDS) and grant.may_read_domain(need.key):
+            needs.append(replace(need, notes=keep(need.notes, need.level, PacketSection.NEEDS)))
+        else:
+            not_shown += 1
+    opinions = []
+    for opinion in case.opinions:
+        own = opinion.agency_id == reader
+        if not own and not grant.shows(PacketSection.INPUTS):
+            not_shown += 1
+            continue
+        opinions.append(replace(opinion, parts=[
+            replace(p, text=keep(p.text, p.level, PacketSection.INPUTS, opinion.agency_id)) for p in opinion.parts]))
+    actions = [a if a.agency_id == reader else
+               replace(a, task=keep(a.task, a.level), person="", resource="") for a in case.actions]
+    copy = replace(
+        case, summary=case.summary if grant.shows(PacketSection.SUMMARY) else "",
+        signals=keep(case.signals, case.signals_level, PacketSection.SUMMARY),
+        overview=keep(case.overview, case.overview_level, PacketSection.SUMMARY),
+        key_question=keep(case.key_question, case.key_question_level), needs=needs, opinions=opinions,
+        discussion=keep(case.discussion, case.discussion_level),
+        root_causes=[c for c in case.root_causes if keep(c.cause, c.level)],
+        decisions=keep(case.decisions, case.decisions_level), actions=actions, grants={})
+    copy.not_shown = not_shown
+    return copy
+
+
+WITHHELD = "(비공개)"
+
+
+def not_shown_text(count: int) -> str:
+    return f"비공개 {count}건 — 공개 범위나 정보제공 동의에 따라 이 기관 열람용에 싣지 않은 내용이 있습니다."
 
 
 def _due(day: date | None) -> str:
@@ -102,9 +242,10 @@ def _due(day: date | None) -> str:
 
 def build_minutes_docx(data: MinutesData, *, font: str, generated_at: datetime) -> bytes:
     """The minutes: header facts, attendance, agenda, each case with its action plan, earlier actions, 결재."""
-    document = docx_kit.new_document(font=font, title=f"{data.title} 결과", author=data.author_agency,
-                                     header_mark=HEADER_MARK, subject="회의록", created=generated_at)
-    docx_kit.add_heading(document, f"{data.title} 결과", level=0)
+    title = data.heading + (f" · {data.reader} 열람용" if data.reader else "")
+    document = docx_kit.new_document(font=font, title=title, author=data.author_agency,
+                                     header_mark=data.header_mark, subject="회의록", created=generated_at)
+    docx_kit.add_heading(document, data.heading, level=0)
     docx_kit.add_facts(document, [
         ("일시", korean_datetime(data.starts_at)), ("장소", data.place), ("회의유형", data.kind),
         ("주재", data.chair or "—"), ("작성자", f"{data.author} ({data.author_agency})")])
@@ -116,12 +257,14 @@ def build_minutes_docx(data: MinutesData, *, font: str, generated_at: datetime) 
 
     docx_kit.add_heading(document, "안건", level=1)
     for case in data.cases:
-        docx_kit.add_paragraph(document, f"{case.position}. {case.case_number} {case.name}")
+        docx_kit.add_paragraph(document, f"{case.position}. {case.case_number} {case.name}"
+                               + (f" — {case.key_question}" if case.key_question else ""))
 
     if data.reviews:
         docx_kit.add_heading(document, "이전 실행과제 점검", level=1)
         docx_kit.add_table(document, ["사례", "과제", "담당기관", "기한", "결과", "비고"],
-                           [(r.case_number, r.task, r.agency, _due(r.due), r.outcome, r.note) for r in data.reviews],
+                           [(r.case_number, r.task or WITHHELD, r.agency, _due(r.due), r.outcome, r.note)
+                            for r in data.reviews],
                            [22, 48, 28, 22, 18, 32])
 
     for case in data.cases:
@@ -139,29 +282,53 @@ def build_minutes_docx(data: MinutesData, *, font: str, generated_at: datetime) 
     return docx_kit.to_bytes(document)
 
 
+def summary_lines(case: CaseMinutes) -> list[tuple[str, str]]:
+    """The case summary as (label, text) lines; empty labels for the facts line."""
+    lines = [("", case.summary)] if case.summary else []
+    if case.signals:
+        lines.append(("위기정보", case.signals))
+    if case.overview:
+        lines.append(("종합 소견", case.overview))
+    return lines
+
+
+def decision_text(case: CaseMinutes) -> str:
+    return "\n".join(text for text in (case.decided, case.decisions) if text)
+
+
 def _add_case(document, case: CaseMinutes):
     docx_kit.add_heading(document, f"{case.position}. {case.case_number} {case.name}", level=1)
+    if case.not_shown:
+        docx_kit.add_paragraph(document, not_shown_text(case.not_shown))
     docx_kit.add_heading(document, "사례 개요", level=2)
-    docx_kit.add_paragraph(document, case.summary or "—")
+    lines = summary_lines(case)
+    if not lines:
+        docx_kit.add_paragraph(document, "—")
+    for label, text in lines:
+        if label:
+            docx_kit.add_labelled(document, label, text)
+        else:
+            docx_kit.add_paragraph(document, text)
     if case.needs:
         docx_kit.add_heading(document, "주요 욕구 및 위기도", level=2)
         docx_kit.add_table(document, ["욕구 영역", "위기도", "내용"],
                            [(n.domain, n.rating or "—", n.notes) for n in case.needs], [35, 25, 110])
     if case.opinions:
         docx_kit.add_heading(document, "기관별 의견", level=2)
-        for agency, text in case.opinions:
-            docx_kit.add_labelled(document, agency, text)
+        for opinion in case.opinions:
+            docx_kit.add_labelled(document, opinion.agency, opinion.text or WITHHELD)
     docx_kit.add_heading(document, "논의 내용", level=2)
     docx_kit.add_paragraph(document, case.discussion or "—")
     if case.root_causes:
         docx_kit.add_heading(document, "근본원인", level=2)
-        for domain, cause in case.root_causes:
-            docx_kit.add_labelled(document, domain, cause)
+        for line in case.root_causes:
+            docx_kit.add_labelled(document, line.domain, line.cause)
     docx_kit.add_heading(document, "결정사항", level=2)
-    docx_kit.add_paragraph(document, case.decisions or "—")
+    docx_kit.add_paragraph(document, decision_text(case) or "—")
     docx_kit.add_heading(document, "실행계획", level=2)
     docx_kit.add_table(document, ["과제", "욕구영역", "담당기관", "담당자", "기한", "연계자원"],
-                       [(a.task, a.domain, a.agency, a.person, _due(a.due), a.resource or "—") for a in case.actions],
+                       [(a.task or WITHHELD, a.domain, a.agency, a.person, _due(a.due), a.resource or "—")
+                        for a in case.actions],
                        [50, 22, 28, 20, 22, 28])
 
 

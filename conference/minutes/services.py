@@ -19,15 +19,16 @@ from conference.extensions import db
 from conference.formatting import KST
 from conference.i18n import lazy_gettext as _l
 from conference.masking import mask_name
-from conference.meetings.packets import build_packet, load_meeting
+from conference.meetings.packets import PREPARATION, build_full_packet, load_meeting, today_grants
 from conference.minutes import document, snapshot
-from conference.models import (REVIEW_OUTCOMES, ActionItem, ActionReview, ActionStatus, Agency, AgendaItem,
+from conference.models import (REVIEW_OUTCOMES, Disclosure, ActionItem, ActionReview, ActionStatus, Agency, AgendaItem,
                                Attendee, CaseRecord, InputState, Meeting, MeetingKind, MeetingStatus,
                                Minutes, MinutesRevision, MinutesStatus, NeedDomain, ReviewResponse, RootCause,
                                Stage, Track, User)
 from conference.notifications import notify_user
 from conference.permissions import can_approve_minutes
 
+SHARED = Disclosure.SHARED.value
 #: Meeting statuses in which the record of the meeting may be written.
 RECORDING = {MeetingStatus.IN_PROGRESS.value, MeetingStatus.MINUTES.value, MeetingStatus.REVIEW.value}
 MAX_TEXT = 8000
@@ -317,9 +318,10 @@ def load_for_minutes(meeting_id: int) -> Meeting | None:
 
 def minutes_data(meeting: Meeting, *, approver: User | None = None, full_names: bool = False
                  ) -> document.MinutesData:
-    """The minutes' content as plain data, from the meeting as recorded now (masked names by default)."""
+    """The minutes' full version as plain data, from the meeting as recorded now (masked names by default): every
+    text with its level, each invited agency's grant per case (``document.agency_copy`` cuts an agency's version)."""
     minutes = meeting.minutes
-    packet = build_packet(meeting, None, {}, meeting.starts_at.astimezone(KST).date())
+    packet = build_full_packet(meeting, {}, meeting.starts_at.astimezone(KST).date())
     invited = {i.agency_id: i.agency.name for i in meeting.invitations}
     present = {a.agency_id for a in meeting.attendees}
     cases = []
@@ -329,19 +331,26 @@ def minutes_data(meeting: Meeting, *, approver: User | None = None, full_names: 
         cases.append(document.CaseMinutes(
             position=item.position, case_number=item.household.case_number,
             name=head if full_names else mask_name(head),
-            summary=case_summary(packet_case),
-            needs=[document.NeedLine(n.domain, n.rating, n.notes) for n in packet_case.needs],
-            opinions=[(i.agency.name, opinion_text(i))
-                      for i in sorted(item.inputs, key=lambda i: i.agency.name)
+            summary=case_summary(packet_case), key_question=item.key_question,
+            key_question_level=item.key_question_level,
+            signals=", ".join(packet_case.signals), signals_level=packet_case.signals_level,
+            overview=packet_case.overview, overview_level=packet_case.overview_level,
+            needs=[document.NeedLine(n.domain, n.rating, n.notes, n.level, n.key) for n in packet_case.needs],
+            opinions=[opinion_of(i) for i in sorted(item.inputs, key=lambda i: i.agency.name)
                       if i.state == InputState.SUBMITTED.value],
             discussion=record.discussion if record else "",
-            root_causes=[(str(NeedDomain(r.domain).label), r.cause) for r in record.root_causes] if record else [],
-            decisions=decisions_text(record),
+            discussion_level=record.discussion_level if record else SHARED,
+            root_causes=[document.CauseLine(str(NeedDomain(r.domain).label), r.cause, r.level)
+                         for r in record.root_causes] if record else [],
+            decided=decided_text(record), decisions=decisions_text(record),
+            decisions_level=record.decisions_level if record else SHARED,
             actions=[document.ActionLine(a.task, str(NeedDomain(a.domain).label), a.agency.name, a.person, a.due_on,
-                                         a.resource_text) for a in item.actions]))
+                                         a.resource_text, a.task_level, a.agency_id) for a in item.actions],
+            grants=packet_case.grants))
     case_numbers = {item.household_id: item.household.case_number for item in meeting.agenda_items}
     reviews = [document.ReviewLine(case_numbers.get(r.action.household_id, ""), r.action.task, r.action.agency.name,
-                                   r.action.due_on, str(ActionStatus(r.outcome).label), r.note)
+                                   r.action.due_on, str(ActionStatus(r.outcome).label), r.note, r.action.task_level,
+                                   r.action.agency_id)
                for r in meeting.reviews]
     approvals = [document.Approval("작성", meeting.coordinator.display_name),
                  document.Approval("결재", approver.display_name if approver else
@@ -356,38 +365,70 @@ def minutes_data(meeting: Meeting, *, approver: User | None = None, full_names: 
         absent_agencies=sorted(name for agency_id, name in invited.items() if agency_id not in present),
         cases=cases, reviews=reviews, next_meeting=minutes.next_meeting if minutes else None,
         next_check=minutes.next_check if minutes else None, approvals=approvals,
-        revision=minutes.revision if minutes else 1)
+        revision=minutes.revision if minutes else 1,
+        draft=minutes is None or minutes.status != MinutesStatus.FINAL.value)
 
 
-def opinion_text(agency_input) -> str:
-    """An agency's input for the minutes, facts and opinion kept apart as the form asked."""
-    parts = [("보유 정보", agency_input.facts), ("기관 의견", agency_input.opinion),
-             ("위험 요인", agency_input.risk_concerns)]
-    return "\n".join(f"[{label}] {text}" for label, text in parts if text)
+def opinion_of(agency_input) -> document.Opinion:
+    """An agency's input for the minutes, facts and opinion kept apart as the form asked, each with its level."""
+    return document.Opinion(agency_input.agency.name, [
+        document.Passage("보유 정보", agency_input.facts, agency_input.facts_level),
+        document.Passage("기관 의견", agency_input.opinion, agency_input.opinion_level),
+        document.Passage("위험 요인", agency_input.risk_concerns, agency_input.risk_level)], agency_input.agency_id)
 
 
 def case_summary(packet_case) -> str:
     parts = [f"{packet_case.stage}", f"가구원 {packet_case.household_size}명"]
     if packet_case.classification:
         parts.append(f"사례 구분 {packet_case.classification}")
-    if packet_case.signals:
-        parts.append("위기정보: " + ", ".join(packet_case.signals))
     return " · ".join(parts)
 
 
-def decisions_text(record: CaseRecord | None) -> str:
+def decided_text(record: CaseRecord | None) -> str:
+    """What the meeting decided formally: classification, selection or closure."""
     if record is None:
         return ""
-    lines = [record.decisions] if record.decisions else []
+    lines = []
     if record.classification:
         lines.append(f"사례 구분: {record.classification}")
     if record.status_to == Stage.SELECTED.value:
         lines.append(f"선정: {Track(record.track).label}")
     elif record.status_to == Stage.CLOSED.value:
         lines.append(f"종결: {record.closure_reason}")
+    return "\n".join(str(line) for line in lines)
+
+
+def decisions_text(record: CaseRecord | None) -> str:
+    """결정사항 and 목표 as written."""
+    if record is None:
+        return ""
+    lines = [record.decisions] if record.decisions else []
     if record.goals:
         lines.append(f"목표: {record.goals}")
-    return "\n".join(str(line) for line in lines)
+    return "\n".join(lines)
+
+
+def require_held(meeting: Meeting) -> None:
+    """Minutes exist only for a meeting that has started."""
+    if meeting.status in PREPARATION:
+        raise CaseError("form", _l("아직 열리지 않은 회의라 회의록이 없습니다. 회의를 시작한 뒤에 회의록을 보고 내려받을 수 있습니다."))
+
+
+def reader_minutes(meeting: Meeting, agency_id: int | None, *, full_names: bool = False) -> document.MinutesData:
+    """The minutes one reader reads: the approved snapshot once approved, else the draft as recorded now; the
+    full version for the city (``agency_id`` None), else that agency's version cut by the disclosure policy in
+    force at approval and narrowed by today's consent. Refused for a meeting that has not started."""
+    require_held(meeting)
+    minutes = meeting.minutes
+    if minutes is not None and minutes.status == MinutesStatus.FINAL.value:
+        names = {item.household.case_number: item.household.members[0].name for item in meeting.agenda_items}
+        data = final_data(minutes, full_names=names if full_names else None)
+    else:
+        data = minutes_data(meeting, full_names=full_names)
+    if agency_id is None:
+        return data
+    name = next((i.agency.name for i in meeting.invitations if i.agency_id == agency_id), "")
+    return document.agency_copy(data, agency_id, name, today_grants(meeting, agency_id))
 
 
 def final_data(minutes: Minutes, *, full_names: dict[str, str] | None = None) -> document.MinutesData:

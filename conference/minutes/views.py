@@ -12,9 +12,9 @@ from conference.extensions import db
 from conference.formatting import today_local
 from conference.i18n import gettext as _
 from conference.minutes import document, forms, services
-from conference.models import REVIEW_OUTCOMES, Agency, MeetingStatus, MinutesStatus, NeedDomain
+from conference.models import REVIEW_OUTCOMES, Agency, MeetingStatus, NeedDomain
 from conference.permissions import (can_approve_minutes, can_export_full_names, can_manage_meetings, can_read_minutes,
-                                    can_view_meeting, minutes_cases_for, require)
+                                    can_view_meeting, reader_agency_for, require)
 
 bp = Blueprint("minutes", __name__, url_prefix="/meetings/<int:meeting_id>")
 
@@ -114,15 +114,26 @@ def _reloaded(meeting_id, item_id):
     return meeting, item, services.earlier_open_actions(meeting).get(item.household_id, [])
 
 
+def _reader(meeting):
+    """Whose version of the minutes the request reads (None: the full version); 404 for nobody's."""
+    require(can_read_minutes(current_user, meeting))
+    agency_id = reader_agency_for(current_user, meeting, request.values.get("agency", type=int))
+    if agency_id is False:
+        abort(404)
+    return agency_id
+
+
 @bp.get("/minutes")
 def minutes_page(meeting_id):
     meeting = get_meeting(meeting_id)
-    require(can_read_minutes(current_user, meeting))
+    agency_id = _reader(meeting)
     minutes = meeting.minutes
-    data = document.only_cases(services.final_data(minutes) if minutes and minutes.status == MinutesStatus.FINAL.value
-                               else services.minutes_data(meeting), minutes_cases_for(current_user, meeting))
+    try:
+        data = services.reader_minutes(meeting, agency_id)
+    except CaseError as problem:
+        return render_template("minutes/not_held.html", meeting=meeting, message=problem.message)
     page = render_template(
-        "minutes/minutes.html", meeting=meeting, minutes=minutes, data=data,
+        "minutes/minutes.html", meeting=meeting, minutes=minutes, data=data, agency_id=agency_id,
         can_manage=can_manage_meetings(current_user), can_approve=can_approve_minutes(current_user, meeting),
         review_form=forms.ReviewRequestForm(), response_form=forms.ResponseForm(),
         correction_form=forms.CorrectionForm(), download_form=forms.MinutesDownloadForm(),
@@ -204,18 +215,10 @@ def correct(meeting_id):
     return _back(meeting_id)
 
 
-def _download_data(meeting, full_names: bool):
-    minutes = meeting.minutes
-    if minutes and minutes.status == MinutesStatus.FINAL.value:
-        names = {item.household.case_number: item.household.members[0].name for item in meeting.agenda_items}
-        return services.final_data(minutes, full_names=names if full_names else None)
-    return services.minutes_data(meeting, full_names=full_names)
-
-
 @bp.post("/minutes.docx")
 def minutes_docx(meeting_id):
     meeting = get_meeting(meeting_id)
-    require(can_read_minutes(current_user, meeting))
+    agency_id = _reader(meeting)
     form = forms.MinutesDownloadForm()
     if not form.validate_on_submit():
         for message in form.purpose.errors:
@@ -224,12 +227,17 @@ def minutes_docx(meeting_id):
     full_names = bool(form.full_names.data)
     if full_names:
         require(can_export_full_names(current_user))
-    data = document.only_cases(_download_data(meeting, full_names), minutes_cases_for(current_user, meeting))
+    try:
+        data = services.reader_minutes(meeting, agency_id, full_names=full_names)
+    except CaseError as problem:
+        flash(problem.message, "error")
+        return redirect(url_for("meetings.detail", meeting_id=meeting_id))
     content = document.build_minutes_docx(data, font=current_app.config["DOCX_FONT"], generated_at=datetime.now(UTC))
     audit.record("minutes.download", meeting, details={"purpose": form.purpose.data, "full_names": full_names,
+                                                       "agency_id": agency_id,
                                                        "cases": [c.case_number for c in data.cases]})
     db.session.commit()
-    suffix = " 실명" if full_names else ""
+    suffix = (" 실명" if full_names else "") + (f" {data.reader} 열람용" if data.reader else "")
     return attachment(content, f"{meeting.title} 회의록{suffix}.docx", DOCX)
 
 
