@@ -1,6 +1,7 @@
 """Who may do what. Pure rules used by views, templates and list queries alike."""
 from flask import abort
-from sqlalchemy import false, func, or_, select
+from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy.orm import aliased
 
 from conference.extensions import db
 from conference.models import ActionItem, AgendaItem, Consent, Household, Invitation, Meeting, Role
@@ -82,18 +83,24 @@ def visible_households(user, query):
                    .where(AgendaItem.household_id == Household.id, Meeting.chair_id == user.id))
         return query.where(chaired.exists())
     if role == Role.PRACTITIONER:
-        latest_consent = (select(func.max(Consent.id)).where(Consent.household_id == Household.id)
-                          .correlate(Household).scalar_subquery())
-        consent_covers = (select(consent_agency.c.consent_id)
-                          .join(Consent, Consent.id == consent_agency.c.consent_id)
-                          .where(Consent.id == latest_consent, Consent.withdrawn_on.is_(None),
-                                 consent_agency.c.agency_id == user.agency_id))
         invited = (select(AgendaItem.id)
                    .join(Invitation, Invitation.meeting_id == AgendaItem.meeting_id)
                    .where(AgendaItem.household_id == Household.id, Invitation.agency_id == user.agency_id,
-                          or_(AgendaItem.consent_override_reason != "", consent_covers.exists())))
+                          or_(AgendaItem.consent_override_reason != "",
+                              consent_covers(Household.id, user.agency_id, Household))))
         return query.where(invited.exists())
     return query.where(false())
+
+
+def consent_covers(household_id, agency_id: int, correlate):
+    """SQL: the household's latest consent is not withdrawn and names the agency (``cases.services.current_consent``
+    and ``conference.disclosure`` apply the same rule to loaded objects)."""
+    latest_consent = (select(func.max(Consent.id)).where(Consent.household_id == household_id)
+                      .correlate(correlate).scalar_subquery())
+    names_agency = select(consent_agency.c.consent_id).where(consent_agency.c.consent_id == latest_consent,
+                                                             consent_agency.c.agency_id == agency_id)
+    in_force = select(Consent.id).where(Consent.id == latest_consent, Consent.withdrawn_on.is_(None))
+    return and_(names_agency.exists(), in_force.exists())
 
 
 # --- Meetings ---
@@ -185,15 +192,23 @@ def can_export_full_names(user) -> bool:
 
 # --- Actions after the meeting ---
 
+#: The action row itself, read by id only when the household's consent does not cover the agency.
+_action = aliased(ActionItem)
+
+
 def visible_actions(user, query):
-    """Filter a select of ActionItem: staff see all, practitioners their agency's, a chair those of meetings
-    they chaired."""
+    """Filter a select of ActionItem: staff see all; practitioners their agency's while the household's consent
+    covers the agency or the action records a consent override (a consent withdrawn since hides them); a chair
+    those of meetings they chaired."""
     role = _role(user)
     if role in (Role.ADMIN, Role.COORDINATOR):
         return query
     decided = ActionItem.status != "planned"  # actions take effect when the minutes are approved
     if role == Role.PRACTITIONER:
-        return query.where(ActionItem.agency_id == user.agency_id, decided)
+        overridden = select(_action.id).where(_action.id == ActionItem.id, _action.consent_override_reason != "")
+        return query.where(ActionItem.agency_id == user.agency_id, decided,
+                           or_(consent_covers(ActionItem.household_id, user.agency_id, ActionItem),
+                               overridden.exists()))
     if role == Role.CHAIR:
         return query.where(ActionItem.meeting_id.in_(select(Meeting.id).where(Meeting.chair_id == user.id)), decided)
     return query.where(false())

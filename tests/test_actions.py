@@ -9,7 +9,7 @@ from conftest import POSTGRES_URL
 from conference import demo
 from conference.extensions import db
 from conference.formatting import today_local
-from conference.models import ActionEvent, ActionItem, Agency, AuditEvent, Meeting
+from conference.models import ActionEvent, ActionItem, Agency, AuditEvent, Consent, Meeting
 
 PASSWORD = demo.DEFAULT_PASSWORD
 TODAY = today_local()
@@ -218,3 +218,23 @@ def test_planned_actions_of_unapproved_minutes_are_not_listed(client, seeded):
     login(client, "mh")
     assert "아직 확정 전 과제" not in client.get("/actions?status=all").get_data(as_text=True)
     assert client.get(f"/actions/{planned.id}").status_code == 404
+
+
+def test_an_action_leaves_the_agencys_reach_when_the_household_withdraws_consent(client, seeded):
+    """Need-to-know after the meeting: the list, the detail and the home count follow the household's current
+    consent; an action assigned with a written consent override stays with its agency."""
+    action = action_of("정신건강복지센터")
+    consent = db.session.execute(select(Consent).where(Consent.household_id == action.household_id)
+                                 .order_by(Consent.id.desc())).scalars().first()
+    consent.withdrawn_on = TODAY
+    db.session.commit()
+    login(client, "mh")
+    assert "정신건강 치료 재개와 주 1회 상담" not in client.get("/actions").get_data(as_text=True)
+    assert client.get(f"/actions/{action.id}").status_code == 404
+    assert "기한 지남 1건" not in client.get("/home").get_data(as_text=True)
+
+    action = db.session.get(ActionItem, action.id)
+    action.consent_override_reason = "자살 위험으로 동의 철회 뒤에도 상담을 이어감(사례회의 결정)"
+    db.session.commit()
+    assert "정신건강 치료 재개와 주 1회 상담" in client.get("/actions").get_data(as_text=True)
+    assert client.get(f"/actions/{action.id}").status_code == 200

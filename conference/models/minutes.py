@@ -98,8 +98,9 @@ class ActionItem(db.Model):
     """실행계획: what is to be done for a household, in which domain, by which agency and whom, by when."""
 
     __tablename__ = "action_item"
-    #: An agency's list picks its page of ids from this index alone (conference/actions/queries.py).
-    __table_args__ = (Index("ix_action_item_agency_status_due", "agency_id", "status", "due_on"),)
+    #: An agency's list picks its page of ids from this index alone (conference/actions/queries.py), the household
+    #: included for the consent check (permissions.visible_actions).
+    __table_args__ = (Index("ix_action_item_agency_status_due", "agency_id", "status", "due_on", "household_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)

@@ -37,6 +37,10 @@ def upgrade():
                 batch_op.add_column(sa.Column(column, sa.String(length=20), server_default='shared', nullable=False))
     with op.batch_alter_table('action_item', schema=None) as batch_op:
         batch_op.add_column(sa.Column('consent_override_reason', sa.Text(), server_default='', nullable=False))
+        # The agency's action list checks the household's consent from the index alone.
+        batch_op.drop_index('ix_action_item_agency_status_due')
+        batch_op.create_index('ix_action_item_agency_status_due', ['agency_id', 'status', 'due_on', 'household_id'],
+                              unique=False)
     op.create_table(
         'packet_snapshot',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -59,6 +63,8 @@ def upgrade():
 def downgrade():
     op.drop_table('packet_snapshot')
     with op.batch_alter_table('action_item', schema=None) as batch_op:
+        batch_op.drop_index('ix_action_item_agency_status_due')
+        batch_op.create_index('ix_action_item_agency_status_due', ['agency_id', 'status', 'due_on'], unique=False)
         batch_op.drop_column('consent_override_reason')
     for table, columns in LEVEL_COLUMNS.items():
         with op.batch_alter_table(table, schema=None) as batch_op:
