@@ -242,3 +242,19 @@ def test_a_packet_of_a_meeting_started_before_freezing_is_read_as_of_its_day(app
                                      today=MEETING_DAY + timedelta(days=400))
     line = next(a for c in data.cases for a in c.open_actions if "SNT-EARLIER" in a.task)
     assert not line.overdue
+
+
+def test_the_agencys_input_pages_show_the_key_question_only_as_its_level_allows(app, client, meeting_day):
+    meeting = meeting_day["meeting"]
+    item_a = load(meeting.id).agenda_items[0]
+    for username, shows in (("angel", False), ("coord1", True)):
+        client = signed_in(app, username)
+        form_url = f"/meetings/{meeting.id}/inputs/{item_a.id}"
+        if username == "coord1":
+            form_url += f"?agency={meeting_day['ids']['angel']}"
+        pages = [text(client.get(form_url))]
+        if username == "angel":
+            pages.append(text(client.get(f"/meetings/{meeting.id}/inputs")))
+        for page in pages:
+            assert meeting_day["cases"][0].case_number in page
+            assert (KEY_QUESTION_A in page) is shows, username

@@ -59,15 +59,18 @@ def index(meeting_id):
     if agency_id is None:
         abort(404)
     mine = {i.agenda_item_id: i for i in inputs if i.agency_id == agency_id}
-    return render_template("inputs/mine.html", meeting=meeting, items=_open_items(meeting), mine=mine,
+    items = _open_items(meeting)
+    return render_template("inputs/mine.html", meeting=meeting, items=items, mine=mine,
+                           questions=packets.key_questions(items, agency_id),
                            deadline=next(i.deadline for i in meeting.invitations if i.agency_id == agency_id),
                            today=today)
 
 
 def _form_context(meeting, item, agency_id):
     invitation = next(i for i in meeting.invitations if i.agency_id == agency_id)
+    reader = None if can_manage_meetings(current_user) else agency_id
     return {"meeting": meeting, "item": item, "agency": invitation.agency, "deadline": invitation.deadline,
-            "today": today_local()}
+            "today": today_local(), "key_question": packets.key_questions([item], reader)[item.id]}
 
 
 def _reload(meeting_id, item_id):

@@ -338,6 +338,14 @@ def today_grants(meeting: Meeting, agency_id: int) -> dict[str, Grant]:
             for item in meeting.agenda_items}
 
 
+def key_questions(items: list[AgendaItem], agency_id: int | None) -> dict[int, str]:
+    """Item id → its 논의 요청사항 as ``agency_id`` may read it ("" when its level withholds it; None: the city)."""
+    if agency_id is None:
+        return {item.id: item.key_question for item in items}
+    return {item.id: item.key_question if disclosure.case_grant(item, agency_id, current_consent(item.household))
+            .may_read(item.key_question_level) else "" for item in items}
+
+
 def freeze_packet(meeting: Meeting, today: date) -> PacketSnapshot:
     """Keep the full packet as it stands now (the meeting starts); later views and exports read this."""
     if meeting.packet_snapshot is None:
