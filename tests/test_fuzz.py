@@ -753,6 +753,7 @@ FILTER_PAGES = [
     ("coordinator", "/cases"), ("coordinator", "/cases/stats"), ("coordinator", "/cases/checks"),
     ("coordinator", "/actions"), ("dong", "/actions"), ("coordinator", "/dashboard"), ("mh", "/dashboard"),
     ("coordinator", "/meetings"), ("coordinator", "/meetings/{prep}/packet"),
+    ("coordinator", "/meetings/{drafted}/minutes"), ("coordinator", "/meetings/{final}/minutes"),
     ("coordinator", "/meetings/{prep}/agenda/new"), ("admin", "/admin/audit"), ("admin", "/admin/audit/review"),
 ]
 

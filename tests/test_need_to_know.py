@@ -10,6 +10,7 @@ from factories import MEETING_DAY, docx_text, flashes, load, pledge, signed_in, 
 from sqlalchemy import select
 
 from conference.extensions import db
+from conference.meetings import packets
 from conference.meetings import services as meeting_services
 from conference.minutes import services as minutes_services
 from conference.models import (ActionItem, AgencyInput, CaseRecord, Consent, Meeting, MeetingStatus, Minutes, Role,
@@ -222,7 +223,7 @@ def test_the_packet_is_kept_as_it_was_when_the_meeting_started(app, client, meet
                                                     data={"purpose": "회의 준비"}).data)
 
 
-def test_a_packet_of_a_meeting_started_before_freezing_is_read_as_of_its_day(app, client, meeting_day):
+def test_a_packet_of_a_meeting_started_before_freezing_is_read_as_of_its_day(app, meeting_day):
     """No action due after the meeting is shown as overdue in that meeting's packet, however late it is read."""
     meeting = meeting_day["meeting"]
     case_a = meeting_day["cases"][0]
@@ -235,9 +236,7 @@ def test_a_packet_of_a_meeting_started_before_freezing_is_read_as_of_its_day(app
                               domain="economy", agency_id=meeting_day["ids"]["mh"], status="open",
                               due_on=MEETING_DAY + timedelta(days=1)))
     db.session.commit()
-    client = signed_in(app, "coord1")
     with app.test_request_context():
-        from conference.meetings import packets
         data = packets.reader_packet(load(meeting.id), None, coordinator_notes=True,
                                      today=MEETING_DAY + timedelta(days=400))
     line = next(a for c in data.cases for a in c.open_actions if "SNT-EARLIER" in a.task)

@@ -153,7 +153,8 @@ class Packet:
 
 
 def load_meeting(meeting_id: int, *extra_options, item_options=()) -> Meeting | None:
-    """A meeting with its invitations, agenda and every case detail a packet may show.
+    """A meeting with its invitations, agenda and every case detail a packet may show (what the session holds of
+    it already is completed, not read again).
 
     ``extra_options`` load more of the meeting, ``item_options`` more of each agenda item (the minutes do).
     """
@@ -346,13 +347,17 @@ def key_questions(items: list[AgendaItem], agency_id: int | None) -> dict[int, s
             .may_read(item.key_question_level) else "" for item in items}
 
 
-def freeze_packet(meeting: Meeting, today: date) -> PacketSnapshot:
-    """Keep the full packet as it stands now (the meeting starts); later views and exports read this."""
-    if meeting.packet_snapshot is None:
+def freeze_packet(meeting_id: int, today: date) -> PacketSnapshot:
+    """Keep the full packet as it stands now (the meeting starts); later views and exports read this. Loads what
+    it needs itself, whatever the caller loaded (changes flushed first)."""
+    db.session.flush()
+    frozen = db.session.execute(select(PacketSnapshot).where(PacketSnapshot.meeting_id == meeting_id)).scalar()
+    if frozen is None:
+        meeting = load_meeting(meeting_id)
         packet = replace(build_full_packet(meeting, earlier_discussions(meeting), today), frozen_at=now_utc())
-        content = packet_to_json(packet)
-        meeting.packet_snapshot = PacketSnapshot(meeting_id=meeting.id, content=content)
-    return meeting.packet_snapshot
+        frozen = PacketSnapshot(meeting_id=meeting_id, content=packet_to_json(packet))
+        db.session.add(frozen)
+    return frozen
 
 
 def _full_case(item: AgendaItem, history: list[HistoryLine], meeting: Meeting, today: date) -> PacketCase:

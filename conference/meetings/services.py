@@ -311,7 +311,7 @@ def change_status(meeting: Meeting, *, by: User, to_status: str) -> None:
         # The chair approves the minutes, and cannot be named once the meeting has started.
         raise CaseError("status", _l("주재(결재권자)를 정한 뒤에 회의를 시작하세요. 회의 수정에서 정할 수 있습니다."))
     if target == MeetingStatus.IN_PROGRESS:
-        packets.freeze_packet(meeting, today_local())  # past meetings' packets are read as they were at the start
+        packets.freeze_packet(meeting.id, today_local())  # past meetings' packets are read as they were at the start
     audit.record("meeting.status", meeting, actor=by, details={"from": meeting.status, "to": target.value})
     meeting.status = target.value
 
