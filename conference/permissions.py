@@ -220,3 +220,11 @@ def can_report_on_action(user, action) -> bool:
     if role in (Role.ADMIN, Role.COORDINATOR):
         return True
     return role == Role.PRACTITIONER and action.agency_id == user.agency_id
+
+
+def can_see_action_override(user, action) -> bool:
+    """The reason an action went outside the household's consent: for the responsible agency, case staff and
+    the chair of the meeting that decided it (needs ``action.meeting`` loaded)."""
+    if can_report_on_action(user, action):
+        return True
+    return _role(user) == Role.CHAIR and action.meeting.chair_id == user.id

@@ -203,6 +203,38 @@ def test_the_chair_sees_the_actions_of_meetings_they_chaired_read_only(client, s
     assert response.status_code == 403
 
 
+@pytest.mark.parametrize("username", ["angel", "coordinator", "chair"])
+def test_the_action_page_warns_of_a_consent_override_reason(client, seeded, username):
+    action = action_of("천사운동본부")
+    action.consent_override_reason = "후원 연계에 필요한 최소 정보만 공유"
+    db.session.commit()
+    login(client, username)
+    page = client.get(f"/actions/{action.id}").get_data(as_text=True)
+    assert re.search(r'<p class="warning"><strong>동의 범위 예외 사유:</strong> 후원 연계에 필요한 최소 정보만 공유</p>',
+                     page)
+    other = action_of("중앙동 행정복지센터")
+    if username != "angel":
+        assert "동의 범위 예외 사유" not in client.get(f"/actions/{other.id}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role, agency_id, user_id, expected", [
+    ("practitioner", 7, 1, True),     # the responsible agency
+    ("practitioner", 8, 1, False),    # another agency
+    ("coordinator", 8, 1, True),
+    ("admin", 8, 1, True),
+    ("chair", 8, 3, True),            # chaired the meeting that decided it
+    ("chair", 8, 4, False),
+])
+def test_who_reads_an_actions_override_reason(role, agency_id, user_id, expected):
+    from types import SimpleNamespace
+
+    from conference.permissions import can_see_action_override
+
+    user = SimpleNamespace(role=role, agency_id=agency_id, id=user_id, is_authenticated=True)
+    action = SimpleNamespace(agency_id=7, meeting=SimpleNamespace(chair_id=3))
+    assert can_see_action_override(user, action) is expected
+
+
 def test_anonymous_users_are_sent_to_login(client, seeded):
     assert client.get("/actions").status_code == 302
 

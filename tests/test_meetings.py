@@ -718,6 +718,30 @@ def test_calendar_file(staff, make_meeting, make_case, add_item, agencies):
     assert "홍길동" not in unfolded and "홍○○" not in unfolded and case.case_number not in unfolded
 
 
+def test_calendar_file_carries_no_household_names_case_numbers_or_agenda_text(web, make_user, make_meeting, make_case,
+                                                                            add_item, agencies, coordinator):
+    """An invitation leaves the system (mail, phone calendars): whoever downloads it, it names no household,
+    case or agenda text, not even masked, whatever the consent."""
+    worker = make_user("worker1", Role.PRACTITIONER, agency=agencies["charity"])
+    meeting = make_meeting([agencies["mental"], agencies["charity"]])
+    covered = make_case("홍길동", consent=[agencies["mental"], agencies["charity"]], children=1)
+    outside = make_case("김영수", consent=[agencies["mental"]])
+    add_item(meeting.id, covered, key_question="가정폭력 반복과 우울 치료 중단, 안전계획 논의")
+    add_item(meeting.id, outside, key_question="체납 해소 방안", override="긴급 지원에 필요한 최소 정보만 공유")
+    pledge(meeting.id, worker)
+    secrets = ["홍길동", "홍○○", "김영수", "김○○", covered.case_number, outside.case_number,
+               covered.household_sentinel, outside.household_sentinel, covered.summary_sentinel,
+               covered.health_sentinel, covered.needs_sentinel, "김아이", "가정폭력", "우울", "체납 해소",
+               "긴급 지원에 필요한", "중앙로", "010-"]
+    for username in ("coord1", "worker1"):
+        web.login(username)
+        response = web.get(f"/meetings/{meeting.id}/invitation.ics")
+        assert response.status_code == 200
+        body = response.get_data(as_text=True).replace("\r\n ", "")
+        assert "SUMMARY:" in body and "LOCATION:시청 별관 3층 회의실" in body
+        assert [secret for secret in secrets if secret in body] == []
+
+
 def test_a_place_with_a_bare_carriage_return_or_control_characters_stays_one_line(staff, make_meeting):
     """Found by tests/test_fuzz.py: a lone CR (or another control character) in the place went into the file
     as it was, and a calendar may read a CR as the start of a new property line."""

@@ -1,5 +1,7 @@
 """Meeting day and minutes over the web: attendance, case records, actions, review, 결재, corrections, Word."""
 import io
+import json
+import re
 from datetime import date, timedelta
 
 import docx
@@ -7,11 +9,15 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm.attributes import set_committed_value
 
+from factories import audit_actions
+
 from conference import demo
+from conference.cases import services as case_services
+from conference.cases.queries import load_case_file
 from conference.extensions import db
 from conference.formatting import today_local
 from conference.minutes.services import load_for_minutes, set_schedule
-from conference.models import (ActionItem, Agency, ActionReview, AuditEvent, Household, Meeting,
+from conference.models import (ActionItem, Agency, ActionReview, AgendaItem, AuditEvent, Household, Meeting,
                                MeetingStatus, Minutes, MinutesRevision, Notification, Stage, User)
 
 PASSWORD = demo.DEFAULT_PASSWORD
@@ -393,3 +399,166 @@ def test_minutes_another_request_made_meanwhile_are_used_not_made_twice(client, 
 
     stored = db.session.execute(select(Minutes).where(Minutes.meeting_id == seeded)).scalars().all()
     assert len(stored) == 1 and stored[0].next_meeting == next_meeting
+
+
+# --- disclosure levels and the consent gate of actions ---------------------------------------------
+
+def selected(page: str, name: str) -> str:
+    """The value chosen in the ``<select name=...>`` of a page ("" when none is marked)."""
+    options = re.search(rf'<select name="{re.escape(name)}"[^>]*>(.*?)</select>', page, re.S)[1]
+    chosen = re.search(r'<option value="([^"]*)"[^>]*\sselected', options)
+    return chosen[1] if chosen else ""
+
+
+def due_date() -> str:
+    return (today_local() + timedelta(days=40)).isoformat()
+
+
+def test_disclosure_levels_are_saved_and_shown_again_selected(client, seeded):
+    login(client, "coordinator")
+    start(client, seeded)
+    item = items(seeded)[0]
+    saved = record(client, seeded, item, **{
+        "discussion_level": "internal", "decisions_level": "sensitive", "cause-0-level": "internal",
+        "cause-1-domain": "health", "cause-1-text": "치료 중단", "cause-1-level": "shared",
+        "action-0-level": "sensitive"})
+    assert saved.status_code == 302
+    kept = items(seeded)[0].record
+    assert (kept.discussion_level, kept.decisions_level) == ("internal", "sensitive")
+    assert {c.cause: c.level for c in kept.root_causes} == {"가해자의 음주": "internal", "치료 중단": "shared"}
+    assert [a.task_level for a in meeting_actions(seeded)] == ["sensitive"]
+
+    page = client.get(f"/meetings/{seeded}/run/{item.id}").get_data(as_text=True)
+    assert selected(page, "discussion_level") == "internal" and selected(page, "decisions_level") == "sensitive"
+    assert [selected(page, f"cause-{n}-level") for n in range(3)] == ["internal", "shared", ""]
+    assert selected(page, "action-0-level") == "sensitive" and selected(page, "action-1-level") == ""
+    assert "시 담당자와 회의 주재자만 읽습니다." in page  # the chosen level's one-line help beside it
+
+
+def test_health_rows_default_to_sensitive_and_the_rest_to_shared(client, seeded):
+    login(client, "coordinator")
+    start(client, seeded)
+    item = items(seeded)[0]
+    mental_health = agency_ids()["정신건강복지센터"]
+    saved = record(client, seeded, item, **{
+        "cause-1-domain": "health", "cause-1-text": "우울 치료 중단", "cause-1-level": "",
+        "action-1-task": "정신건강 상담 재개", "action-1-domain": "health", "action-1-agency": mental_health,
+        "action-1-due": due_date(), "action-1-level": ""})
+    assert saved.status_code == 302
+    kept = items(seeded)[0].record
+    assert (kept.discussion_level, kept.decisions_level) == ("shared", "shared")
+    assert {c.cause: c.level for c in kept.root_causes} == {"가해자의 음주": "shared", "우울 치료 중단": "sensitive"}
+    assert {a.task: a.task_level for a in meeting_actions(seeded)} == {
+        "안전계획 수립과 긴급 연락망": "shared", "정신건강 상담 재개": "sensitive"}
+
+
+@pytest.mark.parametrize("field, message", [
+    ("discussion_level", "논의 내용의 공개 범위를 목록에서 고르세요."),
+    ("decisions_level", "결정사항의 공개 범위를 목록에서 고르세요."),
+    ("cause-0-level", "1번째 근본원인: 공개 범위를 목록에서 고르세요."),
+    ("action-0-level", "1번째 과제: 공개 범위를 목록에서 고르세요."),
+])
+def test_an_unknown_disclosure_level_is_refused_and_nothing_saved(client, seeded, field, message):
+    login(client, "coordinator")
+    start(client, seeded)
+    item = items(seeded)[0]
+    response = record(client, seeded, item, **{field: "public", "discussion": "입력한 논의 내용 그대로"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and message in page and "입력한 논의 내용 그대로" in page
+    assert items(seeded)[0].record is None and meeting_actions(seeded) == []
+
+
+def test_chosen_levels_and_reasons_stay_after_a_refused_save(client, seeded):
+    login(client, "coordinator")
+    start(client, seeded)
+    item = items(seeded)[0]
+    response = record(client, seeded, item, **{
+        "action-0-due": "", "discussion_level": "internal", "decisions_level": "sensitive",
+        "cause-0-level": "sensitive", "action-0-level": "internal", "action-0-override": "적어 둔 예외 사유"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "기한을 회의일 이후 날짜로" in page
+    assert (selected(page, "discussion_level"), selected(page, "decisions_level")) == ("internal", "sensitive")
+    assert (selected(page, "cause-0-level"), selected(page, "action-0-level")) == ("sensitive", "internal")
+    assert "적어 둔 예외 사유" in page
+
+
+def change_consent(household_id: int, *, leave_out: tuple[str, ...], withdrawn: bool = False) -> None:
+    """A newer consent of the household naming every agency but ``leave_out`` (then withdrawn, if asked)."""
+    coordinator = db.session.execute(select(User).where(User.username == "coordinator")).scalar_one()
+    household = load_case_file(household_id)
+    names = agency_ids()
+    consent = case_services.record_consent(
+        household, by=coordinator, consented_on=today_local(), covers_sensitive=True,
+        agency_ids=[agency_id for name, agency_id in names.items() if name not in leave_out])
+    if withdrawn:
+        case_services.withdraw_consent(consent, by=coordinator, withdrawn_on=today_local())
+    db.session.commit()
+
+
+OVERRIDE = "후원 연계에 필요한 최소 정보만 공유 (보호자 구두 동의, 서면 동의 예정)"
+
+
+@pytest.mark.parametrize("withdrawn", [False, True], ids=["agency-not-named", "consent-withdrawn"])
+def test_an_action_outside_the_consent_needs_a_written_and_logged_reason(client, seeded, withdrawn):
+    login(client, "coordinator")
+    start(client, seeded)
+    item = items(seeded)[0]
+    change_consent(item.household_id, leave_out=("천사운동본부",), withdrawn=withdrawn)
+    angel = agency_ids()["천사운동본부"]
+    page = client.get(f"/meetings/{seeded}/run/{item.id}").get_data(as_text=True)
+    assert re.search(rf'<option value="{angel}"[^>]*>천사운동본부 · 동의 범위 밖</option>', page)
+
+    refused = record(client, seeded, item, **{"action-0-agency": angel, "discussion": "입력한 논의 내용 그대로"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 200 and "입력한 논의 내용 그대로" in page
+    assert "1번째 과제: 담당기관이 이 가구의 정보제공 동의 범위 밖입니다." in page
+    assert items(seeded)[0].record is None and meeting_actions(seeded) == []
+
+    saved = record(client, seeded, item, **{"action-0-agency": angel, "action-0-override": OVERRIDE})
+    assert saved.status_code == 302
+    (action,) = meeting_actions(seeded)
+    assert (action.agency_id, action.consent_override_reason) == (angel, OVERRIDE)
+    (event,) = audit_actions("action.consent_override")
+    details = json.loads(event.details)
+    assert (event.object_type, event.object_id) == ("household", str(item.household_id))
+    assert (details["agency_id"], details["action_id"], details["reason"]) == (angel, action.id, OVERRIDE)
+
+    assert OVERRIDE in client.get(f"/meetings/{seeded}/run/{item.id}").get_data(as_text=True)
+    again = record(client, seeded, item, version=1, **{"action-0-agency": angel, "action-0-override": OVERRIDE,
+                                                        "discussion": "고쳐 쓴 논의"})
+    assert again.status_code == 302
+    assert len(audit_actions("action.consent_override")) == 1  # the same override is not logged at every save
+
+
+def test_no_reason_is_needed_or_kept_for_an_agency_the_consent_covers(client, seeded):
+    login(client, "coordinator")
+    start(client, seeded)
+    item = items(seeded)[0]
+    angel = agency_ids()["천사운동본부"]
+    page = client.get(f"/meetings/{seeded}/run/{item.id}").get_data(as_text=True)
+    assert "동의 범위 밖" not in page.split('name="action-0-agency"')[1].split("</select>")[0]
+    saved = record(client, seeded, item, **{"action-0-agency": angel, "action-0-override": "필요 없는 사유"})
+    assert saved.status_code == 302
+    assert [a.consent_override_reason for a in meeting_actions(seeded)] == [""]
+    assert audit_actions("action.consent_override") == []
+
+
+def test_the_agenda_items_override_covers_the_invited_agencies_only(client, seeded):
+    login(client, "coordinator")
+    start(client, seeded)
+    item = items(seeded)[0]
+    change_consent(item.household_id, leave_out=("천사운동본부", "무한돌봄센터"))
+    db.session.get(AgendaItem, item.id).consent_override_reason = "안건에 적은 예외 사유"
+    db.session.commit()
+    ids = agency_ids()
+    page = client.get(f"/meetings/{seeded}/run/{item.id}").get_data(as_text=True)
+    assert ">무한돌봄센터 · 동의 범위 밖</option>" in page and ">천사운동본부</option>" in page
+
+    not_invited = record(client, seeded, item, **{"action-0-agency": ids["무한돌봄센터"]})
+    assert "1번째 과제: 담당기관이 이 가구의 정보제공 동의 범위 밖입니다." in not_invited.get_data(as_text=True)
+    assert meeting_actions(seeded) == []
+
+    invited = record(client, seeded, item, **{"action-0-agency": ids["천사운동본부"]})
+    assert invited.status_code == 302
+    assert [a.consent_override_reason for a in meeting_actions(seeded)] == ["안건에 적은 예외 사유"]
+    assert audit_actions("action.consent_override") == []  # logged when the case was put on the agenda

@@ -11,7 +11,8 @@ from conference.extensions import db
 from conference.formatting import today_local
 from conference.i18n import gettext as _
 from conference.models import ActionEvent, ActionItem, Agency, Household
-from conference.permissions import can_report_on_action, is_case_staff, require, visible_actions
+from conference.permissions import (can_report_on_action, can_see_action_override, is_case_staff, require,
+                                    visible_actions)
 from conference.webforms import attach_error, page_number
 
 bp = Blueprint("actions", __name__, url_prefix="/actions")
@@ -79,6 +80,7 @@ def detail(action_id):
     return render_template("actions/detail.html", action=action, forms=forms, today=today,
                            overdue=queries.is_overdue(action, today), active=action.status in services.ACTIVE,
                            can_report=can_report_on_action(current_user, action),
+                           show_override=can_see_action_override(current_user, action),
                            staff=is_case_staff(current_user))
 
 

@@ -6,7 +6,7 @@ from wtforms import BooleanField, DateField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from conference.i18n import lazy_gettext as _l
-from conference.minutes.services import ActionDraft
+from conference.minutes.services import ActionDraft, CauseDraft
 
 #: Blank rows offered for new actions and root causes.
 BLANK_ROWS = 3
@@ -27,25 +27,33 @@ def _date(value) -> date | None:
 
 
 def action_rows(form) -> list[ActionDraft]:
-    """action-N-* fields; a row with no task and no agency is a blank row and is skipped."""
+    """action-N-* fields; a row with no task and no agency is a blank row and is skipped.
+
+    ``-level`` is the task's disclosure level ("": the domain's default), ``-override`` the reason for an agency
+    outside the household's consent; the service checks both.
+    """
     drafts = []
     numbers = sorted({int(key.split("-")[1]) for key in form if key.startswith("action-") and
                       key.split("-")[1].isdigit()})
     for n in numbers:
         row = {name: (form.get(f"action-{n}-{name}") or "").strip()
-               for name in ("task", "domain", "agency", "person", "due", "resource_public", "resource_kind")}
+               for name in ("task", "domain", "agency", "person", "due", "resource_public", "resource_kind", "level",
+                            "override")}
         if not row["task"] and not row["agency"] and not row["resource_kind"]:
             continue
         drafts.append(ActionDraft(task=row["task"], domain=row["domain"], agency_id=_int(row["agency"]),
                                   person=row["person"], due_on=_date(row["due"]),
-                                  resource_public=row["resource_public"] != "0", resource_kind=row["resource_kind"]))
+                                  resource_public=row["resource_public"] != "0", resource_kind=row["resource_kind"],
+                                  task_level=row["level"] or None, consent_override_reason=row["override"]))
     return drafts
 
 
-def cause_rows(form) -> list[tuple[str, str]]:
+def cause_rows(form) -> list[CauseDraft]:
+    """cause-N-domain/-text/-level fields (level "": the domain's default); blank rows are left to the service."""
     numbers = sorted({int(key.split("-")[1]) for key in form if key.startswith("cause-") and
                       key.split("-")[1].isdigit()})
-    return [((form.get(f"cause-{n}-domain") or "").strip(), form.get(f"cause-{n}-text") or "") for n in numbers]
+    return [CauseDraft((form.get(f"cause-{n}-domain") or "").strip(), form.get(f"cause-{n}-text") or "",
+                       (form.get(f"cause-{n}-level") or "").strip() or None) for n in numbers]
 
 
 def review_rows(form, earlier_ids) -> dict[int, tuple[str, str]]:

@@ -4,6 +4,7 @@ Functions change data, write the audit trail and flush; the request (or command)
 """
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import select
@@ -13,12 +14,14 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from conference import audit
 from conference.cases import services as case_services
-from conference.cases.services import CaseError
+from conference.cases.services import CaseError, current_consent
 from conference.database import conflict_if_overtaken, now_utc
+from conference.disclosure import default_level
 from conference.extensions import db
 from conference.formatting import KST
 from conference.i18n import lazy_gettext as _l
 from conference.masking import mask_name
+from conference.meetings import rules
 from conference.meetings.packets import PREPARATION, build_full_packet, load_meeting, today_grants
 from conference.minutes import document, snapshot
 from conference.models import (REVIEW_OUTCOMES, Disclosure, ActionItem, ActionReview, ActionStatus, Agency, AgendaItem,
@@ -32,6 +35,7 @@ SHARED = Disclosure.SHARED.value
 #: Meeting statuses in which the record of the meeting may be written.
 RECORDING = {MeetingStatus.IN_PROGRESS.value, MeetingStatus.MINUTES.value, MeetingStatus.REVIEW.value}
 MAX_TEXT = 8000
+MAX_OVERRIDE_REASON = 2000
 
 
 class RecordConflict(Exception):
@@ -47,6 +51,18 @@ class ActionDraft:
     due_on: date | None
     resource_public: bool | None = None
     resource_kind: str = ""
+    #: Disclosure level of the task text as chosen; None or "": the domain's default (민감정보 for health).
+    task_level: str | None = None
+    #: Why the action goes to an agency the household's consent does not cover (동의 범위 예외 사유).
+    consent_override_reason: str = ""
+
+
+class CauseDraft(NamedTuple):
+    """A root cause as written; a plain (domain, cause) pair is one at the domain's default level."""
+
+    domain: str
+    cause: str
+    level: str | None = None
 
 
 def minutes_of(meeting: Meeting) -> Minutes:
@@ -105,9 +121,47 @@ def earlier_open_actions(meeting: Meeting) -> dict[int, list[ActionItem]]:
     return grouped
 
 
-def _check_actions(drafts: list[ActionDraft], meeting: Meeting) -> None:
+def _level(value: str | None, default: Disclosure, field: str, message) -> str:
+    """A disclosure level as posted ("" or None: ``default``); an unknown one is refused with ``message``."""
+    if not value:
+        return default.value
+    try:
+        return Disclosure(value).value
+    except ValueError:
+        raise CaseError(field, message) from None
+
+
+def agencies_needing_override(item: AgendaItem, agency_ids: set[int]) -> set[int]:
+    """Of ``agency_ids``, those an action of this case may go to only with a written override reason.
+
+    They are outside the household's current consent (none, withdrawn, or not named in it), unless invited to
+    the meeting under the agenda item's own override (written and logged when the case was put on the agenda).
+    Needs the item's meeting invitations and household consents loaded (``load_for_minutes``).
+    """
+    return rules.uncovered_agencies(agency_ids, current_consent(item.household)) - _invited_under_override(item)
+
+
+def _invited_under_override(item: AgendaItem) -> set[int]:
+    return {i.agency_id for i in item.meeting.invitations} if item.consent_override_reason else set()
+
+
+class CheckedAction(NamedTuple):
+    level: str
+    #: The reason kept with the action: as written, or the agenda item's when that one covers the agency.
+    override_reason: str
+    #: The row's writer gave a reason of their own: a new override, logged.
+    new_override: bool
+
+
+def _check_actions(drafts: list[ActionDraft], item: AgendaItem) -> list[CheckedAction]:
+    """Refuse the first action row that is incomplete or outside the consent without a reason; the rows' levels
+    and override reasons."""
+    meeting = item.meeting
     domains = {d.value for d in NeedDomain}
     meeting_day = meeting.starts_at.astimezone(KST).date()
+    uncovered = rules.uncovered_agencies({d.agency_id for d in drafts}, current_consent(item.household))
+    needing = uncovered - _invited_under_override(item)
+    checked = []
     for number, draft in enumerate(drafts, start=1):
         if not draft.task.strip() or len(draft.task) > 1000:
             raise CaseError("actions", _l("%(n)s번째 과제: 과제 내용을 1000자 이하로 적으세요.", n=number))
@@ -119,13 +173,35 @@ def _check_actions(drafts: list[ActionDraft], meeting: Meeting) -> None:
             raise CaseError("actions", _l("%(n)s번째 과제: 기한을 회의일 이후 날짜로 적으세요.", n=number))
         if len(draft.person) > 50 or len(draft.resource_kind) > 100:
             raise CaseError("actions", _l("%(n)s번째 과제: 담당자는 50자, 연계자원은 100자 이하입니다.", n=number))
+        level = _level(draft.task_level, default_level(domain=draft.domain), "actions",
+                       _l("%(n)s번째 과제: 공개 범위를 목록에서 고르세요.", n=number))
+        reason = draft.consent_override_reason.strip()
+        if len(reason) > MAX_OVERRIDE_REASON:
+            raise CaseError("actions", _l("%(n)s번째 과제: 동의 범위 예외 사유는 %(max)s자 이하로 적으세요.",
+                                          n=number, max=MAX_OVERRIDE_REASON))
+        if draft.agency_id in needing and not reason:
+            raise CaseError("actions", _l(
+                "%(n)s번째 과제: 담당기관이 이 가구의 정보제공 동의 범위 밖입니다. 동의를 받거나 동의 범위 예외 사유를 "
+                "적으세요.", n=number))
+        if draft.agency_id not in uncovered:
+            checked.append(CheckedAction(level, "", False))  # the consent covers it: nothing to override
+        else:
+            checked.append(CheckedAction(level, reason or item.consent_override_reason, bool(reason)))
+    return checked
 
 
 def save_case_record(item: AgendaItem, *, by: User, base_version: int, discussion: str, decisions: str, goals: str,
                      classification: str, status_to: str, track: str, closure_reason: str,
-                     root_causes: list[tuple[str, str]], actions: list[ActionDraft],
-                     reviews: dict[int, tuple[str, str]], earlier: list[ActionItem]) -> CaseRecord:
-    """Save what the meeting found and decided for one case, its new actions and its review of earlier ones."""
+                     root_causes: list[CauseDraft | tuple[str, str]], actions: list[ActionDraft],
+                     reviews: dict[int, tuple[str, str]], earlier: list[ActionItem],
+                     discussion_level: str | None = None, decisions_level: str | None = None) -> CaseRecord:
+    """Save what the meeting found and decided for one case, its new actions and its review of earlier ones.
+
+    Each text keeps the disclosure level its writer chose (unset: 참석기관 공유, and 민감정보 for root causes and
+    actions in the health domain). An action for an agency outside the household's consent needs its own written
+    override reason, which is logged (``action.consent_override``), unless the agenda item's override covers it.
+    Needs the meeting loaded by ``load_for_minutes``.
+    """
     meeting = item.meeting
     _require_recording(meeting)
     record = item.record
@@ -135,6 +211,10 @@ def save_case_record(item: AgendaItem, *, by: User, base_version: int, discussio
     for field, text in (("discussion", discussion), ("decisions", decisions), ("goals", goals)):
         if len(text) > MAX_TEXT:
             raise CaseError(field, _l("%(n)s자 이하로 적으세요.", n=MAX_TEXT))
+    discussion_level = _level(discussion_level, Disclosure.SHARED, "discussion_level",
+                              _l("논의 내용의 공개 범위를 목록에서 고르세요."))
+    decisions_level = _level(decisions_level, Disclosure.SHARED, "decisions_level",
+                             _l("결정사항의 공개 범위를 목록에서 고르세요."))
     if classification and classification not in config["CLASSIFICATIONS"]:
         raise CaseError("classification", _l("설정되지 않은 사례 구분입니다."))
     if status_to not in ("", Stage.SELECTED.value, Stage.CLOSED.value):
@@ -143,10 +223,14 @@ def save_case_record(item: AgendaItem, *, by: User, base_version: int, discussio
         raise CaseError("track", _l("선정할 때는 사례관리 또는 서비스연계를 고르세요."))
     if status_to == Stage.CLOSED.value and closure_reason not in config["CLOSURE_REASONS"]:
         raise CaseError("closure_reason", _l("종결 사유를 고르세요."))
-    causes = [(d, c.strip()) for d, c in root_causes if c.strip()]
-    if any(d not in {x.value for x in NeedDomain} or len(c) > 2000 for d, c in causes):
+    causes = [CauseDraft(*row) for row in root_causes]
+    causes = [c._replace(cause=c.cause.strip()) for c in causes if c.cause.strip()]
+    if any(c.domain not in {x.value for x in NeedDomain} or len(c.cause) > 2000 for c in causes):
         raise CaseError("root_causes", _l("근본원인마다 욕구영역을 고르고 2000자 이하로 적으세요."))
-    _check_actions(actions, meeting)
+    cause_levels = [_level(c.level, default_level(domain=c.domain), "root_causes",
+                           _l("%(n)s번째 근본원인: 공개 범위를 목록에서 고르세요.", n=number))
+                    for number, c in enumerate(causes, start=1)]
+    checked = _check_actions(actions, item)
     earlier_ids = {a.id: a for a in earlier}
     for action_id, (outcome, note) in reviews.items():
         if action_id not in earlier_ids or outcome not in {o.value for o in REVIEW_OUTCOMES}:
@@ -159,23 +243,32 @@ def save_case_record(item: AgendaItem, *, by: User, base_version: int, discussio
         record = CaseRecord(version=0)
         item.record = record
     record.discussion, record.decisions, record.goals = discussion.strip(), decisions.strip(), goals.strip()
+    record.discussion_level, record.decisions_level = discussion_level, decisions_level
     record.classification, record.status_to = classification, status_to
     record.track = track if status_to == Stage.SELECTED.value else ""
     record.closure_reason = closure_reason if status_to == Stage.CLOSED.value else ""
-    record.root_causes = [RootCause(domain=d, cause=c) for d, c in causes]
+    record.root_causes = [RootCause(domain=c.domain, cause=c.cause, level=level)
+                          for c, level in zip(causes, cause_levels, strict=True)]
     record.version += 1
     record.updated_at = now_utc()
     with conflict_if_overtaken(RecordConflict(), creating=creating):
         db.session.flush()  # the record first: a save that another one overtook stops here
+    logged = set()  # overrides already written at an earlier save of this record
     for old in db.session.execute(select(ActionItem).where(
             ActionItem.agenda_item_id == item.id, ActionItem.status == ActionStatus.PLANNED.value)).scalars():
+        logged.add((old.agency_id, old.consent_override_reason))
         db.session.delete(old)
-    for draft in actions:
-        db.session.add(ActionItem(
+    overridden = []
+    for draft, checks in zip(actions, checked, strict=True):
+        action = ActionItem(
             household_id=item.household_id, meeting_id=meeting.id, agenda_item_id=item.id, task=draft.task.strip(),
-            domain=draft.domain, agency_id=draft.agency_id, person=draft.person.strip(), due_on=draft.due_on,
-            resource_public=draft.resource_public if draft.resource_kind.strip() else None,
-            resource_kind=draft.resource_kind.strip(), status=ActionStatus.PLANNED.value))
+            task_level=checks.level, domain=draft.domain, agency_id=draft.agency_id, person=draft.person.strip(),
+            due_on=draft.due_on, resource_public=draft.resource_public if draft.resource_kind.strip() else None,
+            resource_kind=draft.resource_kind.strip(), consent_override_reason=checks.override_reason,
+            status=ActionStatus.PLANNED.value)
+        db.session.add(action)
+        if checks.new_override and (draft.agency_id, checks.override_reason) not in logged:
+            overridden.append(action)
     existing = {r.action_id: r for r in meeting.reviews}
     for action_id, (outcome, note) in reviews.items():
         review = existing.get(action_id)
@@ -184,6 +277,10 @@ def save_case_record(item: AgendaItem, *, by: User, base_version: int, discussio
         else:
             review.outcome, review.note = outcome, note.strip()
     db.session.flush()
+    for action in overridden:
+        audit.record("action.consent_override", item.household, actor=by, details={
+            "meeting_id": meeting.id, "action_id": action.id, "agency_id": action.agency_id,
+            "reason": action.consent_override_reason})
     audit.record("minutes.case", item.household, actor=by, details={
         "meeting_id": meeting.id, "version": record.version, "actions": len(actions), "reviews": len(reviews),
         "status_to": status_to, "classification": classification})

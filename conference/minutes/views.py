@@ -12,7 +12,7 @@ from conference.extensions import db
 from conference.formatting import today_local
 from conference.i18n import gettext as _
 from conference.minutes import document, forms, services
-from conference.models import REVIEW_OUTCOMES, Agency, MeetingStatus, NeedDomain
+from conference.models import REVIEW_OUTCOMES, Agency, Disclosure, MeetingStatus, NeedDomain
 from conference.permissions import (can_approve_minutes, can_export_full_names, can_manage_meetings, can_read_minutes,
                                     can_view_meeting, reader_agency_for, require)
 
@@ -65,7 +65,10 @@ def run(meeting_id):
 
 
 def _case_context(meeting, item, earlier):
-    return {"meeting": meeting, "item": item, "earlier": earlier, "agencies": _agencies(),
+    agencies = _agencies()
+    return {"meeting": meeting, "item": item, "earlier": earlier, "agencies": agencies,
+            "outside_consent": services.agencies_needing_override(item, {a.id for a in agencies}),
+            "levels": list(Disclosure),
             "domains": list(NeedDomain), "outcomes": REVIEW_OUTCOMES, "blank_rows": forms.BLANK_ROWS,
             "config": current_app.config, "reviews": {r.action_id: r for r in meeting.reviews},
             "recording": meeting.status in services.RECORDING}
@@ -86,6 +89,7 @@ def run_case(meeting_id, item_id):
             services.save_case_record(
                 item, by=current_user, base_version=forms._int(form.get("version")) or 0,
                 discussion=form.get("discussion", ""), decisions=form.get("decisions", ""),
+                discussion_level=form.get("discussion_level"), decisions_level=form.get("decisions_level"),
                 goals=form.get("goals", ""), classification=form.get("classification", ""),
                 status_to=form.get("status_to", ""), track=form.get("track", ""),
                 closure_reason=form.get("closure_reason", ""), root_causes=forms.cause_rows(form),
