@@ -5,11 +5,13 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from conference import formatting, masking
+from conference.disclosure import level_of
 from conference.i18n import catalogue
 from conference.ids import MAX_ID
 from conference.i18n import lazy_gettext as _l
 from conference.models import InputState, NeedDomain, Stage, Track
 from conference.models.cases import MONITORING_METHODS
+from conference.models.disclosure import Disclosure
 from conference.models.minutes import ACTION_EVENT_LABELS
 
 #: Labels of agency-input fields, for the revision history.
@@ -95,6 +97,8 @@ def register_filters(app):
                                             npgettext=_npgettext)
     app.add_template_global(csrf_field, "csrf_field")
     app.add_template_global(row_url, "row_url")
+    app.add_template_global(list(Disclosure), "disclosure_levels")
+    app.add_template_global(level_of, "disclosure_level")
     app.add_template_filter(attr_pair, "attr_pair")
     app.add_template_filter(completion_pair, "completion_pair")
     app.add_template_filter(formatting.korean_date, "korean_date")

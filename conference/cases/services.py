@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from conference import audit
+from conference import audit, disclosure
 from conference.changes import apply_changes
 from conference.extensions import db
 from conference.formatting import today_local
@@ -26,6 +26,13 @@ class CaseError(ValueError):
         super().__init__(str(message))
         self.field = field
         self.message = message
+
+
+def checked_level(field: str, value) -> str:
+    """A 공개 범위 to store; anything that is not a level is refused with a message for ``field``."""
+    if not disclosure.is_level(value):
+        raise CaseError(field, disclosure.UNKNOWN_LEVEL)
+    return str(value)
 
 
 #: Which stage may follow which. Closing is possible from every active stage.
