@@ -18,7 +18,8 @@ from conference.models.minutes import ACTION_EVENT_LABELS
 INPUT_FIELD_LABELS = {"facts": _l("보유 정보"), "opinion": _l("기관 의견"), "domains": _l("관련 욕구 영역"),
                       "risk_concerns": _l("위험 요인·우려"), "withheld": _l("공유하지 않은 정보"),
                       "coordinator_note": _l("담당자에게만 전달"), "resources": _l("제공할 수 있는 자원·서비스"),
-                      "state": _l("상태")}
+                      "state": _l("상태"), "facts_level": _l("보유 정보 공개 범위"),
+                      "opinion_level": _l("기관 의견 공개 범위"), "risk_level": _l("위험 요인·우려 공개 범위")}
 DIRECTION_LABELS = {"worse": _l("악화"), "better": _l("호전"), "same": _l("변화 없음"), "new": _l("신규"), "": ""}
 
 
