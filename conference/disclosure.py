@@ -10,6 +10,7 @@ agency (or its sector's defaults), and a recorded consent override. Each piece o
 from dataclasses import dataclass
 
 from conference.formatting import today_local
+from conference.i18n import lazy_gettext as _l
 from conference.models.accounts import Sector
 from conference.models.cases import NeedDomain
 from conference.models.disclosure import Disclosure
@@ -54,6 +55,15 @@ def default_level(*, domain: str | None = None, sector: str | None = None) -> Di
     if domain in SENSITIVE_DOMAINS or sector in SENSITIVE_SECTORS:
         return Disclosure.SENSITIVE
     return Disclosure.SHARED
+
+
+#: The answer to a 공개 범위 that is not one of the levels (a tampered form, a wrong call).
+UNKNOWN_LEVEL = _l("공개 범위는 참석기관 공유, 민감정보, 시 내부 중에서 고르세요.")
+
+
+def is_level(value) -> bool:
+    """Whether ``value`` names a Disclosure level."""
+    return value in {level.value for level in Disclosure}
 
 
 def level_of(value: str | None) -> Disclosure:

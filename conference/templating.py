@@ -5,18 +5,21 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from conference import formatting, masking
+from conference.disclosure import level_of
 from conference.i18n import catalogue
 from conference.ids import MAX_ID
 from conference.i18n import lazy_gettext as _l
 from conference.models import InputState, NeedDomain, Stage, Track
 from conference.models.cases import MONITORING_METHODS
+from conference.models.disclosure import Disclosure
 from conference.models.minutes import ACTION_EVENT_LABELS
 
 #: Labels of agency-input fields, for the revision history.
 INPUT_FIELD_LABELS = {"facts": _l("보유 정보"), "opinion": _l("기관 의견"), "domains": _l("관련 욕구 영역"),
                       "risk_concerns": _l("위험 요인·우려"), "withheld": _l("공유하지 않은 정보"),
                       "coordinator_note": _l("담당자에게만 전달"), "resources": _l("제공할 수 있는 자원·서비스"),
-                      "state": _l("상태")}
+                      "state": _l("상태"), "facts_level": _l("보유 정보 공개 범위"),
+                      "opinion_level": _l("기관 의견 공개 범위"), "risk_level": _l("위험 요인·우려 공개 범위")}
 DIRECTION_LABELS = {"worse": _l("악화"), "better": _l("호전"), "same": _l("변화 없음"), "new": _l("신규"), "": ""}
 
 
@@ -95,6 +98,8 @@ def register_filters(app):
                                             npgettext=_npgettext)
     app.add_template_global(csrf_field, "csrf_field")
     app.add_template_global(row_url, "row_url")
+    app.add_template_global(list(Disclosure), "disclosure_levels")
+    app.add_template_global(level_of, "disclosure_level")
     app.add_template_filter(attr_pair, "attr_pair")
     app.add_template_filter(completion_pair, "completion_pair")
     app.add_template_filter(formatting.korean_date, "korean_date")

@@ -1,6 +1,11 @@
 """Helpers shared by every form page and list."""
 from flask import abort, request
+from wtforms import SelectField
 from wtforms.validators import NumberRange, ValidationError
+
+from conference.disclosure import UNKNOWN_LEVEL, is_level
+from conference.i18n import lazy_gettext as _l
+from conference.models.disclosure import Disclosure
 
 #: Far beyond any real list, small enough that page × size stays a sane OFFSET.
 MAX_PAGE = 100_000
@@ -46,3 +51,19 @@ class IntegerRange(NumberRange):
         if isinstance(field.data, int) and abs(field.data) > 2 ** 63:
             raise ValidationError(self.message)
         super().__call__(form, field)
+
+
+class DisclosureField(SelectField):
+    """The 공개 범위 (Disclosure level) of the text field beside it, chosen by whoever writes the text.
+
+    ``default`` is the level new text starts at (``conference.disclosure.default_level``); a posted value that is
+    not a level gets ``UNKNOWN_LEVEL`` next to the field. Rendered by ``disclosure_field`` in _macros/forms.html.
+    """
+
+    def __init__(self, label=None, validators=None, default=Disclosure.SHARED.value, **kwargs):
+        super().__init__(label or _l("공개 범위"), validators, default=str(default),
+                         choices=[(level.value, level.label, {"title": level.help}) for level in Disclosure], validate_choice=True, **kwargs)
+
+    def pre_validate(self, form):
+        if not is_level(self.data):
+            raise ValidationError(UNKNOWN_LEVEL)

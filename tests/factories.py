@@ -110,6 +110,14 @@ def form_errors(response) -> str:
     return match[1] if match else ""
 
 
+def selected_option(response, name: str) -> str | None:
+    """The value of the option a page's select ``name`` shows as chosen (None when no option is marked)."""
+    select = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', text(response), re.DOTALL)
+    assert select, f"no select {name}"
+    chosen = re.search(r'<option [^>]*\bselected\b[^>]*>', select[1])
+    return re.search(r'value="([^"]*)"', chosen[0])[1] if chosen else None
+
+
 def flashes(response) -> list[str]:
     return re.findall(r'<div class="flash flash-(\w+)" role="status">(.*?)</div>', text(response), re.DOTALL)
 

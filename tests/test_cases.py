@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from conftest import POSTGRES_URL
-from factories import Web, counting_queries
+from factories import Web, counting_queries, selected_option
 
 from conference import masking
 from conference.cases import queries, services
@@ -212,6 +212,7 @@ BAD_INPUT = [
     ("discovered_on", TOMORROW.isoformat(), "오늘 이후 날짜"),
     ("discovered_on", "2021-02-30", "날짜"),
     ("extraction_round", "2021-13", "추출회차는 2021-1 처럼"),
+    ("signals_level", "public", "공개 범위는 참석기관 공유, 민감정보, 시 내부 중에서 고르세요."),
 ]
 
 
@@ -266,6 +267,51 @@ def test_edit_updates_household_and_audit_says_only_that_personal_fields_changed
     [updated] = audit_actions("household.update")
     assert "생연로 55" not in updated.details and "김민호" not in updated.details
     assert "생연1동" in updated.details
+
+
+def test_crisis_signals_level_is_chosen_saved_and_shown_again(staff, coordinator, make_household):
+    assert selected_option(staff.get("/cases/new"), "signals_level") == "shared"  # 참석기관 공유 unless chosen
+    response = staff.post("/cases/new", data=household_form(crisis_signals="단전; 자살 시도 이력",
+                                                             signals_level="sensitive"))
+    assert response.status_code == 302
+    household = db.session.execute(select(Household)).scalar_one()
+    assert household.signals_level == "sensitive"
+    edit_url = f"/cases/{household.id}/edit"
+    assert selected_option(staff.get(edit_url), "signals_level") == "sensitive"
+    summary = section(staff.get(f"/cases/{household.id}"), "summary", "members")
+    assert re.search(r'자살 시도 이력</span> <span class="tag level-sensitive"[^>]*>민감정보</span>', summary)
+
+    assert staff.post(edit_url, data=household_form(crisis_signals="단전; 자살 시도 이력",
+                                                    signals_level="internal")).status_code == 302
+    assert reload(household.id).signals_level == "internal"
+    assert selected_option(staff.get(edit_url), "signals_level") == "internal"
+    [updated] = audit_actions("household.update")
+    assert '"signals_level": ["sensitive", "internal"]' in updated.details
+
+
+def test_crisis_signals_without_a_level_are_shared_and_an_edit_without_one_keeps_it(staff, make_household):
+    imported = make_household(crisis_signals="단전")  # as the importer registers a household: no level given
+    assert reload(imported.id).signals_level == "shared"
+    assert staff.post("/cases/new", data=household_form()).status_code == 302
+    registered = db.session.execute(select(Household).order_by(Household.id.desc())).scalars().first()
+    assert registered.signals_level == "shared"
+    marked = make_household(crisis_signals="단전", signals_level="sensitive")
+    assert staff.post(f"/cases/{marked.id}/edit", data=household_form(crisis_signals="단전; 단수")).status_code == 302
+    assert (reload(marked.id).crisis_signals, reload(marked.id).signals_level) == ("단전;단수", "sensitive")
+
+
+def test_an_unknown_signals_level_on_edit_is_refused_and_changes_nothing(staff, make_household):
+    household = make_household(crisis_signals="단전", signals_level="sensitive")
+    response = staff.post(f"/cases/{household.id}/edit", data=household_form(crisis_signals="단수",
+                                                                             signals_level="everyone"))
+    assert response.status_code == 200
+    assert field_errors(response, "signals_level") == ["공개 범위는 참석기관 공유, 민감정보, 시 내부 중에서 고르세요."]
+    household = reload(household.id)
+    assert (household.crisis_signals, household.signals_level) == ("단전", "sensitive")
+    assert audit_actions("household.update") == []
+    with pytest.raises(services.CaseError):
+        services.update_household(household, by=None, head=services.HeadOfHousehold("김가구", 1968),
+                                  signals_level="everyone")
 
 
 # --- the list --------------------------------------------------------------------------------------
@@ -527,7 +573,8 @@ def test_case_file_shows_identity_members_consent_assessment_and_history(staff, 
 
     assessment = section(response, "assessment", "status")
     assert re.search(r'<th scope="row">안전</th>\s*<td>—</td>\s*<td><strong>위기</strong></td>\s*'
-                     r'<td class="change-new">신규</td>\s*<td>가정폭력 의심</td>', assessment)
+                     r'<td class="change-new">신규</td>\s*'
+                     r'<td>가정폭력 의심 <span class="tag level-shared"[^>]*>참석기관 공유</span></td>', assessment)
 
     history = section(response, "status")
     assert "발굴 → 초기상담" in history and "행정복지센터 방문 상담" in history and "Coord1" in history
@@ -992,6 +1039,66 @@ def test_reassessment_keeps_history_and_shows_the_change(staff, make_household):
     assert "변화 없음" in row("경제")
     assert "신규" in row("가족관계")
     assert "이전 조사(2021-03-01)와 비교" in page and "조사 이력 (2회)" in page
+
+
+def test_assessment_levels_default_to_sensitive_for_health_only(staff, coordinator, make_household):
+    household = make_household()
+    url = f"/cases/{household.id}/assessments/new"
+    form = staff.get(url)
+    assert selected_option(form, "notes_level_health") == "sensitive"
+    assert {selected_option(form, f"notes_level_{d.value}") for d in NeedDomain if d != NeedDomain.HEALTH} == {
+        "shared"}
+    assert selected_option(form, "summary_level") == "shared"
+    # Posted without levels (or recorded by the service without them), the defaults are kept.
+    staff.post(url, data=assessment_form(summary="소견", health=("취약", "우울 치료 중단"), economy=("위기", "체납")))
+    [assessment] = reload(household.id).assessments
+    assert {r.domain: r.notes_level for r in assessment.ratings} == {"health": "sensitive", "economy": "shared"}
+    assert assessment.summary_level == "shared"
+    again = services.record_assessment(db.session.get(Household, household.id), by=coordinator,
+                                       assessed_on=date(2021, 3, 2), ratings={"health": ("위기", "메모")})
+    assert [r.notes_level for r in again.ratings] == ["sensitive"]
+
+
+def test_assessment_levels_are_saved_shown_on_the_case_file_and_carried_into_the_reassessment(staff, make_household):
+    household = make_household()
+    url = f"/cases/{household.id}/assessments/new"
+    response = staff.post(url, data={**assessment_form(
+        summary="알코올 의존 의심, 가정폭력 정황", health=("취약", "투약 중단"), economy=("위기", "체납 6개월"),
+        safety=("위기", "")), "notes_level_health": "shared", "notes_level_economy": "internal",
+        "summary_level": "sensitive"})
+    assert response.status_code == 302
+    [assessment] = reload(household.id).assessments
+    assert {r.domain: r.notes_level for r in assessment.ratings} == {
+        "health": "shared", "economy": "internal", "safety": "shared"}
+    assert assessment.summary_level == "sensitive"
+    [recorded] = audit_actions("assessment.record")
+    assert '"economy": "internal"' in recorded.details and '"summary": "sensitive"' in recorded.details
+
+    page = section(staff.get(f"/cases/{household.id}"), "assessment", "status")
+    assert re.search(r'투약 중단 <span class="tag level-shared"[^>]*>참석기관 공유</span>', page)
+    assert re.search(r'체납 6개월 <span class="tag level-internal"[^>]*>시 내부</span>', page)
+    assert re.search(r'가정폭력 정황 <span class="tag level-sensitive"[^>]*>민감정보</span>', page)
+    assert "level-" not in re.search(r'<th scope="row">안전</th>(.*?)</tr>', page, re.DOTALL)[1]  # no notes, no tag
+
+    form = staff.get(url)  # the reassessment starts from the previous notes and their levels
+    assert selected_option(form, "notes_level_health") == "shared"
+    assert selected_option(form, "notes_level_economy") == "internal"
+    assert selected_option(form, "notes_level_family") == "shared"
+
+
+@pytest.mark.parametrize("field", ["notes_level_health", "summary_level"])
+def test_an_unknown_assessment_level_is_refused_and_records_nothing(staff, make_household, field):
+    household = make_household()
+    response = staff.post(f"/cases/{household.id}/assessments/new", data={
+        **assessment_form(summary="소견", health=("취약", "투약 중단")), field: "public"})
+    assert response.status_code == 200
+    assert field_errors(response, field) == ["공개 범위는 참석기관 공유, 민감정보, 시 내부 중에서 고르세요."]
+    assert "투약 중단" in text(response)
+    assert count(Assessment) == count(DomainRating) == 0
+    with pytest.raises(services.CaseError) as refused:
+        services.record_assessment(db.session.get(Household, household.id), by=None, assessed_on=date(2021, 3, 1),
+                                   ratings={"health": ("취약", "")}, notes_levels={"health": "public"})
+    assert refused.value.field == "notes_level_health"
 
 
 def make_assessment(**ratings) -> Assessment:

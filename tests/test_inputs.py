@@ -17,7 +17,7 @@ from markupsafe import escape
 from sqlalchemy import select, update
 
 from factories import (TODAY, Web, audit_actions, count, counting_queries, docx_parts, field_errors, flashes,
-                       form_errors, has_hangul, invitation_of, load, pledge, text)
+                       form_errors, has_hangul, invitation_of, load, pledge, selected_option, text)
 
 from conference.cases import services as case_services
 from conference.cases.queries import load_case_file
@@ -76,10 +76,13 @@ def form_url(meeting_id, item_id, agency=None) -> str:
 
 
 def input_data(facts="", opinion="", *, domains=(), risk_concerns="", withheld="", coordinator_note="",
-               resources=(), version="", submit=False) -> dict:
-    """The fields the input form posts; ``submit`` presses 제출 (submit=1), otherwise 임시 저장 (save=1)."""
+               resources=(), version="", submit=False, levels=None) -> dict:
+    """The fields the input form posts; ``submit`` presses 제출 (submit=1), otherwise 임시 저장 (save=1).
+
+    ``levels`` maps facts_level, opinion_level and risk_level to what is chosen (left out: not posted).
+    """
     data = {"facts": facts, "opinion": opinion, "domains": list(domains), "risk_concerns": risk_concerns,
-            "withheld": withheld, "coordinator_note": coordinator_note, "version": str(version)}
+            "withheld": withheld, "coordinator_note": coordinator_note, "version": str(version), **(levels or {})}
     for n, (is_public, kind, note) in enumerate(resources):
         data[f"resources-{n}-is_public"] = "1" if is_public else "0"
         data[f"resources-{n}-kind"] = kind
@@ -284,13 +287,114 @@ def test_history_lists_every_save_with_who_when_and_what_changed(web, setting):
     assert re.search(r"<details open>\s*<summary>\s*3번째 저장", page)
     revisions = revisions_of(stored(item_id, mental.id))
     assert [r.changed.split(",") for r in revisions] == [
-        ["coordinator_note", "domains", "facts", "opinion", "resources", "risk_concerns", "state", "withheld"],
+        ["coordinator_note", "domains", "facts", "facts_level", "opinion", "opinion_level", "resources",
+         "risk_concerns", "risk_level", "state", "withheld"],
         ["domains", "opinion", "state"], ["coordinator_note"]]
     assert [json.loads(r.snapshot)["state"] for r in revisions] == ["draft", "submitted", "submitted"]
     # The form shows the latest version and links to the history.
     form = web.get(form_url(meeting.id, item_id))
     assert textarea(form, "opinion") == "고친 의견" and "3번째 저장" in text(form)
     assert f"/meetings/{meeting.id}/inputs/{item_id}/history" in text(form)
+
+
+# --- disclosure levels (issue 14) -----------------------------------------------------------------
+
+LEVELS = ("facts_level", "opinion_level", "risk_level")
+
+
+def levels_of(agency_input) -> tuple[str, str, str]:
+    return agency_input.facts_level, agency_input.opinion_level, agency_input.risk_level
+
+
+def test_a_new_input_starts_at_the_writing_agencys_default_level(web, setting):
+    meeting, item_id = setting["meeting"], setting["items"][0]
+    agencies = setting["agencies"]
+    web.login("mental1")  # 정신건강복지센터: everything it writes is 민감정보 unless it says otherwise
+    page = web.get(form_url(meeting.id, item_id))
+    assert [selected_option(page, name) for name in LEVELS] == ["sensitive"] * 3
+    assert "공개 범위" in text(page) and "민감정보까지 동의한 기관만 읽습니다." in text(page)
+    save(web, setting, facts="우울 증상으로 치료 중단", opinion="치료 재연계 필요", risk_concerns="자해 우려")
+    assert levels_of(stored(item_id, agencies["mental"].id)) == ("sensitive", "sensitive", "sensitive")
+
+    web.login("centre1")  # 행정복지센터: 참석기관 공유
+    assert [selected_option(web.get(form_url(meeting.id, item_id)), name) for name in LEVELS] == ["shared"] * 3
+    save(web, setting, facts="월세 체납", opinion="주거급여 검토")
+    assert levels_of(stored(item_id, agencies["centre"].id)) == ("shared", "shared", "shared")
+
+    web.login("coord1")  # the coordinator writing for an agency starts at that agency's default
+    url = form_url(meeting.id, setting["items"][1], agency=agencies["mental"].id)
+    assert [selected_option(web.get(url), name) for name in LEVELS] == ["sensitive"] * 3
+    assert [selected_option(web.get(form_url(meeting.id, setting["items"][1], agency=agencies["charity"].id)), name)
+            for name in LEVELS] == ["shared"] * 3
+    # The service alone (seed data, imports) applies the same default.
+    saved = service_save(setting, 1, "mental", facts="상담 기록")
+    assert levels_of(saved) == ("sensitive", "sensitive", "sensitive")
+
+
+def test_chosen_levels_are_saved_shown_again_and_a_change_of_level_is_in_the_history(web, setting):
+    meeting, item_id = setting["meeting"], setting["items"][0]
+    mental = setting["agencies"]["mental"]
+    web.login("mental1")
+    save(web, setting, facts="주민센터 방문 기록", opinion="정신건강 치료 재연계", risk_concerns="자해 우려",
+         levels={"facts_level": "shared", "opinion_level": "sensitive", "risk_level": "internal"})
+    assert levels_of(stored(item_id, mental.id)) == ("shared", "sensitive", "internal")
+    page = web.get(form_url(meeting.id, item_id))
+    assert [selected_option(page, name) for name in LEVELS] == ["shared", "sensitive", "internal"]
+
+    # Only the level of 보유 정보 changes: that is a saved change like any other.
+    save(web, setting, facts="주민센터 방문 기록", opinion="정신건강 치료 재연계", risk_concerns="자해 우려", version=1,
+         levels={"facts_level": "sensitive", "opinion_level": "sensitive", "risk_level": "internal"})
+    assert levels_of(stored(item_id, mental.id)) == ("sensitive", "sensitive", "internal")
+    revisions = revisions_of(stored(item_id, mental.id))
+    assert revisions[-1].changed == "facts_level"
+    assert [json.loads(r.snapshot)["facts_level"] for r in revisions] == ["shared", "sensitive"]
+    [_, second] = audit_actions("input.save")
+    assert json.loads(second.details)["changed"] == ["facts_level"]
+
+    history = text(web.get(f"/meetings/{meeting.id}/inputs/{item_id}/history"))
+    newest, oldest = re.findall(r"<details[^>]*>(.*?)</details>", history, re.S)
+    assert "바뀐 항목: 보유 정보 공개 범위" in " ".join(newest.split())
+    assert re.search(r'주민센터 방문 기록 <span class="tag level-sensitive"[^>]*>민감정보</span>', newest)
+    assert re.search(r'주민센터 방문 기록 <span class="tag level-shared"[^>]*>참석기관 공유</span>', oldest)
+    assert re.search(r'자해 우려 <span class="tag level-internal"[^>]*>시 내부</span>', newest)
+
+
+def test_a_level_posted_without_its_field_keeps_the_saved_one(web, setting):
+    item_id = setting["items"][0]
+    web.login("centre1")
+    save(web, setting, facts="월세 체납", levels={"facts_level": "internal", "opinion_level": "shared",
+                                                  "risk_level": "shared"})
+    save(web, setting, facts="월세 4개월 체납", version=1)  # an older page without the selects
+    assert levels_of(stored(item_id, setting["agencies"]["centre"].id)) == ("internal", "shared", "shared")
+
+
+@pytest.mark.parametrize("name", LEVELS)
+def test_an_unknown_level_is_refused_next_to_its_field_and_saves_nothing(web, setting, name):
+    meeting, item_id = setting["meeting"], setting["items"][0]
+    web.login("centre1")
+    response = web.post(form_url(meeting.id, item_id), data=input_data(
+        "월세 체납", "주거급여 검토", risk_concerns="단전 우려", levels={name: "public"}))
+    assert response.status_code == 200
+    assert field_errors(response, name) == ["공개 범위는 참석기관 공유, 민감정보, 시 내부 중에서 고르세요."]
+    assert textarea(response, "facts") == "월세 체납"
+    assert count(AgencyInput) == 0 and audit_actions("input.save") == []
+    with pytest.raises(case_services.CaseError) as refused:
+        service_save(setting, 0, "centre", facts="월세 체납", **{name: "public"})
+    assert refused.value.field == name
+
+
+def test_the_conflict_shows_the_saved_levels_and_keeps_the_chosen_ones(web, setting):
+    meeting, item_id = setting["meeting"], setting["items"][0]
+    web.login("centre1")
+    save(web, setting, facts="먼저 저장한 사실", levels={"facts_level": "internal", "opinion_level": "shared",
+                                                         "risk_level": "shared"})
+    response = web.post(form_url(meeting.id, item_id), data=input_data(
+        "내가 고친 사실", version=0, levels={"facts_level": "sensitive", "opinion_level": "shared",
+                                             "risk_level": "shared"}))
+    assert response.status_code == 409
+    conflict = text(response).split('class="conflict"')[1].split("</section>")[0]
+    assert re.search(r'먼저 저장한 사실 <span class="tag level-internal"[^>]*>시 내부</span>', conflict)
+    assert selected_option(response, "facts_level") == "sensitive"
 
 
 # --- concurrent edits ------------------------------------------------------------------------------

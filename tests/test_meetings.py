@@ -3,6 +3,7 @@ need-to-know defaults, status steps, the calendar file, the practitioner's home 
 
 Packets, pledges, the access log and the Word file are in test_packets.py.
 """
+import json
 import re
 from datetime import date, time, timedelta
 
@@ -19,8 +20,10 @@ from factories import (
     invitation_of,
     items_in_order,
     kst,
+    load,
     past_meeting,
     pledge,
+    selected_option,
     text,
 )
 from sqlalchemy import select
@@ -30,6 +33,7 @@ from conference.cases.queries import load_case_file
 from conference.extensions import db
 from conference import disclosure
 from conference.meetings import rules
+from conference.meetings import services as meeting_services
 from conference.models import (
     AgendaItem,
     Invitation,
@@ -617,6 +621,75 @@ def test_unknown_sections_are_refused(staff, make_meeting, make_case, add_item, 
     assert response.status_code == 200
     assert "초대하지 않은 기관이나 알 수 없는 항목입니다." in form_errors(response)
     assert sections_of(item_id) == {agencies["charity"].id: {"summary", "household"}}
+
+
+# --- disclosure level of the key question (issue 14) ----------------------------------------------
+
+def test_key_question_level_is_chosen_next_to_it_saved_and_shown_again(staff, make_meeting, make_case, agencies):
+    meeting = make_meeting([agencies["mental"]])
+    case = make_case(consent=[agencies["mental"]])
+    new_form = staff.get(f"/meetings/{meeting.id}/agenda/new?household_id={case.id}")
+    assert selected_option(new_form, "key_question_level") == "shared"  # 참석기관 공유 unless chosen
+    page = text(new_form)
+    assert "공개 범위" in page and "민감정보까지 동의한 기관만 읽습니다." in page and "시 담당자와 회의 주재자만" in page
+
+    response = staff.post(f"/meetings/{meeting.id}/agenda/new", data=agenda_form(
+        case, key_question="정신건강 치료 연계가 여러 번 중단되었습니다", key_question_level="sensitive"))
+    assert response.status_code == 302
+    item = db.session.execute(select(AgendaItem)).scalar_one()
+    assert item.key_question_level == "sensitive"
+    [added] = audit_actions("agenda.add")
+    assert json.loads(added.details)["key_question_level"] == "sensitive"
+
+    url = f"/meetings/{meeting.id}/agenda/{item.id}"
+    assert selected_option(staff.get(url), "key_question_level") == "sensitive"
+    response = staff.post(url, data={"key_question": "바뀐 질문", "key_question_level": "internal",
+                                     "presenting_agency_id": "0", "minutes_allotted": "15",
+                                     f"sections-{agencies['mental'].id}": ["summary"]})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(AgendaItem, item.id).key_question_level == "internal"
+    assert selected_option(staff.get(url), "key_question_level") == "internal"
+    [updated] = audit_actions("agenda.update")
+    assert json.loads(updated.details)["key_question_level"] == "internal"
+    agenda = text(staff.get(f"/meetings/{meeting.id}")).split('id="agenda"')[1]
+    assert re.search(r'바뀐 질문 <span class="tag level-internal"[^>]*>시 내부</span>', agenda)
+
+
+def test_a_key_question_posted_without_a_level_is_shared(staff, make_meeting, make_case, agencies):
+    meeting = make_meeting([agencies["charity"]])
+    case = make_case(consent=[agencies["charity"]])
+    assert staff.post(f"/meetings/{meeting.id}/agenda/new", data=agenda_form(case)).status_code == 302
+    assert db.session.execute(select(AgendaItem.key_question_level)).scalar_one() == "shared"
+
+
+def test_an_unknown_key_question_level_is_refused_and_changes_nothing(staff, make_meeting, make_case, add_item,
+                                                                     agencies, coordinator):
+    meeting = make_meeting([agencies["charity"]])
+    case = make_case(consent=[agencies["charity"]])
+    response = staff.post(f"/meetings/{meeting.id}/agenda/new", data=agenda_form(case, key_question_level="public"))
+    assert response.status_code == 200
+    errors = field_errors(response, "key_question_level")
+    assert errors == ["공개 범위는 참석기관 공유, 민감정보, 시 내부 중에서 고르세요."]
+    assert "주거 위기 해소 방안" in text(response)  # what was typed is kept
+    assert count(AgendaItem) == 0 and audit_actions("agenda.add") == []
+
+    item_id = add_item(meeting.id, case, key_question="처음 질문")
+    response = staff.post(f"/meetings/{meeting.id}/agenda/{item_id}", data={
+        "key_question": "바뀐 질문", "key_question_level": "everyone", "presenting_agency_id": "0",
+        "minutes_allotted": "15", f"sections-{agencies['charity'].id}": ["summary"]})
+    assert response.status_code == 200
+    assert field_errors(response, "key_question_level") == errors
+    db.session.expire_all()
+    item = db.session.get(AgendaItem, item_id)
+    assert (item.key_question, item.key_question_level) == ("처음 질문", "shared")
+    assert audit_actions("agenda.update") == []
+    # The service refuses it too, whoever calls it.
+    loaded = next(i for i in load(meeting.id).agenda_items if i.id == item_id)
+    with pytest.raises(case_services.CaseError) as refused:
+        meeting_services.update_agenda_item(loaded, by=coordinator, key_question="", presenting_agency_id=None,
+                                            minutes_allotted=15, key_question_level="everyone")
+    assert refused.value.field == "key_question_level"
 
 
 # --- meeting status --------------------------------------------------------------------------------

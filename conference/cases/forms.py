@@ -14,7 +14,8 @@ from conference.formatting import today_local
 from conference.i18n import lazy_gettext as _l
 from conference.models import NeedDomain, Stage, Track
 from conference.models.cases import MONITORING_METHODS
-from conference.webforms import IntegerRange
+from conference.disclosure import default_level
+from conference.webforms import DisclosureField, IntegerRange
 
 REQUIRED = _l("필수 항목입니다.")
 DATE_MESSAGE = _l("날짜를 YYYY-MM-DD 형식으로 입력하세요.")
@@ -82,6 +83,7 @@ class HouseholdForm(FlaskForm):
     extraction_round = StringField(_l("추출회차"), validators=[Length(max=10)])
     crisis_signals = StringField(_l("위기정보"), description=_l("세미콜론(;)으로 구분: 단전; 건강보험료 체납"),
                                  validators=[Length(max=500), no_resident_number])
+    signals_level = DisclosureField(_l("위기정보 공개 범위"))
     referring_agency_id = SelectField(_l("의뢰기관"), coerce=int, validate_choice=True)
     coordinator_id = SelectField(_l("담당자"), coerce=int, validate_choice=True)
     note = TextAreaField(_l("비고"), validators=[Length(max=1000), no_resident_number])
@@ -112,7 +114,7 @@ class HouseholdForm(FlaskForm):
                 "phone": (self.phone.data or "").strip(), "household_size": self.household_size.data,
                 "discovery_route": self.discovery_route.data, "discovered_on": self.discovered_on.data,
                 "extraction_round": (self.extraction_round.data or "").strip(),
-                "crisis_signals": ";".join(dict.fromkeys(signals)),
+                "crisis_signals": ";".join(dict.fromkeys(signals)), "signals_level": self.signals_level.data,
                 "referring_agency_id": self.referring_agency_id.data or None,
                 "coordinator_id": self.coordinator_id.data or None, "note": (self.note.data or "").strip()}
 
@@ -121,7 +123,7 @@ class HouseholdForm(FlaskForm):
         self.head_name.data, self.head_birth.data = head.name, head.birth_text
         self.head_sex.data, self.head_disability.data = head.sex, head.has_disability
         for field in ("district", "address", "phone", "household_size", "discovery_route", "discovered_on",
-                      "extraction_round", "note"):
+                      "extraction_round", "signals_level", "note"):
             getattr(self, field).data = getattr(household, field)
         self.crisis_signals.data = "; ".join(household.signals)
         self.referring_agency_id.data = household.referring_agency_id or 0
@@ -191,18 +193,32 @@ def assessment_form_class(scale: list[str]):
     class AssessmentForm(FlaskForm):
         assessed_on = DateField(_l("조사일"), default=today_local, validators=[InputRequired(DATE_MESSAGE), not_in_future])
         summary = TextAreaField(_l("종합 소견"), validators=[Length(max=4000), no_resident_number])
+        summary_level = DisclosureField(_l("종합 소견 공개 범위"))
 
         def domain_fields(self):
-            return [(d, self[f"rating_{d.value}"], self[f"notes_{d.value}"]) for d in NeedDomain]
+            return [(d, self[f"rating_{d.value}"], self[f"notes_{d.value}"], self[f"notes_level_{d.value}"])
+                    for d in NeedDomain]
 
         def ratings(self) -> dict[str, tuple[str, str]]:
             return {d.value: (self[f"rating_{d.value}"].data, self[f"notes_{d.value}"].data or "")
                     for d in NeedDomain}
 
+        def notes_levels(self) -> dict[str, str]:
+            return {d.value: self[f"notes_level_{d.value}"].data for d in NeedDomain}
+
+        def fill_from(self, assessment):
+            """A reassessment starts from the previous ratings, notes and their levels."""
+            for domain, rating in assessment.rating_map().items():
+                self[f"rating_{domain}"].data = rating.rating
+                self[f"notes_{domain}"].data = rating.notes
+                self[f"notes_level_{domain}"].data = rating.notes_level
+
     for domain in NeedDomain:
         setattr(AssessmentForm, f"rating_{domain.value}", SelectField(domain.label, choices=rating_choices))
         setattr(AssessmentForm, f"notes_{domain.value}", TextAreaField(
             _l("%(domain)s 메모", domain=domain.label), validators=[Length(max=2000), no_resident_number]))
+        setattr(AssessmentForm, f"notes_level_{domain.value}", DisclosureField(
+            _l("%(domain)s 메모 공개 범위", domain=domain.label), default=default_level(domain=domain.value)))
     return AssessmentForm
 
 

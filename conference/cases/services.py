@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from conference import audit
+from conference import audit, disclosure
 from conference.changes import apply_changes
 from conference.extensions import db
 from conference.formatting import today_local
@@ -17,6 +17,7 @@ from conference.i18n import lazy_gettext as _l
 from conference.models import (Agency, Assessment, CaseNumberCounter, Consent, DomainRating, Household,
                                Member, MonitoringEntry, NeedDomain, Stage, StatusChange, Track, User)
 from conference.models.cases import MONITORING_METHODS
+from conference.models.disclosure import Disclosure
 
 
 class CaseError(ValueError):
@@ -26,6 +27,13 @@ class CaseError(ValueError):
         super().__init__(str(message))
         self.field = field
         self.message = message
+
+
+def checked_level(field: str, value) -> str:
+    """A 공개 범위 to store; anything that is not a level is refused with a message for ``field``."""
+    if not disclosure.is_level(value):
+        raise CaseError(field, disclosure.UNKNOWN_LEVEL)
+    return str(value)
 
 
 #: Which stage may follow which. Closing is possible from every active stage.
@@ -75,6 +83,8 @@ class HeadOfHousehold:
 
 def _new_household(*, by: User | None, head: HeadOfHousehold, district: str, address: str, discovery_route: str,
                    discovered_on: date, case_seq: int, **values) -> Household:
+    if "signals_level" in values:
+        values["signals_level"] = checked_level("signals_level", values["signals_level"])
     household = Household(case_year=discovered_on.year, case_seq=case_seq, district=district, address=address,
                           discovery_route=discovery_route, discovered_on=discovered_on,
                           status=Stage.DISCOVERED.value, **values)
@@ -110,11 +120,14 @@ def register_household(*, by: User | None, **entry) -> Household:
 
 
 HOUSEHOLD_FIELDS = ("district", "address", "phone", "household_size", "discovery_route", "discovered_on",
-                    "extraction_round", "crisis_signals", "referring_agency_id", "coordinator_id", "note")
+                    "extraction_round", "crisis_signals", "signals_level", "referring_agency_id", "coordinator_id",
+                    "note")
 
 
 def update_household(household: Household, *, by: User, head: HeadOfHousehold, **values) -> dict:
     """Edit the household's register entry and its head's identity; the audit keeps what changed."""
+    if "signals_level" in values:
+        values["signals_level"] = checked_level("signals_level", values["signals_level"])
     changed = apply_changes(household, {k: values[k] for k in HOUSEHOLD_FIELDS if k in values})
     head_member = household.members[0]
     changed.update({f"head.{k}": v for k, v in apply_changes(head_member, {
@@ -242,8 +255,12 @@ def withdraw_consent(consent: Consent, *, by: User, withdrawn_on: date):
 
 
 def record_assessment(household: Household, *, by: User, assessed_on: date, ratings: dict[str, tuple[str, str]],
-                      summary: str = "") -> Assessment:
-    """Record a (re)assessment: ``ratings`` maps a need domain to (rating, notes)."""
+                      summary: str = "", summary_level: str = Disclosure.SHARED.value,
+                      notes_levels: dict[str, str] | None = None) -> Assessment:
+    """Record a (re)assessment: ``ratings`` maps a need domain to (rating, notes).
+
+    ``notes_levels`` maps a domain to the 공개 범위 of its notes; a domain left out gets its default (건강: 민감정보).
+    """
     scale = current_app.config["ASSESSMENT_SCALE"]
     if assessed_on > today_local():
         raise CaseError("assessed_on", _l("조사일은 오늘 이후일 수 없습니다."))
@@ -252,14 +269,18 @@ def record_assessment(household: Household, *, by: User, assessed_on: date, rati
     for domain, (rating, _notes) in ratings.items():
         if domain not in {d.value for d in NeedDomain} or (rating and rating not in scale):
             raise CaseError("ratings", _l("설정되지 않은 영역이나 척도가 있습니다."))
+    levels = {d: checked_level(f"notes_level_{d}", (notes_levels or {}).get(d) or disclosure.default_level(domain=d))
+              for d in ratings}
+    summary_level = checked_level("summary_level", summary_level)
     assessment = Assessment(household=household, assessed_on=assessed_on, summary=summary.strip(),
-                            assessed_by_id=by.id)
-    assessment.ratings = [DomainRating(domain=d, rating=r, notes=n.strip())
+                            summary_level=summary_level, assessed_by_id=by.id)
+    assessment.ratings = [DomainRating(domain=d, rating=r, notes=n.strip(), notes_level=levels[d])
                           for d, (r, n) in ratings.items() if r or n.strip()]
     db.session.add(assessment)
     db.session.flush()
     audit.record("assessment.record", household, actor=by, details={
-        "assessment_id": assessment.id, "ratings": {r.domain: r.rating for r in assessment.ratings}})
+        "assessment_id": assessment.id, "ratings": {r.domain: r.rating for r in assessment.ratings},
+        "levels": {"summary": assessment.summary_level, **{r.domain: r.notes_level for r in assessment.ratings}}})
     return assessment
 
 

@@ -156,7 +156,7 @@ def _agency_view(household: Household):
 @bp.route("/<int:household_id>/edit", methods=["GET", "POST"])
 def edit(household_id):
     household = get_case(household_id, edit=True)
-    form = HouseholdForm(_agencies(), queries.coordinators())
+    form = HouseholdForm(_agencies(), queries.coordinators(), signals_level=household.signals_level)
     if not form.is_submitted():
         form.fill_from(household)
     if form.validate_on_submit():
@@ -282,13 +282,12 @@ def assessment_new(household_id):
     form = assessment_form_class(current_app.config["ASSESSMENT_SCALE"])()
     previous = household.assessments[0] if household.assessments else None
     if not form.is_submitted() and previous is not None:
-        for domain, rating in previous.rating_map().items():
-            form[f"rating_{domain}"].data = rating.rating
-            form[f"notes_{domain}"].data = rating.notes
+        form.fill_from(previous)
     if form.validate_on_submit():
         try:
             services.record_assessment(household, by=current_user, assessed_on=form.assessed_on.data,
-                                       ratings=form.ratings(), summary=form.summary.data or "")
+                                       ratings=form.ratings(), notes_levels=form.notes_levels(),
+                                       summary=form.summary.data or "", summary_level=form.summary_level.data)
         except services.CaseError as error:
             db.session.rollback()
             household = get_case(household_id, edit=True)

@@ -5,8 +5,9 @@ from wtforms.validators import Length, Optional
 
 from conference.cases.forms import MultiCheckboxField
 from conference.i18n import lazy_gettext as _l
-from conference.inputs.services import MAX_TEXT, InputValues
+from conference.inputs.services import LEVEL_FIELDS, MAX_TEXT, InputValues
 from conference.models import NeedDomain
+from conference.webforms import DisclosureField
 
 TOO_LONG = _l("%(max)d자 이하로 적으세요.")
 
@@ -38,10 +39,16 @@ class ResourceForm(FlaskForm):
 
 
 class AgencyInputForm(FlaskForm):
+    """An agency's input on one case; build it with ``input_levels(...)`` as keyword arguments, so that the levels
+    start from the saved ones (or the agency's default) when the form is shown or posted without them."""
+
     facts = TextAreaField(_l("보유 정보 (기관 기록상 사실)"), validators=TEXT_RULES, filters=TEXT_FILTERS)
+    facts_level = DisclosureField(_l("보유 정보 공개 범위"))
     opinion = TextAreaField(_l("기관 의견"), validators=TEXT_RULES, filters=TEXT_FILTERS)
+    opinion_level = DisclosureField(_l("기관 의견 공개 범위"))
     domains = MultiCheckboxField(_l("관련 욕구 영역"), choices=[(d.value, d.label) for d in NeedDomain])
     risk_concerns = TextAreaField(_l("위험 요인·우려"), validators=TEXT_RULES, filters=TEXT_FILTERS)
+    risk_level = DisclosureField(_l("위험 요인·우려 공개 범위"))
     resources = FieldList(FormField(ResourceForm), min_entries=3, max_entries=10)
     withheld = TextAreaField(_l("공유하지 않은 정보와 이유"), validators=TEXT_RULES, filters=TEXT_FILTERS,
                              description=_l("예: 상담 세부 내용은 본인 동의가 없어 싣지 않음"))
@@ -56,10 +63,10 @@ class AgencyInputForm(FlaskForm):
         return InputValues(facts=self.facts.data or "", opinion=self.opinion.data or "",
                            domains=tuple(self.domains.data or ()), risk_concerns=self.risk_concerns.data or "",
                            withheld=self.withheld.data or "", coordinator_note=self.coordinator_note.data or "",
-                           resources=resources)
+                           resources=resources, **{name: self[name].data for name in LEVEL_FIELDS.values()})
 
     def fill_from(self, agency_input):
-        for field in ("facts", "opinion", "risk_concerns", "withheld", "coordinator_note"):
+        for field in ("facts", "opinion", "risk_concerns", "withheld", "coordinator_note", *LEVEL_FIELDS.values()):
             getattr(self, field).data = getattr(agency_input, field)
         self.domains.data = agency_input.domain_list
         while len(self.resources) < len(agency_input.resources):

@@ -12,15 +12,18 @@ from flask import current_app
 from sqlalchemy import select
 
 from conference import audit
-from conference.cases.services import CaseError
+from conference.cases.services import CaseError, checked_level
 from conference.database import conflict_if_overtaken, now_utc
+from conference.disclosure import default_level
 from conference.extensions import db
 from conference.i18n import lazy_gettext as _l
-from conference.models import AgendaItem, Meeting, MeetingStatus, NeedDomain, User
+from conference.models import Agency, AgendaItem, Meeting, MeetingStatus, NeedDomain, User
 from conference.models.inputs import AgencyInput, InputRevision, InputState, OfferedResource
 from conference.notifications import message_text, notify_agency
 
 TEXT_FIELDS = ("facts", "opinion", "risk_concerns", "withheld", "coordinator_note")
+#: The 공개 범위 column (and form field) of each text field that has one.
+LEVEL_FIELDS = {"facts": "facts_level", "opinion": "opinion_level", "risk_concerns": "risk_level"}
 #: Longest text accepted in one field.
 MAX_TEXT = 4000
 
@@ -43,6 +46,10 @@ class InputValues:
     coordinator_note: str = ""
     #: (is_public, kind, note) for each resource offered
     resources: tuple[tuple[bool, str, str], ...] = ()
+    #: 공개 범위 of facts, opinion and risk_concerns; None keeps the saved level (a new input: the agency's default).
+    facts_level: str | None = None
+    opinion_level: str | None = None
+    risk_level: str | None = None
 
     def as_fields(self) -> dict:
         return {"facts": self.facts, "opinion": self.opinion, "domains": ",".join(self.domains),
@@ -53,8 +60,16 @@ class InputValues:
         return not any(getattr(self, f).strip() for f in TEXT_FIELDS) and not self.resources
 
 
+def input_levels(agency_input: AgencyInput | None, sector: str | None = None) -> dict[str, str]:
+    """The 공개 범위 of each text: as saved, or for a new input the writing agency's default (정신건강: 민감정보)."""
+    if agency_input is None:
+        level = default_level(sector=sector).value
+        return {name: level for name in LEVEL_FIELDS.values()}
+    return {name: getattr(agency_input, name) for name in LEVEL_FIELDS.values()}
+
+
 def snapshot(agency_input: AgencyInput) -> dict:
-    data = {f: getattr(agency_input, f) for f in (*TEXT_FIELDS, "domains", "state")}
+    data = {f: getattr(agency_input, f) for f in (*TEXT_FIELDS, *LEVEL_FIELDS.values(), "domains", "state")}
     data["resources"] = [[r.is_public, r.kind, r.note] for r in agency_input.resources]
     return data
 
@@ -89,6 +104,9 @@ def save_input(item: AgendaItem, *, agency_id: int, by: User, values: InputValue
     for _is_public, kind, note in values.resources:
         if not kind.strip() or len(kind) > 100 or len(note) > 1000:
             raise CaseError("resources", _l("자원 종류는 1~100자, 메모는 1000자 이하입니다."))
+    for name in LEVEL_FIELDS.values():
+        if getattr(values, name) is not None:
+            checked_level(name, getattr(values, name))
 
     agency_input = find_input(item, agency_id)
     current_version = agency_input.version if agency_input else 0
@@ -102,6 +120,9 @@ def save_input(item: AgendaItem, *, agency_id: int, by: User, values: InputValue
     before = snapshot(agency_input) if agency_input.id else {}
     for field, value in values.as_fields().items():
         setattr(agency_input, field, value.strip() if field != "domains" else value)
+    saved = input_levels(None, db.session.get(Agency, agency_id).sector) if creating else input_levels(agency_input)
+    for name, level in saved.items():
+        setattr(agency_input, name, getattr(values, name) or level)
     agency_input.resources = [OfferedResource(is_public=p, kind=k.strip(), note=n.strip())
                               for p, k, n in values.resources]
     now = now_utc()

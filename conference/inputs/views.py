@@ -88,18 +88,20 @@ def edit(meeting_id, item_id):
     agency_id = input_agency_for(current_user, meeting, request.values.get("agency", type=int))
     if agency_id is None:
         abort(404)
-    form = AgencyInputForm()
     item = next((i for i in _open_items(meeting) if i.id == item_id), None)
     if item is None:
         # Not on the agenda (any more) or outside the user's consent: the same answer either way, so that it does not
         # tell a case the agency may not see from one that is not there. A POST keeps the text that was written.
         if request.method == "POST":
+            form = AgencyInputForm()
             form.form_errors.append(_(
                 "이 사례는 회의 안건에서 빠졌거나 볼 수 없게 되었습니다. 적은 내용은 아래에 남아 있으니 "
                 "복사해 두세요. 저장하지 않았습니다."))
             return render_template("inputs/orphan.html", form=form, meeting=meeting), 409
         abort(404)
     current = services.find_input(item, agency_id)
+    agency = next(i.agency for i in meeting.invitations if i.agency_id == agency_id)
+    form = AgencyInputForm(**services.input_levels(current, agency.sector))
     if not form.is_submitted() and current is not None:
         form.fill_from(current)
     conflict = None

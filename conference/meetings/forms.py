@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from conference.formatting import KST
 from conference.i18n import lazy_gettext as _l
-from conference.webforms import IntegerRange
+from conference.webforms import DisclosureField, IntegerRange
 from conference.models.meetings import MeetingKind
 
 REQUIRED = _l("필수 항목입니다.")
@@ -55,6 +55,7 @@ class InvitationForm(FlaskForm):
 
 class AgendaItemForm(FlaskForm):
     key_question = TextAreaField(_l("논의 요청사항"), validators=[Length(max=2000)])
+    key_question_level = DisclosureField(_l("논의 요청사항 공개 범위"))
     presenting_agency_id = SelectField(_l("발표 기관"), coerce=int, validate_choice=True)
     minutes_allotted = IntegerField(_l("배정 시간(분)"), default=15, validators=[
         InputRequired(_l("숫자로 입력하세요.")), IntegerRange(min=1, max=120, message=_l("1~120분 사이로 입력하세요."))])

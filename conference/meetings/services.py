@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from conference import audit, disclosure
-from conference.cases.services import CaseError, current_consent
+from conference.cases.services import CaseError, checked_level, current_consent
 from conference.database import now_utc
 from conference.extensions import db
 from conference.i18n import lazy_gettext as _l
@@ -19,6 +19,7 @@ from conference.formatting import KST, today_local
 from conference.meetings import packets, rules
 from conference.notifications import notify_agency
 from conference.models import Agency, Household, Stage, User
+from conference.models.disclosure import Disclosure
 from conference.models.meetings import (AgendaItem, Invitation, Meeting, MeetingKind, MeetingStatus, PacketSection,
                                         Pledge, SectionVisibility)
 
@@ -183,10 +184,11 @@ def has_children(household: Household) -> bool:
 
 
 def add_agenda_item(meeting: Meeting, *, by: User, household: Household, key_question: str = "",
-                    presenting_agency_id: int | None = None, minutes_allotted: int = 15,
-                    consent_override_reason: str = "") -> AgendaItem:
+                    key_question_level: str = Disclosure.SHARED.value, presenting_agency_id: int | None = None,
+                    minutes_allotted: int = 15, consent_override_reason: str = "") -> AgendaItem:
     """Put a household on the agenda; every invited agency must be covered by its consent or an override reason."""
     _require_preparation(meeting)
+    key_question_level = checked_level("key_question_level", key_question_level)
     if household.status in CLOSED_STAGES:
         raise CaseError("household_id", _l("종결되었거나 사후관리 중인 사례는 안건에 올릴 수 없습니다."))
     if any(item.household_id == household.id for item in meeting.agenda_items):
@@ -201,7 +203,7 @@ def add_agenda_item(meeting: Meeting, *, by: User, household: Household, key_que
             "이 가구의 정보제공 동의에 없는 초대 기관이 있습니다: %(agencies)s. 동의를 받거나 예외 사유를 적으세요.",
             agencies=", ".join(names)))
     item = AgendaItem(meeting=meeting, household=household, key_question=key_question.strip(),
-                      presenting_agency_id=presenting_agency_id, minutes_allotted=minutes_allotted,
+                      key_question_level=key_question_level, presenting_agency_id=presenting_agency_id, minutes_allotted=minutes_allotted,
                       consent_override_reason=override if uncovered else "",
                       position=max((i.position for i in meeting.agenda_items), default=0) + 1)
     children = has_children(household)
@@ -210,7 +212,8 @@ def add_agenda_item(meeting: Meeting, *, by: User, household: Household, key_que
     db.session.add(item)
     db.session.flush()
     audit.record("agenda.add", meeting, actor=by, details={
-        "household_id": household.id, "case_number": household.case_number, "item_id": item.id})
+        "household_id": household.id, "case_number": household.case_number, "item_id": item.id,
+        "key_question_level": item.key_question_level})
     if item.consent_override_reason:
         audit.record("consent.override", household, actor=by, details={
             "meeting_id": meeting.id, "agencies": sorted(uncovered), "reason": item.consent_override_reason})
@@ -218,13 +221,17 @@ def add_agenda_item(meeting: Meeting, *, by: User, household: Household, key_que
 
 
 def update_agenda_item(item: AgendaItem, *, by: User, key_question: str, presenting_agency_id: int | None,
-                       minutes_allotted: int) -> None:
+                       minutes_allotted: int, key_question_level: str | None = None) -> None:
+    """Change an item's key question (and its 공개 범위; None keeps it), presenter and time."""
     _require_preparation(item.meeting)
+    level = checked_level("key_question_level", key_question_level or item.key_question_level)
     if presenting_agency_id is not None:
         _agencies([presenting_agency_id])
-    item.key_question, item.presenting_agency_id = key_question.strip(), presenting_agency_id
+    item.key_question, item.key_question_level = key_question.strip(), level
+    item.presenting_agency_id = presenting_agency_id
     item.minutes_allotted = minutes_allotted
-    audit.record("agenda.update", item.meeting, actor=by, details={"item_id": item.id})
+    audit.record("agenda.update", item.meeting, actor=by, details={
+        "item_id": item.id, "key_question_level": item.key_question_level})
 
 
 class InputsWouldBeLost(Exception):

@@ -221,6 +221,7 @@ def agenda_new(meeting_id):
         try:
             services.add_agenda_item(meeting, by=current_user, household=household,
                                      key_question=form.key_question.data or "",
+                                     key_question_level=form.key_question_level.data,
                                      presenting_agency_id=form.presenting_agency_id.data or None,
                                      minutes_allotted=form.minutes_allotted.data,
                                      consent_override_reason=form.consent_override_reason.data or "")
@@ -255,6 +256,7 @@ def agenda_edit(meeting_id, item_id):
         sections = {i.agency_id: set(request.form.getlist(f"sections-{i.agency_id}")) for i in meeting.invitations}
         try:
             services.update_agenda_item(item, by=current_user, key_question=form.key_question.data or "",
+                                        key_question_level=form.key_question_level.data,
                                         presenting_agency_id=form.presenting_agency_id.data or None,
                                         minutes_allotted=form.minutes_allotted.data)
             services.set_sections(item, by=current_user, sections_by_agency=sections)
