@@ -29,10 +29,13 @@ class CaseError(ValueError):
         self.message = message
 
 
-def checked_level(field: str, value) -> str:
-    """A 공개 범위 to store; anything that is not a level is refused with a message for ``field``."""
+def checked_level(field: str, value, *, default=None, message=None) -> str:
+    """A 공개 범위 to store (nothing chosen: ``default``, when given); anything that is not a level is refused with
+    ``message`` (or the general one) for ``field``."""
+    if not value and default is not None:
+        return str(default)
     if not disclosure.is_level(value):
-        raise CaseError(field, disclosure.UNKNOWN_LEVEL)
+        raise CaseError(field, message or disclosure.UNKNOWN_LEVEL)
     return str(value)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from conference import audit
 from conference.cases import services as case_services
-from conference.cases.services import CaseError, current_consent
+from conference.cases.services import CaseError, checked_level, current_consent
 from conference.database import conflict_if_overtaken, now_utc
 from conference.disclosure import default_level
 from conference.extensions import db
@@ -121,16 +121,6 @@ def earlier_open_actions(meeting: Meeting) -> dict[int, list[ActionItem]]:
     return grouped
 
 
-def _level(value: str | None, default: Disclosure, field: str, message) -> str:
-    """A disclosure level as posted ("" or None: ``default``); an unknown one is refused with ``message``."""
-    if not value:
-        return default.value
-    try:
-        return Disclosure(value).value
-    except ValueError:
-        raise CaseError(field, message) from None
-
-
 def agencies_needing_override(item: AgendaItem, agency_ids: set[int]) -> set[int]:
     """Of ``agency_ids``, those an action of this case may go to only with a written override reason.
 
@@ -173,8 +163,8 @@ def _check_actions(drafts: list[ActionDraft], item: AgendaItem) -> list[CheckedA
             raise CaseError("actions", _l("%(n)s번째 과제: 기한을 회의일 이후 날짜로 적으세요.", n=number))
         if len(draft.person) > 50 or len(draft.resource_kind) > 100:
             raise CaseError("actions", _l("%(n)s번째 과제: 담당자는 50자, 연계자원은 100자 이하입니다.", n=number))
-        level = _level(draft.task_level, default_level(domain=draft.domain), "actions",
-                       _l("%(n)s번째 과제: 공개 범위를 목록에서 고르세요.", n=number))
+        level = checked_level("actions", draft.task_level, default=default_level(domain=draft.domain),
+                              message=_l("%(n)s번째 과제: 공개 범위를 목록에서 고르세요.", n=number))
         reason = draft.consent_override_reason.strip()
         if len(reason) > MAX_OVERRIDE_REASON:
             raise CaseError("actions", _l("%(n)s번째 과제: 동의 범위 예외 사유는 %(max)s자 이하로 적으세요.",
@@ -211,10 +201,10 @@ def save_case_record(item: AgendaItem, *, by: User, base_version: int, discussio
     for field, text in (("discussion", discussion), ("decisions", decisions), ("goals", goals)):
         if len(text) > MAX_TEXT:
             raise CaseError(field, _l("%(n)s자 이하로 적으세요.", n=MAX_TEXT))
-    discussion_level = _level(discussion_level, Disclosure.SHARED, "discussion_level",
-                              _l("논의 내용의 공개 범위를 목록에서 고르세요."))
-    decisions_level = _level(decisions_level, Disclosure.SHARED, "decisions_level",
-                             _l("결정사항의 공개 범위를 목록에서 고르세요."))
+    discussion_level = checked_level("discussion_level", discussion_level, default=Disclosure.SHARED,
+                                     message=_l("논의 내용의 공개 범위를 목록에서 고르세요."))
+    decisions_level = checked_level("decisions_level", decisions_level, default=Disclosure.SHARED,
+                                    message=_l("결정사항의 공개 범위를 목록에서 고르세요."))
     if classification and classification not in config["CLASSIFICATIONS"]:
         raise CaseError("classification", _l("설정되지 않은 사례 구분입니다."))
     if status_to not in ("", Stage.SELECTED.value, Stage.CLOSED.value):
@@ -227,8 +217,8 @@ def save_case_record(item: AgendaItem, *, by: User, base_version: int, discussio
     causes = [c._replace(cause=c.cause.strip()) for c in causes if c.cause.strip()]
     if any(c.domain not in {x.value for x in NeedDomain} or len(c.cause) > 2000 for c in causes):
         raise CaseError("root_causes", _l("근본원인마다 욕구영역을 고르고 2000자 이하로 적으세요."))
-    cause_levels = [_level(c.level, default_level(domain=c.domain), "root_causes",
-                           _l("%(n)s번째 근본원인: 공개 범위를 목록에서 고르세요.", n=number))
+    cause_levels = [checked_level("root_causes", c.level, default=default_level(domain=c.domain),
+                                  message=_l("%(n)s번째 근본원인: 공개 범위를 목록에서 고르세요.", n=number))
                     for number, c in enumerate(causes, start=1)]
     checked = _check_actions(actions, item)
     earlier_ids = {a.id: a for a in earlier}
