@@ -26,7 +26,9 @@ it, not from ``conference.disclosure``:
 * packets are frozen when the meeting starts and minutes when they are approved, each narrowed by today's consent.
 
 Outputs that show no case text by design (.ics, notifications, home, dashboard, report, attendance sheet) must hold
-no sentinel at all. A failing example is a real leak or a real over-hiding: keep it failing and report it.
+no sentinel at all. Word files take most of the time: each example reads the pages of every reader at each stage and
+the Word files of two of them (``Scenario.spot``, ``Scenario.copy_for``); the corner test reads everything as everyone.
+A failing example is a real leak or a real over-hiding: keep it failing and report it.
 """
 import html
 import io
@@ -133,7 +135,8 @@ class Scenario:
     households: list[HouseholdSpec]
     #: An invited agency whose copies the coordinator also reads (?agency=).
     copy_for: str
-    #: The account that reads every output at every stage (the others read the packet, the minutes and the actions).
+    #: The account that reads every output once the minutes are approved, Word files and action pages included (the
+    #: others read the pages of the packet and the minutes at each stage, their action list and their actions).
     spot: str = "coordinator"
 
 
