@@ -9,6 +9,7 @@ import pytest
 from factories import MEETING_DAY, docx_text, flashes, load, pledge, signed_in, text
 from sqlalchemy import select
 
+from conference.disclosure import Grant
 from conference.extensions import db
 from conference.meetings import packets
 from conference.meetings import services as meeting_services
@@ -257,3 +258,30 @@ def test_the_agencys_input_pages_show_the_key_question_only_as_its_level_allows(
         for page in pages:
             assert meeting_day["cases"][0].case_number in page
             assert (KEY_QUESTION_A in page) is shows, username
+
+
+def test_review_comments_reach_the_city_and_the_commenting_agency_only(app, meeting_day):
+    meeting = meeting_day["meeting"]
+    to_review(meeting_day)
+    mh = signed_in(app, "mh")
+    mh.post(f"/meetings/{meeting.id}/minutes/respond", data={"comment": "김○○ 가구 자살 위험 재평가 필요 SNT-COMMENT"})
+    for username, shows in (("mh", True), ("coord1", True), ("chair1", True), ("angel", False), ("dream", False)):
+        page = text(signed_in(app, username).get(f"/meetings/{meeting.id}/minutes"))
+        assert ("SNT-COMMENT" in page) is shows, username
+
+
+def test_offered_resources_go_with_the_opinions_level():
+    """제공 가능 자원 is part of what an agency thinks it can do: withheld with its opinion, and counted."""
+    line = packets.InputLine(agency="정신건강복지센터", facts="", opinion="상담 SNT-OP", domains=[], risk_concerns="",
+                             withheld="", resources=["공공 · 정신건강 상담: 주 1회 SNT-RES"], late=False, agency_id=1,
+                             opinion_level="sensitive")
+    case = packets.PacketCase(position=1, case_number="2026-0001", masked_name="김○○", district="중앙동",
+                              key_question="", presenting_agency="", minutes_allotted=15, is_repeat=False,
+                              consent_override_reason="", sections={"inputs"}, inputs=[line])
+    full = packets.Packet(meeting_id=1, title="회의", starts_at=None, place="", chair="", coordinator="", agency_id=0,
+                          agency_name="", deadline=None, agencies=[], cases=[case], readers={2: ("드림스타트", None)})
+    for sensitive, shown in ((False, False), (True, True)):
+        case.grants = {2: Grant(visible=True, sections=frozenset({"inputs"}), sensitive=sensitive)}
+        copy = packets.for_reader(full, 2).cases[0]
+        assert bool(copy.inputs[0].resources) is shown and bool(copy.inputs[0].opinion) is shown
+        assert copy.not_shown == (0 if shown else 2)

@@ -309,6 +309,8 @@ def _case_for(case: PacketCase, grant: Grant, reader: int) -> PacketCase:
             opinion=keep(line.opinion, line.opinion_level, PacketSection.INPUTS),
             risk_concerns=keep(line.risk_concerns, line.risk_level, PacketSection.INPUTS),
             withheld=line.withheld if grant.may_read(line.facts_level, PacketSection.INPUTS) else "",
+            # What the agency can offer is part of its opinion and goes with that text's level.
+            resources=keep(line.resources, line.opinion_level, PacketSection.INPUTS),
             coordinator_note="") for line in case.inputs if line.agency_id != reader]
     out.not_shown = not_shown
     return out

@@ -518,6 +518,14 @@ def reader_minutes(meeting: Meeting, agency_id: int | None, *, full_names: bool 
     return document.agency_copy(data, agency_id, name, today_grants(meeting, agency_id))
 
 
+def visible_responses(minutes: Minutes | None, agency_id: int | None) -> list[ReviewResponse]:
+    """The review comments (검토 의견) a reader sees: the city all of them, an agency those of its own people (a
+    comment may speak of any case, so it reaches no other agency)."""
+    if minutes is None:
+        return []
+    return [r for r in minutes.responses if agency_id is None or r.user.agency_id == agency_id]
+
+
 def final_data(minutes: Minutes, *, full_names: dict[str, str] | None = None) -> document.MinutesData:
     """The approved content, optionally with the heads' full names put back (case number → name)."""
     data = snapshot.from_json(minutes.snapshot)

@@ -138,6 +138,7 @@ def minutes_page(meeting_id):
         return render_template("minutes/not_held.html", meeting=meeting, message=problem.message)
     page = render_template(
         "minutes/minutes.html", meeting=meeting, minutes=minutes, data=data, agency_id=agency_id,
+        responses=services.visible_responses(minutes, agency_id),
         can_manage=can_manage_meetings(current_user), can_approve=can_approve_minutes(current_user, meeting),
         review_form=forms.ReviewRequestForm(), response_form=forms.ResponseForm(),
         correction_form=forms.CorrectionForm(), download_form=forms.MinutesDownloadForm(),
