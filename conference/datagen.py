@@ -8,6 +8,12 @@ hash as the chair's approval makes them), actions with their progress, and monit
 Rows are written with Core ``insert`` in batches with explicit ids (no ORM objects), so 50,000 households
 with their history take well under two minutes. Every name is made up; text comes from the phrase lists in
 ``conference.datagen_phrases``. The same seed and the same day give the same data.
+
+Every text gets the disclosure level its writer would choose (``_level``): 민감정보 for the health domain, for
+whatever a mental-health or health centre writes, and for any phrase about mental health, suicide risk, alcohol
+or violence; 시 내부 for a few of the coordinator's notes; else 참석기관 공유. Consents exercise every case an
+agency can be in: named with sensitive data, named without, not named (the case is shared with it through a
+recorded override, as the agenda demands), and withdrawn after the household's last meeting.
 """
 import heapq
 import json
@@ -35,6 +41,26 @@ from conference.models.cases import MONITORING_METHODS, CaseNumberCounter, case_
 from conference.models.meetings import meeting_title
 
 SHARED = Disclosure.SHARED.value
+SENSITIVE = Disclosure.SENSITIVE.value
+INTERNAL = Disclosure.INTERNAL.value
+
+
+def _level(*parts: str, domain: str | None = None, sector: str | None = None) -> str:
+    """The level a writer gives text made of ``parts``: 시 내부 if a part is a note for the city alone, 민감정보 in
+    the health domain, from a health agency or with a mental-health phrase, else 참석기관 공유."""
+    if any(part in INTERNAL_PHRASES for part in parts):
+        return INTERNAL
+    if disclosure.default_level(domain=domain, sector=sector) == Disclosure.SENSITIVE \
+            or any(part in phrases.MENTAL_HEALTH for part in parts):
+        return SENSITIVE
+    return SHARED
+
+
+def _strictest(*levels: str) -> str:
+    return max(levels, key=[SHARED, SENSITIVE, INTERNAL].index)
+
+
+INTERNAL_PHRASES = frozenset(phrases.INTERNAL_KEY_QUESTIONS + phrases.INTERNAL_NOTES)
 
 SURNAMES = (["김"] * 21 + ["이"] * 15 + ["박"] * 8 + ["최"] * 5 + ["정"] * 5
             + list("강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민진나엄채원천방공현함변염여추도소석"))
@@ -52,6 +78,10 @@ PATH = [Stage.DISCOVERED, Stage.COUNSELLING, Stage.INTAKE, Stage.ASSESSMENT]
 BATCH = 20000
 #: About one integrated case meeting per this many generated households.
 HOUSEHOLDS_PER_MEETING = 25
+#: Share of households with consent that leave one partner agency out of it (shared with it only by override).
+DECLINING = 0.25
+#: Share of households discussed only at approved meetings that withdraw their consent afterwards.
+WITHDRAWING = 0.08
 #: What ``generate`` reports, in this order: table, Korean label, English label.
 SUMMARY = [("household", "가구", "households"), ("household_member", "가구원", "members"),
            ("household_status_change", "단계 이력", "stage changes"), ("consent", "정보제공 동의", "consents"),
@@ -222,13 +252,17 @@ def _write_households(writer: _Writer, count: int, *, config, coordinator_id: in
                 "recorded_by_id": coordinator_id, "recorded_at": now})["id"]
             for agency_id in rng.sample(agency_ids, min(len(agency_ids), 4)):
                 writer.add("consent_agency", {"consent_id": consent_id, "agency_id": agency_id})
+            summary = rng.choice(phrases.ASSESSMENT_SUMMARIES) if rng.random() < 0.7 else ""
             assessment_id = writer.add("assessment", {
                 "id": writer.next_id("assessment"), "household_id": household_id, "assessed_on": discovered,
-                "summary": "", "assessed_by_id": coordinator_id, "created_at": now})["id"]
+                "summary": summary, "summary_level": _level(summary), "assessed_by_id": coordinator_id,
+                "created_at": now})["id"]
             for domain in rng.sample(list(NeedDomain), 4):
+                notes = rng.choice(phrases.RATING_NOTES[domain.value]) if rng.random() < 0.6 else ""
                 writer.add("assessment_rating", {
                     "id": writer.next_id("assessment_rating"), "assessment_id": assessment_id,
-                    "domain": domain.value, "rating": rng.choice(config["ASSESSMENT_SCALE"]), "notes": ""})
+                    "domain": domain.value, "rating": rng.choice(config["ASSESSMENT_SCALE"]), "notes": notes,
+                    "notes_level": _level(notes, domain=domain.value)})
     writer.flush()
     for year, seq in seqs.items():
         counter = db.session.get(CaseNumberCounter, year)
@@ -265,8 +299,17 @@ class _Case:
     children: bool = False
     consent_id: int = 0
     consent_agencies: set[int] = field(default_factory=set)
-    #: (domain, rating, notes) of the latest assessment, in NeedDomain order.
-    ratings: list[tuple[str, str, str]] = field(default_factory=list)
+    covers_sensitive: bool = False
+    #: Agencies the household would not have named in its consent: shared with only through an override.
+    declined: set[int] = field(default_factory=set)
+    #: (domain, rating, notes, notes level) of the latest assessment, in NeedDomain order.
+    ratings: list[tuple[str, str, str, str]] = field(default_factory=list)
+    #: 종합 소견 of the latest assessment and its level.
+    overview: str = ""
+    overview_level: str = SHARED
+    #: The last day a meeting discussed the case, and whether a meeting still to approve or to come holds it.
+    last_discussed: date | None = None
+    pending: bool = False
     #: Actions of earlier meetings not yet reviewed by a later one.
     open_actions: list[dict] = field(default_factory=list)
     closed: bool = False
@@ -278,8 +321,8 @@ class _Case:
 
     def domains(self, rng: random.Random, pressing: set[str]) -> list[str]:
         """Need domains to act on: those with a ``pressing`` rating (위기, 취약) first."""
-        found = [d for d, rating, _ in self.ratings if rating in pressing]
-        return found or [d for d, _, _ in self.ratings] or [rng.choice(list(NeedDomain)).value]
+        found = [d for d, rating, _, _ in self.ratings if rating in pressing]
+        return found or [d for d, _, _, _ in self.ratings] or [rng.choice(list(NeedDomain)).value]
 
 
 @dataclass(slots=True)
@@ -287,6 +330,9 @@ class _Item:
     id: int
     case: _Case
     follow_up: bool
+    row: dict = field(default_factory=dict)
+    #: Agency id → the sections it sees (the item's section_visibility rows).
+    sections: dict[int, str] = field(default_factory=dict)
     inputs: list[dict] = field(default_factory=list)
     record: dict | None = None
     causes: list[dict] = field(default_factory=list)
@@ -350,6 +396,10 @@ class _History:
                 .group_by(Consent.household_id)):
             cases[household_id].consent_id = consent_id
         by_consent = {c.consent_id: c for c in cases.values() if c.consent_id}
+        for consent_id, sensitive in db.session.execute(select(Consent.id, Consent.covers_sensitive).where(
+                Consent.household_id >= first_id)):
+            if consent_id in by_consent:
+                by_consent[consent_id].covers_sensitive = sensitive
         for consent_id, agency_id in db.session.execute(
                 select(consent_agency.c.consent_id, consent_agency.c.agency_id)
                 .join(Consent, Consent.id == consent_agency.c.consent_id).where(Consent.household_id >= first_id)):
@@ -358,12 +408,21 @@ class _History:
         latest = (select(func.max(Assessment.id)).where(Assessment.household_id >= first_id)
                   .group_by(Assessment.household_id))
         order = {d.value: n for n, d in enumerate(NeedDomain)}
-        for household_id, domain, rating, notes in db.session.execute(
-                select(Assessment.household_id, DomainRating.domain, DomainRating.rating, DomainRating.notes)
+        for household_id, domain, rating, notes, level in db.session.execute(
+                select(Assessment.household_id, DomainRating.domain, DomainRating.rating, DomainRating.notes,
+                       DomainRating.notes_level)
                 .join(DomainRating, DomainRating.assessment_id == Assessment.id).where(Assessment.id.in_(latest))):
-            cases[household_id].ratings.append((domain, rating, notes))
+            cases[household_id].ratings.append((domain, rating, notes, level))
+        for household_id, summary, level in db.session.execute(
+                select(Assessment.household_id, Assessment.summary, Assessment.summary_level)
+                .where(Assessment.id.in_(latest))):
+            cases[household_id].overview, cases[household_id].overview_level = summary, level
         for case in cases.values():
             case.ratings.sort(key=lambda r: order[r[0]])
+            if case.consent_id and self.rng.random() < DECLINING:  # one partner the household would not name
+                unnamed = [a.id for a in self.invitable if a.id not in case.consent_agencies]
+                if unnamed:
+                    case.declined.add(self.rng.choice(unnamed))
         self.all_cases = list(cases.values())
         return [c for c in cases.values() if c.consent_id and c.status != Stage.ASSESSMENT.value]
 
@@ -375,6 +434,7 @@ class _History:
         if candidates and count:
             self._past_meetings(sorted(candidates, key=lambda c: (c.ready, c.id)), count)
             self._upcoming_meetings()
+            self._withdrawals()
         self._monitoring()
 
     def _past_meetings(self, candidates: list[_Case], count: int) -> None:
@@ -433,6 +493,23 @@ class _History:
             if picks:
                 self._meeting(_kst(day, 14), status, [(c, False) for c in picks], next_meeting=None)
 
+    def _withdrawals(self) -> None:
+        """Some households discussed only at approved meetings withdraw their consent some time after the last."""
+        rng, rows = self.rng, []
+        last = self.today - timedelta(days=1)
+        for case in self.all_cases:
+            if case.last_discussed is None or case.pending or rng.random() >= WITHDRAWING:
+                continue
+            first = case.last_discussed + timedelta(days=7)
+            if first <= last:
+                rows.append({"b_id": case.consent_id,
+                             "b_on": first + timedelta(days=rng.randint(0, (last - first).days))})
+        self.writer.flush()
+        if rows:
+            table = Consent.__table__
+            db.session.execute(update(table).where(table.c.id == bindparam("b_id"))
+                               .values(withdrawn_on=bindparam("b_on")), rows)
+
     # --- one meeting ---
 
     def _meeting(self, starts_at: datetime, status: MeetingStatus, picks: list[tuple[_Case, bool]], *,
@@ -460,19 +537,35 @@ class _History:
         for position, (case, follow_up) in enumerate(picks, start=1):
             item = _Item(writer.next_id("agenda_item"), case, follow_up)
             items.append(item)
+            uncovered = []
             for agency in invited:
-                if agency.id not in case.consent_agencies:  # consent asked for the invited agencies too
+                if agency.id in case.declined:  # not in the consent: shared only through the override below
+                    uncovered.append(agency.name)
+                elif agency.id not in case.consent_agencies:  # consent asked for the invited agencies too
                     writer.add("consent_agency", {"consent_id": case.consent_id, "agency_id": agency.id})
                     case.consent_agencies.add(agency.id)
-            writer.add("agenda_item", {
+            if follow_up:
+                question = phrases.FOLLOW_UP_QUESTION
+            elif rng.random() < 0.05:
+                question = rng.choice(phrases.INTERNAL_KEY_QUESTIONS)
+            else:
+                question = rng.choice(phrases.KEY_QUESTIONS)
+            override = f"{', '.join(uncovered)}: {rng.choice(phrases.OVERRIDE_REASONS)}" if uncovered else ""
+            item.row = writer.add("agenda_item", {
                 "id": item.id, "meeting_id": meeting["id"], "household_id": case.id, "position": position,
-                "key_question": phrases.FOLLOW_UP_QUESTION if follow_up else rng.choice(phrases.KEY_QUESTIONS),
+                "key_question": question, "key_question_level": _level(question),
                 "presenting_agency_id": rng.choice(invited).id if rng.random() < 0.5 else None,
-                "minutes_allotted": 15, "consent_override_reason": "", "created_at": meeting["created_at"]})
+                "minutes_allotted": 15, "consent_override_reason": override, "created_at": meeting["created_at"]})
             for agency in invited:
+                item.sections[agency.id] = ",".join(sorted(disclosure.default_sections(
+                    agency.sector, has_children=case.children)))
                 writer.add("section_visibility", {
                     "id": writer.next_id("section_visibility"), "agenda_item_id": item.id, "agency_id": agency.id,
-                    "sections": ",".join(sorted(disclosure.default_sections(agency.sector, has_children=case.children)))})
+                    "sections": item.sections[agency.id]})
+            if held:
+                case.last_discussed = day
+            if status != MeetingStatus.FINALISED:
+                case.pending = True
             self._inputs(item, invited, deadline, status)
             if held:
                 self._record(item, meeting, invited, final=status == MeetingStatus.FINALISED)
@@ -509,9 +602,12 @@ class _History:
                       and rng.random() < 0.3 else "",
                       "coordinator_note": rng.choice(phrases.COORDINATOR_NOTES) if rng.random() < 0.05 else ""}
             state = InputState.SUBMITTED.value if submitted else InputState.DRAFT.value
+            levels = {"facts_level": _level(values["facts"], sector=agency.sector),
+                      "opinion_level": _level(values["opinion"], sector=agency.sector),
+                      "risk_level": _level(values["risk_concerns"], sector=agency.sector)}
             row = writer.add("agency_input", {
                 "id": writer.next_id("agency_input"), "agenda_item_id": item.id, "agency_id": agency.id,
-                "state": state, **values, "domains": domains, "version": 1, "is_late": late,
+                "state": state, **values, **levels, "domains": domains, "version": 1, "is_late": late,
                 "submitted_at": saved_at if submitted else None, "updated_at": saved_at, "updated_by_id": author_id})
             resources = []
             if submitted and rng.random() < 0.3:
@@ -547,19 +643,24 @@ class _History:
             decision, actions = "follow_up", rng.randint(1, 3)
         domains = case.domains(rng, self.pressing)
         focus = rng.sample(domains, min(2, len(domains)))
-        discussion = " ".join([rng.choice(phrases.DISCUSSION_OPENINGS)]
-                              + [phrases.DISCUSSION_POINTS[d] for d in focus]
-                              + [rng.choice(phrases.DISCUSSION_CLOSINGS)])
+        parts = ([rng.choice(phrases.DISCUSSION_OPENINGS)] + [rng.choice(phrases.DISCUSSION_POINTS[d]) for d in focus]
+                 + [rng.choice(phrases.DISCUSSION_CLOSINGS)])
+        if rng.random() < 0.08:  # a note for the city alone makes the whole discussion 시 내부
+            parts.append(rng.choice(phrases.INTERNAL_NOTES))
+        decisions = rng.choice(phrases.DECISIONS[decision])
         item.record = writer.add("case_record", {
-            "id": writer.next_id("case_record"), "agenda_item_id": item.id, "discussion": discussion,
-            "decisions": rng.choice(phrases.DECISIONS[decision]), "goals": goals, "classification": classification,
+            "id": writer.next_id("case_record"), "agenda_item_id": item.id, "discussion": " ".join(parts),
+            "discussion_level": _strictest(_level(*parts), *(_level(domain=d) for d in focus)),
+            "decisions": decisions, "decisions_level": _level(decisions, goals), "goals": goals,
+            "classification": classification,
             "status_to": status_to, "track": track if status_to == Stage.SELECTED.value else "",
             "closure_reason": closure_reason, "version": 1, "updated_at": meeting["starts_at"] + timedelta(hours=3)})
         if rng.random() < 0.4:
             for domain in focus[:rng.randint(1, 2)]:
+                cause = rng.choice(phrases.ROOT_CAUSES[domain])
                 item.causes.append(writer.add("root_cause", {
                     "id": writer.next_id("root_cause"), "record_id": item.record["id"], "domain": domain,
-                    "cause": rng.choice(phrases.ROOT_CAUSES[domain])}))
+                    "cause": cause, "level": _level(cause, domain=domain)}))
         if item.follow_up:
             self._review(item, meeting, day, final=final)
         for _ in range(actions):
@@ -577,10 +678,13 @@ class _History:
         proposed = None
         if status == ActionStatus.IN_PROGRESS.value and rng.random() < 0.15:
             proposed = _kst(self.today - timedelta(days=rng.randint(1, 10)), 11)
+        # An agency the consent does not name takes the task under the agenda's recorded override.
+        override = item.row["consent_override_reason"] if agency.id in item.case.declined else ""
         action = writer.add("action_item", {
             "id": writer.next_id("action_item"), "household_id": item.case.id, "meeting_id": meeting["id"],
-            "agenda_item_id": item.id, "task": task, "domain": domain, "agency_id": agency.id, "person": person,
-            "due_on": due, "resource_public": public if kind else None, "resource_kind": kind, "status": status,
+            "agenda_item_id": item.id, "task": task, "task_level": _level(task, domain=domain), "domain": domain,
+            "agency_id": agency.id, "person": person, "due_on": due, "resource_public": public if kind else None,
+            "resource_kind": kind, "consent_override_reason": override, "status": status,
             "completion_proposed_at": proposed, "created_at": meeting["starts_at"] + timedelta(hours=3)})
         self._events(action, day, people[0].id if people else self.coordinator.id)
         if status in (ActionStatus.DONE.value, ActionStatus.IN_PROGRESS.value, ActionStatus.CHANGED.value,
@@ -672,31 +776,36 @@ class _History:
         database at approval."""
         labels = self.domain_labels
         present = {a["agency_id"] for a in attendees}
+        invitations = SimpleNamespace(invitations=[SimpleNamespace(agency_id=a.id, agency=a) for a in invited])
         cases = []
         for position, item in enumerate(items, start=1):
             case, record = item.case, item.record
             summary = case_summary(SimpleNamespace(stage=self.stage_labels[case.status], household_size=case.size,
                                                    classification=case.classification, signals=case.signals))
             opinions = [document.Opinion(i["agency_name"], [
-                            document.Passage("보유 정보", i["facts"], i.get("facts_level", SHARED)),
-                            document.Passage("기관 의견", i["opinion"], i.get("opinion_level", SHARED)),
-                            document.Passage("위험 요인", i["risk_concerns"], i.get("risk_level", SHARED))], i["agency_id"])
+                            document.Passage("보유 정보", i["facts"], i["facts_level"]),
+                            document.Passage("기관 의견", i["opinion"], i["opinion_level"]),
+                            document.Passage("위험 요인", i["risk_concerns"], i["risk_level"])], i["agency_id"])
                         for i in sorted(item.inputs, key=lambda i: i["agency_name"])
                         if i["state"] == InputState.SUBMITTED.value]
             cases.append(document.CaseMinutes(
                 position=position, case_number=case.number, name=mask_name(case.head), summary=summary,
-                signals=", ".join(case.signals),
-                needs=[document.NeedLine(labels[d], rating, notes, SHARED, d) for d, rating, notes in case.ratings],
-                opinions=opinions, discussion=record["discussion"],
-                root_causes=[document.CauseLine(labels[c["domain"]], c["cause"], c.get("level", SHARED))
-                             for c in item.causes],
+                key_question=item.row["key_question"], key_question_level=item.row["key_question_level"],
+                signals=", ".join(case.signals), signals_level=SHARED,
+                overview=case.overview, overview_level=case.overview_level,
+                needs=[document.NeedLine(labels[d], rating, notes, level, d) for d, rating, notes, level in case.ratings],
+                opinions=opinions, discussion=record["discussion"], discussion_level=record["discussion_level"],
+                root_causes=[document.CauseLine(labels[c["domain"]], c["cause"], c["level"]) for c in item.causes],
                 decided=decided_text(SimpleNamespace(**record)), decisions=decisions_text(SimpleNamespace(**record)),
+                decisions_level=record["decisions_level"],
                 actions=[document.ActionLine(a["task"], labels[a["domain"]], a["agency_name"], a["person"], a["due_on"],
                                              f"{'공공' if a['resource_public'] else '민간'} · {a['resource_kind']}"
-                                             if a["resource_kind"] else "", a.get("task_level", SHARED), a["agency_id"])
-                         for a in item.actions]))
+                                             if a["resource_kind"] else "", a["task_level"], a["agency_id"])
+                         for a in item.actions],
+                grants=self._grants(item, invitations)))
         reviews = [document.ReviewLine(number, a["task"], a["agency_name"], a["due_on"], self.status_labels[outcome],
-                                       note) for number, a, outcome, note in meeting.get("reviews", [])]
+                                       note, a["task_level"], a["agency_id"])
+                   for number, a, outcome, note in meeting.get("reviews", [])]
         finalised = minutes["finalised_at"].astimezone(KST).date()
         chair = self.chair.display_name if self.chair else ""
         return document.MinutesData(
@@ -709,6 +818,19 @@ class _History:
             next_meeting=minutes["next_meeting"], next_check=minutes["next_check"],
             approvals=[document.Approval("작성", self.coordinator.display_name),
                        document.Approval("결재", chair, finalised)], revision=1)
+
+    @staticmethod
+    def _grants(item: _Item, meeting: SimpleNamespace) -> dict:
+        """Each invited agency's grant for the case at approval, by the one rule every output asks
+        (``disclosure.case_grant``), from the rows written: consent as it stands then, override, section settings."""
+        case = item.case
+        consent = SimpleNamespace(is_withdrawn=False, covers_sensitive=case.covers_sensitive,
+                                  agencies=[SimpleNamespace(id=a) for a in case.consent_agencies])
+        agenda_item = SimpleNamespace(
+            meeting=meeting, consent_override_reason=item.row["consent_override_reason"], household=None,
+            visibility=[SimpleNamespace(agency_id=a, section_set={s for s in sections.split(",") if s})
+                        for a, sections in item.sections.items()])
+        return disclosure.agency_grants(agenda_item, consent if case.consent_id else None)
 
     # --- monitoring ---
 

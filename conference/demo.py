@@ -1,9 +1,14 @@
 """Demo data from the 동두천시 setting of the news reports. Idempotent: adds only what is missing.
 
-Every person here is fictional.
+Every person here is fictional. Texts carry the disclosure level their writers would choose (``level_for``): the
+mental-health centre's words, the health domain and anything about mental health, alcohol or violence are 민감정보.
+The consents show each case an agency can be in: 김민수's household names every agency but 천사운동본부 and covers
+sensitive data (the charity reads it through a recorded override, without sensitive data), 이영희's names every
+agency without sensitive data, 박철호's names every agency with it, and 한미숙 withdrew hers.
 """
 from datetime import date, datetime, time, timedelta, UTC
 
+from conference import audit, disclosure
 from conference.admin import services as account_services
 from conference.cases import services as case_services
 from conference.cases.queries import load_case_file
@@ -11,8 +16,8 @@ from conference.extensions import db
 from conference.formatting import KST, today_local
 from conference.inputs import services as input_services
 from conference.meetings import services as meeting_services
-from conference.models import (AgendaItem, Agency, Household, Invitation, Meeting, MeetingKind, MeetingStatus, NeedDomain, Role,
-                               Sector, Stage, Track, User)
+from conference.models import (ActionItem, AgendaItem, Agency, Disclosure, Household, Invitation, Meeting, MeetingKind,
+                               MeetingStatus, NeedDomain, Role, Sector, Stage, Track, User)
 
 DEFAULT_PASSWORD = "conference-demo"  # nosec B105  # the documented demo password, used only when seeding demo data
 
@@ -94,12 +99,31 @@ PATHS = {
     Stage.NOT_SELECTED: [Stage.COUNSELLING, Stage.INTAKE, Stage.ASSESSMENT, Stage.NOT_SELECTED],
 }
 
+#: Words that make a demo text 민감정보 wherever it is written: mental health, suicide risk, alcohol, violence.
+SENSITIVE_WORDS = ("우울", "정신건강 치료", "자살", "자해", "외상", "음주", "알코올", "폭력", "피해자", "치료 재개",
+                   "치료 중단", "정서 불안")
+
+
+def level_for(text: str, *, domain: str | None = None, sector: str | None = None) -> str:
+    """The level the writer of a demo text gives it: the sector and domain defaults, and 민감정보 for any text about
+    mental health, alcohol or violence."""
+    if disclosure.default_level(domain=domain, sector=sector) == Disclosure.SENSITIVE \
+            or any(word in text for word in SENSITIVE_WORDS):
+        return Disclosure.SENSITIVE.value
+    return Disclosure.SHARED.value
+
+
 #: The 고난도 household of the news report: domestic violence with needs in 안전, 건강, 가족관계, 생활환경.
 DV_RATINGS = {NeedDomain.SAFETY: ("위기", "배우자의 반복적 폭력, 경찰 신고 2회"),
               NeedDomain.HEALTH: ("위기", "우울 증상, 치료 중단"),
               NeedDomain.FAMILY: ("위기", "자녀 정서 불안, 부부 갈등"),
               NeedDomain.ENVIRONMENT: ("취약", "단전 예고, 주거 위생 불량"),
               NeedDomain.ECONOMY: ("취약", "건강보험료 6개월 체납")}
+DV_SUMMARY = "배우자의 반복적 폭력과 우울 증상으로 안전 확보와 치료 재개가 함께 필요함."
+#: Agencies each consenting household leaves out, and whether its consent covers sensitive data.
+CONSENTS = {"김민수": (["천사운동본부"], True), "이영희": ([], False), "박철호": ([], True)}
+#: 한미숙 agreed to share after the needs assessment and withdrew when she declined case management.
+WITHDRAWN_CONSENT = ("한미숙", date(2021, 3, 21), date(2021, 3, 30))
 
 
 def seed_households(coordinator: User, agencies: dict[str, Agency]) -> int:
@@ -127,26 +151,46 @@ def seed_households(coordinator: User, agencies: dict[str, Agency]) -> int:
             if stage == Stage.ASSESSMENT:
                 ratings = DV_RATINGS if classification == "고난도" else {
                     NeedDomain.ECONOMY: ("취약", ""), NeedDomain.HEALTH: ("적정", "")}
-                case_services.record_assessment(household, by=coordinator, assessed_on=discovered,
-                                                ratings={d.value: r for d, r in ratings.items()})
+                summary = DV_SUMMARY if classification == "고난도" else ""
+                assessment = case_services.record_assessment(household, by=coordinator, assessed_on=discovered,
+                                                             ratings={d.value: r for d, r in ratings.items()},
+                                                             summary=summary)
+                assessment.summary_level = level_for(summary)
+                for rating in assessment.ratings:
+                    rating.notes_level = level_for(rating.notes, domain=rating.domain)
             change = case_services.change_status(
                 household, by=coordinator, to_status=stage.value, reason="데모: 통합사례관리 절차 진행",
                 track=Track.CASE_MANAGEMENT.value if stage == Stage.SELECTED else "",
                 classification=classification if stage == Stage.SELECTED else None)
             change.changed_at = datetime.combine(discovered + timedelta(days=4 * step), time(9), UTC)
         if final == Stage.SELECTED:
+            left_out, sensitive = CONSENTS[name]
             case_services.record_consent(household, by=coordinator, consented_on=discovered,
-                                         agency_ids=[a.id for a in agencies.values()],
-                                         covers_sensitive=classification == "고난도")
+                                         agency_ids=[a.id for n, a in agencies.items() if n not in left_out],
+                                         covers_sensitive=sensitive)
+        if name == WITHDRAWN_CONSENT[0]:
+            consent = case_services.record_consent(household, by=coordinator, consented_on=WITHDRAWN_CONSENT[1],
+                                                   agency_ids=[a.id for a in agencies.values()],
+                                                   covers_sensitive=False, note="본인 요청으로 철회")
+            case_services.withdraw_consent(consent, by=coordinator, withdrawn_on=WITHDRAWN_CONSENT[2])
     return len(HOUSEHOLDS)
 
 
 PARTNERS = ["정신건강복지센터", "드림스타트", "중앙동 행정복지센터", "천사운동본부"]
 KEY_QUESTIONS = {
-    "김민수": "가정폭력이 반복되는데 피해자가 분리를 원하지 않습니다. 안전계획과 기관별 역할을 정해 주세요.",
+    "김민수": "가정폭력이 반복되고 정신건강 치료 연계가 여러 번 중단되었습니다. 피해자가 분리를 원하지 않아 "
+             "안전계획과 기관별 역할을 정해 주세요.",
     "이영희": "자녀 돌봄 공백과 체납 해소를 위해 연계할 수 있는 민간 자원이 있을까요?",
     "박철호": "독거 어르신의 고립 위험: 정기 안부 확인을 누가 맡을지 논의가 필요합니다.",
 }
+#: Why 김민수's case is shared with 천사운동본부, which the household's consent does not name.
+OVERRIDE_REASON = ("천사운동본부: 생필품·난방비 후원과 주거 정리 지원을 정하는 데 필요한 가구 상황만 공유함. "
+                   "가구주 구두 동의, 서면 동의는 다음 방문 때 보완 예정.")
+
+
+def _override_for(household: Household) -> str:
+    """The override reason a household on the demo agendas needs (its consent leaves out an invited partner)."""
+    return OVERRIDE_REASON if CONSENTS.get(household.members[0].name, ([], False))[0] else ""
 
 
 def _households_by_head() -> dict[str, Household]:
@@ -168,10 +212,15 @@ def seed_meetings(coordinator: User, chair: User, agencies: dict[str, Agency]) -
     for agency_id in partner_ids:
         past.invitations.append(Invitation(agency_id=agency_id, deadline=date(2021, 3, 19)))
     db.session.flush()
-    past.agenda_items.append(AgendaItem(household=households["김민수"], position=1,
-                                        key_question=KEY_QUESTIONS["김민수"], minutes_allotted=30))
-    past.agenda_items.append(AgendaItem(household=households["이영희"], position=2,
-                                        key_question=KEY_QUESTIONS["이영희"], minutes_allotted=15))
+    for position, (name, minutes) in enumerate((("김민수", 30), ("이영희", 15)), start=1):
+        household = households[name]
+        past.agenda_items.append(AgendaItem(
+            household=household, position=position, key_question=KEY_QUESTIONS[name],
+            key_question_level=level_for(KEY_QUESTIONS[name]), minutes_allotted=minutes,
+            consent_override_reason=_override_for(household)))
+        if _override_for(household):
+            audit.record("consent.override", household, actor=coordinator, details={
+                "meeting_id": past.id, "agencies": [agencies["천사운동본부"].id], "reason": OVERRIDE_REASON})
     db.session.flush()
     seed_past_minutes(past.id, coordinator, chair, agencies)
     households = _households_by_head()  # loaded again: the minutes' approval expired what was loaded
@@ -182,8 +231,10 @@ def seed_meetings(coordinator: User, chair: User, agencies: dict[str, Agency]) -
         starts_at=datetime.combine(upcoming_day, time(14), KST), chair_id=chair.id,
         coordinator_id=coordinator.id, agency_ids=partner_ids)
     for name in ("김민수", "이영희", "박철호"):
-        meeting_services.add_agenda_item(upcoming, by=coordinator, household=households[name],
-                                         key_question=KEY_QUESTIONS[name], minutes_allotted=15)
+        item = meeting_services.add_agenda_item(upcoming, by=coordinator, household=households[name],
+                                                key_question=KEY_QUESTIONS[name], minutes_allotted=15,
+                                                consent_override_reason=_override_for(households[name]))
+        item.key_question_level = level_for(KEY_QUESTIONS[name])
     meeting_services.put_children_first(upcoming, by=coordinator)
     seed_inputs(upcoming, agencies)
     return 2
@@ -208,9 +259,10 @@ def seed_past_minutes(meeting_id: int, coordinator: User, chair: User, agencies:
         db.select(User).where(User.role == Role.PRACTITIONER.value)).scalars()}
     for agency_name, facts, opinion in PAST_INPUTS:
         agency = agencies[agency_name]
-        input_services.save_input(kim, agency_id=agency.id, by=authors[agency.id], submit=True, base_version=0,
-                                  today=date(2021, 3, 18), values=input_services.InputValues(
-                                      facts=facts, opinion=opinion, domains=("safety", "family")))
+        saved = input_services.save_input(kim, agency_id=agency.id, by=authors[agency.id], submit=True,
+                                          base_version=0, today=date(2021, 3, 18), values=input_services.InputValues(
+                                              facts=facts, opinion=opinion, domains=("safety", "family")))
+        _set_input_levels(saved, agency)
     minutes_services.record_attendance(meeting, by=coordinator, rows=[
         (u.display_name, u.agency_id, u.position) for u in authors.values()] + [
         (coordinator.display_name, coordinator.agency_id, coordinator.position)])
@@ -235,6 +287,8 @@ def seed_past_minutes(meeting_id: int, coordinator: User, chair: User, agencies:
         root_causes=[("economy", "실직 후 소득 단절")],
         actions=[minutes_services.ActionDraft("방과후 돌봄 연계", "education", agencies["드림스타트"].id, "조아동",
                                               date(2021, 4, 14), True, "지역아동센터")])
+    for item in (kim, lee):
+        _set_record_levels(item)
     minutes_services.set_schedule(meeting, by=coordinator, next_meeting=date(2021, 4, 28), next_check=date(2021, 4, 7))
     minutes_services.request_review(meeting, by=coordinator, deadline=date(2021, 3, 26), today=date(2021, 3, 24))
     db.session.flush()
@@ -256,6 +310,29 @@ UPCOMING_INPUTS = [
 ]
 
 
+def _set_input_levels(agency_input, agency: Agency) -> None:
+    """The levels the agency's practitioner gives its input."""
+    agency_input.facts_level = level_for(agency_input.facts, sector=agency.sector)
+    agency_input.opinion_level = level_for(agency_input.opinion, sector=agency.sector)
+    agency_input.risk_level = level_for(agency_input.risk_concerns, sector=agency.sector)
+
+
+def _set_record_levels(item: AgendaItem) -> None:
+    """The levels the coordinator gives the case record, its root causes and actions; an action for an agency the
+    household's consent does not name carries the agenda's override."""
+    record = item.record
+    record.discussion_level = level_for(record.discussion)
+    record.decisions_level = level_for(f"{record.decisions} {record.goals}")
+    for cause in record.root_causes:
+        cause.level = level_for(cause.cause, domain=cause.domain)
+    consent = case_services.current_consent(item.household)
+    covered = {a.id for a in consent.agencies} if consent else set()
+    for action in db.session.execute(db.select(ActionItem).where(ActionItem.agenda_item_id == item.id)).scalars():
+        action.task_level = level_for(action.task, domain=action.domain)
+        if action.agency_id not in covered:
+            action.consent_override_reason = item.consent_override_reason
+
+
 def seed_inputs(meeting: Meeting, agencies: dict[str, Agency]) -> None:
     """Partly submitted agency input for the upcoming meeting, written as each agency's practitioner."""
     items = {item.household.members[0].name: item for item in meeting.agenda_items}
@@ -263,8 +340,9 @@ def seed_inputs(meeting: Meeting, agencies: dict[str, Agency]) -> None:
         db.select(User).where(User.role == Role.PRACTITIONER.value)).scalars()}
     for agency_name, head, submit, facts, opinion, domains, resources in UPCOMING_INPUTS:
         agency = agencies[agency_name]
-        input_services.save_input(
+        saved = input_services.save_input(
             items[head], agency_id=agency.id, by=authors[agency.id], submit=submit, base_version=0,
             today=today_local(), values=input_services.InputValues(
                 facts=facts, opinion=opinion, domains=domains,
                 resources=tuple((public, kind, "") for public, kind in resources)))
+        _set_input_levels(saved, agency)

@@ -1,21 +1,25 @@
 """The bulk generator behind ``seed-demo --households N``: linked, consistent, realistic, and the app opens it."""
 import hashlib
 import io
+from collections import Counter
 
 import docx
 import pytest
 from conftest import POSTGRES_URL, _copy_sqlite, make_app
 from sqlalchemy import func, select
+from sqlalchemy.orm.attributes import set_committed_value
 
+from conference import datagen_phrases as phrases
 from conference import demo
 from conference.datagen import generate
 from conference.extensions import db
-from conference.formatting import today_local
+from conference.formatting import KST, today_local
 from conference.minutes import services as minutes_services
 from conference.minutes import snapshot
-from conference.models import (ActionEvent, ActionItem, ActionStatus, AgencyInput, AgendaItem, Attendee, CaseRecord,
-                               Consent, Household, InputState, Invitation, Meeting, MeetingStatus, Minutes,
-                               MinutesStatus, MonitoringEntry, User)
+from conference.models import (ActionEvent, ActionItem, ActionStatus, Agency, AgencyInput, AgendaItem, Assessment,
+                               Attendee, CaseRecord, Consent, Disclosure, DomainRating, Household, InputState,
+                               Invitation, Meeting, MeetingStatus, Minutes, MinutesStatus, MonitoringEntry, NeedDomain,
+                               RootCause, Sector, User)
 from conference.models.cases import MONITORING_METHODS, consent_agency
 
 PASSWORD = demo.DEFAULT_PASSWORD
@@ -84,16 +88,20 @@ def test_the_linked_data_is_consistent(generated):
         assert 1 <= items <= 8
     assert all(numbers == sorted(numbers) and len(set(numbers)) == len(numbers) for numbers in by_year.values())
 
-    # Every agenda item's household exists and its consent covers every invited agency.
+    # Every agenda item's household exists and its consent covers every invited agency, or the item records why
+    # the case is shared with an agency it does not name (the agenda's consent gate).
     orphans = db.session.execute(select(func.count()).select_from(AgendaItem).outerjoin(
         Household, Household.id == AgendaItem.household_id).where(Household.id.is_(None))).scalar()
     assert orphans == 0
     latest = dict(db.session.execute(select(Consent.household_id, func.max(Consent.id))
                                      .group_by(Consent.household_id)).all())
     consented = set(db.session.execute(select(consent_agency.c.consent_id, consent_agency.c.agency_id)).all())
-    invited_on_agenda = db.session.execute(select(AgendaItem.household_id, Invitation.agency_id).join(
+    invited_on_agenda = db.session.execute(select(
+        AgendaItem.household_id, Invitation.agency_id, AgendaItem.consent_override_reason).join(
         Invitation, Invitation.meeting_id == AgendaItem.meeting_id)).all()
-    assert all((latest.get(household_id), agency_id) in consented for household_id, agency_id in invited_on_agenda)
+    assert all((latest.get(household_id), agency_id) in consented or override
+               for household_id, agency_id, override in invited_on_agenda)
+    assert any(override for _, _, override in invited_on_agenda)
 
     # Inputs only from invited agencies.
     uninvited = db.session.execute(select(func.count()).select_from(AgencyInput)
@@ -128,8 +136,18 @@ def test_the_linked_data_is_consistent(generated):
         assert minutes.status == MinutesStatus.FINAL.value and minutes.approved_by_id == chair.id
         assert minutes.content_hash == hashlib.sha256(minutes.snapshot.encode()).hexdigest()
         meeting = minutes_services.load_for_minutes(meeting_id)
+        as_approved(meeting, minutes.finalised_at.astimezone(KST).date())
         assert snapshot.to_json(minutes_services.minutes_data(meeting, approver=chair)) == minutes.snapshot
         db.session.expunge_all()
+
+
+def as_approved(meeting, approved_on):
+    """Put the consents of the meeting's households back as they stood when its minutes were approved: a consent
+    withdrawn since was still in force then (in memory only; nothing is written)."""
+    for item in meeting.agenda_items:
+        for consent in item.household.consents:
+            if consent.withdrawn_on is not None and consent.withdrawn_on > approved_on:
+                set_committed_value(consent, "withdrawn_on", None)
 
 
 def test_the_mix_is_realistic(generated):
@@ -158,6 +176,86 @@ def test_the_mix_is_realistic(generated):
                                                          Household.status != "selected",
                                                          Household.status != "aftercare",
                                                          Household.id > 8)).scalar() == 0
+
+
+def test_texts_carry_the_levels_their_writers_would_give(generated):
+    """Mental-health, suicide-risk, alcohol and violence phrases are 민감정보 wherever they are written; so is the
+    health domain and whatever a mental-health or health centre writes; a few coordinator notes are 시 내부."""
+    sensitive_or_internal = {Disclosure.SENSITIVE.value, Disclosure.INTERNAL.value}
+
+    def check(rows, *, health=lambda row: False):
+        levels = Counter()
+        for text, level, *rest in rows:
+            levels[level] += 1
+            if any(phrase in (text or "") for phrase in phrases.MENTAL_HEALTH) or health(rest):
+                assert level in sensitive_or_internal, (text, level)
+        return levels
+
+    generated_items = select(AgendaItem.id).where(AgendaItem.household_id > 8)
+    key_questions = check(db.session.execute(select(AgendaItem.key_question, AgendaItem.key_question_level).where(
+        AgendaItem.id.in_(generated_items))).all())
+    discussions = check(db.session.execute(select(CaseRecord.discussion, CaseRecord.discussion_level).where(
+        CaseRecord.agenda_item_id.in_(generated_items))).all())
+    check(db.session.execute(select(CaseRecord.decisions + " " + CaseRecord.goals, CaseRecord.decisions_level)
+                             .where(CaseRecord.agenda_item_id.in_(generated_items))).all())
+    causes = check(db.session.execute(select(RootCause.cause, RootCause.level, RootCause.domain)).all(),
+                   health=lambda rest: rest[0] == NeedDomain.HEALTH.value)
+    tasks = check(db.session.execute(select(ActionItem.task, ActionItem.task_level, ActionItem.domain).where(
+        ActionItem.household_id > 8)).all(), health=lambda rest: rest[0] == NeedDomain.HEALTH.value)
+    notes = check(db.session.execute(select(DomainRating.notes, DomainRating.notes_level, DomainRating.domain).join(
+        Assessment, Assessment.id == DomainRating.assessment_id).where(Assessment.household_id > 8)).all(),
+                  health=lambda rest: rest[0] == NeedDomain.HEALTH.value)
+    check(db.session.execute(select(Assessment.summary, Assessment.summary_level).where(
+        Assessment.household_id > 8)).all())
+    health_sectors = {Sector.MENTAL_HEALTH.value, Sector.HEALTH_CENTRE.value}
+    inputs = Counter()
+    for row in db.session.execute(select(AgencyInput, Agency.sector).join(Agency, Agency.id == AgencyInput.agency_id)
+                                  .where(AgencyInput.agenda_item_id.in_(generated_items))):
+        agency_input, sector = row
+        for text, level in ((agency_input.facts, agency_input.facts_level),
+                            (agency_input.opinion, agency_input.opinion_level),
+                            (agency_input.risk_concerns, agency_input.risk_level)):
+            check([(text, level, sector)], health=lambda rest: rest[0] in health_sectors)
+            inputs[level] += bool(text)
+    assert inputs[Disclosure.SENSITIVE.value] and inputs[Disclosure.SHARED.value] > inputs[Disclosure.SENSITIVE.value]
+    for levels in (key_questions, discussions, causes, tasks, notes):
+        assert levels[Disclosure.SENSITIVE.value] and levels[Disclosure.SHARED.value], levels
+    assert key_questions[Disclosure.INTERNAL.value] + discussions[Disclosure.INTERNAL.value] > 0
+    assert not (causes[Disclosure.INTERNAL.value] or tasks[Disclosure.INTERNAL.value]
+                or inputs[Disclosure.INTERNAL.value])  # 시 내부 is the city's own notes only
+
+
+def test_consents_put_invited_agencies_in_every_case(generated):
+    """On the agenda, an invited agency is named by the consent with sensitive data, named without, or not named
+    (shared through the recorded override, and so are its actions); some households withdraw after their last
+    meeting, and none of those is on a meeting still to approve or to come."""
+    latest = dict(db.session.execute(select(Consent.household_id, func.max(Consent.id))
+                                     .group_by(Consent.household_id)).all())
+    consents = {c.id: c for c in db.session.execute(select(Consent)).scalars()}
+    named = set(db.session.execute(select(consent_agency.c.consent_id, consent_agency.c.agency_id)).all())
+    seen = Counter()
+    for household_id, agency_id, override in db.session.execute(select(
+            AgendaItem.household_id, Invitation.agency_id, AgendaItem.consent_override_reason).join(
+            Invitation, Invitation.meeting_id == AgendaItem.meeting_id).where(AgendaItem.household_id > 8)):
+        consent = consents[latest[household_id]]
+        if (consent.id, agency_id) not in named:
+            assert override
+            seen["not named"] += 1
+        else:
+            seen["with sensitive" if consent.covers_sensitive else "without sensitive"] += 1
+    assert seen["not named"] and seen["with sensitive"] and seen["without sensitive"], seen
+    for action in db.session.execute(select(ActionItem).where(ActionItem.household_id > 8)).scalars():
+        consent = consents[latest[action.household_id]]
+        invited = db.session.execute(select(Invitation.id).where(Invitation.meeting_id == action.meeting_id,
+                                                                 Invitation.agency_id == action.agency_id)).first()
+        assert bool(action.consent_override_reason) == bool(invited and (consent.id, action.agency_id) not in named)
+    withdrawn = [c for c in consents.values() if c.withdrawn_on is not None and c.household_id > 8]
+    assert withdrawn
+    for consent in withdrawn:
+        meetings = db.session.execute(select(Meeting).join(AgendaItem, AgendaItem.meeting_id == Meeting.id).where(
+            AgendaItem.household_id == consent.household_id)).scalars().all()
+        assert meetings and all(m.status == MeetingStatus.FINALISED.value for m in meetings)
+        assert consent.withdrawn_on > max(m.starts_at.astimezone(KST).date() for m in meetings)
 
 
 def test_the_chair_approves_the_generated_minutes_in_review(client, generated):
