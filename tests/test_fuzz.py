@@ -204,7 +204,8 @@ def build_world() -> dict[str, int]:
             starts_at=datetime.combine(today_local() + timedelta(days=days), clock(14), KST),
             coordinator_id=coordinator.id, agency_ids=partners)
         for name in households:
-            meeting_services.add_agenda_item(meeting, by=coordinator, household=load_case_file(heads[name].id))
+            meeting_services.add_agenda_item(meeting, by=coordinator, household=load_case_file(heads[name].id),
+                                             consent_override_reason=demo.OVERRIDE_REASON)
         for step in ("sharing", "in_progress"):
             meeting_services.change_status(meeting, by=coordinator, to_status=step)
         db.session.flush()

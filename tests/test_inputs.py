@@ -760,8 +760,10 @@ def test_html_and_script_are_shown_as_text_on_pages_and_in_the_word_file(web, se
     agencies = setting["agencies"]
     facts = f"{SCRIPT}\n둘째 줄"
     web.login("mental1")
+    shared = {name: "shared" for name in ("facts_level", "opinion_level", "risk_level")}  # other agencies read it
     save(web, setting, facts=facts, opinion=HOVER, risk_concerns="<img src=x onerror=alert(3)>",
-         withheld="<i>상담</i>", resources=[(False, "<u>후원</u>", "<a href='javascript:x'>링크</a>")], submit=True)
+         withheld="<i>상담</i>", resources=[(False, "<u>후원</u>", "<a href='javascript:x'>링크</a>")], submit=True,
+         levels=shared)
 
     def assert_escaped(response):
         raw = response.get_data(as_text=True)
