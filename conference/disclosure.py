@@ -132,6 +132,32 @@ FULL = Grant(full=True, visible=True, sections=ALL_SECTIONS, sensitive=True)
 NOTHING = Grant()
 
 
+def kept_grant(grants: dict[int, Grant], agency_id: int, today: Grant | None = None) -> Grant:
+    """What an agency reads of a case in a kept document (a frozen packet, approved minutes): the grant kept with
+    it, narrowed by today's (the stricter wins); today's alone for a document kept before grants were."""
+    if not grants:
+        return today or NOTHING
+    return grants.get(agency_id, NOTHING).stricter(today)
+
+
+class Reading:
+    """One reader going through one case under a grant: keeps what may be read, counts what is withheld."""
+
+    def __init__(self, grant: Grant, reader: int):
+        self.grant, self.reader, self.not_shown = grant, reader, 0
+
+    def keep(self, text, level: str, section: str | None = None, writer: int | None = None):
+        """``text`` when the reader may read it, else an empty one of its kind (counted)."""
+        if not text or self.grant.may_read(level, section, writer=writer, reader=self.reader):
+            return text
+        self.not_shown += 1
+        return type(text)()
+
+    def withhold(self) -> None:
+        """Count a piece left out whole (a need row, another agency's input)."""
+        self.not_shown += 1
+
+
 def case_grant(item, agency_id: int | None, consent) -> Grant:
     """The grant of one agenda item for one invited agency (None: the city's full view).
 

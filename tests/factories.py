@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+import docx
 import pytest
 from conftest import PASSWORD
 from sqlalchemy import event, func, select
@@ -159,6 +160,31 @@ def docx_parts(content: bytes) -> dict[str, str]:
 def docx_text(content: bytes) -> str:
     """All of a .docx file's XML, for 'this text is (not) anywhere in the file' checks."""
     return "\n".join(docx_parts(content).values())
+
+
+def docx_every_text(content: bytes) -> str:
+    """Every text of a Word file as a reader meets it and as it is stored: paragraphs, tables (nested too), headers,
+    footers, core properties, and the raw XML of every part, for sentinel checks."""
+    document = docx.Document(io.BytesIO(content))
+    parts = []
+
+    def blocks(container):
+        parts.extend(p.text for p in container.paragraphs)
+        for table in container.tables:
+            for table_row in table.rows:
+                for cell in table_row.cells:
+                    blocks(cell)
+
+    blocks(document)
+    for section in document.sections:
+        for part in (section.header, section.footer, section.first_page_header, section.first_page_footer):
+            blocks(part)
+    props = document.core_properties
+    parts += [props.title or "", props.subject or "", props.author or "", props.keywords or "", props.comments or "",
+              props.last_modified_by or "", props.category or ""]
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        parts += [archive.read(name).decode("utf-8", "replace") for name in archive.namelist()]
+    return "\n".join(parts)
 
 
 # --- cases -----------------------------------------------------------------------------------------

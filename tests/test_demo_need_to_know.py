@@ -10,14 +10,12 @@ that cuts the copies) says which other agencies' input texts each reader's copy 
 phrases are about households whose current consent does not cover sensitive data for the reader: none may appear.
 """
 import html
-import io
 from collections import defaultdict
 from dataclasses import dataclass
 
-import docx
 import pytest
 from conftest import PASSWORD
-from factories import signed_in
+from factories import docx_every_text, signed_in
 from sqlalchemy import func, select
 
 from conference import datagen_phrases, demo
@@ -36,27 +34,6 @@ PREPARATION = (MeetingStatus.PREPARING.value, MeetingStatus.SHARING.value)
 HOUSEHOLDS = 1500
 
 
-def docx_text(content: bytes) -> str:
-    """Every text of a Word file: paragraphs, tables, headers and footers, core properties."""
-    document = docx.Document(io.BytesIO(content))
-    parts = []
-
-    def blocks(container):
-        parts.extend(p.text for p in container.paragraphs)
-        for table in container.tables:
-            for row in table.rows:
-                for cell in row.cells:
-                    blocks(cell)
-
-    blocks(document)
-    for section in document.sections:
-        blocks(section.header)
-        blocks(section.footer)
-    properties = document.core_properties
-    parts += [properties.title or "", properties.subject or "", properties.author or ""]
-    return "\n".join(parts)
-
-
 def read(client, meeting, *, minutes: bool) -> dict[str, str]:
     """The reader's packet (page and Word) and, for a meeting that has started, minutes (page and Word)."""
     outputs = {}
@@ -69,7 +46,7 @@ def read(client, meeting, *, minutes: bool) -> dict[str, str]:
         outputs[f"{kind} page"] = html.unescape(page.get_data(as_text=True))
         word = client.post(f"{url}.docx", data={"purpose": "회의 준비"})
         assert word.status_code == 200 and word.mimetype == DOCX, url
-        outputs[f"{kind} Word"] = docx_text(word.data)
+        outputs[f"{kind} Word"] = docx_every_text(word.data)
     return outputs
 
 

@@ -40,10 +40,9 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from urllib.parse import unquote
 
-import docx
 import pytest
 from conftest import PASSWORD, POSTGRES_URL, _copy_sqlite, _empty_postgres, make_app
-from factories import MEETING_DAY, kst
+from factories import MEETING_DAY, docx_every_text, kst
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
@@ -303,29 +302,6 @@ def required_in_action(text: Text, reader: Reader, action: str) -> bool:
 SENTINEL = re.compile(r"SNT[0-9a-f]{10}")
 
 
-def docx_text(content: bytes) -> str:
-    """All text of a Word file: paragraphs and tables (runs joined), headers, footers, properties, and the raw XML."""
-    document = docx.Document(io.BytesIO(content))
-    parts = []
-
-    def blocks(container):
-        parts.extend(p.text for p in container.paragraphs)
-        for table in container.tables:
-            for row in table.rows:
-                for cell in row.cells:
-                    blocks(cell)
-
-    blocks(document)
-    for section in document.sections:
-        for part in (section.header, section.footer, section.first_page_header, section.first_page_footer):
-            blocks(part)
-    props = document.core_properties
-    parts += [props.title or "", props.subject or "", props.author or "", props.keywords or "", props.comments or ""]
-    with zipfile.ZipFile(io.BytesIO(content)) as archive:
-        parts += [archive.read(name).decode("utf-8", "replace") for name in archive.namelist()]
-    return "\n".join(parts)
-
-
 def xlsx_text(content: bytes) -> str:
     workbook = load_workbook(io.BytesIO(content))
     parts = [workbook.properties.title or ""]
@@ -339,7 +315,7 @@ def xlsx_text(content: bytes) -> str:
 def shown(response) -> str:
     """What a response shows: its headers (a download's file name) and its body, whatever the format."""
     if response.mimetype == DOCX:
-        body = docx_text(response.data)
+        body = docx_every_text(response.data)
     elif response.mimetype == XLSX:
         body = xlsx_text(response.data)
     else:

@@ -21,9 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from urllib.parse import quote, unquote, urlsplit
 
-import docx
 import pytest
-from factories import signed_in
+from factories import docx_every_text, signed_in
 from factories_world import seed_world
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -130,29 +129,6 @@ def sentinel_world(app):
 
 # --- reading what came back --------------------------------------------------------------------------------
 
-def docx_text(content: bytes) -> str:
-    """All text of a Word file: paragraphs, tables (nested too), headers, footers, properties, and the raw XML."""
-    document = docx.Document(io.BytesIO(content))
-    parts = []
-
-    def blocks(container):
-        parts.extend(p.text for p in container.paragraphs)
-        for table in container.tables:
-            for table_row in table.rows:
-                for cell in table_row.cells:
-                    blocks(cell)
-
-    blocks(document)
-    for section in document.sections:
-        for part in (section.header, section.footer, section.first_page_header, section.first_page_footer):
-            blocks(part)
-    props = document.core_properties
-    parts += [props.title or "", props.subject or "", props.author or "", props.keywords or "", props.comments or "",
-              props.last_modified_by or "", props.category or ""]
-    with zipfile.ZipFile(io.BytesIO(content)) as archive:
-        parts += [archive.read(name).decode("utf-8", "replace") for name in archive.namelist()]
-    return "\n".join(parts)
-
 
 def xlsx_text(content: bytes) -> str:
     workbook = load_workbook(io.BytesIO(content))
@@ -170,7 +146,7 @@ def readable(response) -> str:
     headers = unquote(str(response.headers))
     kind = response.mimetype
     if kind == DOCX:
-        content = docx_text(response.data)
+        content = docx_every_text(response.data)
     elif kind == XLSX:
         content = xlsx_text(response.data)
     else:

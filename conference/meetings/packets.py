@@ -261,24 +261,15 @@ def for_reader(full: Packet, agency_id: int | None, *, coordinator_notes: bool =
     name, deadline = full.readers.get(agency_id, ("", None))
     cases = []
     for case in full.cases:
-        grant = case.grants.get(agency_id, disclosure.NOTHING)
-        if today_grants is not None:
-            grant = grant.stricter(today_grants.get(case.case_number, disclosure.NOTHING))
-        cases.append(_case_for(case, grant, agency_id))
+        today = today_grants.get(case.case_number, disclosure.NOTHING) if today_grants is not None else None
+        cases.append(_case_for(case, disclosure.kept_grant(case.grants, agency_id, today), agency_id))
     return replace(full, agency_id=agency_id, agency_name=name, deadline=deadline, cases=cases)
 
 
 def _case_for(case: PacketCase, grant: Grant, reader: int) -> PacketCase:
     """One case as ``reader`` may read it under ``grant``."""
-    not_shown = 0
-
-    def keep(text, level, section=None, writer=None):
-        nonlocal not_shown
-        if not text or grant.may_read(level, section, writer=writer, reader=reader):
-            return text
-        not_shown += 1
-        return type(text)()
-
+    reading = disclosure.Reading(grant, reader)
+    keep = reading.keep
     out = PacketCase(
         position=case.position, case_number=case.case_number, masked_name=case.masked_name, district=case.district,
         key_question=keep(case.key_question, case.key_question_level), key_question_level=case.key_question_level,
@@ -296,7 +287,7 @@ def _case_for(case: PacketCase, grant: Grant, reader: int) -> PacketCase:
         for need in case.needs:
             if not grant.may_read_domain(need.key):
                 out.sensitive_withheld = True
-                not_shown += 1
+                reading.withhold()
                 continue
             out.needs.append(replace(need, notes=keep(need.notes, need.level, PacketSection.NEEDS)))
     if out.shows(PacketSection.HISTORY):
@@ -312,7 +303,7 @@ def _case_for(case: PacketCase, grant: Grant, reader: int) -> PacketCase:
             # What the agency can offer is part of its opinion and goes with that text's level.
             resources=keep(line.resources, line.opinion_level, PacketSection.INPUTS),
             coordinator_note="") for line in case.inputs if line.agency_id != reader]
-    out.not_shown = not_shown
+    out.not_shown = reading.not_shown
     return out
 
 

@@ -174,10 +174,7 @@ def agency_copy(data: MinutesData, agency_id: int, agency_name: str,
     grants = {}
     for case in data.cases:
         today = today_grants.get(case.case_number, disclosure.NOTHING) if today_grants is not None else None
-        if case.grants:
-            grant = case.grants.get(agency_id, disclosure.NOTHING).stricter(today)
-        else:  # kept before grants were: today's consent alone decides
-            grant = today or disclosure.NOTHING
+        grant = disclosure.kept_grant(case.grants, agency_id, today)
         if grant.visible:
             grants[case.case_number] = grant
     cases = [_case_copy(c, grants[c.case_number], agency_id) for c in data.cases if c.case_number in grants]
@@ -192,26 +189,19 @@ def agency_copy(data: MinutesData, agency_id: int, agency_name: str,
 
 
 def _case_copy(case: CaseMinutes, grant: Grant, reader: int) -> CaseMinutes:
-    not_shown = 0
-
-    def keep(text, level, section=None, writer=None):
-        nonlocal not_shown
-        if not text or grant.may_read(level, section, writer=writer, reader=reader):
-            return text
-        not_shown += 1
-        return ""
-
+    reading = disclosure.Reading(grant, reader)
+    keep = reading.keep
     needs = []
     for need in case.needs:
         if grant.shows(PacketSection.NEEDS) and grant.may_read_domain(need.key):
             needs.append(replace(need, notes=keep(need.notes, need.level, PacketSection.NEEDS)))
         else:
-            not_shown += 1
+            reading.withhold()
     opinions = []
     for opinion in case.opinions:
         own = opinion.agency_id == reader
         if not own and not grant.shows(PacketSection.INPUTS):
-            not_shown += 1
+            reading.withhold()
             continue
         opinions.append(replace(opinion, parts=[
             replace(p, text=keep(p.text, p.level, PacketSection.INPUTS, opinion.agency_id)) for p in opinion.parts]))
@@ -225,7 +215,7 @@ def _case_copy(case: CaseMinutes, grant: Grant, reader: int) -> CaseMinutes:
         discussion=keep(case.discussion, case.discussion_level),
         root_causes=[c for c in case.root_causes if keep(c.cause, c.level)],
         decisions=keep(case.decisions, case.decisions_level), actions=actions, grants={})
-    copy.not_shown = not_shown
+    copy.not_shown = reading.not_shown
     return copy
 
 
