@@ -545,7 +545,8 @@ def record_meeting(world: World) -> None:
                 task="과제 " + world.sentinel(Text("task", n, level, None, owner, action=key)), domain="economy",
                 agency_id=ids[owner], person=world.sentinel(Text("person", n, writer=owner, action=key)),
                 due_on=due, resource_public=True,
-                resource_kind="자원 " + world.sentinel(Text("resource", n, writer=owner, action=key))))
+                resource_kind="자원 " + world.sentinel(Text("resource", n, writer=owner, action=key)),
+                consent_override_reason=OVERRIDE))  # kept only for an agency the consent does not cover
         minutes_services.save_case_record(
             item, by=coordinator, base_version=0,
             discussion="논의 " + world.sentinel(Text("discussion", n, spec.levels["discussion"])),
@@ -565,9 +566,12 @@ def record_meeting(world: World) -> None:
         for k, (action, (owner, level)) in enumerate(zip(saved, spec.actions, strict=True)):
             action.task_level = level
             if start is None or owner not in start.agencies:
-                action.consent_override_reason = "동의 범위 밖 기관에 배정 (시험)"
+                action.consent_override_reason = OVERRIDE
             world.actions[f"action-{n}-{k}"] = action.id
         db.session.commit()
+
+
+OVERRIDE = "동의 범위 밖 기관에 배정 (시험)"
 
 
 def approve(world: World) -> None:

@@ -803,9 +803,10 @@ def test_html_and_script_are_shown_as_text_on_pages_and_in_the_word_file(web, se
 def test_packets_show_only_submitted_inputs_and_never_coordinator_notes_to_agencies(web, setting):
     meeting = setting["meeting"]
     agencies, users = setting["agencies"], setting["users"]
+    # Shared by its writer with every agency the consent covers (the mental-health centre's default is 민감정보).
     service_save(setting, 0, "mental", by=users["mental"], facts="정신건강-제출사실", opinion="정신건강-의견",
                  domains=("health", "safety"), resources=((True, "정신건강 상담", "주 1회"),),
-                 coordinator_note="정신건강-담당자만")
+                 coordinator_note="정신건강-담당자만", facts_level="shared", opinion_level="shared")
     service_save(setting, 0, "centre", by=users["centre"], submit=False, facts="센터-초안사실",
                  coordinator_note="센터-초안메모")
     service_save(setting, 0, "charity", by=users["charity"], facts="후원-제출사실", coordinator_note="후원-담당자만")

@@ -485,6 +485,11 @@ def test_chosen_levels_and_reasons_stay_after_a_refused_save(client, seeded):
     assert "적어 둔 예외 사유" in page
 
 
+def item_of(meeting_id, head: str):
+    """The agenda item of the household whose head is ``head``."""
+    return next(item for item in items(meeting_id) if item.household.members[0].name == head)
+
+
 def change_consent(household_id: int, *, leave_out: tuple[str, ...], withdrawn: bool = False) -> None:
     """A newer consent of the household naming every agency but ``leave_out`` (then withdrawn, if asked)."""
     coordinator = db.session.execute(select(User).where(User.username == "coordinator")).scalar_one()
@@ -505,7 +510,7 @@ OVERRIDE = "후원 연계에 필요한 최소 정보만 공유 (보호자 구두
 def test_an_action_outside_the_consent_needs_a_written_and_logged_reason(client, seeded, withdrawn):
     login(client, "coordinator")
     start(client, seeded)
-    item = items(seeded)[0]
+    item = item_of(seeded, "이영희")  # shared under no override: its consent alone decides
     change_consent(item.household_id, leave_out=("천사운동본부",), withdrawn=withdrawn)
     angel = agency_ids()["천사운동본부"]
     page = client.get(f"/meetings/{seeded}/run/{item.id}").get_data(as_text=True)
@@ -515,7 +520,7 @@ def test_an_action_outside_the_consent_needs_a_written_and_logged_reason(client,
     page = refused.get_data(as_text=True)
     assert refused.status_code == 200 and "입력한 논의 내용 그대로" in page
     assert "1번째 과제: 담당기관이 이 가구의 정보제공 동의 범위 밖입니다." in page
-    assert items(seeded)[0].record is None and meeting_actions(seeded) == []
+    assert item_of(seeded, "이영희").record is None and meeting_actions(seeded) == []
 
     saved = record(client, seeded, item, **{"action-0-agency": angel, "action-0-override": OVERRIDE})
     assert saved.status_code == 302
@@ -536,7 +541,7 @@ def test_an_action_outside_the_consent_needs_a_written_and_logged_reason(client,
 def test_no_reason_is_needed_or_kept_for_an_agency_the_consent_covers(client, seeded):
     login(client, "coordinator")
     start(client, seeded)
-    item = items(seeded)[0]
+    item = item_of(seeded, "이영희")  # shared under no override: its consent alone decides
     angel = agency_ids()["천사운동본부"]
     page = client.get(f"/meetings/{seeded}/run/{item.id}").get_data(as_text=True)
     assert "동의 범위 밖" not in page.split('name="action-0-agency"')[1].split("</select>")[0]
