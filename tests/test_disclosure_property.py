@@ -21,8 +21,9 @@ it, not from ``conference.disclosure``:
   sector's defaults), each text as its level allows: 참석기관 공유 to all of them, 민감정보 only with a consent that
   covers the agency and sensitive data (an override never does), 시 내부 to nobody; a health rating is sensitive
   itself;
-* an agency always reads what it wrote and the actions it owns (other agencies' actions: agency and due date, their
-  task as its level allows);
+* an agency always reads what it wrote, and in the minutes the actions it owns (other agencies' actions: agency and
+  due date, their task as its level allows); its action list and action pages hold its own actions while the
+  household's consent covers it or the action records a consent override;
 * packets are frozen when the meeting starts and minutes when they are approved, each narrowed by today's consent.
 
 Outputs that show no case text by design (.ics, notifications, home, dashboard, report, attendance sheet) must hold
@@ -288,13 +289,13 @@ def opens_action(text: Text, reader: Reader) -> bool:
     return text.writer == reader.agency
 
 
-def required_in_action_list(text: Text, reader: Reader) -> bool:
-    return text.kind in ("task", "person", "earlier_task") and opens_action(text, reader)
+def required_in_action_list(text: Text, reader: Reader, opens=opens_action) -> bool:
+    return text.kind in ("task", "person", "earlier_task") and opens(text, reader)
 
 
-def required_in_action(text: Text, reader: Reader, action: str) -> bool:
+def required_in_action(text: Text, reader: Reader, action: str, opens=opens_action) -> bool:
     return (text.action == action and text.kind in ("task", "person", "resource", "event", "earlier_task")
-            and opens_action(text, reader))
+            and opens(text, reader))
 
 
 # --- reading what came back ----------------------------------------------------------------------------------------
@@ -685,15 +686,28 @@ class Readers:
         """The action list, and the page of each action (``every``), or of those the reader opens (all its own, two
         of the city's) and one it may not open."""
         grants = self.grants(reader, which)
-        required, allowed = self.expect(reader, grants, lambda t, r, g: required_in_action_list(t, r))
+        overridden = {key for key, action_id in self.world.actions.items()
+                      if db.session.get(ActionItem, action_id).consent_override_reason}
+        today = [which(consents)[-1] for consents in self.world.consents]
+
+        def owns(text: Text, reader: Reader) -> bool:
+            """An agency lists and opens its own action while the household's consent covers it today, or while the
+            action records a consent override (an action outside the consent needs one)."""
+            if reader.role != "agency" or not opens_action(text, reader):
+                return opens_action(text, reader)
+            consent = today[text.household]
+            return text.action in overridden or (consent is not None and reader.agency in consent.agencies)
+
+        required, allowed = self.expect(reader, grants, lambda t, r, g: required_in_action_list(t, r, owns))
         self.check(reader, phase, "/actions", self.get(reader, "/actions?status=all"), required, allowed)
         keys = sorted(self.world.actions)
         if not every:
-            opens = [k for k in keys if any(t.action == k and opens_action(t, reader) for t in self.world.texts.values())]
+            opens = [k for k in keys if any(t.action == k and owns(t, reader) for t in self.world.texts.values())]
             closed = [k for k in keys if k not in opens]
             keys = (opens if reader.role == "agency" else opens[:2]) + closed[:1]
         for key in keys:
-            required, allowed = self.expect(reader, grants, lambda t, r, g, key=key: required_in_action(t, r, key))
+            required, allowed = self.expect(reader, grants,
+                                            lambda t, r, g, key=key: required_in_action(t, r, key, owns))
             self.check(reader, phase, f"/actions/{key}", self.get(reader, f"/actions/{self.world.actions[key]}"),
                        required, allowed)
 

@@ -354,9 +354,11 @@ def test_chosen_levels_are_saved_shown_again_and_a_change_of_level_is_in_the_his
     history = text(web.get(f"/meetings/{meeting.id}/inputs/{item_id}/history"))
     newest, oldest = re.findall(r"<details[^>]*>(.*?)</details>", history, re.S)
     assert "바뀐 항목: 보유 정보 공개 범위" in " ".join(newest.split())
-    assert re.search(r'주민센터 방문 기록 <span class="tag level-sensitive"[^>]*>민감정보</span>', newest)
-    assert re.search(r'주민센터 방문 기록 <span class="tag level-shared"[^>]*>참석기관 공유</span>', oldest)
-    assert re.search(r'자해 우려 <span class="tag level-internal"[^>]*>시 내부</span>', newest)
+    assert re.search(r'보유 정보 <span class="tag level-sensitive"[^>]*>민감정보</span></dt><dd class="pre">주민센터 방문 기록',
+                     newest)
+    assert re.search(r'보유 정보 <span class="tag level-shared"[^>]*>참석기관 공유</span></dt><dd class="pre">주민센터 방문 기록',
+                     oldest)
+    assert re.search(r'위험 요인·우려 <span class="tag level-internal"[^>]*>시 내부</span></dt><dd class="pre">자해 우려', newest)
 
 
 def test_a_level_posted_without_its_field_keeps_the_saved_one(web, setting):

@@ -221,7 +221,7 @@ def run_meeting(page, chair_page, base, meeting_id, title, meeting_day, today, t
     expect(page.locator("main tbody tr", has_text=CASE)).to_contain_text("기록함")
     page.locator("main .page-head").get_by_role("link", name="회의록", exact=True).click()
     page.wait_for_url(re.compile(rf"/meetings/{meeting_id}/minutes$"))
-    expect(page.locator("main h1")).to_have_text(f"{title} 결과")
+    expect(page.locator("main h1")).to_have_text(f"{title} 회의록 초안 · 결재 전")
     page.fill("input[name=deadline]", (today + timedelta(days=3)).isoformat())
     page.get_by_role("button", name="참석자에게 검토 요청").click()
     page.wait_for_url(re.compile(rf"/meetings/{meeting_id}/minutes$"))
@@ -259,7 +259,7 @@ def table_rows(table):
 def check_minutes_docx(path, title, content_hash):
     document = docx.Document(str(path))
     paragraphs = document.paragraphs
-    assert paragraphs[0].text == f"{title} 결과"
+    assert paragraphs[0].text == f"{title} 회의록"
     tables = {tuple(table_rows(t)[0]): table_rows(t)[1:] for t in document.tables}
     assert tables[("성명", "소속기관", "직위")] == [list(a) for a in ATTENDEES]
     headings = [p.text for p in paragraphs if p.style.name == "Heading 1"]
