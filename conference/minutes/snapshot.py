@@ -26,9 +26,8 @@ def _plain(value):
 
 def to_json(data: MinutesData) -> str:
     raw = asdict(data)
-    for case in raw["cases"]:
-        case["grants"] = {str(k): {"visible": g["visible"], "sections": sorted(g["sections"]),
-                                   "sensitive": g["sensitive"]} for k, g in case["grants"].items()}
+    for case, source in zip(raw["cases"], data.cases, strict=True):
+        case["grants"] = {str(k): grant.to_dict() for k, grant in source.grants.items()}
     return json.dumps(raw, ensure_ascii=False, sort_keys=True, default=_plain)
 
 
