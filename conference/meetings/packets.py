@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from conference import disclosure
@@ -340,17 +341,19 @@ def key_questions(items: list[AgendaItem], agency_id: int | None) -> dict[int, s
             .may_read(item.key_question_level) else "" for item in items}
 
 
-def freeze_packet(meeting_id: int, today: date) -> PacketSnapshot:
+def freeze_packet(meeting_id: int, today: date) -> None:
     """Keep the full packet as it stands now (the meeting starts); later views and exports read this. Loads what
-    it needs itself, whatever the caller loaded (changes flushed first)."""
+    it needs itself, whatever the caller loaded (changes flushed first). Two starts at once keep the first."""
     db.session.flush()
-    frozen = db.session.execute(select(PacketSnapshot).where(PacketSnapshot.meeting_id == meeting_id)).scalar()
-    if frozen is None:
-        meeting = load_meeting(meeting_id)
-        packet = replace(build_full_packet(meeting, earlier_discussions(meeting), today), frozen_at=now_utc())
-        frozen = PacketSnapshot(meeting_id=meeting_id, content=packet_to_json(packet))
-        db.session.add(frozen)
-    return frozen
+    if db.session.execute(select(PacketSnapshot.id).where(PacketSnapshot.meeting_id == meeting_id)).first():
+        return
+    meeting = load_meeting(meeting_id)
+    packet = replace(build_full_packet(meeting, earlier_discussions(meeting), today), frozen_at=now_utc())
+    try:
+        with db.session.begin_nested():
+            db.session.add(PacketSnapshot(meeting_id=meeting_id, content=packet_to_json(packet)))
+    except IntegrityError:
+        pass  # frozen by another request since this one looked
 
 
 def _full_case(item: AgendaItem, history: list[HistoryLine], meeting: Meeting, today: date) -> PacketCase:
