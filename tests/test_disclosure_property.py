@@ -657,30 +657,23 @@ class Readers:
     # What each phase reads. ``consents`` is (before the meeting, at the approval, today) as far as known.
 
     def packet(self, reader: Reader, phase: str, which, *, page=True, word=True):
-        mid = self.world.meeting_id
-        grants = self.grants(reader, which)
-        required, allowed = self.expect(reader, grants, required_in_packet)
-        query = f"?agency={self.world.agency_ids[reader.agency]}" if reader.client == "coordinator" and reader.agency \
-            else ""
-        if page:
-            self.check(reader, phase, "packet page", self.get(reader, f"/meetings/{mid}/packet{query}"),
-                       required, allowed)
-        if word:
-            self.check(reader, phase, "packet.docx", self.get(reader, f"/meetings/{mid}/packet.docx{query}",
-                                                               purpose="회의 준비"), required, allowed)
+        self.document(reader, phase, which, "packet", required_in_packet, "회의 준비", page=page, word=word)
 
     def minutes(self, reader: Reader, phase: str, which, *, page=True, word=True):
+        self.document(reader, phase, which, "minutes", required_in_minutes, "결재 보고", page=page, word=word)
+
+    def document(self, reader: Reader, phase: str, which, name: str, rule, purpose: str, *, page: bool, word: bool):
+        """The page and the Word file of the meeting's packet or minutes, as ``reader`` gets them."""
         mid = self.world.meeting_id
-        grants = self.grants(reader, which)
-        required, allowed = self.expect(reader, grants, required_in_minutes)
+        required, allowed = self.expect(reader, self.grants(reader, which), rule)
         query = f"?agency={self.world.agency_ids[reader.agency]}" if reader.client == "coordinator" and reader.agency \
             else ""
         if page:
-            self.check(reader, phase, "minutes page", self.get(reader, f"/meetings/{mid}/minutes{query}"),
+            self.check(reader, phase, f"{name} page", self.get(reader, f"/meetings/{mid}/{name}{query}"),
                        required, allowed)
         if word:
-            self.check(reader, phase, "minutes.docx", self.get(reader, f"/meetings/{mid}/minutes.docx{query}",
-                                                                purpose="결재 보고"), required, allowed)
+            self.check(reader, phase, f"{name}.docx", self.get(reader, f"/meetings/{mid}/{name}.docx{query}",
+                                                               purpose=purpose), required, allowed)
 
     def actions(self, reader: Reader, phase: str, which, *, every: bool):
         """The action list, and the page of each action (``every``), or of those the reader opens (all its own, two
