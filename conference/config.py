@@ -43,8 +43,9 @@ class Defaults:
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
     PASSWORD_MIN_LENGTH = 10
-    #: Admins without two-factor login must enrol before they can do anything else.
-    TWO_FACTOR_REQUIRED_FOR_ADMINS = False
+    #: Admins without two-factor login must enrol before they can do anything else. Switching it off is possible
+    #: (CONFERENCE_TWO_FACTOR_REQUIRED_FOR_ADMINS=0) and puts a warning on every admin's home page.
+    TWO_FACTOR_REQUIRED_FOR_ADMINS = True
     #: Issuer shown in authenticator apps next to the username.
     TWO_FACTOR_ISSUER = "통합사례회의"
     #: Minutes a correct password waits for the second step before the login starts over.

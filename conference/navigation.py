@@ -7,9 +7,9 @@ from conference.i18n import lazy_gettext as _l
 SECTIONS = [
     ("main.home", _l("홈"), lambda user: True),
     ("cases.index", _l("사례"), permissions.is_case_staff),
-    ("meetings.index", _l("회의"), lambda user: True),
-    ("actions.index", _l("실행과제"), lambda user: True),
-    ("dashboard.index", _l("현황"), lambda user: user.role != "admin"),
+    ("meetings.index", _l("회의"), permissions.reads_case_data),
+    ("actions.index", _l("실행과제"), permissions.reads_case_data),
+    ("dashboard.index", _l("현황"), permissions.reads_case_data),
     ("admin.agencies", _l("기관 관리"), permissions.can_manage_accounts),
     ("admin.users", _l("사용자 관리"), permissions.can_manage_accounts),
     ("admin.audit_log", _l("감사 기록"), permissions.can_read_audit),

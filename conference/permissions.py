@@ -1,5 +1,6 @@
 """Who may do what. Pure rules used by views, templates and list queries alike."""
 from flask import abort
+from flask_login import current_user, login_required
 from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import aliased
 
@@ -32,8 +33,24 @@ def can_read_audit(user) -> bool:
 
 
 def is_case_staff(user) -> bool:
-    """Coordinators and admins work on every case of the city."""
-    return _role(user) in (Role.ADMIN, Role.COORDINATOR)
+    """Coordinators work on every case of the city."""
+    return _role(user) == Role.COORDINATOR
+
+
+def reads_case_data(user) -> bool:
+    """Everyone but the admin may reach case work at all (what each then sees is filtered below). The admin manages
+    accounts, agencies, settings, backups and the access log and reads no household, packet, minutes or action:
+    a person who does both keeps two accounts."""
+    return _role(user) in (Role.COORDINATOR, Role.CHAIR, Role.PRACTITIONER)
+
+
+def case_work_only(blueprint):
+    """Every view of ``blueprint`` shows case data: an anonymous visitor goes to the login page and a signed-in
+    admin is answered 403, before any view reads anything."""
+    @blueprint.before_request
+    @login_required
+    def _case_work():
+        require(reads_case_data(current_user))
 
 
 def require(allowed: bool):
@@ -45,7 +62,7 @@ def require(allowed: bool):
 # --- Cases (households) ---
 
 def can_register_cases(user) -> bool:
-    """Coordinators and admins register, import and edit households."""
+    """Coordinators register, import and edit households."""
     return is_case_staff(user)
 
 
@@ -76,7 +93,7 @@ def visible_households(user, query):
     A chair sees the cases of the meetings they chair.
     """
     role = _role(user)
-    if role in (Role.ADMIN, Role.COORDINATOR):
+    if role == Role.COORDINATOR:
         return query
     if role == Role.CHAIR:
         chaired = (select(AgendaItem.id).join(Meeting, Meeting.id == AgendaItem.meeting_id)
@@ -106,13 +123,13 @@ def consent_covers(household_id, agency_id: int, correlate):
 # --- Meetings ---
 
 def can_manage_meetings(user) -> bool:
-    """Coordinators and admins schedule meetings, build agendas and invite agencies."""
+    """Coordinators schedule meetings, build agendas and invite agencies."""
     return is_case_staff(user)
 
 
 def can_view_meeting(user, meeting) -> bool:
     role = _role(user)
-    if role in (Role.ADMIN, Role.COORDINATOR):
+    if role == Role.COORDINATOR:
         return True
     if role == Role.CHAIR:
         return meeting.chair_id == user.id
@@ -124,7 +141,7 @@ def can_view_meeting(user, meeting) -> bool:
 def visible_meetings(user, query):
     """Filter a select of Meeting to those ``user`` may open."""
     role = _role(user)
-    if role in (Role.ADMIN, Role.COORDINATOR):
+    if role == Role.COORDINATOR:
         return query
     if role == Role.CHAIR:
         return query.where(Meeting.chair_id == user.id)
@@ -158,13 +175,13 @@ def needs_pledge(user) -> bool:
 
 def input_agency_for(user, meeting, requested_agency_id: int | None):
     """For which agency ``user`` may write input at this meeting: a practitioner only for their own invited
-    agency; coordinators and admins for any invited agency (e.g. what an agency says at the meeting).
+    agency; coordinators for any invited agency (e.g. what an agency says at the meeting).
     Returns None when they may not."""
     invited = {i.agency_id for i in meeting.invitations}
     role = _role(user)
     if role == Role.PRACTITIONER:
         return user.agency_id if user.agency_id in invited else None
-    if role in (Role.ADMIN, Role.COORDINATOR):
+    if role == Role.COORDINATOR:
         return requested_agency_id if requested_agency_id in invited else None
     return None
 
@@ -186,7 +203,7 @@ def can_approve_minutes(user, meeting) -> bool:
 
 
 def can_export_full_names(user) -> bool:
-    """Only coordinators and admins may export minutes with full names (with a reason, logged)."""
+    """Only coordinators may export minutes with full names (with a reason, logged)."""
     return is_case_staff(user)
 
 
@@ -201,7 +218,7 @@ def visible_actions(user, query):
     covers the agency or the action records a consent override (a consent withdrawn since hides them); a chair
     those of meetings they chaired."""
     role = _role(user)
-    if role in (Role.ADMIN, Role.COORDINATOR):
+    if role == Role.COORDINATOR:
         return query
     decided = ActionItem.status != "planned"  # actions take effect when the minutes are approved
     if role == Role.PRACTITIONER:
@@ -217,7 +234,7 @@ def visible_actions(user, query):
 def can_report_on_action(user, action) -> bool:
     """Progress and completion proposals come from the responsible agency (or case staff)."""
     role = _role(user)
-    if role in (Role.ADMIN, Role.COORDINATOR):
+    if role == Role.COORDINATOR:
         return True
     return role == Role.PRACTITIONER and action.agency_id == user.agency_id
 

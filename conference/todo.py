@@ -28,7 +28,7 @@ def for_user(user, today: date) -> list[Todo]:
         actions = due_counts(user, today)
         items.append(Todo(_l("기한이 지난 실행과제"), actions["overdue"], "actions.index", {"due": "overdue"}))
         items.append(Todo(_l("2주 안에 마감인 실행과제"), actions["soon"], "actions.index", {"due": "soon"}))
-    if user.role in (Role.COORDINATOR.value, Role.ADMIN.value):
+    if user.role == Role.COORDINATOR.value:
         items.append(Todo(_l("점검일이 된 사례"), _checks_due(today), "cases.checks_due", {}))
         items.append(Todo(_l("완료 확인을 기다리는 실행과제"), _proposals(user), "actions.index", {"status": "active"}))
     if user.role == Role.CHAIR.value:

@@ -31,6 +31,8 @@ BASE_CONFIG = {
     "ARGON2_TIME_COST": 1,
     "ARGON2_MEMORY_KIB": 1024,
     "SERVER_NAME": None,
+    # On by default (tests/test_two_factor.py shows it); most tests sign the admin in with a password only.
+    "TWO_FACTOR_REQUIRED_FOR_ADMINS": False,
 }
 
 

@@ -515,6 +515,15 @@ def test_an_export_holds_the_filtered_events_and_is_recorded(as_admin, march_eve
     assert export.actor_name == "admin1" and export.chain_seq is not None
 
 
+def test_text_that_excel_would_read_as_a_formula_is_quoted_in_the_export(as_admin, march_events):
+    response = as_admin.post("/admin/audit/export", data={"start": "2024-03-05", "purpose": "=HYPERLINK(\"x\") 점검"})
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    [purpose] = [row[1] for row in sheet.iter_rows() if row[0].value == "목적"]
+    assert purpose.value == "=HYPERLINK(\"x\") 점검" and purpose.data_type == "s" and purpose.quotePrefix is True
+    [who] = [row[1] for row in sheet.iter_rows() if row[0].value == "내려받은 사람"]
+    assert who.quotePrefix is False
+
+
 def test_an_export_with_bad_filters_exports_nothing(as_admin, march_events):
     response = as_admin.post("/admin/audit/export", data={"start": "2024-99-01", "purpose": "점검"})
     assert response.mimetype == "text/html"

@@ -92,11 +92,14 @@ def test_text_that_looks_like_a_formula_stays_text_in_excel():
     from conference.documents import xlsx_kit
 
     workbook, sheet = xlsx_kit.new_workbook("t")
-    xlsx_kit.add_table(sheet, 1, "표", ["값"], [("=HYPERLINK(\"http://x\")",), ("+1+1",), ("@SUM(A1)",), (3,)])
+    values = ["=HYPERLINK(\"http://x\")", "+1+1", "@SUM(A1)", "-2+3", " =1+1", "김민수", "a=b", 3]
+    xlsx_kit.add_table(sheet, 1, "표", ["값"], [(value,) for value in values])
     cells = load_workbook(io.BytesIO(xlsx_kit.to_bytes(workbook))).active
-    assert [cells.cell(row=r, column=1).data_type for r in (3, 4, 5)] == ["s", "s", "s"]
-    assert cells.cell(row=3, column=1).value == "=HYPERLINK(\"http://x\")"
-    assert cells.cell(row=6, column=1).value == 3
+    read = [cells.cell(row=r, column=1) for r in range(3, 3 + len(values))]
+    assert [cell.value for cell in read] == values
+    assert [cell.data_type for cell in read] == ["s"] * 7 + ["n"]
+    # Excel's quote prefix: editing the cell keeps it text instead of reviving the formula.
+    assert [cell.quotePrefix for cell in read] == [True] * 5 + [False] * 3
 
 
 def test_control_characters_are_left_out_of_excel_cells():

@@ -641,11 +641,11 @@ EXPECTED = {
     "uninvited": {"matrix": 404, "form_get": 404, "form_post": 404, "history": 404, "remind": 404},
     "chair": {"matrix": 404, "form_get": 404, "form_post": 404, "history": 404, "remind": 403},
     "coordinator": {"matrix": 200, "form_get": 200, "form_post": 302, "history": 200, "remind": 302},
-    "admin": {"matrix": 200, "form_get": 200, "form_post": 302, "history": 200, "remind": 302},
+    "admin": {"matrix": 403, "form_get": 403, "form_post": 403, "history": 403, "remind": 403},  # no case data
     "anonymous": {"matrix": 302, "form_get": 302, "form_post": 302, "history": 302, "remind": 302},
 }
 #: Whose input a permitted save writes: the ?agency= parameter is ignored for practitioners.
-WRITES_FOR = {"own": "mental", "other": "centre", "coordinator": "mental", "admin": "mental"}
+WRITES_FOR = {"own": "mental", "other": "centre", "coordinator": "mental"}
 
 
 @pytest.mark.parametrize("action", ["matrix", "form_get", "form_post", "history", "remind"])
@@ -688,13 +688,13 @@ def test_permissions(web, setting, who, action, no_smtp):
     else:
         assert written["mental"].version == 1 and written["centre"] is None
     if action == "remind":
-        reminded = 4 if who in ("coordinator", "admin") else 0
+        reminded = 4 if who == "coordinator" else 0
         assert count(Notification, Notification.kind == "input.reminder") == reminded
     if response.status_code != 200:
         assert "정신건강센터 원래 사실" not in page and "센터 메모" not in page
         return
     if action == "matrix":
-        is_staff = who in ("coordinator", "admin")
+        is_staff = who == "coordinator"
         assert ("/inputs/remind" in page) is is_staff  # practitioners get their own list, not the matrix
         assert ("천사운동본부" in page) is is_staff
     if action in ("form_get", "history"):

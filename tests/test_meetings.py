@@ -723,13 +723,36 @@ def test_status_moves_one_step_at_a_time(staff, make_meeting, make_case, add_ite
     db.session.commit()
 
     for step in ("preparing", "sharing", "in_progress", "minutes", "in_progress", "minutes"):
-        assert staff.post(url, data={"to": step}).status_code == 302
+        assert staff.post(url, data={"to": step, "reason": "결정사항 재논의"}).status_code == 302
         assert status_of(meeting.id) == step
     review = staff.post(url, data={"to": "review"}, follow_redirects=True)
     assert ("error", "검토 요청은 회의록 화면에서 기한을 정해 보냅니다.") in flashes(review)
     final = staff.post(url, data={"to": "finalised"}, follow_redirects=True)
     assert ("error", "회의록 확정은 결재로만 합니다.") in flashes(final)
     assert status_of(meeting.id) == "minutes"
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "가", "가" * 201])
+def test_going_back_from_minutes_to_the_meeting_needs_a_reason(staff, make_meeting, make_case, add_item, make_user,
+                                                               reason):
+    meeting = make_meeting(chair=make_user("chair1", Role.CHAIR))
+    add_item(meeting.id, make_case())
+    url = f"/meetings/{meeting.id}/status"
+    for step in ("sharing", "in_progress", "minutes"):
+        staff.post(url, data={"to": step})
+    assert "되돌리는 사유" in text(staff.get(f"/meetings/{meeting.id}"))  # the field sits by the button
+
+    refused = staff.post(url, data={"to": "in_progress", "reason": reason})
+    assert refused.status_code == 200
+    assert re.findall(r'<p class="error" id="reason-error">(.*?)</p>', text(refused)) == [
+        "회의 중으로 되돌리는 사유를 2~200자로 적으세요."]
+    assert status_of(meeting.id) == "minutes"
+    assert [e.details for e in audit_actions("meeting.status")][-1] == '{"from": "in_progress", "to": "minutes"}'
+
+    assert staff.post(url, data={"to": "in_progress", "reason": "  기관 의견 누락,\n 다시 논의 "}).status_code == 302
+    assert status_of(meeting.id) == "in_progress"
+    last = json.loads(audit_actions("meeting.status")[-1].details)
+    assert last == {"from": "minutes", "to": "in_progress", "reason": "기관 의견 누락, 다시 논의"}
 
 
 def test_a_started_meeting_cannot_go_back_to_preparation(staff, make_meeting, make_case, add_item, make_user):
@@ -778,7 +801,7 @@ def test_calendar_file(staff, make_meeting, make_case, add_item, agencies):
     add_item(meeting.id, case)
     response = staff.get(f"/meetings/{meeting.id}/invitation.ics")
     assert response.status_code == 200
-    assert response.mimetype == "text/calendar"
+    assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"  # one charset, not two
     assert response.headers["Cache-Control"] == "no-store"
     body = response.get_data(as_text=True)
     unfolded = body.replace("\r\n ", "")
@@ -924,7 +947,8 @@ STAFF = {"list": 200, "meeting": 200, "packet": 200, "docx": 200, "pledge": 200,
          "case_covered": 200, "case_override": 200, "case_withdrawn": 200, "case_off_agenda": 200, "case_list": 200}
 EXPECTED = {
     "anonymous": {name: "login" for name in OBJECTS},
-    "admin": STAFF,
+    # The admin reads no case data: every page answers 403 for the role.
+    "admin": {name: 403 for name in OBJECTS},
     "coordinator": STAFF,
     # The chair reads the meeting's full packet and its cases, and changes nothing.
     "chair": {"list": 200, "meeting": "packet", "packet": 200, "docx": 200, "pledge": 200, "ics": 200,
@@ -940,7 +964,7 @@ EXPECTED = {
     "uninvited": {**{name: 404 for name in OBJECTS}, "list": 200, "case_list": 403},
 }
 #: Whether the meeting shows up in /meetings.
-LISTED = {"admin": True, "coordinator": True, "chair": True, "other_chair": False, "invited": True,
+LISTED = {"admin": False, "coordinator": True, "chair": True, "other_chair": False, "invited": True,
           "uninvited": False}
 
 

@@ -20,6 +20,8 @@ WRONG_CODE = "인증 코드가 올바르지 않습니다."
 WRONG_ENROLMENT_CODE = "인증 코드가 올바르지 않습니다. 앱에 지금 표시된 코드를 입력하세요."
 LOCK_MESSAGE = "로그인 실패가 반복되어 잠시 잠겼습니다. 몇 분 뒤에 다시 시도하세요."
 EXPIRED_FLASH = "인증 시간이 지났습니다. 처음부터 다시 로그인하세요."
+TWO_FACTOR_OFF_WARNING = ("관리자 2단계 인증 의무가 꺼져 있습니다. 비밀번호만으로 계정과 접속기록을 관리할 수 있으니 "
+                          "CONFERENCE_TWO_FACTOR_REQUIRED_FOR_ADMINS 설정을 다시 켜세요.")
 MUST_ENROL_FLASH = "관리자 계정은 2단계 인증을 설정해야 합니다. 설정을 마치면 다른 화면을 쓸 수 있습니다."
 RECOVERY_CODE = re.compile(r"<code>([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})</code>")
 
@@ -542,17 +544,25 @@ def required(app):
     app.config["TWO_FACTOR_REQUIRED_FOR_ADMINS"] = True
 
 
-def test_admins_are_not_held_by_default(app, client, admin):
-    assert app.config["TWO_FACTOR_REQUIRED_FOR_ADMINS"] is False
-    login(client, "admin1")
-    assert client.get("/admin/users").status_code == 200
-
-
-def test_switch_can_be_set_from_the_environment(monkeypatch, tmp_path):
+def test_admins_are_held_by_default_and_the_switch_is_read_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.setattr(Flask, "auto_find_instance_path", lambda self: str(tmp_path / "instance"))
     monkeypatch.setenv("SECRET_KEY", "a-long-random-production-key")
-    monkeypatch.setenv("CONFERENCE_TWO_FACTOR_REQUIRED_FOR_ADMINS", "true")
     assert create_app().config["TWO_FACTOR_REQUIRED_FOR_ADMINS"] is True
+    monkeypatch.setenv("CONFERENCE_TWO_FACTOR_REQUIRED_FOR_ADMINS", "false")
+    assert create_app().config["TWO_FACTOR_REQUIRED_FOR_ADMINS"] is False
+
+
+def test_an_admin_is_warned_on_the_home_page_while_the_requirement_is_off(app, client, admin, coordinator, clock):
+    enrol(admin, clock)
+    login_with_code(client, "admin1", code_for("admin1", clock.step))
+    assert TWO_FACTOR_OFF_WARNING in page_text(client.get("/home"))
+    app.config["TWO_FACTOR_REQUIRED_FOR_ADMINS"] = True
+    assert TWO_FACTOR_OFF_WARNING not in page_text(client.get("/home"))
+    # Only admins are told: the setting is theirs to change.
+    app.config["TWO_FACTOR_REQUIRED_FOR_ADMINS"] = False
+    other = app.test_client()
+    login(other, "coord1")
+    assert TWO_FACTOR_OFF_WARNING not in page_text(other.get("/home"))
 
 
 @pytest.mark.parametrize("url", ["/home", "/account", "/admin/users", "/admin/audit", "/cases", "/notifications",

@@ -1,9 +1,10 @@
 """실행과제 after the meeting: my agency's actions, progress checks, completion, due-date changes."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from conference import permissions
 from conference.actions import queries, services
 from conference.actions.forms import ActionFilterForm, DueForm, NoteForm, ProgressForm
 from conference.cases.services import CaseError
@@ -16,12 +17,8 @@ from conference.permissions import (can_report_on_action, can_see_action_overrid
 from conference.webforms import attach_error, page_number
 
 bp = Blueprint("actions", __name__, url_prefix="/actions")
+permissions.case_work_only(bp)
 
-
-@bp.before_request
-@login_required
-def _signed_in():
-    return None
 
 
 @bp.get("")

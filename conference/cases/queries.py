@@ -210,7 +210,7 @@ def load_case_file(household_id: int) -> Household | None:
 def coordinators() -> list[User]:
     """Accounts a case can be assigned to."""
     return db.session.execute(
-        select(User).where(User.role.in_([Role.COORDINATOR.value, Role.ADMIN.value]),
+        select(User).where(User.role == Role.COORDINATOR.value,
                            User.is_active_account.is_(True)).order_by(User.display_name)).scalars().all()
 
 

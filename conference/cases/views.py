@@ -2,10 +2,10 @@
 from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 
-from conference import audit, pagecache
+from conference import audit, pagecache, permissions
 from conference.cases import queries, services
 from conference.cases.forms import (CaseFilterForm, ConsentForm, HouseholdForm, MemberForm, MonitoringForm, StatusForm,
                                     WithdrawConsentForm, assessment_form_class)
@@ -21,14 +21,10 @@ from conference.permissions import (can_edit_case, can_register_cases, can_see_i
                                     is_case_staff, needs_pledge, reader_agency_for, require)
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
+permissions.case_work_only(bp)
 
 #: Highest page number of the case list that is looked up.
 
-
-@bp.before_request
-@login_required
-def _signed_in():
-    return None
 
 
 def get_case(household_id: int, *, edit: bool = False, loader=queries.load_case_file) -> Household:

@@ -2,9 +2,9 @@
 from datetime import UTC, datetime
 
 from flask import Blueprint, abort, current_app, render_template, request
-from flask_login import current_user, login_required
+from flask_login import current_user
 
-from conference import audit
+from conference import audit, permissions
 from conference.dashboard import queries
 from conference.dashboard.report import build_docx, build_xlsx
 from conference.downloads import DOCX, XLSX, attachment
@@ -12,10 +12,10 @@ from conference.formatting import today_local
 from conference.models import ActionStatus, MeetingKind, NeedDomain, Stage
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+permissions.case_work_only(bp)
 
 
 @bp.get("")
-@login_required
 def index():
     today = today_local()
     year = request.args.get("year", today.year, type=int)
@@ -27,7 +27,6 @@ def index():
 
 
 @bp.get("/report.<any(xlsx, docx):kind>")
-@login_required
 def report(kind):
     """분기별 실적 for a year (and quarter): aggregate figures only, no personal data; the export is logged."""
     today = today_local()

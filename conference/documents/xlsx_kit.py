@@ -1,7 +1,8 @@
 """Building blocks for Excel files (openpyxl). Pure: rows in, .xlsx bytes out.
 
-Text that begins with = + - @ is written as text, never as a formula: a name or note imported from a
-spreadsheet must not come back to life when the city opens the export (CSV/formula injection).
+Text that begins with = + - @ is written as text, never as a formula, and with Excel's quote prefix (the cell
+shows the text and editing it keeps it text): a name or note imported from a spreadsheet must not come back to
+life when the city opens the export and touches the cell (CSV/formula injection).
 """
 import io
 
@@ -14,12 +15,15 @@ HEADER_FILL = PatternFill("solid", fgColor="E7ECF3")
 
 
 def put(cell: Cell, value) -> None:
-    """Write a value; strings always stay strings, without the control characters a cell cannot hold."""
+    """Write a value; strings always stay strings, without the control characters a cell cannot hold, and those
+    Excel could read as a formula carry the quote prefix."""
     if isinstance(value, str):
         value = ILLEGAL_CHARACTERS_RE.sub("", value)
     cell.value = value
     if isinstance(value, str):
         cell.data_type = "s"
+        if value.lstrip().startswith(FORMULA_START):
+            cell.quotePrefix = True
 
 
 def new_workbook(title: str):

@@ -1,9 +1,9 @@
 """Agency input pages: my agency's cases at a meeting, the input form with revisions, the coordinator's matrix."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 
-from conference import audit
+from conference import audit, permissions
 from conference.cases.services import CaseError
 from conference.extensions import db
 from conference.formatting import today_local
@@ -18,12 +18,8 @@ from conference.permissions import (can_manage_meetings, can_view_meeting, input
                                     visible_households)
 
 bp = Blueprint("inputs", __name__, url_prefix="/meetings/<int:meeting_id>/inputs")
+permissions.case_work_only(bp)
 
-
-@bp.before_request
-@login_required
-def _signed_in():
-    return None
 
 
 def _meeting(meeting_id):

@@ -82,5 +82,6 @@ class DownloadForm(FlaskForm):
 
 
 class StatusForm(FlaskForm):
-    """Only the CSRF token; the target status is in the button."""
+    """The target status is in the button; a step back from 회의록 작성 also says why (checked by the service)."""
+    reason = StringField(_l("되돌리는 사유"), validators=[Optional()])
 

@@ -35,6 +35,9 @@ STATUS_STEPS = {
     MeetingStatus.IN_PROGRESS.value: (MeetingStatus.MINUTES.value,),
     MeetingStatus.MINUTES.value: (MeetingStatus.IN_PROGRESS.value,),
 }
+#: Steps back that reopen a meeting already held: they need a reason, kept in the access log.
+STEPS_BACK_WITH_REASON = {(MeetingStatus.MINUTES.value, MeetingStatus.IN_PROGRESS.value)}
+REASON_MAX = 200
 
 
 def next_number(kind: str, year: int) -> int:
@@ -300,8 +303,13 @@ def status_steps(meeting: Meeting) -> list[MeetingStatus]:
     return [MeetingStatus(s) for s in STATUS_STEPS.get(meeting.status, ())]
 
 
-def change_status(meeting: Meeting, *, by: User, to_status: str) -> None:
-    """Move the meeting one step along 준비 → 자료 공유 → 회의 중 → 회의록 작성; only preparation can go back."""
+def needs_reason(meeting: Meeting, to_status: str) -> bool:
+    return (meeting.status, to_status) in STEPS_BACK_WITH_REASON
+
+
+def change_status(meeting: Meeting, *, by: User, to_status: str, reason: str = "") -> None:
+    """Move the meeting one step along 준비 → 자료 공유 → 회의 중 → 회의록 작성. Preparation can go back, and so can
+    회의록 작성 to 회의 중 with a reason (``STEPS_BACK_WITH_REASON``)."""
     try:
         target = MeetingStatus(to_status)
     except ValueError:
@@ -317,9 +325,15 @@ def change_status(meeting: Meeting, *, by: User, to_status: str) -> None:
     if target == MeetingStatus.IN_PROGRESS and meeting.chair_id is None:
         # The chair approves the minutes, and cannot be named once the meeting has started.
         raise CaseError("status", _l("주재(결재권자)를 정한 뒤에 회의를 시작하세요. 회의 수정에서 정할 수 있습니다."))
+    details = {"from": meeting.status, "to": target.value}
+    if needs_reason(meeting, target.value):
+        reason = " ".join(reason.split())
+        if len(reason) < 2 or len(reason) > REASON_MAX:
+            raise CaseError("reason", _l("회의 중으로 되돌리는 사유를 2~200자로 적으세요."))
+        details["reason"] = reason
     if target == MeetingStatus.IN_PROGRESS:
         packets.freeze_packet(meeting.id, today_local())  # past meetings' packets are read as they were at the start
-    audit.record("meeting.status", meeting, actor=by, details={"from": meeting.status, "to": target.value})
+    audit.record("meeting.status", meeting, actor=by, details=details)
     meeting.status = target.value
 
 

@@ -2,10 +2,10 @@
 from datetime import datetime, UTC
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 
-from conference import audit, pagecache
+from conference import audit, pagecache, permissions
 from conference.cases.queries import load_case_file
 from conference.downloads import DOCX, attachment
 from conference.cases.services import CaseError
@@ -23,12 +23,8 @@ from conference.permissions import (can_manage_meetings, can_view_case, can_view
                                     reader_agency_for, require)
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
+permissions.case_work_only(bp)
 
-
-@bp.before_request
-@login_required
-def _signed_in():
-    return None
 
 
 def get_meeting(meeting_id: int, *, manage: bool = False, loader=packets.load_meeting):
@@ -47,7 +43,7 @@ def _active_agencies():
 
 def _meeting_form(**kwargs):
     return MeetingForm(queries.people(Role.CHAIR),
-                       queries.people(Role.COORDINATOR) + queries.people(Role.ADMIN), **kwargs)
+                       queries.people(Role.COORDINATOR), **kwargs)
 
 
 @bp.get("")
@@ -100,6 +96,7 @@ def _meeting_page(meeting_id: int) -> str:
         with_children={i.household_id for i in meeting.agenda_items if services.has_children(i.household)},
         invite_form=InviteForm([a for a in _active_agencies() if a.id not in invited]),
         today=today_local(), statuses=list(MeetingStatus), steps=services.status_steps(meeting),
+        status_form=StatusForm(), needs_reason=services.needs_reason,
         pledged={p.user_id for p in meeting.pledges}, pledges=sorted(meeting.pledges, key=lambda p: p.accepted_at))
 
 
@@ -136,8 +133,14 @@ def status(meeting_id):
     form = StatusForm()
     if form.validate_on_submit():
         try:
-            services.change_status(meeting, by=current_user, to_status=request.form.get("to", ""))
+            services.change_status(meeting, by=current_user, to_status=request.form.get("to", ""),
+                                   reason=form.reason.data or "")
         except CaseError as error:
+            db.session.rollback()
+            if error.field == "reason":
+                attach_error(form, "reason", error.message)
+                return render_template("meetings/status_reason.html", meeting=get_meeting(meeting_id, manage=True),
+                                       form=form, step=MeetingStatus(request.form["to"]))
             flash(error.message, "error")
         else:
             db.session.commit()
@@ -368,4 +371,4 @@ def packet_docx(meeting_id):
 def invitation_ics(meeting_id):
     meeting = get_meeting(meeting_id)
     content = calendar.meeting_ics(meeting, host=request.host)
-    return attachment(content.encode("utf-8"), f"{meeting.title}.ics", "text/calendar; charset=utf-8")
+    return attachment(content.encode("utf-8"), f"{meeting.title}.ics", "text/calendar")  # Werkzeug adds the charset

@@ -2,10 +2,10 @@
 from datetime import UTC, datetime
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 
-from conference import audit
+from conference import audit, permissions
 from conference.cases.services import CaseError
 from conference.downloads import DOCX, attachment
 from conference.extensions import db
@@ -17,12 +17,8 @@ from conference.permissions import (can_approve_minutes, can_export_full_names, 
                                     can_view_meeting, reader_agency_for, require)
 
 bp = Blueprint("minutes", __name__, url_prefix="/meetings/<int:meeting_id>")
+permissions.case_work_only(bp)
 
-
-@bp.before_request
-@login_required
-def _signed_in():
-    return None
 
 
 def get_meeting(meeting_id: int, *, run: bool = False):
