@@ -2,6 +2,8 @@
 
 The schema comes from the migrations, applied once per run to a template database; each test gets
 a copy of it (SQLite) or an emptied database (PostgreSQL, set CONFERENCE_TEST_DATABASE_URL).
+Under pytest-xdist (`make test` runs `-n auto`) each worker has its own template and, on PostgreSQL, its own
+database: the configured name + "_gw0", "_gw1", … (created when missing; the role needs CREATEDB).
 """
 import contextvars
 import os
@@ -14,15 +16,30 @@ from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
+from bench.load_test import create_postgres_database
 from conference import create_app
 from conference.admin import services as account_services
 from conference.extensions import db
 from conference.models import Agency, Role, Sector, User
 
 PASSWORD = "correct-horse-battery"
-POSTGRES_URL = os.environ.get("CONFERENCE_TEST_DATABASE_URL")
+#: The PostgreSQL database named by the environment: the load test makes its own beside it.
+BASE_POSTGRES_URL = os.environ.get("CONFERENCE_TEST_DATABASE_URL")
+
+
+def _worker_database(url: str | None) -> str | None:
+    """This pytest-xdist worker's own database (the configured one when run without workers)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    target = make_url(url)
+    return target.set(database=f"{target.database}_{worker}").render_as_string(hide_password=False)
+
+
+POSTGRES_URL = _worker_database(BASE_POSTGRES_URL)
 
 BASE_CONFIG = {
     "TESTING": True,
@@ -61,6 +78,7 @@ def make_app(database_uri: str, **overrides):
 def template_database(tmp_path_factory):
     """Apply the migrations once: to a template SQLite file, or to the PostgreSQL test database."""
     if POSTGRES_URL:
+        create_postgres_database(POSTGRES_URL)
         app = make_app(POSTGRES_URL)
         with app.app_context():
             with db.engine.begin() as conn:

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from bench.load_test import create_postgres_database
-from conftest import POSTGRES_URL
+from conftest import BASE_POSTGRES_URL
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,9 +23,9 @@ pytestmark = pytest.mark.load
 
 def load_database_url() -> str | None:
     """The PostgreSQL database the run may empty, made when missing; None on SQLite."""
-    if not POSTGRES_URL:
+    if not BASE_POSTGRES_URL:
         return None
-    url = make_url(POSTGRES_URL)
+    url = make_url(BASE_POSTGRES_URL)
     url = url.set(database=f"{url.database}_load").render_as_string(hide_password=False)
     try:
         create_postgres_database(url)
