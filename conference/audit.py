@@ -116,13 +116,15 @@ def record_denial(route: str, object_type: str, object_id, *, details: dict) -> 
     with db.engine.connect().execution_options(**{WRITE_LOCK: True}) as connection, connection.begin():
         insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
         # A concurrent first refusal of the same minute makes this insert wait for it, then do nothing.
-        first = connection.execute(insert(_denials).values(
+        fold_id = connection.execute(insert(_denials).values(
             user_id=values["actor_id"], route=route, minute=minute, object_type=object_type, count=1,
-            object_ids=values["object_id"], last_at=values["occurred_at"]).on_conflict_do_nothing()).rowcount == 1
+            object_ids=values["object_id"], last_at=values["occurred_at"]).on_conflict_do_nothing()
+            .returning(_denials.c.id)).scalar()
+        first = fold_id is not None
         if first:
             _append_to_chain(connection, [values])
             event_id = connection.execute(_INSERT_EVENT, values).inserted_primary_key[0]
-            connection.execute(update(_denials).where(*key).values(audit_event_id=event_id))
+            connection.execute(update(_denials).where(_denials.c.id == fold_id).values(audit_event_id=event_id))
         else:
             connection.execute(update(_denials).where(*key).values(
                 count=_denials.c.count + 1, last_at=values["occurred_at"],
