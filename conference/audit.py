@@ -14,13 +14,14 @@ from datetime import UTC, datetime, timedelta
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import and_, bindparam, case, delete, event as sa_event, func, not_, or_, select, update
+from sqlalchemy import (and_, bindparam, case, delete, event as sa_event, func, literal, not_, or_, select,
+                        update)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from conference.database import SAFE_METHODS, WRITE_LOCK, now_utc
 from conference.extensions import db
-from conference.models import AuditChainHead, AuditEvent
+from conference.models import AccessDenial, AuditChainHead, AuditEvent
 
 logger = logging.getLogger(__name__)
 
@@ -28,11 +29,16 @@ HEAD_ID = 1
 #: Actions that grant, change or withdraw access rights: kept longer than the other events.
 ACCESS_RIGHT_PREFIX = "user."
 PURGE_ACTION = "audit.purge"
+#: A signed-in user was refused (403/404) on a route naming a case, meeting, action or upload; see ``record_denial``.
+DENIED_ACTION = "access.denied"
+#: Distinct object ids an access_denial row keeps of its minute (its count goes on past them).
+DENIED_IDS_KEPT = 100
 #: Set in a session's info while its transaction holds the lock on the chain's head.
 _HOLDS_HEAD = "audit_chain_head_locked"
 
 _events = AuditEvent.__table__
 _head = AuditChainHead.__table__
+_denials = AccessDenial.__table__
 # Built once: every view of personal data runs them, and SQLAlchemy keys its compiled cache on the statement.
 _READ_HEAD = select(_head.c.last_seq, _head.c.last_hash).where(_head.c.id == HEAD_ID).with_for_update()
 _MOVE_HEAD = update(_head).where(_head.c.id == HEAD_ID).values(last_seq=bindparam("seq"), last_hash=bindparam("hash"))
@@ -89,6 +95,52 @@ def record_access(action: str, obj=None, *, details: dict | None = None, object_
     with db.engine.connect().execution_options(**{WRITE_LOCK: True}) as connection, connection.begin():
         _append_to_chain(connection, [values])
         connection.execute(_INSERT_EVENT, values)
+
+
+def record_denial(route: str, object_type: str, object_id, *, details: dict) -> bool:
+    """Count a refusal (403/404) of the signed-in user on ``route`` at once, in its own short transaction.
+
+    Refusals are folded per account, route and minute into one ``access_denial`` row (its count and the ids
+    tried); the first of the minute also appends an ``access.denied`` event to the chain, so trying id after id
+    cannot flood the trail. Returns whether this refusal wrote the event. Call it after the request's transaction
+    was rolled back (the error pages do): nothing of the request is kept, nothing loaded is expired.
+    """
+    values = _event_values(DENIED_ACTION, None, details=details, actor=None, actor_name=None,
+                           object_type=object_type, object_id=object_id)
+    if values["actor_id"] is None:
+        raise ValueError("record_denial needs a signed-in user")
+    values["object_id"] = values["object_id"][:40]
+    minute = values["occurred_at"].replace(second=0, microsecond=0)
+    key = (_denials.c.user_id == values["actor_id"], _denials.c.route == route, _denials.c.minute == minute)
+    _end_reading(db.session())
+    with db.engine.connect().execution_options(**{WRITE_LOCK: True}) as connection, connection.begin():
+        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+        # A concurrent first refusal of the same minute makes this insert wait for it, then do nothing.
+        fold_id = connection.execute(insert(_denials).values(
+            user_id=values["actor_id"], route=route, minute=minute, object_type=object_type, count=1,
+            object_ids=values["object_id"], last_at=values["occurred_at"]).on_conflict_do_nothing()
+            .returning(_denials.c.id)).scalar()
+        first = fold_id is not None
+        if first:
+            _append_to_chain(connection, [values])
+            event_id = connection.execute(_INSERT_EVENT, values).inserted_primary_key[0]
+            connection.execute(update(_denials).where(_denials.c.id == fold_id).values(audit_event_id=event_id))
+        else:
+            connection.execute(update(_denials).where(*key).values(
+                count=_denials.c.count + 1, last_at=values["occurred_at"],
+                object_ids=_with_id(_denials.c.object_ids, values["object_id"])))
+    return first
+
+
+def _with_id(ids, object_id: str):
+    """SQL for the comma-separated ``ids`` with ``object_id`` added unless it is there or DENIED_IDS_KEPT are."""
+    if not object_id:
+        return ids
+    commas = func.length(ids) - func.length(func.replace(ids, ",", ""))
+    return case((ids == "", object_id),
+                ((literal(",") + ids + literal(",")).contains(f",{object_id},", autoescape=True), ids),
+                (commas >= DENIED_IDS_KEPT - 1, ids),
+                else_=ids + literal(",") + object_id)
 
 
 def _end_reading(session) -> None:
@@ -310,13 +362,15 @@ def purge_expired(*, retention_days: int, rights_retention_days: int, now: datet
     if dry_run or not purge.count:
         return purge
     purge.anchors = _anchors_after(purge, head_seq, head_hash)
+    # The counts of folded refusals go with their access.denied events.
+    denials = connection.execute(delete(_denials).where(_denials.c.minute < purge.cutoff)).rowcount
     # The deliberate exception to the append-only rule: a Core DELETE on the connection, which the ORM
     # guard in conference.models.audit does not see. Nothing else in the app deletes audit events.
     connection.execute(delete(_events).where(_expired(_events.c, purge.cutoff, purge.rights_cutoff)))
     purge.event = record(PURGE_ACTION, actor_name="cli", object_type="audit_event", details={
         "deleted": purge.count, "cutoff": purge.cutoff.isoformat(), "retention_days": retention_days,
         "rights_cutoff": purge.rights_cutoff.isoformat(), "rights_retention_days": rights_retention_days,
-        "anchors": purge.anchors})
+        "anchors": purge.anchors, "denial_rows_deleted": denials})
     db.session.flush()
     return purge
 

@@ -64,6 +64,9 @@ class Defaults:
     AUDIT_REVIEW_VIEW_THRESHOLD = 300
     #: … or above this multiple of the median account's views.
     AUDIT_REVIEW_MEDIAN_MULTIPLE = 3
+    #: Monthly review: an account refused (403/404) on cases, meetings or actions more than this many times in the
+    #: month is listed first and flagged. A stale link or a lost invitation gives a few; trying ids, hundreds.
+    AUDIT_REVIEW_DENIED_THRESHOLD = 30
     #: Most events one audit export may hold.
     AUDIT_EXPORT_MAX_ROWS = 50_000
     #: Font used for East Asian text in Word documents.

@@ -69,7 +69,7 @@ MORE = settings(FUZZ, max_examples=EXAMPLES * 10)
 
 #: Tables that change without anything being saved: the audit trail records views and refusals, the
 #: throttle counts failed logins. ``last_login_at`` and ``totp_last_step`` move with every login.
-AUDIT_TABLES = {"audit_event", "audit_chain_head"}
+AUDIT_TABLES = {"audit_event", "audit_chain_head", "access_denial"}  # access_denial: folded refusals
 VOLATILE_TABLES = {*AUDIT_TABLES, "login_throttle", "data_version"}  # data_version: the kept-pages counter
 VOLATILE_COLUMNS = {"user_account": {"last_login_at", "totp_last_step"}}
 

@@ -1,11 +1,13 @@
 """The audit trail for admins: the filtered list and its export, the monthly review and its mark.
 
 Every figure of the review is an aggregate query over one month (``occurred_at`` is indexed); Python only
-sees one row per account or per download reason. Days and hours are Korean time (UTC+9, no summer time).
+sees one row per account or per download reason, and for refused access one row per account, route and
+minute (the folded ``access_denial`` rows, whose ids tried it unites). Days and hours are Korean time
+(UTC+9, no summer time).
 """
 import json
 import statistics
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import (DateTime, Integer, and_, case, cast, distinct, extract, func, or_, select, type_coerce,
@@ -13,11 +15,12 @@ from sqlalchemy import (DateTime, Integer, and_, case, cast, distinct, extract, 
 from sqlalchemy.dialects.postgresql import JSONB
 
 from conference import audit
+from conference.config import Defaults
 from conference.extensions import db
 from conference.formatting import KST
 from conference.i18n import lazy_gettext as _l
 from conference.ids import record_id
-from conference.models import AuditChainHead, AuditEvent, Household
+from conference.models import AccessDenial, AuditChainHead, AuditEvent, Household, User
 from conference.models.cases import case_number
 
 #: Object types an admin can filter by, with their Korean labels (object_type is the table name).
@@ -26,6 +29,8 @@ OBJECT_TYPES = {"household": _l("사례(가구)"), "meeting": _l("회의"), "use
                 "report": _l("실적 보고")}
 #: Events about a meeting whose details list the case numbers shown ("cases").
 CASE_LIST_ACTIONS = ("packet.view", "packet.download", "minutes.view", "minutes.download")
+#: Korean labels shown next to an action in the audit list, for actions whose name alone says little.
+ACTION_LABELS = {audit.DENIED_ACTION: _l("접근 거부")}
 REVIEW_ACTION = "audit.review"
 EXPORT_ACTION = "audit.export"
 #: The object_type of review events; their object_id is the month, "2024-03".
@@ -94,6 +99,24 @@ def _about_household(household_id: str):
         f'"{case_number(*number)}"', autoescape=True)
     # Each half reads its own index (object; action); "own OR shown" would scan the whole log.
     return AuditEvent.id.in_(union_all(select(AuditEvent.id).where(own), select(AuditEvent.id).where(shown)))
+
+
+@dataclass
+class FoldedDenial:
+    """What the access_denial row of an access.denied event counted in its minute."""
+
+    count: int
+    object_ids: list[str]
+
+
+def folded_denials(events) -> dict[int, FoldedDenial]:
+    """Event id → the refusals folded into it, for the access.denied events among ``events`` (one query)."""
+    ids = [event.id for event in events if event.action == audit.DENIED_ACTION]
+    if not ids:
+        return {}
+    rows = db.session.execute(select(AccessDenial.audit_event_id, AccessDenial.count, AccessDenial.object_ids)
+                              .where(AccessDenial.audit_event_id.in_(ids)))
+    return {event_id: FoldedDenial(count, [i for i in object_ids.split(",") if i]) for event_id, count, object_ids in rows}
 
 
 def count_events(query) -> int:
@@ -165,6 +188,19 @@ class AccountViews:
 
 
 @dataclass
+class AccountDenials:
+    actor_id: int
+    actor_name: str
+    #: Refusals (403/404) on routes naming a case, meeting, action or upload, folded or not.
+    refusals: int
+    #: The endpoints refused, most refused first.
+    routes: list[str]
+    #: Distinct objects (type and id) tried; at most ``audit.DENIED_IDS_KEPT`` are kept per route and minute.
+    objects: int
+    flagged: bool = False
+
+
+@dataclass
 class MonthReview:
     month: date
     events: int
@@ -182,9 +218,40 @@ class MonthReview:
     multiple: float
     working_hours: tuple[int, int]
     reviews: list
+    #: Accounts refused access this month: the flagged first, then by refusals.
+    denied_accounts: list[AccountDenials] = field(default_factory=list)
+    denied: int = 0
+    denied_threshold: int = 0
 
 
-def month_review(month: date, *, threshold: int, multiple: float, working_hours=(8, 20)) -> MonthReview:
+def denied_accounts(start: datetime, end: datetime, threshold: int) -> list[AccountDenials]:
+    """Accounts refused access between ``start`` and ``end``, flagged above ``threshold`` refusals; flagged first.
+
+    Reads the folded rows (one per account, route and minute), not the requests.
+    """
+    rows = db.session.execute(
+        select(AccessDenial.user_id, User.username, AccessDenial.route, AccessDenial.object_type,
+               AccessDenial.count, AccessDenial.object_ids)
+        .join(User, User.id == AccessDenial.user_id)
+        .where(AccessDenial.minute >= start, AccessDenial.minute < end))
+    accounts: dict[int, AccountDenials] = {}
+    routes: dict[int, dict[str, int]] = {}
+    objects: dict[int, set[tuple[str, str]]] = {}
+    for user_id, username, route, object_type, count, object_ids in rows:
+        account = accounts.setdefault(user_id, AccountDenials(user_id, username, 0, [], 0))
+        account.refusals += count
+        per_route = routes.setdefault(user_id, {})
+        per_route[route] = per_route.get(route, 0) + count
+        objects.setdefault(user_id, set()).update((object_type, i) for i in object_ids.split(",") if i)
+    for user_id, account in accounts.items():
+        account.routes = sorted(routes[user_id], key=lambda route: (-routes[user_id][route], route))
+        account.objects = len(objects[user_id])
+        account.flagged = account.refusals > threshold
+    return sorted(accounts.values(), key=lambda a: (not a.flagged, -a.refusals, a.actor_name))
+
+
+def month_review(month: date, *, threshold: int, multiple: float, working_hours=(8, 20),
+                 denied_threshold: int = Defaults.AUDIT_REVIEW_DENIED_THRESHOLD) -> MonthReview:
     """The figures of the monthly access-log review (개인정보 접속기록 월 1회 이상 점검) for ``month``."""
     dialect = _dialect()
     start, end = month_range(month)
@@ -222,11 +289,13 @@ def month_review(month: date, *, threshold: int, multiple: float, working_hours=
         if rank < TOP_ACCOUNTS or flagged:
             accounts.append(AccountViews(row.actor_id, row.actor_name, row.views, row.objects, flagged))
 
+    denied = denied_accounts(start, end, denied_threshold)
     return MonthReview(month=month, events=totals[0], views=totals[1], downloads=totals[2],
                        download_reasons=download_reasons, off_hours=totals[3],
                        off_hours_accounts=off_hours_accounts, accounts=accounts, median_views=median,
                        threshold=threshold, multiple=multiple, working_hours=(opens, closes),
-                       reviews=reviews_of(month))
+                       reviews=reviews_of(month), denied_accounts=denied,
+                       denied=sum(a.refusals for a in denied), denied_threshold=denied_threshold)
 
 
 def month_key(month: date) -> str:
@@ -261,4 +330,5 @@ def mark_month_reviewed(review: MonthReview, *, note: str):
     audit.record(REVIEW_ACTION, object_type=REVIEW_OBJECT, object_id=month_key(review.month), details={
         "note": note, "events": review.events, "views": review.views, "downloads": review.downloads,
         "off_hours": review.off_hours, "flagged": [a.actor_name for a in review.accounts if a.flagged],
+        "denied": review.denied, "denied_flagged": [a.actor_name for a in review.denied_accounts if a.flagged],
         "chain_head": [head.last_seq, head.last_hash] if head else None})

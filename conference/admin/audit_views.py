@@ -24,13 +24,14 @@ from conference.webforms import attach_error, page_number
 PAGE_SIZE = 50
 def _audit_page(form: AuditFilterForm, export_form: AuditExportForm):
     """The list for valid filters; for invalid ones only the messages next to the fields, no rows."""
-    events, args = None, {}
+    events, args, folded = None, {}, {}
     if form.validate():
         args = form.query_args()
         events = db.paginate(audit_log.events_query(form.filters()), page=page_number(), per_page=PAGE_SIZE,
                              error_out=False)
+        folded = audit_log.folded_denials(events.items)
     return render_template("admin/audit.html", form=form, export_form=export_form, events=events, args=args,
-                           object_types=audit_log.OBJECT_TYPES)
+                           object_types=audit_log.OBJECT_TYPES, action_labels=audit_log.ACTION_LABELS, folded=folded)
 
 
 @bp.get("/audit", endpoint="audit_log")
@@ -78,7 +79,8 @@ def _month_review(month):
     config = current_app.config
     opens, closes = config["AUDIT_WORKING_HOURS"]
     return audit_log.month_review(month, threshold=config["AUDIT_REVIEW_VIEW_THRESHOLD"],
-                                  multiple=config["AUDIT_REVIEW_MEDIAN_MULTIPLE"], working_hours=(opens, closes))
+                                  multiple=config["AUDIT_REVIEW_MEDIAN_MULTIPLE"], working_hours=(opens, closes),
+                                  denied_threshold=config["AUDIT_REVIEW_DENIED_THRESHOLD"])
 
 
 def _review_page(month_form: MonthForm, month, review_form: ReviewForm | None = None):

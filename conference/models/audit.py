@@ -1,7 +1,7 @@
 """The append-only audit trail."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, event
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from conference.database import UTCDateTime, now_utc
@@ -43,6 +43,33 @@ class AuditChainHead(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     last_seq: Mapped[int] = mapped_column(default=0)
     last_hash: Mapped[str] = mapped_column(String(64), default="")
+
+
+class AccessDenial(db.Model):
+    """The refusals (403/404) of one account on one route within one minute, folded into one row.
+
+    The first refusal of the minute also writes the chained ``access.denied`` event; later ones only raise
+    ``count`` here, so an account trying id after id adds at most one audit event per route and minute.
+    """
+
+    __tablename__ = "access_denial"
+    __table_args__ = (UniqueConstraint("user_id", "route", "minute"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    #: The endpoint refused, e.g. "cases.detail".
+    route: Mapped[str] = mapped_column(String(80))
+    #: The UTC minute (seconds cut off) the refusals fall in; the monthly review reads a month of them.
+    minute: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    #: The kind of object the route names: household, meeting, action_item or import_batch.
+    object_type: Mapped[str] = mapped_column(String(40), default="")
+    #: Refusals folded into this row.
+    count: Mapped[int] = mapped_column(default=1)
+    #: The distinct object ids tried in the minute, comma-separated, in the order first tried (the first 100).
+    object_ids: Mapped[str] = mapped_column(Text, default="")
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: The chained access.denied event the first refusal of the minute wrote (null once purged).
+    audit_event_id: Mapped[int | None] = mapped_column(ForeignKey("audit_event.id", ondelete="SET NULL"), index=True)
 
 
 class AppendOnlyError(RuntimeError):
