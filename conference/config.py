@@ -16,10 +16,11 @@ class Defaults:
     #: (CONFERENCE_TRUSTED_PROXIES=1 behind nginx); 0 ignores those headers.
     TRUSTED_PROXIES = 0
     SESSION_COOKIE_SECURE = False  # set True behind HTTPS (CONFERENCE_SESSION_COOKIE_SECURE)
-    #: Absolute lifetime of a login, however active the user is.
+    #: Absolute lifetime of a login, however active the user is: checked on the server from the login's row
+    #: (login_session.logged_in_at), and the cookie's own expiry.
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
-    #: The cookie is sent again only when the session changed (the last-seen time moves once a minute), not
-    #: signed anew on every page; its lifetime is checked on the server from the login time anyway.
+    #: The cookie is sent again only when the session changed, not signed anew on every page: the last-seen time
+    #: and the lifetime are kept and checked on the server.
     SESSION_REFRESH_EACH_REQUEST = False
     # Remember-me is not offered; should Flask-Login ever write its cookie, it gets the same flags
     # (REMEMBER_COOKIE_SECURE follows SESSION_COOKIE_SECURE unless set itself; see load_config).

@@ -4,6 +4,7 @@ The schema comes from the migrations, applied once per run to a template databas
 a copy of it (SQLite) or an emptied database (PostgreSQL, set CONFERENCE_TEST_DATABASE_URL).
 """
 import contextvars
+import hashlib
 import os
 import sqlite3
 from datetime import UTC, datetime
@@ -19,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from conference import create_app
 from conference.admin import services as account_services
 from conference.extensions import db
-from conference.models import Agency, Role, Sector, User
+from conference.models import Agency, LoginSession, Role, Sector, User
 
 PASSWORD = "correct-horse-battery"
 POSTGRES_URL = os.environ.get("CONFERENCE_TEST_DATABASE_URL")
@@ -149,6 +150,15 @@ def is_logged_in(client) -> bool:
         return True
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
     return False
+
+
+def login_session_of(client) -> LoginSession | None:
+    """The server's row of the login in the client's session cookie (None when the cookie names none)."""
+    with client.session_transaction() as session:
+        login_id = session.get("_user_id", "")
+    _user_id, _sep, key = login_id.partition(":")
+    db.session.expire_all()
+    return db.session.get(LoginSession, hashlib.sha256(key.encode()).hexdigest()) if key else None
 
 
 @pytest.fixture

@@ -33,7 +33,8 @@ def _user_edit_form(user, **kwargs):
 
 
 def _keep_own_session(user):
-    """A change to the admin's own account ended all its sessions; keep this one (like a password change)."""
+    """A change to the admin's own account may have ended all its sessions; keep this browser signed in on a new
+    login (like a password change). The caller commits."""
     if user.id == current_user.id:
         renew_session(user)
 
@@ -112,8 +113,8 @@ def user_edit(user_id):
             db.session.rollback()
             attach_error(form, error.field, error.message)
         else:
-            db.session.commit()
             _keep_own_session(user)
+            db.session.commit()
             flash(_("계정 정보를 저장했습니다."), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=user,
@@ -126,8 +127,8 @@ def user_reset_password(user_id):
     reset_form = ResetPasswordForm(user.username)
     if reset_form.validate_on_submit():
         services.reset_password(user, by=current_user, temporary_password=reset_form.password.data)
-        db.session.commit()
         _keep_own_session(user)
+        db.session.commit()
         flash(_("임시 비밀번호를 설정했습니다. 그 계정의 로그인은 모두 끝났습니다."), "success")
         return redirect(url_for("admin.user_edit", user_id=user.id))
     form = _user_edit_form(user, formdata=None)
@@ -139,7 +140,7 @@ def user_reset_two_factor(user_id):
     user = db.get_or_404(User, user_id)
     if ResetTwoFactorForm().validate_on_submit() and user.totp_enabled_at is not None:
         services.reset_two_factor(user, by=current_user)
-        db.session.commit()
         _keep_own_session(user)
+        db.session.commit()
         flash(_("2단계 인증을 초기화했습니다. 그 계정의 로그인은 모두 끝났습니다."), "success")
     return redirect(url_for("admin.user_edit", user_id=user.id))

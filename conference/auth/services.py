@@ -10,7 +10,7 @@ from conference.auth import two_factor
 from conference.auth.passwords import hash_password, needs_rehash, verify_password
 from conference.database import now_utc
 from conference.extensions import db
-from conference.models import LoginThrottle, User
+from conference.models import LoginSession, LoginThrottle, User
 
 
 class LoginLocked(Exception):
@@ -129,21 +129,22 @@ def confirm_password(user: User, password: str) -> bool:
         return True
     _count_failure(throttle, user.username, "password_recheck")
     if throttle.locked_until is not None:
-        user.rotate_session_token()
+        user.end_all_sessions()
         raise LoginLocked()
     return False
 
 
-def sign_out(user: User):
-    """End every session of the user server-side and record the logout."""
-    user.rotate_session_token()
+def sign_out(user: User, login: LoginSession | None):
+    """End this browser's login on the server and record the logout; the user's other logins go on."""
+    if login is not None:
+        login.end("logout")
     audit.record("logout", user, actor=user)
 
 
 def change_password(user: User, new_password: str, *, by: User, reason: str = "change"):
-    """Set a new password and end the user's other sessions; ``by`` is the user or an admin."""
+    """Set a new password and end every login of the user; ``by`` is the user or an admin."""
     user.password_hash = hash_password(new_password)
     user.password_changed_at = now_utc()
     user.must_change_password = by.id != user.id
-    user.rotate_session_token()
+    user.end_all_sessions()
     audit.record("password." + reason, user, actor=by)
