@@ -54,9 +54,10 @@ def events(action: str) -> list[AuditEvent]:
         db.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)).scalars().all()
 
 
-def throttle(username: str) -> LoginThrottle | None:
-    return db.session.execute(
-        db.select(LoginThrottle).where(LoginThrottle.username == username)).scalar_one_or_none()
+def throttle(username: str, address: str = "127.0.0.1") -> LoginThrottle | None:
+    """The username's throttle row at ``address`` (the test client's by default; "*" for every address)."""
+    return db.session.execute(db.select(LoginThrottle).where(
+        LoginThrottle.username == username, LoginThrottle.address == address)).scalar_one_or_none()
 
 
 def fresh_user(username: str) -> User:

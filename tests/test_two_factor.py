@@ -100,9 +100,9 @@ def recovery_codes_of(user_id: int) -> list[RecoveryCode]:
                               .order_by(RecoveryCode.id)).scalars().all()
 
 
-def throttle(username: str) -> LoginThrottle | None:
-    return db.session.execute(
-        db.select(LoginThrottle).where(LoginThrottle.username == username)).scalar_one_or_none()
+def throttle(username: str, address: str = "127.0.0.1") -> LoginThrottle | None:
+    return db.session.execute(db.select(LoginThrottle).where(
+        LoginThrottle.username == username, LoginThrottle.address == address)).scalar_one_or_none()
 
 
 def confirm_enrolment(client, code, password=PASSWORD):

@@ -182,14 +182,21 @@ class LoginSession(db.Model):
             self.end_reason = reason
 
 
+#: ``LoginThrottle.address`` of the row counting a username's failures from every address together.
+EVERY_ADDRESS = "*"
+
+
 class LoginThrottle(db.Model):
-    """Failed logins per username (existing or not), kept in the database so every worker sees them."""
+    """Failed logins per username (existing or not) and client address, and per username from every address,
+    kept in the database so every worker sees them."""
 
     __tablename__ = "login_throttle"
-    __table_args__ = (UniqueConstraint("username"),)
+    __table_args__ = (UniqueConstraint("username", "address"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(40))
+    #: The client address the failures came from, or EVERY_ADDRESS for the username's row over all addresses.
+    address: Mapped[str] = mapped_column(String(45), default=EVERY_ADDRESS)
     failures: Mapped[int] = mapped_column(default=0)
     last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,4 +1,4 @@
-"""login sessions on the server
+"""login sessions on the server; the login throttle counts per username and client address
 
 Revision ID: 0021_login_sessions
 Revises: 0019_disclosure_levels
@@ -6,6 +6,8 @@ Create Date: 2026-12-08 10:00:00
 
 Each login becomes a row of ``login_session`` (the cookie holds a random key, the row its SHA-256); the
 per-user ``session_token`` it replaces is dropped, so sessions from before the upgrade need a new login.
+``login_throttle`` rows gain the client address; the rows there already counted a username's failures from
+every address, and become that username's row over all addresses (``'*'``).
 
 (Written next to another 0020 migration: down_revision names 0019 and is re-chained when both are merged.)
 """
@@ -45,9 +47,21 @@ def upgrade():
     with op.batch_alter_table('user_account', schema=None) as batch_op:
         batch_op.drop_column('session_token')
 
+    with op.batch_alter_table('login_throttle', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('address', sa.String(length=45), nullable=False, server_default='*'))
+        batch_op.drop_constraint('uq_login_throttle_username', type_='unique')
+        batch_op.create_unique_constraint('uq_login_throttle_username', ['username', 'address'])
+
 
 def downgrade():
     bind = op.get_bind()
+    throttle = sa.table('login_throttle', sa.column('address', sa.String))
+    op.execute(throttle.delete().where(throttle.c.address != '*'))
+    with op.batch_alter_table('login_throttle', schema=None) as batch_op:
+        batch_op.drop_constraint('uq_login_throttle_username', type_='unique')
+        batch_op.drop_column('address')
+        batch_op.create_unique_constraint('uq_login_throttle_username', ['username'])
+
     with op.batch_alter_table('user_account', schema=None) as batch_op:
         batch_op.add_column(sa.Column('session_token', sa.String(length=64), nullable=False, server_default=''))
     users = sa.table('user_account', sa.column('id', sa.Integer), sa.column('session_token', sa.String))
