@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 
 from conference.admin import services
 from conference.admin.forms import AgencyForm, ResetPasswordForm, ResetTwoFactorForm, UserCreateForm, UserEditForm
-from conference.auth.sessions import renew_session
+from conference.auth.sessions import recheck_password, renew_session
 from conference.extensions import db
 from conference.i18n import gettext as _
 from conference.webforms import attach_error
@@ -30,6 +30,11 @@ def _user_edit_form(user, **kwargs):
     if user.agency not in agencies:
         agencies.append(user.agency)
     return UserEditForm(agencies, obj=user, **kwargs)
+
+
+def _own_email_change(user, form) -> bool:
+    """Whether the admin is changing their own e-mail: that asks for the current password, like a password change."""
+    return user.id == current_user.id and form.values()["email"] != (user.email or "")
 
 
 def _keep_own_session(user):
@@ -107,16 +112,20 @@ def user_edit(user_id):
     user = db.get_or_404(User, user_id)
     form = _user_edit_form(user)
     if form.validate_on_submit():
-        try:
-            services.update_user(user, by=current_user, **form.values())
-        except services.AccountError as error:
-            db.session.rollback()
-            attach_error(form, error.field, error.message)
+        if _own_email_change(user, form) and not recheck_password(user, form.current_password):
+            if not current_user.is_authenticated:
+                return redirect(url_for("auth.login"))
         else:
-            _keep_own_session(user)
-            db.session.commit()
-            flash(_("계정 정보를 저장했습니다."), "success")
-            return redirect(url_for("admin.users"))
+            try:
+                services.update_user(user, by=current_user, **form.values())
+            except services.AccountError as error:
+                db.session.rollback()
+                attach_error(form, error.field, error.message)
+            else:
+                _keep_own_session(user)
+                db.session.commit()
+                flash(_("계정 정보를 저장했습니다."), "success")
+                return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=user,
                            reset_form=ResetPasswordForm(user.username, formdata=None))
 

@@ -3,8 +3,8 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required
 
 from conference.auth import services, two_factor
-from conference.auth.forms import (ChangePasswordForm, CurrentPasswordForm, LanguageForm, LoginForm,
-                                   StartTwoFactorForm, TwoFactorCodeForm)
+from conference.auth.forms import (ChangePasswordForm, CurrentPasswordForm, EnableTwoFactorForm, LanguageForm,
+                                   LoginForm, StartTwoFactorForm, TwoFactorCodeForm)
 from conference.auth.sessions import (begin_two_factor_login, current_login, end_session, finish_two_factor_login,
                                       has_pending_login, is_safe_next, pending_two_factor_login, recheck_password,
                                       renew_session, start_session)
@@ -113,7 +113,8 @@ def _two_factor_status(disable_form=None, codes_form=None):
 @bp.route("/account/two-factor", methods=["GET", "POST"], endpoint="two_factor")
 @login_required
 def two_factor_settings():
-    """The user's own two-factor login: its state, or enrolment (start, scan, confirm with a code)."""
+    """The user's own two-factor login: its state, or enrolment (start, scan, confirm with a code and the
+    current password)."""
     user = current_user._get_current_object()
     if two_factor.is_enabled(user):
         return _two_factor_status()
@@ -121,15 +122,19 @@ def two_factor_settings():
         if request.method == "POST":
             return redirect(url_for("auth.two_factor"))
         return render_template("auth/two_factor_setup.html", start_form=StartTwoFactorForm())
-    form = TwoFactorCodeForm()
+    form = EnableTwoFactorForm()
     if form.validate_on_submit():
-        codes = two_factor.enable(user, form.code.data)
-        if codes is not None:
-            renew_session(user)
-            db.session.commit()
-            flash(_("2단계 인증을 켰습니다. 다른 기기의 로그인은 모두 끝났습니다."), "success")
-            return render_template("auth/recovery_codes.html", codes=codes)
-        form.code.errors.append(_("인증 코드가 올바르지 않습니다. 앱에 지금 표시된 코드를 입력하세요."))
+        if not recheck_password(user, form.current_password):
+            if not current_user.is_authenticated:
+                return redirect(url_for("auth.login"))
+        else:
+            codes = two_factor.enable(user, form.code.data)
+            if codes is not None:
+                renew_session(user)
+                db.session.commit()
+                flash(_("2단계 인증을 켰습니다. 다른 기기의 로그인은 모두 끝났습니다."), "success")
+                return render_template("auth/recovery_codes.html", codes=codes)
+            form.code.errors.append(_("인증 코드가 올바르지 않습니다. 앱에 지금 표시된 코드를 입력하세요."))
     uri = two_factor.provisioning_uri(user)
     return render_template("auth/two_factor_setup.html", form=form, start_form=StartTwoFactorForm(),
                            secret=two_factor.grouped(user.totp_secret),
