@@ -16,10 +16,11 @@ class Defaults:
     #: (CONFERENCE_TRUSTED_PROXIES=1 behind nginx); 0 ignores those headers.
     TRUSTED_PROXIES = 0
     SESSION_COOKIE_SECURE = False  # set True behind HTTPS (CONFERENCE_SESSION_COOKIE_SECURE)
-    #: Absolute lifetime of a login, however active the user is.
+    #: Absolute lifetime of a login, however active the user is: checked on the server from the login's row
+    #: (login_session.logged_in_at), and the cookie's own expiry.
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
-    #: The cookie is sent again only when the session changed (the last-seen time moves once a minute), not
-    #: signed anew on every page; its lifetime is checked on the server from the login time anyway.
+    #: The cookie is sent again only when the session changed, not signed anew on every page: the last-seen time
+    #: and the lifetime are kept and checked on the server.
     SESSION_REFRESH_EACH_REQUEST = False
     # Remember-me is not offered; should Flask-Login ever write its cookie, it gets the same flags
     # (REMEMBER_COOKIE_SECURE follows SESSION_COOKIE_SECURE unless set itself; see load_config).
@@ -37,11 +38,19 @@ class Defaults:
 
     #: Allows the placeholder SECRET_KEY (local demo only).
     DEMO = False
-    #: Minutes of inactivity after which a session ends.
+    #: Minutes of inactivity after which a session ends (counted on the server from the login's last request).
     IDLE_TIMEOUT_MINUTES = 30
-    #: Failed logins in a row that lock a username, and for how long.
+    #: Failed logins (or second steps, or password re-checks) for one username from one client address that lock
+    #: that username at that address, and for how long; failures further apart than the lock's minutes start the
+    #: count again. An outsider locks only their own address: the account's owner still logs in from theirs.
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
+    #: Failures for one username from all addresses together that lock the username everywhere (guessing spread
+    #: over many addresses), for how long, and how far apart failures may be to keep counting: about 50 an hour.
+    #: A successful login does not reset this count.
+    LOGIN_USERNAME_MAX_FAILURES = 50
+    LOGIN_USERNAME_LOCK_MINUTES = 60
+    LOGIN_USERNAME_WINDOW_MINUTES = 60
     PASSWORD_MIN_LENGTH = 10
     #: Admins without two-factor login must enrol before they can do anything else. Switching it off is possible
     #: (CONFERENCE_TWO_FACTOR_REQUIRED_FOR_ADMINS=0) and puts a warning on every admin's home page.

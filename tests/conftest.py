@@ -6,6 +6,7 @@ Under pytest-xdist (`make test` runs `-n auto`) each worker has its own template
 database: the configured name + "_gw0", "_gw1", … (created when missing; the role needs CREATEDB).
 """
 import contextvars
+import hashlib
 import os
 import sqlite3
 from datetime import UTC, datetime
@@ -23,7 +24,7 @@ from bench.load_test import create_postgres_database
 from conference import create_app
 from conference.admin import services as account_services
 from conference.extensions import db
-from conference.models import Agency, Role, Sector, User
+from conference.models import Agency, LoginSession, Role, Sector, User
 
 PASSWORD = "correct-horse-battery"
 #: The PostgreSQL database named by the environment: the load test makes its own beside it.
@@ -169,6 +170,15 @@ def is_logged_in(client) -> bool:
         return True
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
     return False
+
+
+def login_session_of(client) -> LoginSession | None:
+    """The server's row of the login in the client's session cookie (None when the cookie names none)."""
+    with client.session_transaction() as session:
+        login_id = session.get("_user_id", "")
+    _user_id, _sep, key = login_id.partition(":")
+    db.session.expire_all()
+    return db.session.get(LoginSession, hashlib.sha256(key.encode()).hexdigest()) if key else None
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask
 
-from conftest import PASSWORD, is_logged_in, make_app
+from conftest import PASSWORD, is_logged_in, login_session_of, make_app
 from conference import create_app
 from conference.config import Defaults
 from conference.database import now_utc
@@ -54,9 +54,10 @@ def events(action: str) -> list[AuditEvent]:
         db.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)).scalars().all()
 
 
-def throttle(username: str) -> LoginThrottle | None:
-    return db.session.execute(
-        db.select(LoginThrottle).where(LoginThrottle.username == username)).scalar_one_or_none()
+def throttle(username: str, address: str = "127.0.0.1") -> LoginThrottle | None:
+    """The username's throttle row at ``address`` (the test client's by default; "*" for every address)."""
+    return db.session.execute(db.select(LoginThrottle).where(
+        LoginThrottle.username == username, LoginThrottle.address == address)).scalar_one_or_none()
 
 
 def fresh_user(username: str) -> User:
@@ -326,10 +327,12 @@ def test_logout_needs_post(client, coordinator):
 
 
 def set_session_times(client, *, seen_ago: float = 0, login_ago: float = 0):
-    now = int(time.time())
-    with client.session_transaction() as session:
-        session["seen_at"] = now - int(seen_ago)
-        session["login_at"] = now - int(login_ago)
+    """Move the server's record of the client's login back: its last request and its login time."""
+    login = login_session_of(client)
+    now = now_utc()
+    login.last_seen_at = now - timedelta(seconds=seen_ago)
+    login.logged_in_at = now - timedelta(seconds=login_ago)
+    db.session.commit()
 
 
 def test_idle_timeout_logs_out(client, coordinator):
@@ -350,11 +353,13 @@ def test_activity_refreshes_the_idle_clock_once_a_minute(client, coordinator):
     login(client, "coord1")
     client.get("/home")  # the first page puts the CSRF token in the session
     set_session_times(client, seen_ago=10)
-    assert "Set-Cookie" not in client.get("/home").headers, "a page within the minute leaves the cookie alone"
+    seen = login_session_of(client).last_seen_at
+    assert "Set-Cookie" not in client.get("/home").headers, "the cookie is never signed anew for the idle clock"
+    assert login_session_of(client).last_seen_at == seen, "a page within the minute writes nothing"
     set_session_times(client, seen_ago=25 * 60, login_ago=25 * 60)
-    assert "Set-Cookie" in client.get("/home").headers
-    with client.session_transaction() as session:
-        assert time.time() - session["seen_at"] < 5, "25 idle minutes start again from now"
+    assert "Set-Cookie" not in client.get("/home").headers
+    assert now_utc() - login_session_of(client).last_seen_at < timedelta(seconds=5), \
+        "25 idle minutes start again from now"
 
 
 def test_absolute_session_lifetime(app, client, coordinator):
@@ -387,13 +392,12 @@ def test_change_password_page_needs_login(client):
 
 def test_wrong_current_password_changes_nothing(client, coordinator):
     login(client, "coord1")
-    before = fresh_user("coord1")
-    old_hash, old_token = before.password_hash, before.session_token
+    old_hash, old_login = fresh_user("coord1").password_hash, login_session_of(client).id
     response = change_password(client, current="not-the-password")
     assert response.status_code == 200
     assert field_errors(response.get_data(as_text=True), "current_password") == ["현재 비밀번호가 올바르지 않습니다."]
-    after = fresh_user("coord1")
-    assert (after.password_hash, after.session_token) == (old_hash, old_token)
+    assert fresh_user("coord1").password_hash == old_hash
+    assert login_session_of(client).id == old_login and login_session_of(client).ended_at is None
     assert events("password.change") == []
 
 
@@ -571,13 +575,17 @@ def test_idle_timeout_follows_the_setting(app, client, coordinator):
     assert not is_logged_in(client)
 
 
-def test_a_session_without_login_times_is_refused(app, client, coordinator):
-    """A login id the app did not start itself (no login time in the session) counts as idle."""
+@pytest.mark.parametrize("login_id", ["{id}:made-up-key", "{id}:", "{id}", "{other}:{key}", "x:{key}"],
+                         ids=["unknown-key", "empty-key", "no-key", "another-account", "not-a-number"])
+def test_a_login_id_the_server_did_not_issue_is_refused(app, client, coordinator, make_user, login_id):
+    """Only a key the server gave out at login, for that account, opens a session (even with a valid signature)."""
+    other = make_user("other1")
     login(client, "coord1")
     with client.session_transaction() as session:
-        del session["seen_at"], session["login_at"]
-    assert client.get("/home").status_code == 302
-    assert not is_logged_in(client)
+        key = session["_user_id"].partition(":")[2]
+        session["_user_id"] = login_id.format(id=coordinator.id, other=other.id, key=key)
+    response = client.get("/home")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
 
 
 def test_wrong_current_passwords_lock_the_account_and_end_the_stolen_session(client, coordinator):
@@ -599,8 +607,10 @@ def test_wrong_current_passwords_lock_the_account_and_end_the_stolen_session(cli
 def test_a_password_change_keeps_the_absolute_lifetime_of_the_login(client, coordinator):
     login(client, "coord1")
     set_session_times(client, login_ago=7 * 3600)
-    with client.session_transaction() as session:
-        logged_in_at = session["login_at"]
+    before = login_session_of(client)
     assert change_password(client).status_code == 302
-    with client.session_transaction() as session:
-        assert session["login_at"] == logged_in_at  # so the 8-hour limit still ends it within the hour
+    after = login_session_of(client)
+    assert after.id != before.id, "a new key after the change"
+    assert after.logged_in_at == before.logged_in_at  # so the 8-hour limit still ends it within the hour
+    db.session.refresh(before)
+    assert before.ended_at is not None

@@ -1,8 +1,10 @@
 """Two-factor login: enrolment, the second login step, recovery codes, admin rules and odd input."""
+import hashlib
 import html as html_lib
 import json
 import re
 import time
+from datetime import timedelta
 from types import SimpleNamespace
 from urllib.parse import unquote
 
@@ -14,7 +16,7 @@ from conftest import PASSWORD, is_logged_in, make_app
 from conference import create_app
 from conference.auth import two_factor
 from conference.extensions import db
-from conference.models import AuditEvent, LoginThrottle, RecoveryCode, Role, User
+from conference.models import AuditEvent, LoginSession, LoginThrottle, RecoveryCode, Role, User
 
 WRONG_CODE = "인증 코드가 올바르지 않습니다."
 WRONG_ENROLMENT_CODE = "인증 코드가 올바르지 않습니다. 앱에 지금 표시된 코드를 입력하세요."
@@ -100,9 +102,13 @@ def recovery_codes_of(user_id: int) -> list[RecoveryCode]:
                               .order_by(RecoveryCode.id)).scalars().all()
 
 
-def throttle(username: str) -> LoginThrottle | None:
-    return db.session.execute(
-        db.select(LoginThrottle).where(LoginThrottle.username == username)).scalar_one_or_none()
+def throttle(username: str, address: str = "127.0.0.1") -> LoginThrottle | None:
+    return db.session.execute(db.select(LoginThrottle).where(
+        LoginThrottle.username == username, LoginThrottle.address == address)).scalar_one_or_none()
+
+
+def confirm_enrolment(client, code, password=PASSWORD):
+    return client.post("/account/two-factor", data={"code": code, "current_password": password})
 
 
 # --- every page behind the right door --------------------------------------------------------------
@@ -143,7 +149,7 @@ def test_looking_at_the_enrolment_page_changes_nothing(client, coordinator):
     assert 'action="/account/two-factor/start"' in page and "<svg" not in page
     assert fresh_user("coord1").totp_secret == ""
     # A confirmation without a started enrolment goes back to the start.
-    assert client.post("/account/two-factor", data={"code": "123456"}).headers["Location"] == "/account/two-factor"
+    assert confirm_enrolment(client, "123456").headers["Location"] == "/account/two-factor"
     assert fresh_user("coord1").totp_enabled_at is None
 
 
@@ -180,9 +186,9 @@ def test_starting_again_makes_a_new_secret(client, coordinator, clock):
     second = start_enrolment(client)
     assert second != first
     if old_code != code_for("coord1", clock.step):
-        response = client.post("/account/two-factor", data={"code": old_code})
+        response = confirm_enrolment(client, old_code)
         assert field_errors(response, "code") == [WRONG_ENROLMENT_CODE]
-    assert client.post("/account/two-factor", data={"code": code_for("coord1", clock.step)}).status_code == 200
+    assert confirm_enrolment(client, code_for("coord1", clock.step)).status_code == 200
     assert fresh_user("coord1").totp_enabled_at is not None
     # Once on, starting again does not replace the secret.
     client.post("/account/two-factor/start")
@@ -208,7 +214,7 @@ def test_enrolment_with_a_bad_code_keeps_two_factor_off(client, coordinator, clo
     start_enrolment(client)
     if code == "000000" and code_for("coord1", clock.step) == code:
         code = "000001"
-    response = client.post("/account/two-factor", data={"code": code})
+    response = confirm_enrolment(client, code)
     assert response.status_code == 200
     assert field_errors(response, "code") == [message]
     user = fresh_user("coord1")
@@ -223,7 +229,7 @@ def test_enrolment(app, client, coordinator, clock):
     start_enrolment(client)
     code = code_for("coord1", clock.step)
 
-    response = client.post("/account/two-factor", data={"code": code})
+    response = confirm_enrolment(client, code)
     assert response.status_code == 200
     codes = RECOVERY_CODE.findall(response.get_data(as_text=True))
     assert len(codes) == len(set(codes)) == 10
@@ -401,7 +407,10 @@ def test_expired_second_step_starts_over(client, coordinator, clock):
     enrol(coordinator, clock)
     login(client, "coord1")
     with client.session_transaction() as session:
-        session["two_factor_login"] = {**session["two_factor_login"], "until": int(time.time()) - 1}
+        key = session["two_factor_login"]["key"]
+    pending = db.session.get(LoginSession, hashlib.sha256(key.encode()).hexdigest())
+    pending.created_at -= timedelta(minutes=5, seconds=1)  # TWO_FACTOR_PENDING_MINUTES on the server's clock
+    db.session.commit()
     response = second_step(client, code_for("coord1", clock.step))
     assert response.status_code == 302 and response.headers["Location"] == "/login"
     assert EXPIRED_FLASH in page_text(client.get("/login"))
@@ -416,7 +425,7 @@ def test_second_step_is_void_after_a_change_to_the_account(client, admin, coordi
     login(client, "coord1")
     user = fresh_user("coord1")
     if change == "password reset":
-        user.rotate_session_token()
+        user.end_all_sessions()
     elif change == "deactivation":
         user.is_active_account = False
     else:
@@ -499,7 +508,9 @@ def account_state(username: str) -> tuple:
     user = fresh_user(username)
     codes = tuple(row.code_hash for row in recovery_codes_of(user.id) if row.used_at is None)
     actions = tuple(db.session.execute(db.select(AuditEvent.action).order_by(AuditEvent.id)).scalars())
-    return user.totp_secret, user.totp_enabled_at, user.totp_last_step, user.session_token, codes, actions
+    logins = tuple(db.session.execute(db.select(LoginSession.id, LoginSession.ended_at)
+                                      .where(LoginSession.user_id == user.id).order_by(LoginSession.id)))
+    return user.totp_secret, user.totp_enabled_at, user.totp_last_step, logins, codes, actions
 
 
 @pytest.mark.parametrize("url, state, field", [
@@ -584,7 +595,7 @@ def test_admin_held_for_enrolment_may_log_out_and_switch_language(client, admin,
 def test_admin_enrols_and_may_go_on(client, admin, required, clock):
     login(client, "admin1")
     assert client.post("/account/two-factor/start").headers["Location"] == "/account/two-factor"
-    response = client.post("/account/two-factor", data={"code": code_for("admin1", clock.step)})
+    response = confirm_enrolment(client, code_for("admin1", clock.step))
     assert response.status_code == 200 and len(RECOVERY_CODE.findall(response.get_data(as_text=True))) == 10
     assert client.get("/admin/users").status_code == 200
     # and cannot switch it off again while the rule is on

@@ -41,6 +41,9 @@ class UserEditForm(FlaskForm):
                             validators=[DataRequired(_l("소속기관을 고르세요."))])
     role = SelectField(_l("역할"), choices=[(r.value, r.label) for r in Role])
     is_active_account = BooleanField(_l("사용 중"), default=True)
+    #: Asked (and shown) only when admins change their own e-mail; see admin.views.user_edit.
+    current_password = PasswordField(_l("현재 비밀번호"), validators=[
+        Optional(), Length(max=128, message=_l("비밀번호가 너무 깁니다."))], render_kw={"autocomplete": "current-password"})
 
     def __init__(self, agencies, *args, **kwargs):
         super().__init__(*args, **kwargs)

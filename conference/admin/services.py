@@ -84,7 +84,7 @@ def update_user(user: User, *, by: User, **values) -> dict:
     if not changed:
         return changed
     if "is_active_account" in changed or "role" in changed or "agency_id" in changed:
-        user.rotate_session_token()
+        user.end_all_sessions()
     action = "user.update"
     if "is_active_account" in changed:
         action = "user.activate" if user.is_active_account else "user.deactivate"

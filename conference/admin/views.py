@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 
 from conference.admin import services
 from conference.admin.forms import AgencyForm, ResetPasswordForm, ResetTwoFactorForm, UserCreateForm, UserEditForm
-from conference.auth.sessions import renew_session
+from conference.auth.sessions import recheck_password, renew_session
 from conference.extensions import db
 from conference.i18n import gettext as _
 from conference.webforms import attach_error
@@ -32,8 +32,14 @@ def _user_edit_form(user, **kwargs):
     return UserEditForm(agencies, obj=user, **kwargs)
 
 
+def _own_email_change(user, form) -> bool:
+    """Whether the admin is changing their own e-mail: that asks for the current password, like a password change."""
+    return user.id == current_user.id and form.values()["email"] != (user.email or "")
+
+
 def _keep_own_session(user):
-    """A change to the admin's own account ended all its sessions; keep this one (like a password change)."""
+    """A change to the admin's own account may have ended all its sessions; keep this browser signed in on a new
+    login (like a password change). The caller commits."""
     if user.id == current_user.id:
         renew_session(user)
 
@@ -106,16 +112,20 @@ def user_edit(user_id):
     user = db.get_or_404(User, user_id)
     form = _user_edit_form(user)
     if form.validate_on_submit():
-        try:
-            services.update_user(user, by=current_user, **form.values())
-        except services.AccountError as error:
-            db.session.rollback()
-            attach_error(form, error.field, error.message)
+        if _own_email_change(user, form) and not recheck_password(user, form.current_password):
+            if not current_user.is_authenticated:
+                return redirect(url_for("auth.login"))
         else:
-            db.session.commit()
-            _keep_own_session(user)
-            flash(_("계정 정보를 저장했습니다."), "success")
-            return redirect(url_for("admin.users"))
+            try:
+                services.update_user(user, by=current_user, **form.values())
+            except services.AccountError as error:
+                db.session.rollback()
+                attach_error(form, error.field, error.message)
+            else:
+                _keep_own_session(user)
+                db.session.commit()
+                flash(_("계정 정보를 저장했습니다."), "success")
+                return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=user,
                            reset_form=ResetPasswordForm(user.username, formdata=None))
 
@@ -126,8 +136,8 @@ def user_reset_password(user_id):
     reset_form = ResetPasswordForm(user.username)
     if reset_form.validate_on_submit():
         services.reset_password(user, by=current_user, temporary_password=reset_form.password.data)
-        db.session.commit()
         _keep_own_session(user)
+        db.session.commit()
         flash(_("임시 비밀번호를 설정했습니다. 그 계정의 로그인은 모두 끝났습니다."), "success")
         return redirect(url_for("admin.user_edit", user_id=user.id))
     form = _user_edit_form(user, formdata=None)
@@ -139,7 +149,7 @@ def user_reset_two_factor(user_id):
     user = db.get_or_404(User, user_id)
     if ResetTwoFactorForm().validate_on_submit() and user.totp_enabled_at is not None:
         services.reset_two_factor(user, by=current_user)
-        db.session.commit()
         _keep_own_session(user)
+        db.session.commit()
         flash(_("2단계 인증을 초기화했습니다. 그 계정의 로그인은 모두 끝났습니다."), "success")
     return redirect(url_for("admin.user_edit", user_id=user.id))

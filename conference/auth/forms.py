@@ -51,7 +51,18 @@ class TwoFactorCodeForm(FlaskForm):
                        render_kw={"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false"})
 
 
+def current_password_field():
+    """The current password, asked again before a sensitive change (checked by ``sessions.recheck_password``)."""
+    return PasswordField(_l("현재 비밀번호"), validators=[
+        DataRequired(_l("현재 비밀번호를 입력하세요.")), Length(max=128, message=_l("비밀번호가 너무 깁니다."))],
+        render_kw={"autocomplete": "current-password"})
+
+
 class CurrentPasswordForm(FlaskForm):
     """The current password, asked again before a change to two-factor login."""
-    current_password = PasswordField(_l("현재 비밀번호"), validators=[
-        DataRequired(_l("현재 비밀번호를 입력하세요.")), Length(max=128, message=_l("비밀번호가 너무 깁니다."))])
+    current_password = current_password_field()
+
+
+class EnableTwoFactorForm(TwoFactorCodeForm):
+    """The first code from the authenticator app and the current password, to switch two-factor login on."""
+    current_password = current_password_field()

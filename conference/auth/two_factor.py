@@ -154,7 +154,7 @@ def enable(user: User, code: str | None) -> list[str] | None:
         return None
     user.totp_enabled_at = now_utc()
     codes = _replace_recovery_codes(user)
-    user.rotate_session_token()
+    user.end_all_sessions()
     audit.record("two_factor.enable", user, actor=user)
     return codes
 
@@ -168,7 +168,7 @@ def disable(user: User, *, by: User, reason: str = "disable"):
     user.totp_enabled_at = None
     user.totp_last_step = 0
     db.session.execute(db.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    user.rotate_session_token()
+    user.end_all_sessions()
     audit.record("two_factor." + reason, user, actor=by)
 
 

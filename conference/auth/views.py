@@ -3,10 +3,11 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required
 
 from conference.auth import services, two_factor
-from conference.auth.forms import (ChangePasswordForm, CurrentPasswordForm, LanguageForm, LoginForm,
-                                   StartTwoFactorForm, TwoFactorCodeForm)
-from conference.auth.sessions import (begin_two_factor_login, end_session, has_pending_login, is_safe_next,
-                                      pending_two_factor_login, renew_session, start_session)
+from conference.auth.forms import (ChangePasswordForm, CurrentPasswordForm, EnableTwoFactorForm, LanguageForm,
+                                   LoginForm, StartTwoFactorForm, TwoFactorCodeForm)
+from conference.auth.sessions import (begin_two_factor_login, current_login, end_session, finish_two_factor_login,
+                                      has_pending_login, is_safe_next, pending_two_factor_login, recheck_password,
+                                      renew_session, start_session)
 from conference.extensions import db
 from conference.i18n import gettext as _
 
@@ -27,15 +28,16 @@ def login():
         else:
             if user is None:
                 form.form_errors.append(_("아이디 또는 비밀번호가 올바르지 않습니다."))
-        db.session.commit()
-        if user is not None:
-            target = request.args.get("next")
-            if two_factor.is_enabled(user):
-                begin_two_factor_login(user, target)
-                return redirect(url_for("auth.login_two_factor"))
+        target, destination = request.args.get("next"), None
+        if user is not None and two_factor.is_enabled(user):
+            begin_two_factor_login(user, target)
+            destination = url_for("auth.login_two_factor")
+        elif user is not None:
             start_session(user)
-            db.session.commit()
-            return redirect(target if is_safe_next(target) else url_for("main.home"))
+            destination = target if is_safe_next(target) else url_for("main.home")
+        db.session.commit()
+        if destination is not None:
+            return redirect(destination)
     return render_template("auth/login.html", form=form)
 
 
@@ -61,9 +63,10 @@ def login_two_factor():
         else:
             if method is None:
                 form.code.errors.append(_("인증 코드가 올바르지 않습니다."))
+        if method is not None:
+            finish_two_factor_login(user)
         db.session.commit()
         if method is not None:
-            start_session(user)
             if method == "recovery_code":
                 flash(_("복구 코드로 로그인했습니다. 남은 복구 코드는 %(n)s개입니다.",
                         n=two_factor.unused_recovery_codes(user)), "warning")
@@ -74,7 +77,7 @@ def login_two_factor():
 @bp.post("/logout")
 @login_required
 def logout():
-    services.sign_out(current_user)
+    services.sign_out(current_user, current_login())
     db.session.commit()
     end_session()
     flash(_("로그아웃되었습니다."), "info")
@@ -87,32 +90,16 @@ def change_password():
     form = ChangePasswordForm(current_user.username)
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        if not _password_confirmed(user, form):
+        if not recheck_password(user, form.current_password):
             if not current_user.is_authenticated:
                 return redirect(url_for("auth.login"))
         else:
             services.change_password(user, form.new_password.data, by=user)
-            db.session.commit()
             renew_session(user)
+            db.session.commit()
             flash(_("비밀번호를 바꿨습니다. 다른 기기의 로그인은 모두 끝났습니다."), "success")
             return redirect(url_for("main.home"))
     return render_template("auth/change_password.html", form=form)
-
-
-def _password_confirmed(user, form) -> bool:
-    """The current-password field of a sensitive change: wrong answers count toward the login lock; when they
-    lock it, the user is signed out here (every session of theirs has ended) and told why."""
-    try:
-        confirmed = services.confirm_password(user, form.current_password.data)
-    except services.LoginLocked:
-        db.session.commit()
-        end_session()
-        flash(_("비밀번호 확인 실패가 반복되어 계정이 잠시 잠겼고 로그아웃되었습니다."), "danger")
-        return False
-    db.session.commit()
-    if not confirmed:
-        form.current_password.errors.append(_("현재 비밀번호가 올바르지 않습니다."))
-    return confirmed
 
 
 def _two_factor_status(disable_form=None, codes_form=None):
@@ -126,7 +113,8 @@ def _two_factor_status(disable_form=None, codes_form=None):
 @bp.route("/account/two-factor", methods=["GET", "POST"], endpoint="two_factor")
 @login_required
 def two_factor_settings():
-    """The user's own two-factor login: its state, or enrolment (start, scan, confirm with a code)."""
+    """The user's own two-factor login: its state, or enrolment (start, scan, confirm with a code and the
+    current password)."""
     user = current_user._get_current_object()
     if two_factor.is_enabled(user):
         return _two_factor_status()
@@ -134,15 +122,19 @@ def two_factor_settings():
         if request.method == "POST":
             return redirect(url_for("auth.two_factor"))
         return render_template("auth/two_factor_setup.html", start_form=StartTwoFactorForm())
-    form = TwoFactorCodeForm()
+    form = EnableTwoFactorForm()
     if form.validate_on_submit():
-        codes = two_factor.enable(user, form.code.data)
-        if codes is not None:
-            db.session.commit()
-            renew_session(user)
-            flash(_("2단계 인증을 켰습니다. 다른 기기의 로그인은 모두 끝났습니다."), "success")
-            return render_template("auth/recovery_codes.html", codes=codes)
-        form.code.errors.append(_("인증 코드가 올바르지 않습니다. 앱에 지금 표시된 코드를 입력하세요."))
+        if not recheck_password(user, form.current_password):
+            if not current_user.is_authenticated:
+                return redirect(url_for("auth.login"))
+        else:
+            codes = two_factor.enable(user, form.code.data)
+            if codes is not None:
+                renew_session(user)
+                db.session.commit()
+                flash(_("2단계 인증을 켰습니다. 다른 기기의 로그인은 모두 끝났습니다."), "success")
+                return render_template("auth/recovery_codes.html", codes=codes)
+            form.code.errors.append(_("인증 코드가 올바르지 않습니다. 앱에 지금 표시된 코드를 입력하세요."))
     uri = two_factor.provisioning_uri(user)
     return render_template("auth/two_factor_setup.html", form=form, start_form=StartTwoFactorForm(),
                            secret=two_factor.grouped(user.totp_secret),
@@ -170,13 +162,13 @@ def two_factor_disable():
     if form.validate_on_submit():
         if two_factor.is_required_for(user):
             form.current_password.errors.append(_("관리자 계정은 2단계 인증을 끌 수 없습니다."))
-        elif not _password_confirmed(user, form):
+        elif not recheck_password(user, form.current_password):
             if not current_user.is_authenticated:
                 return redirect(url_for("auth.login"))
         else:
             two_factor.disable(user, by=user)
-            db.session.commit()
             renew_session(user)
+            db.session.commit()
             flash(_("2단계 인증을 껐습니다. 다른 기기의 로그인은 모두 끝났습니다."), "success")
             return redirect(url_for("auth.two_factor"))
     return _two_factor_status(disable_form=form)
@@ -190,7 +182,7 @@ def two_factor_recovery_codes():
         return redirect(url_for("auth.two_factor"))
     form = CurrentPasswordForm(prefix="codes")
     if form.validate_on_submit():
-        if not _password_confirmed(user, form):
+        if not recheck_password(user, form.current_password):
             if not current_user.is_authenticated:
                 return redirect(url_for("auth.login"))
         else:

@@ -1,5 +1,6 @@
 """All mapped classes, imported here so Alembic and the app see one metadata."""
-from conference.models.accounts import Agency, LoginThrottle, RecoveryCode, Role, Sector, User
+from conference.models.accounts import (EVERY_ADDRESS, Agency, LoginSession, LoginThrottle, RecoveryCode, Role,
+                                       Sector, User)
 from conference.models.audit import AccessDenial, AuditChainHead, AuditEvent
 from conference.models.versions import DataVersion
 from conference.models.cases import (Assessment, CaseNumberCounter, Consent, DomainRating, Household,
@@ -15,5 +16,5 @@ from conference.models.disclosure import Disclosure
 __all__ = ["REVIEW_OUTCOMES", "ActionEvent", "ActionItem", "ActionReview", "ActionStatus", "Attendee", "CaseRecord", "Minutes",
            "MinutesRevision", "MinutesStatus", "ReviewResponse", "RootCause", "AgencyInput", "InputRevision", "InputState", "Notification", "OfferedResource", "AgendaItem", "Invitation", "Meeting", "MeetingKind", "MeetingStatus", "PacketSection", "PacketSnapshot", "Pledge", "Disclosure",
            "SectionVisibility", "AccessDenial", "Agency", "Assessment", "AuditChainHead", "DataVersion", "AuditEvent", "RecoveryCode", "CaseNumberCounter", "Consent", "DomainRating", "Household",
-           "ImportBatch", "MonitoringEntry", "LoginThrottle", "Member", "NeedDomain", "Role", "Sector", "Stage", "StatusChange",
+           "ImportBatch", "MonitoringEntry", "EVERY_ADDRESS", "LoginSession", "LoginThrottle", "Member", "NeedDomain", "Role", "Sector", "Stage", "StatusChange",
            "Track", "User"]

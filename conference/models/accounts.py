@@ -1,10 +1,9 @@
-"""Agencies, user accounts and the login throttle."""
-import secrets
+"""Agencies, user accounts, their logins (server-side sessions) and the login throttle."""
 from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from conference.database import UTCDateTime, now_utc
@@ -87,10 +86,6 @@ class Agency(db.Model):
         return f"<Agency {self.id} {self.name}>"
 
 
-def new_session_token() -> str:
-    return secrets.token_urlsafe(24)
-
-
 class User(UserMixin, db.Model):
     __tablename__ = "user_account"
 
@@ -108,8 +103,6 @@ class User(UserMixin, db.Model):
     #: Set by an admin's reset: the user must choose a new password before anything else.
     must_change_password: Mapped[bool] = mapped_column(default=False)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
-    #: Part of the login id in the session cookie; rotating it ends every session of the user.
-    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     #: UI language preference ("ko" or "en").
     locale: Mapped[str] = mapped_column(String(8), default="ko")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
@@ -122,16 +115,23 @@ class User(UserMixin, db.Model):
 
     agency: Mapped[Agency] = relationship(back_populates="users", lazy="joined", innerjoin=True)
 
+    #: The key of the login this object was loaded for (set at login and by the user loader); never stored.
+    login_key = None
+
     @property
     def is_active(self):
         return self.is_active_account
 
     def get_id(self):
-        return f"{self.id}:{self.session_token}"
+        """The login id in the session cookie: the account and the key of this browser's login."""
+        return f"{self.id}:{self.login_key}"
 
-    def rotate_session_token(self):
-        """End every session of this user (logout, password change, deactivation)."""
-        self.session_token = new_session_token()
+    def end_all_sessions(self, reason: str = "revoked"):
+        """End every login of this user on every device, and a login waiting for its second step (password change
+        or reset, deactivation, role or agency change, two-factor change, a lock from wrong password checks)."""
+        db.session.execute(update(LoginSession)
+                           .where(LoginSession.user_id == self.id, LoginSession.ended_at.is_(None))
+                           .values(ended_at=now_utc(), end_reason=reason))
 
     @property
     def role_enum(self) -> Role:
@@ -145,14 +145,58 @@ class User(UserMixin, db.Model):
         return f"<User {self.id} {self.username}>"
 
 
+class LoginSession(db.Model):
+    """One login in one browser, kept on the server; the session cookie holds only a random key naming it.
+
+    A request is let in only while its row is open, belongs to the account in the cookie, comes with the same
+    User-Agent, and is within the idle and absolute limits counted on the server's clock (conference/auth/sessions.py).
+    """
+
+    __tablename__ = "login_session"
+
+    #: SHA-256 (hex) of the random key in the browser's cookie. The key itself is not stored, so a copy of the
+    #: database (a backup, say) opens no session.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    #: SHA-256 (hex) of the User-Agent header the login came with; the cookie sent by another browser is refused.
+    user_agent_hash: Mapped[str] = mapped_column(String(64))
+    #: When the password (and second factor) were checked: the absolute lifetime counts from here, and a session
+    #: renewed after a password or two-factor change keeps it.
+    logged_in_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: The last request, refreshed at most once a minute; the idle timeout counts from here.
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: The password was right and the second step is still due: the row opens nothing yet.
+    awaiting_second_factor: Mapped[bool] = mapped_column(default=False)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Why it ended: logout, idle, expired, user_agent (the cookie came from another browser), revoked (all the
+    #: user's logins ended), renewed (replaced by a new key after a change), second_factor (the pending step done).
+    end_reason: Mapped[str] = mapped_column(String(20), default="")
+
+    user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+    def end(self, reason: str):
+        """End this login (once: a later reason does not overwrite the first)."""
+        if self.ended_at is None:
+            self.ended_at = now_utc()
+            self.end_reason = reason
+
+
+#: ``LoginThrottle.address`` of the row counting a username's failures from every address together.
+EVERY_ADDRESS = "*"
+
+
 class LoginThrottle(db.Model):
-    """Failed logins per username (existing or not), kept in the database so every worker sees them."""
+    """Failed logins per username (existing or not) and client address, and per username from every address,
+    kept in the database so every worker sees them."""
 
     __tablename__ = "login_throttle"
-    __table_args__ = (UniqueConstraint("username"),)
+    __table_args__ = (UniqueConstraint("username", "address"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(40))
+    #: The client address the failures came from, or EVERY_ADDRESS for the username's row over all addresses.
+    address: Mapped[str] = mapped_column(String(45), default=EVERY_ADDRESS)
     failures: Mapped[int] = mapped_column(default=0)
     last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
