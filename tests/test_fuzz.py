@@ -45,8 +45,9 @@ from werkzeug.routing import RequestRedirect
 from conftest import POSTGRES_URL, _copy_sqlite, _empty_postgres, make_app
 from conference import demo
 from conference.auth import two_factor
-from conference.cases import importer
+from conference.cases import importer, reading
 from conference.cases.importer import COLUMNS, parse_extraction
+from conference.cases.reading import ReadLimits
 from conference.cases.queries import load_case_file
 from conference.config import Defaults
 from conference.extensions import db
@@ -829,12 +830,13 @@ def check_parsed(parsed, cells: list[str] | None = None):
 
 
 def parse(data: bytes, filename: str = "list.csv"):
-    return parse_extraction(data, filename, max_bytes=Defaults.IMPORT_MAX_BYTES, today=today_local(), **CONFIG)
+    return parse_extraction(data, filename, limits=ReadLimits.from_config(vars(Defaults)), today=today_local(),
+                            **CONFIG)
 
 
 @MORE
 @given(st.one_of(st.binary(max_size=2000),
-                 st.tuples(st.sampled_from([importer.XLSX_MAGIC, importer.XLS_MAGIC, importer.UTF8_BOM, b"\xff\xfe",
+                 st.tuples(st.sampled_from([reading.XLSX_MAGIC, reading.XLS_MAGIC, reading.UTF8_BOM, b"\xff\xfe",
                                             ",".join(COLUMNS).encode() + b"\n"]),
                            st.binary(max_size=500)).map(b"".join)))
 def test_parser_survives_random_bytes(data):
@@ -910,7 +912,7 @@ def xlsx_files(draw):
     workbook.save(buffer)
     data = buffer.getvalue()
     if draw(st.integers(0, 6)) == 0:  # damaged: cut short or a few bytes changed (where: a share of the length,
-        cut = len(importer.XLSX_MAGIC) + draw(st.integers(0, 10 ** 6)) % len(data)  # which varies with the clock)
+        cut = len(reading.XLSX_MAGIC) + draw(st.integers(0, 10 ** 6)) % len(data)  # which varies with the clock)
         data = data[:cut] + draw(st.binary(max_size=16)) + data[cut + draw(st.integers(0, 64)):]
     return data, values
 
