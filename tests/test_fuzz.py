@@ -43,6 +43,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
 from conftest import POSTGRES_URL, _copy_sqlite, _empty_postgres, make_app
+from test_import import openpyxl_rows, streamed_rows
 from conference import demo
 from conference.auth import two_factor
 from conference.cases import importer, reading
@@ -888,8 +889,9 @@ XLSX_VALUES = st.one_of(
 
 
 @st.composite
-def xlsx_files(draw):
-    """A workbook: the header, random values and number formats (dates, text …), sometimes many columns."""
+def xlsx_files(draw, damaged=True):
+    """A workbook: the header, random values and number formats (dates, text …), sometimes many columns;
+    sometimes ``damaged``."""
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     values = []
@@ -911,7 +913,7 @@ def xlsx_files(draw):
     buffer = io.BytesIO()
     workbook.save(buffer)
     data = buffer.getvalue()
-    if draw(st.integers(0, 6)) == 0:  # damaged: cut short or a few bytes changed (where: a share of the length,
+    if damaged and draw(st.integers(0, 6)) == 0:  # damaged: cut short or a few bytes changed (where: a share of the length,
         cut = len(reading.XLSX_MAGIC) + draw(st.integers(0, 10 ** 6)) % len(data)  # which varies with the clock)
         data = data[:cut] + draw(st.binary(max_size=16)) + data[cut + draw(st.integers(0, 64)):]
     return data, values
@@ -922,6 +924,14 @@ def xlsx_files(draw):
 def test_parser_survives_random_xlsx(file):
     data, values = file
     check_parsed(parse(data, "list.xlsx"), values)
+
+
+@MORE
+@given(xlsx_files(damaged=False))
+def test_streamed_xlsx_reads_as_openpyxl_reads(file):
+    """conference/cases/reading.py parses the sheet itself; the values must be those openpyxl's reader gives."""
+    data, _ = file
+    assert streamed_rows(data, max_columns=100) == openpyxl_rows(data)
 
 
 # --- the import: the web upload -----------------------------------------------------------------------

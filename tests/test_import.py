@@ -354,21 +354,21 @@ def test_default_row_limit_is_twenty_thousand():
 def openpyxl_rows(data: bytes) -> list[tuple[int, list[str]]]:
     """The oracle: the first worksheet as openpyxl reads it (the importer's reader before reading.py), as text rows."""
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # styles and extensions openpyxl skips
+        warnings.simplefilter("ignore")  # styles it skips, dates out of range it reads as #VALUE!
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    try:
-        sheet = book.worksheets[0]
-        sheet.reset_dimensions()
-        rows = []
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            cells = [cell_text(value) for value in values]
-            while cells and not cells[-1]:
-                cells.pop()
-            if cells:
-                rows.append((number, cells))
-        return rows
-    finally:
-        book.close()
+        try:
+            sheet = book.worksheets[0]
+            sheet.reset_dimensions()
+            rows = []
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                cells = [cell_text(value) for value in values]
+                while cells and not cells[-1]:
+                    cells.pop()
+                if cells:
+                    rows.append((number, cells))
+            return rows
+        finally:
+            book.close()
 
 
 def streamed_rows(data: bytes, **limits) -> list[tuple[int, list[str]]]:
