@@ -151,3 +151,27 @@ def csv_far_below(lines: int = 25_001) -> bytes:
 def csv_wide_row(cells: int = 100_000) -> bytes:
     """A CSV: the header, then one line of ``cells`` fields."""
     return (",".join(COLUMNS) + "\n" + "," * (cells - 1) + "x\n").encode()
+
+
+def rows_past_the_limit(rows: int = 20_001) -> bytes:
+    """The header and ``rows`` rows of 11 small numbers: refused only at the last one, the slowest refusal."""
+    return workbook(rows=[[i % 10] * 11 for i in range(rows)])
+
+
+def element_flood(count: int = 1_600_000) -> bytes:
+    """A worksheet whose sheetData holds ``count`` empty elements that are no cells, spaced at random so that the
+    part packs about 20 : 1 (under the ratio limit): refused at the element budget."""
+    import random
+
+    data = workbook()
+    head, tail = part(data, SHEET).split("<sheetData>")
+    pick = random.Random(1).choices
+    spaced = [b"<x/>" + b" " * n for n in range(4)]
+
+    def write(stream):
+        stream.write(head.encode() + b"<sheetData>")
+        for _ in range(count // 10_000):
+            stream.write(b"".join(pick(spaced, k=10_000)))
+        stream.write(tail.encode())
+
+    return rezip(data, {SHEET: write})
