@@ -100,7 +100,7 @@ class Defaults:
     #: Most cells in one row, and the rightmost column of a sheet (the form has 11 columns).
     IMPORT_MAX_COLUMNS = 50
     #: Most cells in the file, empty formatted cells of a sheet included (20,001 rows × 11 columns = 220,011), and
-    #: most entries in an .xlsx's shared-string table. A part of an .xlsx may hold 4 XML elements per cell.
+    #: most entries in an .xlsx's shared-string table. The parts of an .xlsx read may hold 5 XML elements per cell.
     IMPORT_MAX_CELLS = 300_000
     #: .xlsx: most sheets in the workbook. Only the first worksheet is read (others are named in a warning); a
     #: workbook with more sheets than this is refused rather than read in part: it is likely a list split over sheets
