@@ -5,7 +5,7 @@ Pure: no database, no request. ``read_table(data, limits)`` gives the source for
 message that names the limit. Row numbers are those a spreadsheet shows (empty rows count); rows without cells may
 be left out.
 
-Each limit is checked before the work it bounds, so a hostile file is refused after a few kilobytes of reading:
+Each limit is checked before the work it bounds, so a file is refused as soon as it passes one:
 
 - .xlsx, before anything is unpacked: how many parts the zip holds, each part's declared unpacked size, their total,
   and how far a large part claims to shrink when packed. Then, reading: how many sheets the workbook has (only the
