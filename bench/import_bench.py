@@ -35,6 +35,7 @@ from sqlalchemy import insert
 
 from conference import create_app
 from conference.cases.importer import COLUMNS, parse_extraction
+from conference.cases.reading import ReadLimits
 from conference.cases.imports import find_repeats, import_rows
 from conference.extensions import db
 from conference.formatting import today_local
@@ -128,7 +129,7 @@ def one_run(template: Path, workdir: Path, data: bytes, run: int) -> tuple[float
         started, cpu_started = time.perf_counter(), time.process_time()
         parsed = parse_extraction(data, "bench.csv", districts=config["DISTRICTS"], routes=config["DISCOVERY_ROUTES"],
                                   route_aliases=config["DISCOVERY_ROUTE_ALIASES"],
-                                  extraction_route=config["EXTRACTION_ROUTE"], max_bytes=config["IMPORT_MAX_BYTES"],
+                                  extraction_route=config["EXTRACTION_ROUTE"], limits=ReadLimits.from_config(config),
                                   today=today_local())
         assert parsed.ok, [str(e) for e in parsed.errors[:5]]
         parsed_at = time.perf_counter()

@@ -99,8 +99,34 @@ class Defaults:
     ASSESSMENT_SCALE = ["위기", "취약", "적정"]
     #: 종결 사유
     CLOSURE_REASONS = ["목표 달성", "대상자 거부·요청", "사망", "전출", "연락두절", "타기관 이관", "장기입원·입소"]
-    #: Largest discovery-list upload accepted.
+    # --- Discovery-list upload (web and `flask import-households`): how much of a file is read. ---
+    # The list has 11 columns and a quarter's extraction holds at most tens of thousands of households; a 20,000-row
+    # list is about 1.2 MB as .xlsx (16 MB unpacked) or 2.5 MB as CSV. Reading stops at the first limit passed, with
+    # a message naming it (conference/cases/reading.py): a hostile file costs no more than the largest real one.
+    #: Largest file accepted, as uploaded.
     IMPORT_MAX_BYTES = 5 * 1024 * 1024
+    #: Most data rows (rows with a value under the header).
+    IMPORT_MAX_ROWS = 20_000
+    #: Highest row number read, empty rows included (a sheet's row index, a CSV's record number): room for
+    #: IMPORT_MAX_ROWS, the header and a few thousand empty rows. Reading stops at the first row past it.
+    IMPORT_MAX_ROW_NUMBER = 25_000
+    #: Most cells in one row, and the rightmost column of a sheet (the form has 11 columns).
+    IMPORT_MAX_COLUMNS = 50
+    #: Most cells in the file, empty formatted cells of a sheet included (20,001 rows × 11 columns = 220,011), and
+    #: most entries in an .xlsx's shared-string table. The parts of an .xlsx read may hold 5 XML elements per cell.
+    IMPORT_MAX_CELLS = 300_000
+    #: .xlsx: most sheets in the workbook. Only the first worksheet is read (others are named in a warning); a
+    #: workbook with more sheets than this is refused rather than read in part: it is likely a list split over sheets
+    #: (one per 행정동), and importing only its first sheet would silently leave out the rest.
+    IMPORT_XLSX_MAX_SHEETS = 5
+    #: .xlsx: most parts (files) in the zip package; Excel writes about 10.
+    IMPORT_XLSX_MAX_PARTS = 100
+    #: .xlsx: largest unpacked size one part may declare, and all parts together (checked before unpacking; a part
+    #: is never unpacked beyond what it declares).
+    IMPORT_XLSX_MAX_PART_BYTES = 32 * 1024 * 1024
+    IMPORT_XLSX_MAX_UNPACKED_BYTES = 64 * 1024 * 1024
+    #: .xlsx: most a part of 1 MB or more may shrink when packed. Spreadsheet XML packs 5–20 : 1, zip bombs 1000 : 1.
+    IMPORT_XLSX_MAX_RATIO = 100
     MEETING_LIST_PAGE_SIZE = 30
     CASE_LIST_PAGE_SIZE = 50
     #: Rendered case files and meeting pages each worker keeps until data changes (conference/pagecache.py);

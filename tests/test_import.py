@@ -1,27 +1,34 @@
 """Importing the quarterly discovery list: reading, checking, repeats, merging and the command."""
 import io
 import re
+import tracemalloc
+import warnings
+import zipfile
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from conference.cases import importer
 from conference.cases.cli import register_commands
 from conference.cases.importer import (
     COLUMNS,
     ImportRow,
     parse_extraction,
+    parse_with_config,
     rows_from_json,
     rows_to_json,
 )
 from conference.cases.imports import Repeat, find_repeats, import_rows
+from conference.cases.reading import ReadLimits, cell_text, read_table
 from conference.cases.services import CaseError, HeadOfHousehold, register_household
 from conference.config import Defaults
 from conference.extensions import db
 from conference.formatting import today_local
 from conference.models import AuditEvent, CaseNumberCounter, Household, Member
+
+import hostile_uploads as hostile
 
 # The five rows of /work/shared/samples/households-extraction.csv, copied so the tests never depend
 # on that path. Note: the sample's last row says "이웃 제보", which is not a configured discovery route
@@ -40,10 +47,14 @@ TODAY = date(2026, 3, 15)
 HANGUL = re.compile(r"[가-힣]")
 
 
+LIMITS = ReadLimits.from_config(vars(Defaults))
+
+
 def parse(data, filename="list.csv", **overrides):
+    """``parse_extraction`` with the default settings; ``max_rows=3`` and the like change one limit."""
+    limits = {name: overrides.pop(name) for name in list(overrides) if name in ReadLimits.__dataclass_fields__}
     options = {"districts": Defaults.DISTRICTS, "routes": Defaults.DISCOVERY_ROUTES,
-               "extraction_route": Defaults.EXTRACTION_ROUTE, "max_bytes": Defaults.IMPORT_MAX_BYTES,
-               "today": TODAY}
+               "extraction_route": Defaults.EXTRACTION_ROUTE, "limits": replace(LIMITS, **limits), "today": TODAY}
     options.update(overrides)
     if isinstance(data, str):
         data = data.encode("utf-8")
@@ -327,16 +338,253 @@ def test_all_errors_are_collected_not_just_the_first():
     assert [r.row for r in parsed.rows] == [3]
 
 
-def test_too_many_rows(monkeypatch):
-    monkeypatch.setattr(importer, "MAX_ROWS", 3)
-    assert parse(csv_text(ROW1, ROW1, ROW1)).ok
-    parsed = parse(csv_text(ROW1, ROW1, ROW1, ROW1))
+def test_too_many_rows():
+    assert parse(csv_text(ROW1, ROW1, ROW1), max_rows=3).ok
+    parsed = parse(csv_text(ROW1, ROW1, ROW1, ROW1), max_rows=3)
     assert where(parsed) == [(0, "")] and "최대 3행" in parsed.errors[0].text
 
 
 def test_default_row_limit_is_twenty_thousand():
     parsed = parse(csv_text(*[ROW1] * 20_001))
     assert [e.text for e in parsed.errors] == ["행이 너무 많습니다 (최대 20,000행). 파일을 나누어 올려 주세요."]
+
+
+# --- Reading an .xlsx: the values openpyxl's reader gives, streamed ---
+
+def openpyxl_rows(data: bytes) -> list[tuple[int, list[str]]]:
+    """The oracle: the first worksheet as openpyxl reads it (the importer's reader before reading.py), as text rows."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # styles it skips, dates out of range it reads as #VALUE!
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        try:
+            sheet = book.worksheets[0]
+            sheet.reset_dimensions()
+            rows = []
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                cells = [cell_text(value) for value in values]
+                while cells and not cells[-1]:
+                    cells.pop()
+                if cells:
+                    rows.append((number, cells))
+            return rows
+        finally:
+            book.close()
+
+
+def streamed_rows(data: bytes, **limits) -> list[tuple[int, list[str]]]:
+    return list(read_table(data, replace(LIMITS, **limits), [])[1])
+
+
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PACKAGE_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml."
+XF = 'fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"'
+
+
+def excel_style_xlsx(rows_xml: str, strings: list[str], *, date1904=False, prefix="") -> bytes:
+    """A workbook as Excel writes it (shared strings, styles with a custom date format), assembled part by part.
+
+    ``strings`` are ``<si>`` contents; ``prefix`` puts the spreadsheet namespace under a prefix (x:row …).
+    Cell styles: 0 general, 1 a built-in date (14), 2 a custom Korean date (164), 3 a duration (46), 4 text (49).
+    """
+    p = f"{prefix}:" if prefix else ""
+    ns = f'xmlns{":" + prefix if prefix else ""}="{MAIN_NS}"'
+    rows_xml = re.sub(r"<(/?)(row|c|v|f|is|t|r|rPh)\b", rf"<\1{p}\2", rows_xml)
+    parts = {
+        "[Content_Types].xml": (
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            f'<Override PartName="/xl/workbook.xml" ContentType="{CONTENT_TYPE}sheet.main+xml"/>'
+            f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{CONTENT_TYPE}worksheet+xml"/>'
+            f'<Override PartName="/xl/sharedStrings.xml" ContentType="{CONTENT_TYPE}sharedStrings+xml"/>'
+            f'<Override PartName="/xl/styles.xml" ContentType="{CONTENT_TYPE}styles+xml"/></Types>'),
+        "_rels/.rels": (
+            f'<Relationships xmlns="{PACKAGE_RELS}"><Relationship Id="rId1" Type="{REL_NS}/officeDocument" '
+            'Target="xl/workbook.xml"/></Relationships>'),
+        "xl/workbook.xml": (
+            f'<{p}workbook {ns} xmlns:r="{REL_NS}"><{p}workbookPr date1904="{int(date1904)}"/><{p}sheets>'
+            f'<{p}sheet name="명단" sheetId="1" r:id="rId1"/></{p}sheets></{p}workbook>'),
+        "xl/_rels/workbook.xml.rels": (
+            f'<Relationships xmlns="{PACKAGE_RELS}">'
+            f'<Relationship Id="rId1" Type="{REL_NS}/worksheet" Target="worksheets/sheet1.xml"/>'
+            f'<Relationship Id="rId2" Type="{REL_NS}/sharedStrings" Target="/xl/sharedStrings.xml"/>'
+            f'<Relationship Id="rId3" Type="{REL_NS}/styles" Target="styles.xml"/></Relationships>'),
+        "xl/styles.xml": (
+            f'<{p}styleSheet {ns}><{p}numFmts count="1"><{p}numFmt numFmtId="164" '
+            f'formatCode="yyyy&quot;년&quot; m&quot;월&quot; d&quot;일&quot;"/></{p}numFmts>'
+            f'<{p}fonts count="1"><{p}font/></{p}fonts><{p}fills count="1"><{p}fill><{p}patternFill patternType="none"/></{p}fill></{p}fills>'
+            f'<{p}borders count="1"><{p}border/></{p}borders>'
+            f'<{p}cellStyleXfs count="1"><{p}xf numFmtId="14" {XF}/></{p}cellStyleXfs><{p}cellXfs count="5">'
+            + "".join(f'<{p}xf numFmtId="{number}" {XF}/>' for number in (0, 14, 164, 46, 49))
+            + f'</{p}cellXfs></{p}styleSheet>'),
+        "xl/sharedStrings.xml": (
+            f'<{p}sst {ns} count="{len(strings)}">'
+            + "".join(re.sub(r"<(/?)(si|t|r|rPh|rPr|b)\b", rf"<\1{p}\2", f"<si>{s}</si>") for s in strings)
+            + f"</{p}sst>"),
+        "xl/worksheets/sheet1.xml": (
+            f'<{p}worksheet {ns}><{p}dimension ref="A1:K9"/><{p}sheetData>{rows_xml}</{p}sheetData>'
+            f'<{p}mergeCells count="1"><{p}mergeCell ref="M1:N1"/></{p}mergeCells></{p}worksheet>'),
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in parts.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+#: The sample's first row as Excel stores it: text in the shared-string table, the birth date as a date serial,
+#: the household size as a number; then rows of every other kind of cell.
+SHARED = [f"<t>{column}</t>" for column in COLUMNS] + [
+    "<t>2021-1</t>", "<t>중앙동</t>", "<t>김민수</t>", "<t>남</t>", "<t>010-2345-6789</t>",
+    "<t xml:space=\"preserve\"> 경기도 동두천시 중앙로 101 2층 </t>",
+    "<r><rPr><b/></rPr><t>단전</t></r><r><t>;건강보험료 체납</t></r><rPh sb=\"0\" eb=\"2\"><t>だんでん</t></rPh>",
+    "<t>복지사각지대 발굴시스템</t>", "<t>a_x005F_x000D_b</t>"]
+EXCEL_ROWS = (
+    '<row r="1">' + "".join(f'<c r="{chr(65 + i)}1" t="s"><v>{i}</v></c>' for i in range(11)) + "</row>"
+    '<row r="2"><c r="A2" t="s"><v>11</v></c><c r="B2" t="s"><v>12</v></c><c r="C2" t="s"><v>13</v></c>'
+    '<c r="D2" s="1"><v>24899</v></c><c r="E2" t="s"><v>14</v></c><c r="F2" t="s"><v>15</v></c>'
+    '<c r="G2" t="s"><v>16</v></c><c r="H2"><v>3</v></c><c r="I2" t="s"><v>17</v></c>'
+    '<c r="J2" t="s"><v>18</v></c><c r="K2" s="4"/></row>'
+    '<row r="4"><c r="A4" t="b"><v>1</v></c><c r="B4" t="e"><v>#N/A</v></c><c r="C4" t="str"><f>"x"&amp;"y"</f>'
+    '<v>xy</v></c><c r="D4" s="2"><v>44197.5</v></c><c r="E4" s="3"><v>1.25</v></c><c r="F4"><v>1.5</v></c>'
+    '<c r="G4"><v>6803021234567</v></c><c r="H4" t="d"><v>2021-03-04T05:06:07</v></c><c r="I4" t="s"><v>19</v></c>'
+    '<c r="J4" t="inlineStr"><is><r><t>굵게</t></r><r><t> 보통</t></r><rPh sb="0" eb="1"><t>x</t></rPh></is></c></row>'
+    '<row><c r="A5"><f t="shared" ref="A5:A6" si="0">B5+1</f><v>2</v></c><c><v>1E3</v></c></row>'
+    '<row r="6"><c r="A6"><f t="shared" si="0"/><v>3</v></c><c r="C6" s="1"><v>0.75</v></c>'
+    '<c r="D6" t="s"><v>19</v></c></row>'
+    '<row r="9" spans="1:11" customFormat="1"/>')
+
+
+@pytest.mark.parametrize("prefix", ["", "x"])
+def test_excel_style_workbook_reads_as_openpyxl_reads_it(prefix):
+    data = excel_style_xlsx(EXCEL_ROWS, SHARED, prefix=prefix)
+    rows = streamed_rows(data)
+    assert rows == openpyxl_rows(data)
+    assert rows[1] == (2, ["2021-1", "중앙동", "김민수", "1968-03-02", "남", "010-2345-6789",
+                           "경기도 동두천시 중앙로 101 2층", "3", "단전;건강보험료 체납", "복지사각지대 발굴시스템"])
+    assert rows[2] == (4, ["TRUE", "#N/A", '="x"&"y"', "2021-01-01", "1 day, 6:00:00", "1.5", "6803021234567",
+                           "2021-03-04", "a_x000D_b", "굵게 보통"])
+    assert rows[3:] == [(5, ["=B5+1", "1000"]), (6, ["=B6+1", "", "18:00:00", "a_x000D_b"])]
+
+
+def test_excel_style_workbook_imports():
+    parsed = parse(excel_style_xlsx(EXCEL_ROWS.split("<row r=\"4\">")[0], SHARED), "명단.xlsx")
+    assert parsed.ok, [str(e) for e in parsed.errors]
+    assert parsed.rows == parse(GOOD_CSV).rows[:1]
+
+
+def test_dates_of_a_1904_workbook():
+    rows = '<row r="1"><c r="A1" s="1"><v>1</v></c><c r="B1" s="1"><v>366</v></c></row>'
+    data = excel_style_xlsx(rows, [], date1904=True)
+    assert streamed_rows(data) == openpyxl_rows(data) == [(1, ["1904-01-02", "1905-01-01"])]
+    assert streamed_rows(excel_style_xlsx(rows, [])) == [(1, ["1900-01-01", "1900-12-31"])]
+
+
+# --- Upload limits: hostile files are refused before they cost anything ---
+
+@pytest.mark.parametrize("build, message", [
+    (hostile.row_far_below, "행이 너무 많습니다 (빈 행을 포함해 최대 25,000행). 명단 아래의 빈 행을 지우거나 파일을 나누어 "
+                            "올려 주세요."),
+    (lambda: hostile.row_far_below(declared=False), "행이 너무 많습니다 (빈 행을 포함해 최대 25,000행)."),
+    (hostile.wide_row, "엑셀 파일 안의 한 부분이 압축을 풀면 너무 큽니다 (최대 32MB)."),
+    (lambda: hostile.wide_row(20_000), "2행 열이 너무 많습니다 (한 행에 최대 50칸). 양식에 없는 열을 지운 뒤 다시 올려 주세요."),
+    (hostile.gigabyte_part, "엑셀 파일 안의 한 부분이 압축을 풀면 너무 큽니다 (최대 32MB)."),
+    (hostile.zip_bomb, "엑셀 파일이 보통 파일보다 지나치게 많이 압축되어 있습니다 (최대 100배)."),
+    (hostile.understated_part, "엑셀 파일(.xlsx)을 열 수 없습니다."),
+    (hostile.many_sheets, "시트가 너무 많습니다 (최대 5개). 명단이 있는 시트만 남겨 저장한 뒤 다시 올려 주세요."),
+    (hostile.many_parts, "엑셀 파일을 이루는 부분이 너무 많습니다 (최대 100개)."),
+    (hostile.entity_expansion, "엑셀 파일(.xlsx)을 열 수 없습니다."),
+    (hostile.csv_far_below, "행이 너무 많습니다 (빈 행을 포함해 최대 25,000행)."),
+    (hostile.csv_wide_row, "2행 열이 너무 많습니다 (한 행에 최대 50칸)."),
+], ids=["row-20-million", "row-20-million-undeclared", "two-million-cells", "twenty-thousand-cells", "gigabyte-part",
+        "zip-bomb", "understated-part", "ten-sheets", "many-parts", "entity-expansion", "csv-far-below",
+        "csv-wide-row"])
+def test_hostile_file_is_refused_with_the_limit_and_little_memory(build, message):
+    data = build()
+    tracemalloc.start()
+    try:
+        parsed = parse(data, "list.xlsx")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [str(e) for e in parsed.errors] == [str(parsed.errors[0])] and str(parsed.errors[0]).startswith(message)
+    assert parsed.file_problem and parsed.rows == []
+    assert peak < 300 * 1024 * 1024  # the budget; these refusals use about 1 MB (bench/bench_import_limits.py)
+
+
+def test_the_wide_row_stops_at_its_51st_cell_even_when_the_package_limits_are_raised():
+    parsed = parse(hostile.wide_row(), max_part_bytes=1 << 30, max_unpacked_bytes=1 << 30, max_ratio=10_000)
+    assert [str(e) for e in parsed.errors] == ["2행 열이 너무 많습니다 (한 행에 최대 50칸). 양식에 없는 열을 지운 뒤 다시 "
+                                               "올려 주세요."]
+
+
+def test_a_declared_size_is_checked_for_every_part_and_in_total():
+    names = ("xl/media/a.bin", "xl/media/b.bin", "xl/media/c.bin")
+    data = hostile.rezip(hostile.workbook(), dict.fromkeys(names, b"x"))
+    for name in names:
+        data = hostile.declare_size(data, name, 30 << 20)  # never unpacked, so never found out
+    assert [e.text for e in parse(data).errors] == [  # 30MB out of 1 byte
+        "엑셀 파일이 보통 파일보다 지나치게 많이 압축되어 있습니다 (최대 100배). 엑셀에서 다시 저장한 뒤 올려 주세요."]
+    assert [e.text for e in parse(data, max_ratio=1 << 30).errors] == ["엑셀 파일의 압축을 풀면 너무 큽니다 (최대 64MB)."]
+    assert parse(data, max_ratio=1 << 30, max_unpacked_bytes=100 << 20).ok
+    assert [e.text for e in parse(data, max_ratio=1 << 30, max_part_bytes=20 << 20).errors] == [
+        "엑셀 파일 안의 한 부분이 압축을 풀면 너무 큽니다 (최대 20MB)."]
+
+
+def test_a_row_may_not_reach_past_the_last_allowed_column():
+    data = hostile.workbook()
+    sheet = hostile.part(data, hostile.SHEET).replace('<c r="K2"', '<c r="AZ2"')
+    assert [str(e) for e in parse(hostile.rezip(data, {hostile.SHEET: sheet})).errors] == [
+        "2행 열이 너무 많습니다 (한 행에 최대 50칸). 양식에 없는 열을 지운 뒤 다시 올려 주세요."]
+    declared = hostile.part(data, hostile.SHEET).replace('<dimension ref="A1:K2"/>', '<dimension ref="A1:XFD2"/>')
+    assert [str(e) for e in parse(hostile.rezip(data, {hostile.SHEET: declared})).errors] == [
+        "열이 너무 많습니다 (한 행에 최대 50칸). 양식에 없는 열을 지운 뒤 다시 올려 주세요."]
+
+
+def test_cells_are_counted_over_the_whole_file():
+    message = "칸이 너무 많습니다 (서식만 있는 빈 칸을 포함해 최대 30칸). 명단 밖의 칸을 지우거나 파일을 나누어 올려 주세요."
+    assert [e.text for e in parse(hostile.workbook(rows=[hostile.ROW] * 2), max_cells=30).errors] == [message]
+    assert [e.text for e in parse(csv_text(ROW1, ROW1), max_cells=30).errors] == [message]
+    assert parse(csv_text(ROW1), max_cells=33).ok
+
+
+def test_the_shared_string_table_holds_no_more_entries_than_cells():
+    data = excel_style_xlsx(EXCEL_ROWS, SHARED * 2)
+    assert [e.text for e in parse(data, max_cells=30).errors] == [
+        "칸이 너무 많습니다 (서식만 있는 빈 칸을 포함해 최대 30칸). 명단 밖의 칸을 지우거나 파일을 나누어 올려 주세요."]
+
+
+def test_a_workbook_with_too_many_xml_elements_is_refused():
+    data = hostile.workbook()
+    sheet = hostile.part(data, hostile.SHEET).replace("<sheetData>", "<sheetData>" + "<x/>" * 20_000)
+    assert [e.text for e in parse(hostile.rezip(data, {hostile.SHEET: sheet}), max_cells=100).errors] == [
+        "엑셀 파일의 구조가 너무 복잡합니다 (XML 요소 최대 10,500개). 명단만 새 통합 문서에 붙여 넣어 저장한 뒤 "
+        "다시 올려 주세요."]
+
+
+def test_empty_rows_count_towards_the_row_number_limit():
+    assert parse(hostile.csv_far_below(lines=100), max_row_number=102).ok
+    parsed = parse(hostile.csv_far_below(lines=100), max_row_number=101)
+    assert [e.text for e in parsed.errors] == ["행이 너무 많습니다 (빈 행을 포함해 최대 101행). 명단 아래의 빈 행을 "
+                                               "지우거나 파일을 나누어 올려 주세요."]
+
+
+def test_a_workbook_of_a_few_sheets_is_read_from_its_first_with_a_warning():
+    parsed = parse(hostile.many_sheets(5), "list.xlsx")
+    assert parsed.ok and [r.name for r in parsed.rows] == ["김민수"]
+    assert [str(w) for w in parsed.warnings] == [
+        "시트가 5개 있어 첫 워크시트 'Sheet'만 읽었습니다. 다른 시트의 명단은 따로 올려 주세요."]
+    assert parse(hostile.workbook(), "list.xlsx").warnings == []
+
+
+def test_limits_come_from_the_configuration(app):
+    app.config.update(IMPORT_MAX_ROW_NUMBER=1, IMPORT_MAX_COLUMNS=11)
+    parsed = parse_with_config(GOOD_CSV.encode(), "list.csv", app.config, TODAY)
+    assert [e.text for e in parsed.errors] == ["행이 너무 많습니다 (빈 행을 포함해 최대 1행). 명단 아래의 빈 행을 지우거나 "
+                                               "파일을 나누어 올려 주세요."]
+    assert ReadLimits.from_config(app.config) == replace(LIMITS, max_row_number=1, max_columns=11)
 
 
 # --- Repeats ---
@@ -518,6 +766,27 @@ def test_cli_file_over_the_configured_limit(app, cli, tmp_path):
     result = cli(write(tmp_path, GOOD_CSV))
     assert result.exit_code == 1 and "파일: 파일이 너무 큽니다 (최대 200B)." in result.output
     assert household_count() == 0
+
+
+HOSTILE = {  # the review's files: name → (builder, file name, the message the command prints)
+    "row-20-million": (hostile.row_far_below, "list.xlsx", "파일: 행이 너무 많습니다 (빈 행을 포함해 최대 25,000행)."),
+    "two-million-cells": (hostile.wide_row, "list.xlsx", "파일: 엑셀 파일 안의 한 부분이 압축을 풀면 너무 큽니다 (최대 32MB)."),
+    "twenty-thousand-cells": (lambda: hostile.wide_row(20_000), "list.xlsx",
+                              "2행 열이 너무 많습니다 (한 행에 최대 50칸)."),
+    "gigabyte-part": (hostile.gigabyte_part, "list.xlsx", "파일: 엑셀 파일 안의 한 부분이 압축을 풀면 너무 큽니다 (최대 32MB)."),
+    "ten-sheets": (hostile.many_sheets, "list.xlsx", "파일: 시트가 너무 많습니다 (최대 5개)."),
+    "csv-far-below": (hostile.csv_far_below, "list.csv", "파일: 행이 너무 많습니다 (빈 행을 포함해 최대 25,000행)."),
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE, ids=list(HOSTILE))
+def test_cli_refuses_a_hostile_file_exits_1_and_writes_nothing(app, cli, tmp_path, case):
+    build, name, message = HOSTILE[case]
+    result = cli(write(tmp_path, build(), name))
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "오류 1건: 아무것도 가져오지 않았습니다." in result.output
+    assert household_count() == 0 and audit_actions() == []
 
 
 def test_cli_dry_run_writes_nothing_and_masks_names(app, cli, tmp_path):

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from conference.extensions import db
 from conference.models import AuditEvent, Household, ImportBatch, Member, Role
-from test_import import GOOD_CSV, SAMPLE_CSV
+from test_import import GOOD_CSV, HOSTILE, SAMPLE_CSV
 
 
 @pytest.fixture
@@ -65,6 +65,20 @@ def test_unreadable_files_get_a_korean_message(signed_in, data, message):
     assert response.status_code == 200
     assert message in response.get_data(as_text=True)
     assert households() == 0
+
+
+@pytest.mark.parametrize("case", HOSTILE, ids=list(HOSTILE))
+def test_a_hostile_file_is_refused_next_to_the_upload_field(signed_in, case):
+    build, name, message = HOSTILE[case]
+    response = upload(signed_in, build(), name)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    said = message.removeprefix("파일: ")
+    assert f'<p class="error" id="file-error">{said}' in page
+    assert 'aria-invalid="true"' in page and "아무것도 저장하지 않았습니다" in page
+    assert "import-errors" not in page  # said once, by the field, not again in the row table
+    assert households() == 0
+    assert db.session.execute(select(func.count(ImportBatch.id))).scalar_one() == 0
 
 
 def test_a_cell_shown_back_in_a_message_is_escaped(signed_in):

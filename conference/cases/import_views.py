@@ -30,6 +30,8 @@ def import_upload():
     parsed = None
     if form.validate_on_submit():
         parsed = _parse_upload(form.file.data)
+        if parsed.file_problem:  # its size, format or a limit: said next to the field, as a form error would be
+            form.file.errors = [*form.file.errors, *(str(error) for error in parsed.errors)]
         if parsed.ok:
             _discard_pending_uploads()
             batch = ImportBatch(uploaded_by_id=current_user.id, filename=(form.file.data.filename or "")[:200],

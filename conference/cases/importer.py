@@ -4,37 +4,34 @@ Pure: no database, no request, no ``current_app``. The caller passes the configu
 the web upload, its preview and the ``import-households`` command all check a file the same way::
 
     parsed = parse_extraction(data, filename, districts=..., routes=..., extraction_route=...,
-                              max_bytes=..., today=today_local())
+                              limits=ReadLimits.from_config(config), today=today_local())
     if parsed.ok: ...            # parsed.rows are valid ImportRow objects
     else: ...                    # parsed.errors: RowError(row, column, message), all of them
 
 Accepted: .xlsx (detected by content; the first worksheet; a formula is read as its text and never
 evaluated) and CSV in UTF-8, UTF-8 with BOM (Excel's "CSV UTF-8") or CP949 (Excel's plain "CSV" on a
 Korean Windows). Legacy .xls is refused with a hint. Row numbers are those a spreadsheet shows: the
-header is row 1 and empty rows still count.
+header is row 1 and empty rows still count. Reading (conference/cases/reading.py) stops at the first
+limit a file passes (size, rows, row numbers, columns, cells, and for .xlsx its parts and sheets).
 
 Resident registration numbers (주민등록번호) are refused wherever they appear, and the value is dropped
 at once: it is kept in no row, no message and no warning.
 """
 from __future__ import annotations
 
-import csv
 import difflib
-import io
 import json
 import re
-import warnings
-import zipfile
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
+from conference.cases.reading import FileProblem, ReadLimits, read_table, size_text
 from conference.i18n import lazy_gettext as _l
 
 
 COLUMNS = ["추출회차", "행정동", "성명", "생년월일", "성별", "연락처", "주소", "가구원수", "위기정보", "발굴경로", "비고"]
 
-#: Most data rows one file may hold.
-MAX_ROWS = 20_000
 #: Free-text columns: a value that looks like a formula is kept as written, with a warning.
 FREE_TEXT_COLUMNS = ("주소", "위기정보", "비고")
 FORMULA_PREFIXES = ("=", "+", "-", "@")
@@ -45,11 +42,6 @@ MAX_SIGNALS = 1000
 MAX_PHONE = 20
 MAX_HOUSEHOLD_SIZE = 30
 MIN_BIRTH_YEAR = 1900
-
-XLSX_MAGIC = b"PK\x03\x04"
-XLS_MAGIC = b"\xd0\xcf\x11\xe0"
-UTF8_BOM = b"\xef\xbb\xbf"
-UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 #: 6 digits, an optional hyphen (or dash, or space), 7 digits — not part of a longer number.
 RRN_PATTERN = re.compile(r"(?<!\d)\d{6}\s*[-‐‑‒–—―－]?\s*\d{7}(?!\d)")
@@ -64,14 +56,6 @@ SEXES = {"남": "남", "여": "여", "남자": "남", "여자": "여"}
 # --- Messages (Korean source strings; translated through flask_babel when rendered) ---
 E_EMPTY = _l("파일이 비어 있습니다.")
 E_HEADER_ONLY = _l("머리글(첫 행)만 있고 데이터 행이 없습니다.")
-E_XLS = _l("예전 엑셀 형식(.xls)은 읽을 수 없습니다. 엑셀에서 '다른 이름으로 저장'을 눌러 "
-           "Excel 통합 문서(.xlsx)나 CSV로 저장한 뒤 다시 올려 주세요.")
-E_XLSX_BROKEN = _l("엑셀 파일(.xlsx)을 열 수 없습니다. 파일이 손상되었거나 엑셀 통합 문서가 아닙니다.")
-E_NO_SHEET = _l("엑셀 파일에 워크시트가 없습니다.")
-E_ENCODING = _l("파일의 글자 인코딩을 알 수 없습니다. CSV는 UTF-8이나 CP949(엑셀의 'CSV (쉼표로 분리)')로 "
-                "저장하거나 엑셀 통합 문서(.xlsx)를 올려 주세요.")
-E_UTF16 = _l("유니코드 텍스트(UTF-16) 파일은 읽을 수 없습니다. 엑셀에서 'CSV UTF-8 (쉼표로 분리)'이나 "
-             "Excel 통합 문서(.xlsx)로 저장한 뒤 다시 올려 주세요.")
 E_RRN = _l("주민등록번호는 저장할 수 없습니다. 이 칸에서 지운 뒤 다시 올려 주세요.")
 E_REQUIRED = _l("필수 항목이 비어 있습니다.")
 E_EXTRA_CELLS = _l("머리글에 없는 칸에 값이 있습니다. 쉼표(,)가 들어간 값은 큰따옴표로 감싸야 합니다.")
@@ -87,15 +71,11 @@ W_FORMULA = _l("수식처럼 보이는 값은 글자 그대로 저장합니다."
 
 
 def _too_big(limit: int):
-    return _l("파일이 너무 큽니다 (최대 %(limit)s).", limit=_size_text(limit))
+    return _l("파일이 너무 큽니다 (최대 %(limit)s).", limit=size_text(limit))
 
 
 def _too_many_rows(limit: int):
     return _l("행이 너무 많습니다 (최대 %(limit)s행). 파일을 나누어 올려 주세요.", limit=f"{limit:,}")
-
-
-def _csv_broken():
-    return _l("CSV 형식이 올바르지 않습니다. 따옴표가 닫히지 않았거나 한 칸의 값이 너무 깁니다.")
 
 
 def _missing_column(column: str):
@@ -110,15 +90,6 @@ def _unknown_column(column: str):
 
 def _duplicate_column(column: str):
     return _l("'%(column)s' 열이 두 번 이상 나옵니다.", column=column)
-
-
-def _size_text(n: int) -> str:
-    mib, kib = 1024 * 1024, 1024
-    if n >= mib:
-        return f"{n / mib:.1f}".rstrip("0").rstrip(".") + "MB"
-    if n >= kib:
-        return f"{n / kib:.1f}".rstrip("0").rstrip(".") + "KB"
-    return f"{n}B"
 
 
 # --- Results ---
@@ -193,6 +164,8 @@ class ParsedFile:
     source_format: str = ""
     #: Data rows found (valid or not), empty rows not counted.
     row_count: int = 0
+    #: The one error is about the file as a whole (its size, format or a limit): no row was checked.
+    file_problem: bool = False
 
     @property
     def ok(self) -> bool:
@@ -201,55 +174,25 @@ class ParsedFile:
 
 # --- Reading ---
 
-class _FileProblem(Exception):
-    def __init__(self, message, row: int = 0):
-        super().__init__(str(message))
-        self.message = message
-        self.row = row
+def parse_extraction(data: bytes, filename: str, *, districts, routes, extraction_route: str, limits: ReadLimits,
+                     today: date, route_aliases: dict | None = None) -> ParsedFile:
+    """Read and check a discovery list; every problem in the rows is collected, none stops the check early.
 
-
-def parse_extraction(data: bytes, filename: str, *, districts, routes, extraction_route: str,
-                     max_bytes: int, today: date, route_aliases: dict | None = None) -> ParsedFile:
-    """Read and check a discovery list; every problem is collected, none stops the check early.
-
+    A file past one of the ``limits`` (conference/cases/reading.py) is refused at once with that one error.
     ``filename`` is only a hint (the content decides the format). ``route_aliases`` maps other spellings of a
     route (이웃 제보) to the configured one (이웃·주민 제보). The result's ``rows`` hold only rows without
     errors; import only when ``ok``.
     """
     result = ParsedFile()
-    if len(data) > max_bytes:
-        result.errors.append(RowError(0, "", _too_big(max_bytes)))
-        return result
-    if not data.strip():
-        result.errors.append(RowError(0, "", E_EMPTY))
-        return result
+    notes: list = []
     try:
-        if data.startswith(XLS_MAGIC):
-            raise _FileProblem(E_XLS)
-        if data.startswith(XLSX_MAGIC):
-            result.source_format = "xlsx"
-            raw_rows = _read_xlsx(data)
-        else:
-            result.source_format, raw_rows = _read_csv(data)
-    except _FileProblem as problem:
+        header_at, header, body = _read(data, limits, result, notes)
+    except FileProblem as problem:
         result.errors.append(RowError(problem.row, "", problem.message))
+        result.file_problem = True
         return result
-
-    header_at, header = None, []
-    body = []
-    for number, cells in raw_rows:
-        if not any(cells):
-            continue
-        if header_at is None:
-            header_at, header = number, cells
-            continue
-        body.append((number, cells))
-        if len(body) > MAX_ROWS:
-            result.errors.append(RowError(0, "", _too_many_rows(MAX_ROWS)))
-            return result
-    if header_at is None:
-        result.errors.append(RowError(0, "", E_EMPTY))
-        return result
+    finally:
+        result.warnings.extend(RowError(0, "", note) for note in notes)
 
     positions, ignored = _check_header(header, header_at, result)
     result.row_count = len(body)
@@ -257,6 +200,7 @@ def parse_extraction(data: bytes, filename: str, *, districts, routes, extractio
         return result  # without every column the rows cannot be checked
     if not body:
         result.errors.append(RowError(0, "", E_HEADER_ONLY))
+        result.file_problem = True
         return result
 
     # Unknown or repeated columns are already errors; the rows are still checked, ignoring those columns.
@@ -269,80 +213,28 @@ def parse_extraction(data: bytes, filename: str, *, districts, routes, extractio
     return result
 
 
-def _read_csv(data: bytes) -> tuple[str, list[tuple[int, list[str]]]]:
-    if data.startswith(UTF16_BOMS):
-        raise _FileProblem(E_UTF16)
-    if data.startswith(UTF8_BOM):
-        encodings = ["utf-8-sig"]
-    else:
-        encodings = ["utf-8", "cp949"]
-    text = None
-    for encoding in encodings:
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    if text is None or "\x00" in text:
-        raise _FileProblem(E_ENCODING)
-    first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows = []
-    number = 0
-    try:
-        for number, record in enumerate(reader, start=1):
-            rows.append((number, [cell.strip() for cell in record]))
-    except csv.Error:
-        raise _FileProblem(_csv_broken(), row=number + 1) from None
-    return "csv-" + encoding, rows
-
-
-def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
-    import openpyxl  # imported here: only .xlsx uploads need it
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it skips
-        try:
-            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, IndexError) as error:
-            raise _FileProblem(E_XLSX_BROKEN) from error
-        try:
-            if not workbook.worksheets:
-                raise _FileProblem(E_NO_SHEET)
-            sheet = workbook.worksheets[0]
-            sheet.reset_dimensions()  # some writers store a wrong size; read what is there
-            rows, filled = [], 0
-            for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
-                cells = [_cell_text(v) for v in values]
-                rows.append((number, cells))
-                filled += any(cells)
-                if filled > MAX_ROWS + 1:  # header and one row too many: enough to say it is too long
-                    break
-            return rows
-        except _FileProblem:
-            raise
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, IndexError) as error:
-            raise _FileProblem(E_XLSX_BROKEN) from error
-        finally:
-            workbook.close()
-
-
-def _cell_text(value) -> str:
-    """A cell's value as the text a person sees: 3.0 → "3", a date → "YYYY-MM-DD"."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, (date, time)):
-        return value.isoformat()
-    if isinstance(value, timedelta):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    return str(value).strip()
+def _read(data: bytes, limits: ReadLimits, result: ParsedFile, notes: list):
+    """The header row's number and cells, and the data rows; stops at the first limit passed."""
+    if len(data) > limits.max_bytes:
+        raise FileProblem(_too_big(limits.max_bytes))
+    if not data.strip():
+        raise FileProblem(E_EMPTY)
+    header_at, header = None, []
+    body = []
+    result.source_format, raw_rows = read_table(data, limits, notes)
+    with closing(raw_rows):
+        for number, cells in raw_rows:
+            if not any(cells):
+                continue
+            if header_at is None:
+                header_at, header = number, cells
+                continue
+            body.append((number, cells))
+            if len(body) > limits.max_rows:
+                raise FileProblem(_too_many_rows(limits.max_rows))
+    if header_at is None:
+        raise FileProblem(E_EMPTY)
+    return header_at, header, body
 
 
 def _check_header(header: list[str], header_at: int, result: ParsedFile) -> tuple[dict[str, int], dict[int, str]]:
@@ -382,7 +274,7 @@ def _safe_label(text: str) -> str:
 def parse_with_config(data: bytes, filename: str, config, today: date) -> ParsedFile:
     """``parse_extraction`` with the city's lists and limits from the app configuration mapping."""
     return parse_extraction(data, filename, districts=config["DISTRICTS"], routes=config["DISCOVERY_ROUTES"],
-                            extraction_route=config["EXTRACTION_ROUTE"], max_bytes=config["IMPORT_MAX_BYTES"],
+                            extraction_route=config["EXTRACTION_ROUTE"], limits=ReadLimits.from_config(config),
                             today=today, route_aliases=config["DISCOVERY_ROUTE_ALIASES"])
 
 
