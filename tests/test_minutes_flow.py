@@ -286,6 +286,8 @@ def test_attendance_sheet_download(client, seeded):
     table = docx.Document(io.BytesIO(response.data)).tables[-1]
     assert [c.text for c in table.rows[0].cells] == ["연번", "성명", "소속기관", "직위", "서명"]
     assert table.rows[1].cells[1].text == "서마음"
+    [event] = audit_actions("attendance.download")
+    assert (event.object_id, json.loads(event.details)) == (str(seeded), {"purpose": "서명"})
 
 
 def test_export_minutes_command_writes_the_approved_minutes(client, seeded, runner, tmp_path):
