@@ -12,7 +12,7 @@ from datetime import date, datetime
 from conference.disclosure import Grant
 from conference.minutes.document import (ActionLine, Approval, Attendee, CaseMinutes, CauseLine, MinutesData,
                                          NeedLine, Opinion, Passage, ReviewLine)
-from conference.models.cases import DOMAIN_LABELS
+from conference.models.cases import NeedDomain
 
 #: Level given to texts of snapshots kept before levels existed: the safe reading.
 UNKNOWN = ""
@@ -40,7 +40,7 @@ def _day(value):
 
 
 def _domain_key(label: str) -> str:
-    return next((domain.value for domain, text in DOMAIN_LABELS.items() if str(text) == label), "")
+    return next((domain.value for domain in NeedDomain if str(domain.label) == label), "")
 
 
 def _opinion(raw) -> Opinion:

@@ -1,6 +1,5 @@
 """Agencies, user accounts, their logins (server-side sessions) and the login throttle."""
 from datetime import datetime
-from enum import StrEnum
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint, update
@@ -9,60 +8,30 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from conference.database import UTCDateTime, now_utc
 from conference.extensions import db
 from conference.i18n import lazy_gettext as _l
+from conference.models.labels import LabelledEnum
 
 
-class Role(StrEnum):
-    ADMIN = "admin"
-    COORDINATOR = "coordinator"
-    CHAIR = "chair"
-    PRACTITIONER = "practitioner"
-
-    @property
-    def label(self):
-        return ROLE_LABELS[self]
+class Role(LabelledEnum):
+    ADMIN = "admin", _l("관리자")
+    COORDINATOR = "coordinator", _l("사례관리 담당자")
+    CHAIR = "chair", _l("회의 주재·결재권자")
+    PRACTITIONER = "practitioner", _l("기관 실무자")
 
 
-ROLE_LABELS = {
-    Role.ADMIN: _l("관리자"),
-    Role.COORDINATOR: _l("사례관리 담당자"),
-    Role.CHAIR: _l("회의 주재·결재권자"),
-    Role.PRACTITIONER: _l("기관 실무자"),
-}
-
-
-class Sector(StrEnum):
+class Sector(LabelledEnum):
     """What kind of organisation an agency is; later features derive need-to-know defaults from it."""
 
-    WELFARE_DIVISION = "welfare_division"
-    CASE_MANAGEMENT_CENTRE = "case_management_centre"
-    COMMUNITY_CENTRE = "community_centre"
-    MENTAL_HEALTH = "mental_health"
-    DREAM_START = "dream_start"
-    PRIVATE = "private"
-    POLICE = "police"
-    SCHOOL = "school"
-    HEALTH_CENTRE = "health_centre"
-    DISABILITY = "disability"
-    OTHER = "other"
-
-    @property
-    def label(self):
-        return SECTOR_LABELS[self]
-
-
-SECTOR_LABELS = {
-    Sector.WELFARE_DIVISION: _l("시청 복지부서"),
-    Sector.CASE_MANAGEMENT_CENTRE: _l("통합사례관리 센터"),
-    Sector.COMMUNITY_CENTRE: _l("행정복지센터"),
-    Sector.MENTAL_HEALTH: _l("정신건강복지센터"),
-    Sector.DREAM_START: _l("드림스타트"),
-    Sector.PRIVATE: _l("민간단체"),
-    Sector.POLICE: _l("경찰"),
-    Sector.SCHOOL: _l("학교"),
-    Sector.HEALTH_CENTRE: _l("보건소"),
-    Sector.DISABILITY: _l("장애인복지관"),
-    Sector.OTHER: _l("기타"),
-}
+    WELFARE_DIVISION = "welfare_division", _l("시청 복지부서")
+    CASE_MANAGEMENT_CENTRE = "case_management_centre", _l("통합사례관리 센터")
+    COMMUNITY_CENTRE = "community_centre", _l("행정복지센터")
+    MENTAL_HEALTH = "mental_health", _l("정신건강복지센터")
+    DREAM_START = "dream_start", _l("드림스타트")
+    PRIVATE = "private", _l("민간단체")
+    POLICE = "police", _l("경찰")
+    SCHOOL = "school", _l("학교")
+    HEALTH_CENTRE = "health_centre", _l("보건소")
+    DISABILITY = "disability", _l("장애인복지관")
+    OTHER = "other", _l("기타")
 
 
 class Agency(db.Model):

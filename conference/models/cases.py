@@ -1,6 +1,5 @@
 """Households (cases), their members, status history, consent and needs assessments."""
 from datetime import date, datetime
-from enum import StrEnum
 
 from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, and_, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -9,84 +8,43 @@ from conference.database import UTCDateTime, now_utc
 from conference.extensions import db
 from conference.i18n import lazy_gettext as _l
 from conference.models.disclosure import disclosure_column
+from conference.models.labels import LabelledEnum
 
 
-class Stage(StrEnum):
+class Stage(LabelledEnum):
     """Stages of 통합사례관리 a household moves through."""
 
-    DISCOVERED = "discovered"
-    COUNSELLING = "counselling"
-    INTAKE = "intake"
-    ASSESSMENT = "assessment"
-    SELECTED = "selected"
-    NOT_SELECTED = "not_selected"
-    CLOSED = "closed"
-    AFTERCARE = "aftercare"
-
-    @property
-    def label(self):
-        return STAGE_LABELS[self]
+    DISCOVERED = "discovered", _l("발굴")
+    COUNSELLING = "counselling", _l("초기상담")
+    INTAKE = "intake", _l("접수")
+    ASSESSMENT = "assessment", _l("욕구조사")
+    SELECTED = "selected", _l("선정")
+    NOT_SELECTED = "not_selected", _l("비선정")
+    CLOSED = "closed", _l("종결")
+    AFTERCARE = "aftercare", _l("사후관리")
 
 
-STAGE_LABELS = {
-    Stage.DISCOVERED: _l("발굴"),
-    Stage.COUNSELLING: _l("초기상담"),
-    Stage.INTAKE: _l("접수"),
-    Stage.ASSESSMENT: _l("욕구조사"),
-    Stage.SELECTED: _l("선정"),
-    Stage.NOT_SELECTED: _l("비선정"),
-    Stage.CLOSED: _l("종결"),
-    Stage.AFTERCARE: _l("사후관리"),
-}
-
-
-class Track(StrEnum):
+class Track(LabelledEnum):
     """What selection means for the household."""
 
-    CASE_MANAGEMENT = "case_management"
-    SERVICE_LINK = "service_link"
-
-    @property
-    def label(self):
-        return TRACK_LABELS[self]
+    CASE_MANAGEMENT = "case_management", _l("사례관리 대상가구")
+    SERVICE_LINK = "service_link", _l("서비스연계 대상가구")
 
 
-TRACK_LABELS = {Track.CASE_MANAGEMENT: _l("사례관리 대상가구"), Track.SERVICE_LINK: _l("서비스연계 대상가구")}
-
-
-class NeedDomain(StrEnum):
+class NeedDomain(LabelledEnum):
     """The ten need domains (욕구 영역) in their customary order, and 기타."""
 
-    SAFETY = "safety"
-    HEALTH = "health"
-    DAILY_LIVING = "daily_living"
-    FAMILY = "family"
-    SOCIAL = "social"
-    ECONOMY = "economy"
-    EDUCATION = "education"
-    EMPLOYMENT = "employment"
-    ENVIRONMENT = "environment"
-    LEGAL = "legal"
-    OTHER = "other"
-
-    @property
-    def label(self):
-        return DOMAIN_LABELS[self]
-
-
-DOMAIN_LABELS = {
-    NeedDomain.SAFETY: _l("안전"),
-    NeedDomain.HEALTH: _l("건강"),
-    NeedDomain.DAILY_LIVING: _l("일상생활유지"),
-    NeedDomain.FAMILY: _l("가족관계"),
-    NeedDomain.SOCIAL: _l("사회적 관계"),
-    NeedDomain.ECONOMY: _l("경제"),
-    NeedDomain.EDUCATION: _l("교육"),
-    NeedDomain.EMPLOYMENT: _l("고용"),
-    NeedDomain.ENVIRONMENT: _l("생활환경"),
-    NeedDomain.LEGAL: _l("법률 및 권익보장"),
-    NeedDomain.OTHER: _l("기타"),
-}
+    SAFETY = "safety", _l("안전")
+    HEALTH = "health", _l("건강")
+    DAILY_LIVING = "daily_living", _l("일상생활유지")
+    FAMILY = "family", _l("가족관계")
+    SOCIAL = "social", _l("사회적 관계")
+    ECONOMY = "economy", _l("경제")
+    EDUCATION = "education", _l("교육")
+    EMPLOYMENT = "employment", _l("고용")
+    ENVIRONMENT = "environment", _l("생활환경")
+    LEGAL = "legal", _l("법률 및 권익보장")
+    OTHER = "other", _l("기타")
 
 
 class CaseNumberCounter(db.Model):

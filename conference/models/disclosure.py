@@ -1,33 +1,24 @@
 """Disclosure levels (공개 범위) of free text: chosen by whoever writes it, kept with the text."""
-from enum import StrEnum
 
 from sqlalchemy import String
 from sqlalchemy.orm import mapped_column
 
 from conference.i18n import lazy_gettext as _l
+from conference.models.labels import LabelledEnum
 
 
-class Disclosure(StrEnum):
+class Disclosure(LabelledEnum):
     """Who may read a piece of free text, from the widest to the narrowest."""
 
-    SHARED = "shared"
-    SENSITIVE = "sensitive"
-    INTERNAL = "internal"
-
-    @property
-    def label(self):
-        return DISCLOSURE_LABELS[self]
+    SHARED = "shared", _l("참석기관 공유")
+    SENSITIVE = "sensitive", _l("민감정보")
+    INTERNAL = "internal", _l("시 내부")
 
     @property
     def help(self):
         return DISCLOSURE_HELP[self]
 
 
-DISCLOSURE_LABELS = {
-    Disclosure.SHARED: _l("참석기관 공유"),
-    Disclosure.SENSITIVE: _l("민감정보"),
-    Disclosure.INTERNAL: _l("시 내부"),
-}
 DISCLOSURE_HELP = {
     Disclosure.SHARED: _l("정보제공 동의 범위 안의 참석기관이 모두 읽습니다."),
     Disclosure.SENSITIVE: _l("건강·정신건강 등 민감정보까지 동의한 기관만 읽습니다."),

@@ -1,7 +1,6 @@
 """Agency input per agenda item (기관 의견), its revisions, and in-app notifications."""
 import json
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,18 +10,12 @@ from conference.extensions import db
 from conference.i18n import N_, gettext
 from conference.i18n import lazy_gettext as _l
 from conference.models.disclosure import disclosure_column
+from conference.models.labels import LabelledEnum
 
 
-class InputState(StrEnum):
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-
-    @property
-    def label(self):
-        return INPUT_STATE_LABELS[self]
-
-
-INPUT_STATE_LABELS = {InputState.DRAFT: _l("작성 중"), InputState.SUBMITTED: _l("제출")}
+class InputState(LabelledEnum):
+    DRAFT = "draft", _l("작성 중")
+    SUBMITTED = "submitted", _l("제출")
 
 
 class AgencyInput(db.Model):

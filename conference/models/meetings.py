@@ -1,6 +1,5 @@
 """Meetings, their invitations, agendas, need-to-know settings and confidentiality pledges."""
 from datetime import date, datetime
-from enum import StrEnum
 
 from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -9,28 +8,19 @@ from conference.database import UTCDateTime, now_utc
 from conference.extensions import db
 from conference.i18n import lazy_gettext as _l
 from conference.models.disclosure import disclosure_column
+from conference.models.labels import LabelledEnum
 
 
-class MeetingKind(StrEnum):
-    INTERNAL = "internal"
-    INTEGRATED = "integrated"
-    SOLUTION = "solution"
-
-    @property
-    def label(self):
-        return MEETING_KIND_LABELS[self]
+class MeetingKind(LabelledEnum):
+    INTERNAL = "internal", _l("내부사례회의")
+    INTEGRATED = "integrated", _l("민관 통합사례회의")
+    SOLUTION = "solution", _l("솔루션회의")
 
     @property
     def title_label(self):
         """The name used in a meeting's numbered title."""
         return MEETING_TITLE_LABELS[self]
 
-
-MEETING_KIND_LABELS = {
-    MeetingKind.INTERNAL: _l("내부사례회의"),
-    MeetingKind.INTEGRATED: _l("민관 통합사례회의"),
-    MeetingKind.SOLUTION: _l("솔루션회의"),
-}
 #: The official (Korean) name used in a meeting's title, in every UI language and document.
 MEETING_TITLE_LABELS = {
     MeetingKind.INTERNAL: "내부사례회의",
@@ -39,50 +29,23 @@ MEETING_TITLE_LABELS = {
 }
 
 
-class MeetingStatus(StrEnum):
-    PREPARING = "preparing"
-    SHARING = "sharing"
-    IN_PROGRESS = "in_progress"
-    MINUTES = "minutes"
-    REVIEW = "review"
-    FINALISED = "finalised"
-
-    @property
-    def label(self):
-        return MEETING_STATUS_LABELS[self]
+class MeetingStatus(LabelledEnum):
+    PREPARING = "preparing", _l("준비")
+    SHARING = "sharing", _l("자료 공유")
+    IN_PROGRESS = "in_progress", _l("회의 중")
+    MINUTES = "minutes", _l("회의록 작성")
+    REVIEW = "review", _l("검토")
+    FINALISED = "finalised", _l("확정")
 
 
-MEETING_STATUS_LABELS = {
-    MeetingStatus.PREPARING: _l("준비"),
-    MeetingStatus.SHARING: _l("자료 공유"),
-    MeetingStatus.IN_PROGRESS: _l("회의 중"),
-    MeetingStatus.MINUTES: _l("회의록 작성"),
-    MeetingStatus.REVIEW: _l("검토"),
-    MeetingStatus.FINALISED: _l("확정"),
-}
-
-
-class PacketSection(StrEnum):
+class PacketSection(LabelledEnum):
     """Parts of a case in a pre-read packet that an agency may or may not see."""
 
-    SUMMARY = "summary"
-    HOUSEHOLD = "household"
-    NEEDS = "needs"
-    HISTORY = "history"
-    INPUTS = "inputs"
-
-    @property
-    def label(self):
-        return PACKET_SECTION_LABELS[self]
-
-
-PACKET_SECTION_LABELS = {
-    PacketSection.SUMMARY: _l("사례 개요"),
-    PacketSection.HOUSEHOLD: _l("가구 구성"),
-    PacketSection.NEEDS: _l("욕구·위기도와 사례 구분"),
-    PacketSection.HISTORY: _l("이전 회의와 실행과제"),
-    PacketSection.INPUTS: _l("다른 기관 의견"),
-}
+    SUMMARY = "summary", _l("사례 개요")
+    HOUSEHOLD = "household", _l("가구 구성")
+    NEEDS = "needs", _l("욕구·위기도와 사례 구분")
+    HISTORY = "history", _l("이전 회의와 실행과제")
+    INPUTS = "inputs", _l("다른 기관 의견")
 
 
 def meeting_title(year: int, number: int, kind: str) -> str:

@@ -1,6 +1,5 @@
 """What a meeting decided: attendance, per-case records, actions, reviews of earlier actions, and the minutes."""
 from datetime import date, datetime
-from enum import StrEnum
 
 from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -9,6 +8,7 @@ from conference.database import UTCDateTime, now_utc
 from conference.extensions import db
 from conference.i18n import lazy_gettext as _l
 from conference.models.disclosure import disclosure_column
+from conference.models.labels import LabelledEnum
 
 
 class Attendee(db.Model):
@@ -69,27 +69,14 @@ class RootCause(db.Model):
     record: Mapped[CaseRecord] = relationship(back_populates="root_causes", lazy="raise")
 
 
-class ActionStatus(StrEnum):
-    PLANNED = "planned"
-    OPEN = "open"
-    IN_PROGRESS = "in_progress"
-    DONE = "done"
-    CHANGED = "changed"
-    NOT_DONE = "not_done"
+class ActionStatus(LabelledEnum):
+    PLANNED = "planned", _l("확정 전")
+    OPEN = "open", _l("진행 전")
+    IN_PROGRESS = "in_progress", _l("진행 중")
+    DONE = "done", _l("완료")
+    CHANGED = "changed", _l("상황 변화")
+    NOT_DONE = "not_done", _l("미이행")
 
-    @property
-    def label(self):
-        return ACTION_STATUS_LABELS[self]
-
-
-ACTION_STATUS_LABELS = {
-    ActionStatus.PLANNED: _l("확정 전"),
-    ActionStatus.OPEN: _l("진행 전"),
-    ActionStatus.IN_PROGRESS: _l("진행 중"),
-    ActionStatus.DONE: _l("완료"),
-    ActionStatus.CHANGED: _l("상황 변화"),
-    ActionStatus.NOT_DONE: _l("미이행"),
-}
 #: Outcomes a meeting records for an earlier action.
 REVIEW_OUTCOMES = (ActionStatus.DONE, ActionStatus.IN_PROGRESS, ActionStatus.CHANGED, ActionStatus.NOT_DONE)
 
@@ -182,18 +169,10 @@ class ActionReview(db.Model):
     action: Mapped[ActionItem] = relationship(lazy="raise")
 
 
-class MinutesStatus(StrEnum):
-    DRAFT = "draft"
-    REVIEW = "review"
-    FINAL = "final"
-
-    @property
-    def label(self):
-        return MINUTES_STATUS_LABELS[self]
-
-
-MINUTES_STATUS_LABELS = {MinutesStatus.DRAFT: _l("초안"), MinutesStatus.REVIEW: _l("검토 요청"),
-                         MinutesStatus.FINAL: _l("확정")}
+class MinutesStatus(LabelledEnum):
+    DRAFT = "draft", _l("초안")
+    REVIEW = "review", _l("검토 요청")
+    FINAL = "final", _l("확정")
 
 
 class Minutes(db.Model):
