@@ -26,6 +26,11 @@ from conference.admin import services as account_services
 from conference.extensions import db
 from conference.models import Agency, LoginSession, Role, Sector, User
 
+#: The fixtures of these helper modules are available to every test (pytest rewrites their asserts too).
+pytest_plugins = ["factories", "factories_cases", "factories_world"]
+#: A helper module without fixtures, imported by tests: rewritten so its failing asserts explain themselves.
+pytest.register_assert_rewrite("hostile_uploads")
+
 PASSWORD = "correct-horse-battery"
 #: The PostgreSQL database named by the environment: the load test makes its own beside it.
 BASE_POSTGRES_URL = os.environ.get("CONFERENCE_TEST_DATABASE_URL")

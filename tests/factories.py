@@ -1,6 +1,7 @@
 """Shared helpers and factories for the meeting and packet tests.
 
-Import the fixtures into a test module: ``from factories import web, make_case, make_meeting  # noqa: F401``.
+Its fixtures (``web``, ``make_case``, ``make_meeting``, ``add_item`` …) reach every test through ``pytest_plugins`` in
+conftest.py: name them in a test's arguments, never import them. Import the plain helpers (``text``, ``flashes`` …).
 
 Every request runs in its own app context, so it gets its own database session as in production (the
 test client would otherwise share the test's session and its identity map with the view).

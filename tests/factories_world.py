@@ -1,6 +1,7 @@
 """A realistic world for permission and leak tests: the demo city plus an uninvited agency and a second chair.
 
-Use it from a test module with ``pytest_plugins = ["factories_world"]``.
+Ask for the ``world`` fixture (conftest.py registers this module for every test); to add rows of your own,
+call ``seed_world(extra=…)`` from a fixture instead.
 
 ``conference.demo`` seeds the 동두천시 setting: a finalised 2021 meeting (minutes, actions of four agencies) and
 an upcoming one (three cases, agency input), both chaired by ``chair`` and inviting 정신건강복지센터 (``mh``),

@@ -21,8 +21,6 @@ from conference.extensions import db
 from conference.formatting import KST
 from conference.models import AccessDenial, AuditEvent, User
 
-pytest_plugins = ["factories_world"]  # the world fixture
-
 MISSING = 900_000
 
 

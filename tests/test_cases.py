@@ -21,8 +21,6 @@ from conference.formatting import today_local
 from conference.models import (Assessment, AuditEvent, Consent, DomainRating, Household, Member, NeedDomain, Role,
                                Stage, StatusChange, User)
 
-pytest_plugins = ["factories_cases"]  # the make_household fixture
-
 TODAY = today_local()
 TOMORROW = TODAY + timedelta(days=1)
 RRN = "680302-1234567"

@@ -28,9 +28,6 @@ from conference.meetings import services as meeting_services
 from conference.models import (AgencyInput, InputRevision, Meeting, Notification, OfferedResource, Role, Sector,
                                User)
 
-#: The fixtures of tests/factories.py (web, make_case, make_meeting, add_item).
-pytest_plugins = ["factories"]
-
 SCRIPT = "<script>alert(1)</script>"
 HOVER = '<b onmouseover="alert(2)">굵게</b>'
 

@@ -45,9 +45,6 @@ from conference.models import (
     Sector,
 )
 
-#: The fixtures of tests/factories.py (web, make_case, make_meeting, add_item).
-pytest_plugins = ["factories"]
-
 YEAR = MEETING_DAY.year
 ALL_SECTIONS = {s.value for s in PacketSection}
 

@@ -25,8 +25,6 @@ from conference.meetings import services as meeting_services
 from conference.minutes import services as minutes_services
 from conference.models import Agency, Meeting, MeetingStatus, Member, User
 
-pytest_plugins = ["factories_world"]  # the world fixture
-
 MISSING = 999_999
 PARTNERS = ["정신건강복지센터", "드림스타트", "중앙동 행정복지센터", "천사운동본부"]
 

@@ -26,9 +26,6 @@ from sqlalchemy import select
 from conference.extensions import db
 from conference.models import AgendaItem, Pledge, Role, SectionVisibility, Sector
 
-#: The fixtures of tests/factories.py (web, make_case, make_meeting, add_item).
-pytest_plugins = ["factories"]
-
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 FONT = "맑은 고딕"
 

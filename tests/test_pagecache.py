@@ -18,8 +18,6 @@ from conference.cases.queries import load_case_file
 from conference.extensions import db
 from conference.models import Member, Role, User
 
-pytest_plugins = ["factories"]  # make_case, make_meeting, add_item
-
 
 @pytest.fixture
 def staff(app, client, coordinator):
