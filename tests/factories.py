@@ -95,7 +95,15 @@ def signed_in(app, username):
 
 @pytest.fixture
 def web(app, client):
+    """The test client as a ``Web``: one app context (so one fresh database session) per request."""
     return Web(app, client)
+
+
+@pytest.fixture
+def staff(web, coordinator):
+    """The ``web`` client signed in as the coordinator ``coord1``."""
+    web.login("coord1")
+    return web
 
 
 def text(response) -> str:
@@ -340,7 +348,6 @@ __all__ = [
     "Household",
     "Sector",
     "Web",
-    "add_item",
     "audit_actions",
     "count",
     "counting_queries",
@@ -354,10 +361,7 @@ __all__ = [
     "items_in_order",
     "kst",
     "load",
-    "make_case",
-    "make_meeting",
     "past_meeting",
     "pledge",
     "text",
-    "web",
 ]

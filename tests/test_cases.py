@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from conftest import POSTGRES_URL
-from factories import Web, counting_queries, selected_option
+from factories import counting_queries, selected_option
 
 from conference import masking
 from conference.cases import queries, services
@@ -28,18 +28,6 @@ EXTRACTION = "복지사각지대 발굴시스템"
 
 
 # --- helpers ---------------------------------------------------------------------------------------
-
-@pytest.fixture
-def web(app, client):
-    return Web(app, client)
-
-
-@pytest.fixture
-def staff(web, coordinator):
-    """A client signed in as the coordinator ``coord1``."""
-    web.login("coord1")
-    return web
-
 
 def text(response) -> str:
     return html.unescape(response.get_data(as_text=True))

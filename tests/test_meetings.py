@@ -50,12 +50,6 @@ ALL_SECTIONS = {s.value for s in PacketSection}
 
 
 @pytest.fixture
-def staff(web, coordinator):
-    web.login("coord1")
-    return web
-
-
-@pytest.fixture
 def agencies(make_agency):
     """Two partner agencies as the real meeting has them."""
     return {

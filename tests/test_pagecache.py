@@ -7,7 +7,6 @@ check and the access record still happen on every view.
 import re
 from datetime import UTC, datetime
 
-import pytest
 import time_machine
 from flask import current_app
 from sqlalchemy import update
@@ -17,13 +16,6 @@ from conference.cases import services as case_services
 from conference.cases.queries import load_case_file
 from conference.extensions import db
 from conference.models import Member, Role, User
-
-
-@pytest.fixture
-def staff(app, client, coordinator):
-    web = Web(app, client)
-    web.login("coord1")
-    return web
 
 
 def view(web, url) -> tuple[str, int]:
