@@ -32,10 +32,12 @@ from conference.models import (
     AuditEvent,
     Household,
     Invitation,
+    LoginThrottle,
     Meeting,
     MeetingKind,
     Pledge,
     Sector,
+    User,
 )
 
 TODAY = today_local()
@@ -194,6 +196,25 @@ def docx_every_text(content: bytes) -> str:
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
         parts += [archive.read(name).decode("utf-8", "replace") for name in archive.namelist()]
     return "\n".join(parts)
+
+
+# --- accounts --------------------------------------------------------------------------------------
+
+def login(client, username, password=PASSWORD, **query):
+    """Post the login form (``query``: the URL's query string); the response, 302 when the password is right."""
+    return client.post("/login", query_string=query, data={"username": username, "password": password})
+
+
+def fresh_user(username: str) -> User:
+    """The account as the database has it now."""
+    db.session.expire_all()
+    return db.session.execute(select(User).where(User.username == username)).scalar_one()
+
+
+def throttle(username: str, address: str = "127.0.0.1") -> LoginThrottle | None:
+    """The username's throttle row at ``address`` (the test client's by default; "*" for every address)."""
+    return db.session.execute(select(LoginThrottle).where(
+        LoginThrottle.username == username, LoginThrottle.address == address)).scalar_one_or_none()
 
 
 # --- cases -----------------------------------------------------------------------------------------
