@@ -236,5 +236,13 @@ def admin(make_user):
 
 
 @pytest.fixture
+def as_admin(client, auth, admin):
+    """The ``client`` signed in as the administrator ``admin1``."""
+    response = auth.login("admin1")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+@pytest.fixture
 def coordinator(make_user):
     return make_user("coord1", Role.COORDINATOR)

@@ -161,6 +161,11 @@ def counting_queries():
         event.remove(db.engine, "before_cursor_execute", before_cursor_execute)
 
 
+def case_parts(page: str) -> list[str]:
+    """The per-case sections of a packet page, in order."""
+    return page.split('<section class="packet-case">')[1:]
+
+
 def docx_parts(content: bytes) -> dict[str, str]:
     """Every XML part of a .docx file as text (document, header, footer, styles, core properties …)."""
     with zipfile.ZipFile(io.BytesIO(content)) as archive:

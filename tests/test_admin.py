@@ -22,12 +22,6 @@ def login(client, username, password=PASSWORD):
     return response
 
 
-@pytest.fixture
-def as_admin(client, admin):
-    assert login(client, "admin1").status_code == 302
-    return client
-
-
 def field_errors(page: str, field: str) -> list[str]:
     return [html_lib.unescape(m) for m in re.findall(rf'<p class="error" id="{field}-error">(.*?)</p>', page)]
 

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import inspect, select, text
 
 from conftest import PASSWORD, POSTGRES_URL
+from factories import field_errors
 from conference import audit, demo
 from conference.admin.audit_log import AuditFilters, events_query
 from conference.extensions import db
@@ -67,10 +68,6 @@ def page_text(response) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
-def field_errors(response, field_id: str) -> list[str]:
-    return re.findall(rf'<p class="error" id="{field_id}-error">(.*?)</p>', page_text(response), re.S)
-
-
 def audit_rows(response) -> list[tuple[str, str]]:
     """(actor, action) of every row of the audit list."""
     return re.findall(r"<tr>\s*<td>[^<]*</td>\s*<td>([^<]*)</td>\s*<td>[^<]*</td>\s*<td>([^<]*)</td>",
@@ -81,12 +78,6 @@ def events(action: str) -> list[AuditEvent]:
     db.session.expire_all()
     return db.session.execute(select(AuditEvent).where(AuditEvent.action == action)
                               .order_by(AuditEvent.id)).scalars().all()
-
-
-@pytest.fixture
-def as_admin(client, admin):
-    login(client, "admin1")
-    return client
 
 
 # --- the hash chain -----------------------------------------------------------------------------------

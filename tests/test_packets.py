@@ -11,6 +11,7 @@ from docx.oxml.ns import qn
 from factories import (
     MEETING_DAY,
     audit_actions,
+    case_parts,
     count,
     counting_queries,
     docx_parts,
@@ -68,11 +69,6 @@ def packet_as(web, username, meeting_id, **params):
 def download(web, meeting_id, purpose="회의 준비", **params):
     query = "&".join(f"{k}={v}" for k, v in params.items())
     return web.post(f"/meetings/{meeting_id}/packet.docx" + (f"?{query}" if query else ""), data={"purpose": purpose})
-
-
-def case_parts(page: str) -> list[str]:
-    """The per-case sections of a packet page, in order."""
-    return page.split('<section class="packet-case">')[1:]
 
 
 # --- need-to-know ----------------------------------------------------------------------------------

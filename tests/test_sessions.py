@@ -1,6 +1,5 @@
 """Sessions held on the server: bound to the browser, ended at logout, idle and absolute limits on the server's
 clock; the current password before two-factor and e-mail changes; the lockout per username and address."""
-import html
 import json
 import re
 from datetime import timedelta
@@ -9,7 +8,7 @@ import pyotp
 import time_machine
 from sqlalchemy import event
 
-from factories import audit_actions, fresh_user, login
+from factories import audit_actions, fresh_user, login, text
 from conftest import PASSWORD, is_logged_in, login_session_of
 from conference.auth import two_factor
 from conference.config import Defaults
@@ -42,16 +41,12 @@ def copy_of(app, client, user_agent: str = FIREFOX):
     return other
 
 
-def text_of(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
-
-
 def field_errors(response, field: str) -> list[str]:
-    return re.findall(rf'<p class="error" id="{field}-error">(.*?)</p>', text_of(response))
+    return re.findall(rf'<p class="error" id="{field}-error">(.*?)</p>', text(response))
 
 
 def form_errors(response) -> list[str]:
-    block = re.search(r'<div class="form-errors" role="alert">(.*?)</div>', text_of(response), re.S)
+    block = re.search(r'<div class="form-errors" role="alert">(.*?)</div>', text(response), re.S)
     return re.findall(r'<p class="error">(.*?)</p>', block.group(1)) if block else []
 
 
@@ -144,7 +139,7 @@ def test_the_idle_limit_is_counted_on_the_server(app, coordinator):
     with time_machine.travel(now_utc() + timedelta(minutes=29 + 31)):
         response = client.get("/home")
         assert sent_to_login(response)
-        assert IDLE_FLASH in text_of(client.get(response.headers["Location"]))
+        assert IDLE_FLASH in text(client.get(response.headers["Location"]))
     assert login_session_of(client) is None  # the cookie no longer names the login
     assert db.session.execute(db.select(LoginSession.end_reason)).scalar_one() == "idle"
 
@@ -169,7 +164,7 @@ def test_the_absolute_limit_is_counted_on_the_server(app, coordinator):
     db.session.commit()
     response = client.get("/home")
     assert sent_to_login(response)
-    assert LIFETIME_FLASH in text_of(client.get(response.headers["Location"]))
+    assert LIFETIME_FLASH in text(client.get(response.headers["Location"]))
     assert db.session.get(LoginSession, row.id).end_reason == "expired"
     assert audit_actions("auth.session_refused") == []  # an ordinary end, not a suspicious one
 

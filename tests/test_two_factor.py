@@ -1,6 +1,5 @@
 """Two-factor login: enrolment, the second login step, recovery codes, admin rules and odd input."""
 import hashlib
-import html as html_lib
 import json
 import re
 import time
@@ -12,7 +11,7 @@ import pyotp
 import pytest
 from flask import Flask
 
-from factories import audit_actions, fresh_user, login, throttle
+from factories import audit_actions, fresh_user, login, text, throttle
 from conftest import PASSWORD, is_logged_in, make_app
 from conference import create_app
 from conference.auth import two_factor
@@ -76,12 +75,8 @@ def login_with_code(client, username, code, **query):
     return second_step(client, code)
 
 
-def page_text(response) -> str:
-    return html_lib.unescape(response.get_data(as_text=True))
-
-
 def field_errors(response, field: str) -> list[str]:
-    return re.findall(rf'<p class="error" id="{field}-error">(.*?)</p>', page_text(response))
+    return re.findall(rf'<p class="error" id="{field}-error">(.*?)</p>', text(response))
 
 
 def recovery_codes_of(user_id: int) -> list[RecoveryCode]:
@@ -179,7 +174,7 @@ def test_starting_again_makes_a_new_secret(client, coordinator, clock):
 
 def test_account_page_links_to_two_factor(client, coordinator):
     login(client, "coord1")
-    page = page_text(client.get("/account"))
+    page = text(client.get("/account"))
     assert 'href="/account/two-factor"' in page and "사용 안 함" in page
 
 
@@ -312,7 +307,7 @@ def test_login_with_a_recovery_code(app, client, coordinator, clock):
     typed = "  " + codes[3].upper().replace("-", " ") + " "  # case, spaces and hyphens do not matter
     response = login_with_code(client, "coord1", typed)
     assert response.status_code == 302 and response.headers["Location"] == "/home"
-    home = page_text(client.get("/home"))
+    home = text(client.get("/home"))
     assert "복구 코드로 로그인했습니다. 남은 복구 코드는 9개입니다." in home
     used = [row for row in recovery_codes_of(coordinator.id) if row.used_at is not None]
     assert len(used) == 1
@@ -346,7 +341,7 @@ def test_wrong_codes_count_toward_the_lock(app, client, coordinator, clock):
     assert field_errors(response, "code") == [LOCK_MESSAGE]
     assert not is_logged_in(client)
     response = login(app.test_client(), "coord1")
-    assert response.status_code == 200 and LOCK_MESSAGE in page_text(response)
+    assert response.status_code == 200 and LOCK_MESSAGE in text(response)
     failed = audit_actions("login.failed")
     assert [json.loads(e.details)["reason"] for e in failed] == ["second_factor"] * 5
     assert [e.actor_name for e in audit_actions("login.lock")] == ["coord1"]
@@ -395,7 +390,7 @@ def test_expired_second_step_starts_over(client, coordinator, clock):
     db.session.commit()
     response = second_step(client, code_for("coord1", clock.step))
     assert response.status_code == 302 and response.headers["Location"] == "/login"
-    assert EXPIRED_FLASH in page_text(client.get("/login"))
+    assert EXPIRED_FLASH in text(client.get("/login"))
     assert not is_logged_in(client)
     assert second_step(client, code_for("coord1", clock.step)).headers["Location"] == "/login"
     assert audit_actions("login") == []
@@ -548,14 +543,14 @@ def test_admins_are_held_by_default_and_the_switch_is_read_from_the_environment(
 def test_an_admin_is_warned_on_the_home_page_while_the_requirement_is_off(app, client, admin, coordinator, clock):
     enrol(admin, clock)
     login_with_code(client, "admin1", code_for("admin1", clock.step))
-    assert TWO_FACTOR_OFF_WARNING in page_text(client.get("/home"))
+    assert TWO_FACTOR_OFF_WARNING in text(client.get("/home"))
     app.config["TWO_FACTOR_REQUIRED_FOR_ADMINS"] = True
-    assert TWO_FACTOR_OFF_WARNING not in page_text(client.get("/home"))
+    assert TWO_FACTOR_OFF_WARNING not in text(client.get("/home"))
     # Only admins are told: the setting is theirs to change.
     app.config["TWO_FACTOR_REQUIRED_FOR_ADMINS"] = False
     other = app.test_client()
     login(other, "coord1")
-    assert TWO_FACTOR_OFF_WARNING not in page_text(other.get("/home"))
+    assert TWO_FACTOR_OFF_WARNING not in text(other.get("/home"))
 
 
 @pytest.mark.parametrize("url", ["/home", "/account", "/admin/users", "/admin/audit", "/cases", "/notifications",
@@ -564,7 +559,7 @@ def test_admin_without_two_factor_is_held_on_the_enrolment_page(client, admin, r
     assert login(client, "admin1").headers["Location"] == "/home"
     response = client.get(url)
     assert response.status_code == 302 and response.headers["Location"] == "/account/two-factor"
-    assert MUST_ENROL_FLASH in page_text(client.get("/account/two-factor"))
+    assert MUST_ENROL_FLASH in text(client.get("/account/two-factor"))
 
 
 def test_admin_held_for_enrolment_may_log_out_and_switch_language(client, admin, required):
@@ -581,10 +576,10 @@ def test_admin_enrols_and_may_go_on(client, admin, required, clock):
     assert response.status_code == 200 and len(RECOVERY_CODE.findall(response.get_data(as_text=True))) == 10
     assert client.get("/admin/users").status_code == 200
     # and cannot switch it off again while the rule is on
-    page = page_text(client.get("/account/two-factor"))
+    page = text(client.get("/account/two-factor"))
     assert "관리자 계정은 2단계 인증을 끌 수 없습니다." in page
     response = client.post("/account/two-factor/disable", data={"disable-current_password": PASSWORD})
-    assert response.status_code == 200 and "관리자 계정은 2단계 인증을 끌 수 없습니다." in page_text(response)
+    assert response.status_code == 200 and "관리자 계정은 2단계 인증을 끌 수 없습니다." in text(response)
     assert audit_actions("two_factor.disable") == []
     assert fresh_user("admin1").totp_enabled_at is not None
 
@@ -607,7 +602,7 @@ def test_admin_resets_a_users_two_factor(app, client, admin, coordinator, clock)
     old_cookie = target.get_cookie("session").value
 
     login(client, "admin1")
-    page = page_text(client.get(f"/admin/users/{coordinator.id}"))
+    page = text(client.get(f"/admin/users/{coordinator.id}"))
     assert f'action="/admin/users/{coordinator.id}/two-factor/reset"' in page
     response = client.post(f"/admin/users/{coordinator.id}/two-factor/reset")
     assert response.status_code == 302 and response.headers["Location"] == f"/admin/users/{coordinator.id}"
@@ -621,7 +616,7 @@ def test_admin_resets_a_users_two_factor(app, client, admin, coordinator, clock)
     replay.set_cookie("session", old_cookie)
     assert not is_logged_in(replay)
     assert login(app.test_client(), "coord1").headers["Location"] == "/home"
-    assert 'two-factor/reset"' not in page_text(client.get(f"/admin/users/{coordinator.id}"))
+    assert 'two-factor/reset"' not in text(client.get(f"/admin/users/{coordinator.id}"))
 
 
 def test_only_admins_reset_two_factor(client, coordinator, make_user, clock):
