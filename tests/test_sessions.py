@@ -8,7 +8,7 @@ import pyotp
 import time_machine
 from sqlalchemy import event
 
-from factories import audit_actions, fresh_user, login, text
+from factories import audit_actions, field_errors, fresh_user, login, text
 from conftest import PASSWORD, is_logged_in, login_session_of
 from conference.auth import two_factor
 from conference.config import Defaults
@@ -39,10 +39,6 @@ def copy_of(app, client, user_agent: str = FIREFOX):
     other = browser(app, user_agent)
     other.set_cookie("session", client.get_cookie("session").value)
     return other
-
-
-def field_errors(response, field: str) -> list[str]:
-    return re.findall(rf'<p class="error" id="{field}-error">(.*?)</p>', text(response))
 
 
 def form_errors(response) -> list[str]:

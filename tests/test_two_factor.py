@@ -11,7 +11,7 @@ import pyotp
 import pytest
 from flask import Flask
 
-from factories import audit_actions, fresh_user, login, text, throttle
+from factories import audit_actions, field_errors, fresh_user, login, text, throttle
 from conftest import PASSWORD, is_logged_in, make_app
 from conference import create_app
 from conference.auth import two_factor
@@ -73,10 +73,6 @@ def login_with_code(client, username, code, **query):
     first = login(client, username, **query)
     assert first.status_code == 302 and first.headers["Location"] == "/login/two-factor"
     return second_step(client, code)
-
-
-def field_errors(response, field: str) -> list[str]:
-    return re.findall(rf'<p class="error" id="{field}-error">(.*?)</p>', text(response))
 
 
 def recovery_codes_of(user_id: int) -> list[RecoveryCode]:
