@@ -4,6 +4,14 @@ The schema comes from the migrations, applied once per run to a template databas
 a copy of it (SQLite) or an emptied database (PostgreSQL, set CONFERENCE_TEST_DATABASE_URL).
 Under pytest-xdist (`make test` runs `-n auto`) each worker has its own template and, on PostgreSQL, its own
 database: the configured name + "_gw0", "_gw1", … (created when missing; the role needs CREATEDB).
+
+How fixtures are shared: a fixture is defined once and asked for by name in a test's arguments, never imported.
+The app, database, clients and accounts (``app``, ``client``, ``auth``, ``admin``, ``as_admin`` …) live here; the
+rest lives in the helper modules registered once, in ``pytest_plugins`` below: ``factories`` (``web``, ``staff``,
+``make_case``, ``make_meeting``, ``add_item``), ``factories_cases`` (``make_household``) and ``factories_world`` (the
+demo city: ``world``, ``seeded``). Put a new shared fixture in the module of its subject (a new module goes into
+``pytest_plugins``); keep one that a single test file needs in that file, under a name no shared fixture has.
+Plain helper functions (``text``, ``flashes``, ``login`` …) are imported from those modules as usual.
 """
 import contextvars
 import hashlib
