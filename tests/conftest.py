@@ -10,8 +10,9 @@ The app, database, clients and accounts (``app``, ``client``, ``auth``, ``admin`
 rest lives in the helper modules registered once, in ``pytest_plugins`` below: ``factories`` (``web``, ``staff``,
 ``make_case``, ``make_meeting``, ``add_item``), ``factories_cases`` (``make_household``) and ``factories_world`` (the
 demo city: ``world``, ``seeded``). Put a new shared fixture in the module of its subject (a new module goes into
-``pytest_plugins``); keep one that a single test file needs in that file, under a name no shared fixture has.
-Plain helper functions (``text``, ``flashes``, ``login`` …) are imported from those modules as usual.
+``pytest_plugins``); keep one that a single test file needs in that file, under a name no shared fixture has
+unless it replaces that fixture for the file on purpose (test_i18n's ``client``). Plain helper functions
+(``text``, ``flashes``, ``login`` …) are imported from those modules as usual.
 """
 import contextvars
 import hashlib
