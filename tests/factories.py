@@ -1,4 +1,4 @@
-"""Shared helpers and factories for the meeting and packet tests.
+"""Shared helpers and factories: the web client, page and Word readers, accounts, cases and meetings.
 
 Its fixtures (``web``, ``make_case``, ``make_meeting``, ``add_item`` …) reach every test through ``pytest_plugins`` in
 conftest.py: name them in a test's arguments, never import them. Import the plain helpers (``text``, ``flashes`` …).
