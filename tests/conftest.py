@@ -4,6 +4,15 @@ The schema comes from the migrations, applied once per run to a template databas
 a copy of it (SQLite) or an emptied database (PostgreSQL, set CONFERENCE_TEST_DATABASE_URL).
 Under pytest-xdist (`make test` runs `-n auto`) each worker has its own template and, on PostgreSQL, its own
 database: the configured name + "_gw0", "_gw1", … (created when missing; the role needs CREATEDB).
+
+How fixtures are shared: a fixture is defined once and asked for by name in a test's arguments, never imported.
+The app, database, clients and accounts (``app``, ``client``, ``auth``, ``admin``, ``as_admin`` …) live here; the
+rest lives in the helper modules registered once, in ``pytest_plugins`` below: ``factories`` (``web``, ``staff``,
+``make_case``, ``make_meeting``, ``add_item``), ``factories_cases`` (``make_household``) and ``factories_world`` (the
+demo city: ``world``, ``seeded``). Put a new shared fixture in the module of its subject (a new module goes into
+``pytest_plugins``); keep one that a single test file needs in that file, under a name no shared fixture has
+unless it replaces that fixture for the file on purpose (test_i18n's ``client``). Plain helper functions
+(``text``, ``flashes``, ``login`` …) are imported from those modules as usual.
 """
 import contextvars
 import hashlib
@@ -25,6 +34,11 @@ from conference import create_app
 from conference.admin import services as account_services
 from conference.extensions import db
 from conference.models import Agency, LoginSession, Role, Sector, User
+
+#: The fixtures of these helper modules are available to every test (pytest rewrites their asserts too).
+pytest_plugins = ["factories", "factories_cases", "factories_world"]
+#: A helper module without fixtures, imported by tests: rewritten so its failing asserts explain themselves.
+pytest.register_assert_rewrite("hostile_uploads")
 
 PASSWORD = "correct-horse-battery"
 #: The PostgreSQL database named by the environment: the load test makes its own beside it.
@@ -228,6 +242,14 @@ def make_user(app, make_agency):
 @pytest.fixture
 def admin(make_user):
     return make_user("admin1", Role.ADMIN)
+
+
+@pytest.fixture
+def as_admin(client, auth, admin):
+    """The ``client`` signed in as the administrator ``admin1``."""
+    response = auth.login("admin1")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
-"""Shared helpers and factories for the meeting and packet tests.
+"""Shared helpers and factories: the web client, page and Word readers, accounts, cases and meetings.
 
-Import the fixtures into a test module: ``from factories import web, make_case, make_meeting  # noqa: F401``.
+Its fixtures (``web``, ``make_case``, ``make_meeting``, ``add_item`` …) reach every test through ``pytest_plugins`` in
+conftest.py: name them in a test's arguments, never import them. Import the plain helpers (``text``, ``flashes`` …).
 
 Every request runs in its own app context, so it gets its own database session as in production (the
 test client would otherwise share the test's session and its identity map with the view).
@@ -31,10 +32,12 @@ from conference.models import (
     AuditEvent,
     Household,
     Invitation,
+    LoginThrottle,
     Meeting,
     MeetingKind,
     Pledge,
     Sector,
+    User,
 )
 
 TODAY = today_local()
@@ -94,7 +97,15 @@ def signed_in(app, username):
 
 @pytest.fixture
 def web(app, client):
+    """The test client as a ``Web``: one app context (so one fresh database session) per request."""
     return Web(app, client)
+
+
+@pytest.fixture
+def staff(web, coordinator):
+    """The ``web`` client signed in as the coordinator ``coord1``."""
+    web.login("coord1")
+    return web
 
 
 def text(response) -> str:
@@ -150,6 +161,11 @@ def counting_queries():
         event.remove(db.engine, "before_cursor_execute", before_cursor_execute)
 
 
+def case_parts(page: str) -> list[str]:
+    """The per-case sections of a packet page, in order."""
+    return page.split('<section class="packet-case">')[1:]
+
+
 def docx_parts(content: bytes) -> dict[str, str]:
     """Every XML part of a .docx file as text (document, header, footer, styles, core properties …)."""
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
@@ -185,6 +201,25 @@ def docx_every_text(content: bytes) -> str:
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
         parts += [archive.read(name).decode("utf-8", "replace") for name in archive.namelist()]
     return "\n".join(parts)
+
+
+# --- accounts --------------------------------------------------------------------------------------
+
+def login(client, username, password=PASSWORD, **query):
+    """Post the login form (``query``: the URL's query string); the response, 302 when the password is right."""
+    return client.post("/login", query_string=query, data={"username": username, "password": password})
+
+
+def fresh_user(username: str) -> User:
+    """The account as the database has it now."""
+    db.session.expire_all()
+    return db.session.execute(select(User).where(User.username == username)).scalar_one()
+
+
+def throttle(username: str, address: str = "127.0.0.1") -> LoginThrottle | None:
+    """The username's throttle row at ``address`` (the test client's by default; "*" for every address)."""
+    return db.session.execute(select(LoginThrottle).where(
+        LoginThrottle.username == username, LoginThrottle.address == address)).scalar_one_or_none()
 
 
 # --- cases -----------------------------------------------------------------------------------------
@@ -339,7 +374,6 @@ __all__ = [
     "Household",
     "Sector",
     "Web",
-    "add_item",
     "audit_actions",
     "count",
     "counting_queries",
@@ -353,10 +387,7 @@ __all__ = [
     "items_in_order",
     "kst",
     "load",
-    "make_case",
-    "make_meeting",
     "past_meeting",
     "pledge",
     "text",
-    "web",
 ]

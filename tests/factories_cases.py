@@ -1,4 +1,4 @@
-"""Case-register factories shared by test modules: ``from factories_cases import make_household``."""
+"""Case-register factories shared by test modules: ask for ``make_household`` (conftest.py registers this module)."""
 import itertools
 from datetime import date
 

@@ -1,6 +1,7 @@
 """A realistic world for permission and leak tests: the demo city plus an uninvited agency and a second chair.
 
-Use it from a test module with ``pytest_plugins = ["factories_world"]``.
+Ask for the ``world`` fixture (conftest.py registers this module for every test); to add rows of your own,
+call ``seed_world(extra=…)`` from a fixture instead.
 
 ``conference.demo`` seeds the 동두천시 setting: a finalised 2021 meeting (minutes, actions of four agencies) and
 an upcoming one (three cases, agency input), both chaired by ``chair`` and inviting 정신건강복지센터 (``mh``),
@@ -9,6 +10,8 @@ an upcoming one (three cases, agency input), both chaired by ``chair`` and invit
 confidentiality for every meeting their agency is invited to, and the coordinator has two uploads waiting for
 confirmation.
 ``unchaired`` is an internal meeting without a chair whose (empty) minutes wait for approval.
+
+``seeded`` is the demo city alone, its accounts with the demo's own password: sign in to it with ``login``.
 """
 import json
 from dataclasses import dataclass
@@ -121,3 +124,20 @@ def seed_world(password: str = PASSWORD, *, extra=None) -> World:
 @pytest.fixture
 def world(app) -> World:
     return seed_world()
+
+
+@pytest.fixture
+def seeded(app) -> int:
+    """The demo city alone (``conference.demo.seed`` with ``demo.DEFAULT_PASSWORD``); the id of its upcoming meeting.
+
+    That meeting invites four agencies and has inputs of some of them (version 1).
+    """
+    demo.seed(demo.DEFAULT_PASSWORD)
+    db.session.commit()
+    return db.session.execute(select(Meeting).where(Meeting.year != 2021)).scalar_one().id
+
+
+def login(client, username: str) -> None:
+    """Sign ``client`` out, then in as ``username`` of the ``seeded`` demo city; the login must succeed."""
+    client.post("/logout")
+    assert client.post("/login", data={"username": username, "password": demo.DEFAULT_PASSWORD}).status_code == 302

@@ -4,7 +4,6 @@ A signed-in user answered 403 or 404 on a route naming a case, meeting, action o
 route and minute; the refusals of that minute are counted in its ``access_denial`` row. In the ``world`` of
 ``factories_world``: ``police`` works at an agency invited to nothing, ``mh`` at one invited to both meetings.
 """
-import html
 import json
 import logging
 import re
@@ -13,15 +12,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from factories import signed_in
+from factories import signed_in, text
 from sqlalchemy import func, select
 
 from conference import audit, errors
 from conference.extensions import db
 from conference.formatting import KST
 from conference.models import AccessDenial, AuditEvent, User
-
-pytest_plugins = ["factories_world"]  # the world fixture
 
 MISSING = 900_000
 
@@ -35,10 +32,6 @@ def denied_events() -> list[AuditEvent]:
 def folds() -> list[AccessDenial]:
     db.session.expire_all()
     return db.session.execute(select(AccessDenial).order_by(AccessDenial.id)).scalars().all()
-
-
-def page_text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
 
 
 @pytest.fixture
@@ -59,7 +52,7 @@ def police(app, world, clock):
 def test_a_hidden_case_opened_by_an_uninvited_agency_is_recorded(app, world, police):
     response = police.get(world.url("/cases/{hidden_case}"))
     assert response.status_code == 404
-    assert "찾는 페이지가 없습니다." in page_text(response)
+    assert "찾는 페이지가 없습니다." in text(response)
 
     [event] = denied_events()
     user = db.session.execute(select(User).where(User.username == "police")).scalar_one()
@@ -221,7 +214,7 @@ def test_a_failure_to_record_still_sends_the_refusal_page(app, world, police, mo
     monkeypatch.setattr(audit, "record_denial", broken)
     with caplog.at_level(logging.WARNING, logger="conference.errors"):
         response = police.get(world.url("/cases/{hidden_case}"))
-    assert response.status_code == 404 and "찾는 페이지가 없습니다." in page_text(response)
+    assert response.status_code == 404 and "찾는 페이지가 없습니다." in text(response)
     assert any("access.denied" in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records)
 
 
@@ -245,7 +238,7 @@ def test_the_audit_list_labels_refusals_and_shows_what_was_folded(app, world, po
     for n in range(3):
         police.get(f"/cases/{MISSING + n}")
     admin = signed_in(app, "admin")
-    page = page_text(admin.get("/admin/audit?action=access.denied"))
+    page = text(admin.get("/admin/audit?action=access.denied"))
     assert "access.denied <span class=\"tag warning\">접근 거부</span>" in page
     assert f"이 분 동안 거부 3회, 시도한 번호: {MISSING}, {MISSING + 1}, {MISSING + 2}" in page
     assert f"사례(가구) #{MISSING}" in page
@@ -266,7 +259,7 @@ def test_the_monthly_review_lists_refused_accounts_and_flags_the_one_over_the_th
 
     response = signed_in(app, "admin").get(f"/admin/audit/review?month={month}")
     assert response.status_code == 200
-    page = page_text(response)
+    page = text(response)
     table = page[page.index('<table class="data" id="denied">'):]
     table = table[:table.index("</table>")]
     rows = re.findall(r'<tr( class="flagged")?>\s*<td><a [^>]*>(\w+)</a></td>\s*<td>([\d,]+)</td>\s*'

@@ -1,4 +1,7 @@
-"""Actions after the meeting: my agency's list, progress checks, completion, due-date changes, permissions."""
+"""Actions after the meeting: my agency's list, progress checks, completion, due-date changes, permissions.
+
+In the demo city (``seeded``) the 2021 minutes left five open actions, all overdue by now.
+"""
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -6,25 +9,12 @@ import pytest
 from sqlalchemy import event, insert, select
 
 from conftest import POSTGRES_URL
-from conference import demo
+from factories_world import login
 from conference.extensions import db
 from conference.formatting import today_local
 from conference.models import ActionEvent, ActionItem, Agency, AuditEvent, Consent, Meeting
 
-PASSWORD = demo.DEFAULT_PASSWORD
 TODAY = today_local()
-
-
-@pytest.fixture
-def seeded(app):
-    """The demo: the 2021 minutes left five open actions (all overdue by now)."""
-    demo.seed(PASSWORD)
-    db.session.commit()
-
-
-def login(client, username):
-    client.post("/logout")
-    assert client.post("/login", data={"username": username, "password": PASSWORD}).status_code == 302
 
 
 def action_of(agency_name: str) -> ActionItem:

@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from factories import audit_actions, count
 from conftest import PASSWORD, is_logged_in
 from conference import audit
 from conference.extensions import db
@@ -21,12 +22,6 @@ def login(client, username, password=PASSWORD):
     return response
 
 
-@pytest.fixture
-def as_admin(client, admin):
-    assert login(client, "admin1").status_code == 302
-    return client
-
-
 def field_errors(page: str, field: str) -> list[str]:
     return [html_lib.unescape(m) for m in re.findall(rf'<p class="error" id="{field}-error">(.*?)</p>', page)]
 
@@ -40,15 +35,6 @@ def selected_option(page: str, name: str) -> str | None:
     select = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', page, re.S)
     match = re.search(r'<option selected value="([^"]*)"', select.group(1)) if select else None
     return match.group(1) if match else None
-
-
-def count(model) -> int:
-    return db.session.execute(db.select(db.func.count()).select_from(model)).scalar_one()
-
-
-def events(action: str) -> list[AuditEvent]:
-    return db.session.execute(
-        db.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)).scalars().all()
 
 
 def fresh(model, **where):
@@ -97,7 +83,7 @@ def test_admin_pages_are_for_admins_only(client, make_agency, make_user, method,
             assert "이 페이지를 볼 권한이 없습니다." in response.get_data(as_text=True)
     # Whatever happened, a refused reset changed nothing.
     assert fresh(User, username="target1").password_hash == target_hash
-    assert events("password.reset") == []
+    assert audit_actions("password.reset") == []
 
 
 # --- agencies -----------------------------------------------------------------------------------------
@@ -112,7 +98,7 @@ def test_create_agency(as_admin, admin):
     assert (agency.is_public, agency.sector, agency.is_active) == (False, "private", True)
     page = as_admin.get("/admin/agencies").get_data(as_text=True)
     assert f'href="/admin/agencies/{agency.id}">희망나눔센터</a>' in page
-    [event] = events("agency.create")
+    [event] = audit_actions("agency.create")
     assert (event.actor_id, event.object_type, event.object_id) == (admin.id, "agency", str(agency.id))
     assert json.loads(event.details) == {"name": "희망나눔센터", "is_public": False, "sector": "private"}
 
@@ -145,7 +131,7 @@ def test_bad_agency_input_is_shown_again_and_nothing_saved(as_admin, make_agency
     if field != "is_public":
         assert selected_option(page, "is_public") == "0"
     assert count(Agency) == before
-    assert events("agency.create") == []
+    assert audit_actions("agency.create") == []
 
 
 @pytest.mark.parametrize("existing, typed", [("ＡＢＣ복지관", "ＡＢＣ복지관"), ("Ärzte ohne Grenzen", "ärzte OHNE grenzen")])
@@ -169,7 +155,7 @@ def test_edit_agency_records_before_and_after(as_admin, admin, make_agency):
     assert response.status_code == 302
     agency = fresh(Agency, id=agency.id)
     assert (agency.name, agency.sector, agency.is_public) == ("새 이름", "school", True)
-    [event] = events("agency.update")
+    [event] = audit_actions("agency.update")
     assert event.actor_id == admin.id and event.object_id == str(agency.id)
     assert json.loads(event.details) == {"name": ["옛 이름", "새 이름"], "sector": ["other", "school"]}
 
@@ -183,14 +169,14 @@ def test_edit_agency_to_a_taken_name_changes_nothing(as_admin, make_agency):
     assert field_errors(response.get_data(as_text=True), "name") == ["같은 이름의 기관이 이미 있습니다."]
     agency = fresh(Agency, id=agency.id)
     assert (agency.name, agency.is_public, agency.sector) == ("Beta", True, "other")
-    assert events("agency.update") == []
+    assert audit_actions("agency.update") == []
 
 
 def test_saving_an_unchanged_agency_records_nothing(as_admin, make_agency):
     agency = make_agency("그대로", sector=Sector.SCHOOL, is_public=False)
     as_admin.post(f"/admin/agencies/{agency.id}", data={
         "name": "그대로", "is_public": "0", "sector": "school", "is_active": "y"})
-    assert events("agency.update") == []
+    assert audit_actions("agency.update") == []
 
 
 # --- accounts -----------------------------------------------------------------------------------------
@@ -216,7 +202,7 @@ def test_create_user(as_admin, admin, home_agency, app):
         "신입직원", "주무관", "new@example.org", home_agency.id, "practitioner")
     assert user.must_change_password is True
     assert user.password_hash.startswith("$argon2id$")
-    [event] = [e for e in events("user.create") if e.object_id == str(user.id)]
+    [event] = [e for e in audit_actions("user.create") if e.object_id == str(user.id)]
     assert event.actor_id == admin.id
 
     newbie = app.test_client()
@@ -255,7 +241,7 @@ def test_bad_user_input_is_refused(as_admin, coordinator, home_agency, make_agen
     if field != "role":
         assert selected_option(page, "role") == "practitioner"
     assert count(User) == before
-    assert len(events("user.create")) == before
+    assert len(audit_actions("user.create")) == before
 
 
 def user_form_data(user, **changes):
@@ -279,7 +265,7 @@ def test_changing_a_role_is_audited_as_a_grant(as_admin, admin, make_user):
     response = as_admin.post(f"/admin/users/{target.id}", data=user_form_data(target, role="coordinator"))
     assert response.status_code == 302
     assert fresh(User, username="target1").role == "coordinator"
-    [event] = events("user.grant")
+    [event] = audit_actions("user.grant")
     assert (event.actor_id, event.object_id) == (admin.id, str(target.id))
     assert json.loads(event.details) == {"role": ["practitioner", "coordinator"]}
 
@@ -289,7 +275,7 @@ def test_moving_a_user_to_another_agency_is_a_grant(as_admin, make_agency, make_
     old_agency = target.agency_id
     new_agency = make_agency("새 소속")
     as_admin.post(f"/admin/users/{target.id}", data=user_form_data(target, agency_id=str(new_agency.id)))
-    [event] = events("user.grant")
+    [event] = audit_actions("user.grant")
     assert json.loads(event.details) == {"agency_id": [old_agency, new_agency.id]}
 
 
@@ -302,7 +288,7 @@ def test_deactivating_a_user_ends_their_session(app, as_admin, admin, make_user)
     response = as_admin.post(f"/admin/users/{target.id}", data=user_form_data(target, is_active_account=None))
     assert response.status_code == 302
     assert fresh(User, username="target1").is_active_account is False
-    [event] = events("user.deactivate")
+    [event] = audit_actions("user.deactivate")
     assert event.actor_id == admin.id
     assert json.loads(event.details) == {"is_active_account": [True, False]}
 
@@ -318,7 +304,7 @@ def test_reactivating_a_user(as_admin, make_user):
     db.session.commit()
     as_admin.post(f"/admin/users/{target.id}", data=user_form_data(target))
     assert fresh(User, username="target1").is_active_account is True
-    assert len(events("user.activate")) == 1
+    assert len(audit_actions("user.activate")) == 1
 
 
 @pytest.mark.parametrize("changes", [{"role": "coordinator"}, {"is_active_account": None}],
@@ -329,7 +315,7 @@ def test_admin_cannot_demote_or_deactivate_themselves(as_admin, admin, changes):
     assert field_errors(response.get_data(as_text=True), "role") == ["자기 계정의 역할을 바꾸거나 비활성화할 수 없습니다."]
     user = fresh(User, username="admin1")
     assert (user.role, user.is_active_account) == ("admin", True)
-    assert events("user.grant") == events("user.deactivate") == events("user.update") == []
+    assert audit_actions("user.grant") == audit_actions("user.deactivate") == audit_actions("user.update") == []
     assert as_admin.get("/admin/users").status_code == 200
 
 
@@ -360,7 +346,7 @@ def test_reset_password(app, as_admin, admin, make_user):
 
     response = as_admin.post(f"/admin/users/{target.id}/password", data={"password": TEMPORARY, "confirm": TEMPORARY})
     assert response.status_code == 302 and response.headers["Location"] == f"/admin/users/{target.id}"
-    [event] = events("password.reset")
+    [event] = audit_actions("password.reset")
     assert (event.actor_id, event.object_id) == (admin.id, str(target.id))
     assert fresh(User, username="target1").must_change_password is True
 
@@ -380,7 +366,7 @@ def test_bad_reset_password_changes_nothing(as_admin, make_user):
     assert response.status_code == 200
     assert field_errors(response.get_data(as_text=True), "confirm") == ["비밀번호가 서로 다릅니다."]
     assert fresh(User, username="target1").password_hash == old_hash
-    assert events("password.reset") == []
+    assert audit_actions("password.reset") == []
 
 
 def test_unknown_ids_give_404(as_admin):

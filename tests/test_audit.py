@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import inspect, select, text
 
 from conftest import PASSWORD, POSTGRES_URL
-from factories_cases import make_household  # noqa: F401
+from factories import field_errors
 from conference import audit, demo
 from conference.admin.audit_log import AuditFilters, events_query
 from conference.extensions import db
@@ -68,10 +68,6 @@ def page_text(response) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
-def field_errors(response, field_id: str) -> list[str]:
-    return re.findall(rf'<p class="error" id="{field_id}-error">(.*?)</p>', page_text(response), re.S)
-
-
 def audit_rows(response) -> list[tuple[str, str]]:
     """(actor, action) of every row of the audit list."""
     return re.findall(r"<tr>\s*<td>[^<]*</td>\s*<td>([^<]*)</td>\s*<td>[^<]*</td>\s*<td>([^<]*)</td>",
@@ -82,12 +78,6 @@ def events(action: str) -> list[AuditEvent]:
     db.session.expire_all()
     return db.session.execute(select(AuditEvent).where(AuditEvent.action == action)
                               .order_by(AuditEvent.id)).scalars().all()
-
-
-@pytest.fixture
-def as_admin(client, admin):
-    login(client, "admin1")
-    return client
 
 
 # --- the hash chain -----------------------------------------------------------------------------------
@@ -126,7 +116,7 @@ def test_a_rolled_back_event_leaves_no_gap(app):
     assert [r.chain_seq for r in chain()] == list(range(1, len(chain()) + 1))
 
 
-def test_a_view_in_a_get_request_is_chained(client, coordinator, make_household):  # noqa: F811
+def test_a_view_in_a_get_request_is_chained(client, coordinator, make_household):
     household = make_household()
     login(client, "coord1")
     assert client.get(f"/cases/{household.id}").status_code == 200
@@ -136,7 +126,7 @@ def test_a_view_in_a_get_request_is_chained(client, coordinator, make_household)
     assert rows[-1].prev_hash == rows[-2].row_hash
 
 
-def test_a_views_record_is_written_after_its_read_transaction_ended(client, coordinator, make_household,  # noqa: F811
+def test_a_views_record_is_written_after_its_read_transaction_ended(client, coordinator, make_household,
                                                                      monkeypatch):
     """On SQLite a read transaction left open while the record commits holds the WAL checkpoint back, and every
     later commit then pays for a checkpoint of its own. The page's objects stay loaded (nothing is expired)."""
@@ -401,7 +391,7 @@ def test_the_review_is_linked_from_the_navigation_and_the_audit_page(as_admin):
 # --- filters of /admin/audit ------------------------------------------------------------------------------
 
 @pytest.fixture
-def march_events(app, admin, coordinator, make_household):  # noqa: F811
+def march_events(app, admin, coordinator, make_household):
     """Events around 5 March 2024 in Korean time, for households, addresses and accounts."""
     household = make_household()
     add_event("household.view", kst(date(2024, 3, 4), 23, 59), actor=coordinator, object_type="household",
@@ -709,7 +699,7 @@ def test_minutes_views_record_the_cases_they_showed(client):
     (AuditFilters(object_type="meeting", object_id="1"), "ix_audit_event_object"),
     (AuditFilters(actor="coord1"), "ix_audit_event_actor_name"),
 ], ids=["household", "meeting", "account"])
-def test_the_log_is_filtered_through_an_index_not_read_whole(app, make_household, filters, index):  # noqa: F811
+def test_the_log_is_filtered_through_an_index_not_read_whole(app, make_household, filters, index):
     """The log grows by a row for every view; a filter by case, meeting or account must not read all of it."""
     make_household()
     at = kst(date(2024, 3, 4), 10)

@@ -9,12 +9,13 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask
 
+from factories import audit_actions, fresh_user, login, throttle
 from conftest import PASSWORD, is_logged_in, login_session_of, make_app
 from conference import create_app
 from conference.config import Defaults
 from conference.database import now_utc
 from conference.extensions import db
-from conference.models import AuditEvent, LoginThrottle, User
+from conference.models import AuditEvent, LoginThrottle
 
 GENERIC_ERROR = "아이디 또는 비밀번호가 올바르지 않습니다."
 LOCK_MESSAGE = "로그인 실패가 반복되어 잠시 잠겼습니다. 몇 분 뒤에 다시 시도하세요."
@@ -32,10 +33,6 @@ def other_app(database_uri):
         db.engine.dispose()
 
 
-def login(client, username, password=PASSWORD, **query):
-    return client.post("/login", query_string=query, data={"username": username, "password": password})
-
-
 def form_errors(html: str) -> list[str]:
     block = re.search(r'<div class="form-errors" role="alert">(.*?)</div>', html, re.S)
     return re.findall(r'<p class="error">(.*?)</p>', block.group(1)) if block else []
@@ -47,22 +44,6 @@ def field_errors(html: str, field: str) -> list[str]:
 
 def all_field_errors(html: str) -> list[str]:
     return re.findall(r'<p class="error" id="[^"]+-error">(.*?)</p>', html)
-
-
-def events(action: str) -> list[AuditEvent]:
-    return db.session.execute(
-        db.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)).scalars().all()
-
-
-def throttle(username: str, address: str = "127.0.0.1") -> LoginThrottle | None:
-    """The username's throttle row at ``address`` (the test client's by default; "*" for every address)."""
-    return db.session.execute(db.select(LoginThrottle).where(
-        LoginThrottle.username == username, LoginThrottle.address == address)).scalar_one_or_none()
-
-
-def fresh_user(username: str) -> User:
-    db.session.expire_all()
-    return db.session.execute(db.select(User).where(User.username == username)).scalar_one()
 
 
 # --- logging in -----------------------------------------------------------------------------------
@@ -121,7 +102,7 @@ def test_inactive_account_gets_the_generic_error(client, coordinator):
     assert response.status_code == 200
     assert form_errors(response.get_data(as_text=True)) == [GENERIC_ERROR]
     assert not is_logged_in(client)
-    [failed] = events("login.failed")
+    [failed] = audit_actions("login.failed")
     assert failed.actor_name == "coord1" and failed.details == '{"reason": "inactive"}'
 
 
@@ -164,8 +145,8 @@ def test_five_failures_lock_the_username(client, coordinator):
     assert response.status_code == 200
     assert form_errors(response.get_data(as_text=True)) == [LOCK_MESSAGE]
     assert not is_logged_in(client)
-    assert [e.actor_name for e in events("login.lock")] == ["coord1"]
-    assert [e.actor_name for e in events("login.locked")] == ["coord1"]
+    assert [e.actor_name for e in audit_actions("login.lock")] == ["coord1"]
+    assert [e.actor_name for e in audit_actions("login.locked")] == ["coord1"]
 
 
 def test_lock_is_kept_in_the_database_for_every_app_instance(client, coordinator, other_app):
@@ -234,7 +215,7 @@ def test_parallel_failed_logins_all_count(app, client, coordinator, username, ea
     assert errors == []
     counted = 5 - earlier_failures
     assert sorted(messages) == sorted([GENERIC_ERROR] * counted + [LOCK_MESSAGE] * (8 - counted))
-    assert len(events("login.failed")) == 5 and len(events("login.locked")) == 8 - counted
+    assert len(audit_actions("login.failed")) == 5 and len(audit_actions("login.locked")) == 8 - counted
     assert throttle(username).locked_until > now_utc()
 
 
@@ -398,7 +379,7 @@ def test_wrong_current_password_changes_nothing(client, coordinator):
     assert field_errors(response.get_data(as_text=True), "current_password") == ["현재 비밀번호가 올바르지 않습니다."]
     assert fresh_user("coord1").password_hash == old_hash
     assert login_session_of(client).id == old_login and login_session_of(client).ended_at is None
-    assert events("password.change") == []
+    assert audit_actions("password.change") == []
 
 
 @pytest.mark.parametrize("new, confirm, field, message", [
@@ -417,7 +398,7 @@ def test_unacceptable_new_password_is_refused(client, coordinator, new, confirm,
     assert field_errors(html, field) == [message]
     assert all_field_errors(html) == [message]
     assert fresh_user("coord1").password_hash == old_hash
-    assert events("password.change") == []
+    assert audit_actions("password.change") == []
     assert is_logged_in(client)
     client.post("/logout")
     assert form_errors(login(client, "coord1", new).get_data(as_text=True)) == [GENERIC_ERROR]
@@ -438,7 +419,7 @@ def test_change_password(app, client, coordinator):
     user = fresh_user("coord1")
     assert user.password_hash.startswith("$argon2id$")
     assert user.must_change_password is False
-    [event] = events("password.change")
+    [event] = audit_actions("password.change")
     assert event.actor_id == user.id and event.object_id == str(user.id)
 
     fresh = app.test_client()
@@ -598,8 +579,8 @@ def test_wrong_current_passwords_lock_the_account_and_end_the_stolen_session(cli
     assert response.status_code == 302 and response.headers["Location"] == "/login"
     assert not is_logged_in(client)
     assert fresh_user("coord1").password_hash == old_hash
-    assert events("password.change") == []
-    assert len(events("login.failed")) == 5 and len(events("login.lock")) == 1
+    assert audit_actions("password.change") == []
+    assert len(audit_actions("login.failed")) == 5 and len(audit_actions("login.lock")) == 1
     page = login(client, "coord1").get_data(as_text=True)  # the right password is refused while locked
     assert not is_logged_in(client) and "잠시 잠겼습니다" in page
 

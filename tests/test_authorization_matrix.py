@@ -24,8 +24,6 @@ from conftest import PASSWORD
 
 from conference.extensions import db
 
-pytest_plugins = ["factories_world"]  # the world fixture
-
 LOGIN = "login"
 #: The columns: who signs in (None: nobody).
 LOGINS = {"anonymous": None, "admin": "admin", "coordinator": "coordinator", "chair": "chair",

@@ -62,13 +62,13 @@ def change_everything(make_user):
 
 
 @pytest.fixture
-def seeded(runner):
+def seeded_snapshot(runner):
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
     return snapshot()
 
 
-def test_backup_then_restore_brings_back_every_table(runner, seeded, make_user, tmp_path):
+def test_backup_then_restore_brings_back_every_table(runner, seeded_snapshot, make_user, tmp_path):
     output = tmp_path / "conference.backup"
     result = runner.invoke(args=["backup", "-o", str(output)])
     assert result.exit_code == 0, result.output
@@ -77,23 +77,23 @@ def test_backup_then_restore_brings_back_every_table(runner, seeded, make_user, 
     created = db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "backup.create")).scalar_one()
     details = json.loads(created.details)
     assert details["sha256"] == file_sha256(output)
-    assert details["revision"] == seeded["alembic_version"][0][0]
+    assert details["revision"] == seeded_snapshot["alembic_version"][0][0]
 
     change_everything(make_user)
     changed = snapshot()
-    assert changed["agency"] != seeded["agency"]
-    assert len(changed["user_account"]) == len(seeded["user_account"]) + 1
-    assert changed["household_member"] == [] != seeded["household_member"]
+    assert changed["agency"] != seeded_snapshot["agency"]
+    assert len(changed["user_account"]) == len(seeded_snapshot["user_account"]) + 1
+    assert changed["household_member"] == [] != seeded_snapshot["household_member"]
 
     result = runner.invoke(args=["restore", str(output), "--yes"])
     assert result.exit_code == 0, result.output
     assert "restored" in result.output
-    assert_restored(seeded, snapshot())  # the backup.create event came after the copy, so it is not in it
+    assert_restored(seeded_snapshot, snapshot())  # the backup.create event came after the copy, so it is not in it
     restored = db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "backup.restore")).scalar_one()
     assert json.loads(restored.details)["sha256"] == details["sha256"]
 
 
-def test_restore_asks_first_and_changes_nothing_when_told_no(runner, seeded, make_user, tmp_path):
+def test_restore_asks_first_and_changes_nothing_when_told_no(runner, seeded_snapshot, make_user, tmp_path):
     output = tmp_path / "conference.backup"
     assert runner.invoke(args=["backup", "-o", str(output)]).exit_code == 0
     change_everything(make_user)
@@ -107,7 +107,7 @@ def test_restore_asks_first_and_changes_nothing_when_told_no(runner, seeded, mak
 
     result = runner.invoke(args=["restore", str(output)], input="y\n")
     assert result.exit_code == 0, result.output
-    assert_restored(seeded, snapshot())
+    assert_restored(seeded_snapshot, snapshot())
 
 
 def write_text_file(path):
@@ -122,17 +122,17 @@ def write_other_sqlite(path):
 
 
 @pytest.mark.parametrize("write", [write_text_file, write_other_sqlite])
-def test_restore_refuses_a_file_that_is_not_a_backup(runner, seeded, tmp_path, write):
+def test_restore_refuses_a_file_that_is_not_a_backup(runner, seeded_snapshot, tmp_path, write):
     path = tmp_path / "not-a-backup.bin"
     write(path)
     result = runner.invoke(args=["restore", str(path), "--yes"])
     assert result.exit_code == 1, result.output
     assert "Error:" in result.output and "not a" in result.output
-    assert snapshot() == seeded
+    assert snapshot() == seeded_snapshot
     assert "backup.restore" not in audit_actions()
 
 
-def test_backup_refuses_to_overwrite_a_file(runner, seeded, tmp_path):
+def test_backup_refuses_to_overwrite_a_file(runner, seeded_snapshot, tmp_path):
     output = tmp_path / "existing.backup"
     output.write_bytes(b"an earlier backup")
     result = runner.invoke(args=["backup", "-o", str(output)])
@@ -143,7 +143,7 @@ def test_backup_refuses_to_overwrite_a_file(runner, seeded, tmp_path):
 
 
 @sqlite_only
-def test_restore_refuses_a_backup_made_by_newer_code(runner, seeded, tmp_path):
+def test_restore_refuses_a_backup_made_by_newer_code(runner, seeded_snapshot, tmp_path):
     output = tmp_path / "conference.backup"
     assert runner.invoke(args=["backup", "-o", str(output)]).exit_code == 0
     with sqlite3.connect(output) as connection:

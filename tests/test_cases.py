@@ -3,16 +3,16 @@
 Every request runs in its own app context, so it gets its own database session as in production (the
 test client would otherwise share the test's session and its identity map with the view).
 """
-import html
 import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from conftest import POSTGRES_URL
-from factories import Web, counting_queries, selected_option
+from factories import (audit_actions, count, counting_queries, field_errors, flashes, form_errors, has_hangul,
+                       selected_option, text)
 
 from conference import masking
 from conference.cases import queries, services
@@ -21,8 +21,6 @@ from conference.formatting import today_local
 from conference.models import (Assessment, AuditEvent, Consent, DomainRating, Household, Member, NeedDomain, Role,
                                Stage, StatusChange, User)
 
-pytest_plugins = ["factories_cases"]  # the make_household fixture
-
 TODAY = today_local()
 TOMORROW = TODAY + timedelta(days=1)
 RRN = "680302-1234567"
@@ -30,36 +28,6 @@ EXTRACTION = "복지사각지대 발굴시스템"
 
 
 # --- helpers ---------------------------------------------------------------------------------------
-
-@pytest.fixture
-def web(app, client):
-    return Web(app, client)
-
-
-@pytest.fixture
-def staff(web, coordinator):
-    """A client signed in as the coordinator ``coord1``."""
-    web.login("coord1")
-    return web
-
-
-def text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
-
-
-def field_errors(response, field_id: str) -> list[str]:
-    """The messages shown next to a form field (templates/_macros/forms.html)."""
-    return re.findall(rf'<p class="error" id="{field_id}-error">(.*?)</p>', text(response), re.DOTALL)
-
-
-def form_errors(response) -> str:
-    match = re.search(r'<div class="form-errors" role="alert">(.*?)</div>', text(response), re.DOTALL)
-    return match[1] if match else ""
-
-
-def flashes(response) -> list[str]:
-    return re.findall(r'<div class="flash flash-\w+" role="status">(.*?)</div>', text(response), re.DOTALL)
-
 
 def listed_case_numbers(response) -> list[str]:
     """Case numbers of the rows of the case list, in order."""
@@ -70,19 +38,6 @@ def section(response, start_id: str, end_id: str | None = None) -> str:
     page = text(response)
     part = page.split(f'id="{start_id}"', 1)[1]
     return part.split(f'id="{end_id}"', 1)[0] if end_id else part
-
-
-def has_hangul(message: str) -> bool:
-    return re.search(r"[가-힣]", message) is not None
-
-
-def count(model, *where) -> int:
-    return db.session.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
-
-
-def audit_actions(action: str) -> list[AuditEvent]:
-    return db.session.execute(select(AuditEvent).where(AuditEvent.action == action)
-                              .order_by(AuditEvent.id)).scalars().all()
 
 
 def database_dump() -> str:
@@ -1166,7 +1121,7 @@ def test_head_cannot_be_deleted(staff, make_household):
     head = db.session.execute(select(Member)).scalar_one()
     response = staff.post(f"/cases/{household.id}/members/{head.id}/delete", follow_redirects=True)
     assert response.status_code == 200
-    assert "세대주(본인)는 삭제할 수 없습니다." in flashes(response)
+    assert "세대주(본인)는 삭제할 수 없습니다." in [message for _, message in flashes(response)]
     assert db.session.get(Member, head.id) is not None
 
 

@@ -2,6 +2,7 @@
 import pytest
 from sqlalchemy import inspect, text
 
+from factories import count
 from conftest import POSTGRES_URL, make_app
 from conference.extensions import db
 from conference.models import ActionItem, Agency, AuditEvent, Household, Meeting, Role, Sector, User
@@ -18,10 +19,6 @@ DEMO_USERS = {
     "admin": Role.ADMIN, "coordinator": Role.COORDINATOR, "chair": Role.CHAIR, "mh": Role.PRACTITIONER,
     "dream": Role.PRACTITIONER, "dong": Role.PRACTITIONER, "angel": Role.PRACTITIONER,
 }
-
-
-def count(model) -> int:
-    return db.session.execute(db.select(db.func.count()).select_from(model)).scalar_one()
 
 
 def usernames() -> set[str]:

@@ -21,19 +21,11 @@ from conference.inputs import services as input_services
 from conference.meetings import views as meeting_views
 from conference.minutes import services as minutes_services
 from conference.minutes import views as minutes_views
-from conference.models import AgencyInput, AuditEvent, CaseRecord, Meeting, MeetingStatus, Minutes, Pledge, User
+from conference.models import AgencyInput, AuditEvent, CaseRecord, MeetingStatus, Minutes, Pledge, User
 from conference.models.inputs import InputRevision
 
 pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="SQLite runs one writing request at a time (BEGIN "
                                                          "IMMEDIATE); the overlap needs PostgreSQL")
-
-
-@pytest.fixture
-def seeded(app):
-    """The demo data: the upcoming meeting invites four agencies and has inputs of some of them (version 1)."""
-    demo.seed(demo.DEFAULT_PASSWORD)
-    db.session.commit()
-    return db.session.execute(select(Meeting).where(Meeting.year != 2021)).scalar_one().id
 
 
 def browser(app, username):

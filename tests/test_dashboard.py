@@ -1,24 +1,9 @@
 """The dashboard: aggregate figures, the same number of queries at any size, practitioners see their agency only."""
-import pytest
 from factories import counting_queries
+from factories_world import login
 
-from conference import demo
 from conference.datagen import generate_households
 from conference.extensions import db
-
-PASSWORD = demo.DEFAULT_PASSWORD
-
-
-@pytest.fixture
-def seeded(app):
-    demo.seed(PASSWORD)
-    db.session.commit()
-
-
-def login(client, username):
-    client.post("/logout")
-    assert client.post("/login", data={"username": username, "password": PASSWORD}).status_code == 302
-
 
 def test_coordinator_sees_the_citys_figures(client, seeded):
     login(client, "coordinator")

@@ -6,6 +6,7 @@ from collections import Counter
 import docx
 import pytest
 from conftest import POSTGRES_URL, _copy_sqlite, make_app
+from factories_world import login
 from sqlalchemy import func, select
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -49,11 +50,6 @@ def _generated_meetings():
     """The generated meetings: those whose agenda holds generated households (the demo's hold the eight demo ones)."""
     return db.session.execute(select(Meeting).where(Meeting.id.in_(
         select(AgendaItem.meeting_id).where(AgendaItem.household_id > 8))).order_by(Meeting.starts_at)).scalars().all()
-
-
-def login(client, username):
-    client.post("/logout")
-    assert client.post("/login", data={"username": username, "password": PASSWORD}).status_code == 302
 
 
 def test_summary_counts_the_rows_written(generated):

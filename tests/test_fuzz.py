@@ -277,7 +277,7 @@ def build_world() -> dict[str, int]:
 
 
 @pytest.fixture(scope="session")
-def world(template_database, tmp_path_factory):
+def fuzz_world(template_database, tmp_path_factory):
     """The world, built once per run on its own database and kept as rows."""
     if POSTGRES_URL:
         uri = POSTGRES_URL
@@ -735,9 +735,9 @@ TEMPLATES = SharedTemplateCache()
 
 
 @pytest.fixture
-def fuzzer(app, world):
+def fuzzer(app, fuzz_world):
     app.jinja_env.bytecode_cache = TEMPLATES
-    return Fuzzer(app, world)
+    return Fuzzer(app, fuzz_world)
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=str)

@@ -16,8 +16,8 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import select, update
 
-from factories import (TODAY, Web, audit_actions, count, counting_queries, docx_parts, field_errors, flashes,
-                       form_errors, has_hangul, invitation_of, load, pledge, selected_option, text)
+from factories import (TODAY, Web, audit_actions, case_parts, count, counting_queries, docx_parts, field_errors,
+                       flashes, form_errors, has_hangul, invitation_of, load, pledge, selected_option, text)
 
 from conference.cases import services as case_services
 from conference.cases.queries import load_case_file
@@ -27,9 +27,6 @@ from conference.inputs.services import InputValues
 from conference.meetings import services as meeting_services
 from conference.models import (AgencyInput, InputRevision, Meeting, Notification, OfferedResource, Role, Sector,
                                User)
-
-#: The fixtures of tests/factories.py (web, make_case, make_meeting, add_item).
-pytest_plugins = ["factories"]
 
 SCRIPT = "<script>alert(1)</script>"
 HOVER = '<b onmouseover="alert(2)">굵게</b>'
@@ -167,10 +164,6 @@ def matrix_cells(page: str) -> dict[tuple[int, int], tuple[str, bool]]:
 def unread_badge(response) -> int:
     match = re.search(r'class="notifications-link">[^<]*<span class="count">(\d+)</span>', text(response))
     return int(match[1]) if match else 0
-
-
-def case_parts(page: str) -> list[str]:
-    return page.split('<section class="packet-case">')[1:]
 
 
 def packet_page(user_web, meeting_id, **params) -> str:

@@ -45,17 +45,8 @@ from conference.models import (
     Sector,
 )
 
-#: The fixtures of tests/factories.py (web, make_case, make_meeting, add_item).
-pytest_plugins = ["factories"]
-
 YEAR = MEETING_DAY.year
 ALL_SECTIONS = {s.value for s in PacketSection}
-
-
-@pytest.fixture
-def staff(web, coordinator):
-    web.login("coord1")
-    return web
 
 
 @pytest.fixture
@@ -886,7 +877,7 @@ def test_practitioner_home_leaves_out_past_meetings(web, make_user, coordinator,
 # --- who may open what -----------------------------------------------------------------------------
 
 @pytest.fixture
-def world(make_user, make_meeting, make_case, add_item, coordinator, agencies):
+def matrix_meeting(make_user, make_meeting, make_case, add_item, coordinator, agencies):
     """One meeting with a chair, an invited and an uninvited agency, and cases on and off its agenda."""
     invited, uninvited = agencies["mental"], agencies["charity"]
     make_user("admin1", Role.ADMIN)
@@ -956,7 +947,7 @@ EXPECTED = {
               "case_covered": 200, "case_override": 200, "case_withdrawn": 200, "case_off_agenda": 404,
               "case_list": 403},
     "other_chair": {**{name: 404 for name in OBJECTS}, "list": 200, "case_list": 403},
-    # Pledged already (see ``world``); a case only within consent or an override.
+    # Pledged already (see ``matrix_meeting``); a case only within consent or an override.
     "invited": {"list": 200, "meeting": "packet", "packet": 200, "docx": 200, "pledge": 200, "ics": 200,
                 **{name: 403 for name in MANAGEMENT},
                 "case_covered": 200, "case_override": 200, "case_withdrawn": 404, "case_off_agenda": 404,
@@ -971,12 +962,12 @@ LISTED = {"admin": False, "coordinator": True, "chair": True, "other_chair": Fal
 
 @pytest.mark.parametrize("role, name", [pytest.param(role, name, id=f"{role}-{name}")
                                         for role in LOGINS for name in OBJECTS])
-def test_who_may_open_what(web, world, role, name):
+def test_who_may_open_what(web, matrix_meeting, role, name):
     if LOGINS[role]:
         web.login(LOGINS[role])
     method, url, data = OBJECTS[name]
-    values = {"m": world["meeting"], "inv": world["invitation"], "item": world["item"], "police": world["police"],
-              **world["cases"]}
+    values = {"m": matrix_meeting["meeting"], "inv": matrix_meeting["invitation"], "item": matrix_meeting["item"],
+              "police": matrix_meeting["police"], **matrix_meeting["cases"]}
     url = url.format(**values)
     data = {k: v.format(**values) for k, v in data.items()} if data is not None else None
     response = web.open(method, url, data=data)
@@ -984,14 +975,15 @@ def test_who_may_open_what(web, world, role, name):
     if expected == "login":
         assert response.status_code == 302 and response.headers["Location"].startswith("/login")
     elif expected == "packet":
-        assert response.status_code == 302 and response.headers["Location"] == f"/meetings/{world['meeting']}/packet"
+        assert (response.status_code == 302
+                and response.headers["Location"] == f"/meetings/{matrix_meeting['meeting']}/packet")
     elif expected == 302:
         assert response.status_code == 302
-        assert response.headers["Location"].startswith(f"/meetings/{world['meeting']}")
+        assert response.headers["Location"].startswith(f"/meetings/{matrix_meeting['meeting']}")
     else:
         assert response.status_code == expected, text(response)[:2000]
     if name == "list" and role in LISTED:
-        assert (world["title"] in text(response)) is LISTED[role]
+        assert (matrix_meeting["title"] in text(response)) is LISTED[role]
 
 
 def test_an_invitation_cannot_be_changed_once_the_meeting_has_started_and_says_why(staff, make_meeting, make_case,

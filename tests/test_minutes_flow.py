@@ -10,8 +10,8 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from factories import audit_actions
+from factories_world import login
 
-from conference import demo
 from conference.cases import services as case_services
 from conference.cases.queries import load_case_file
 from conference.extensions import db
@@ -19,23 +19,6 @@ from conference.formatting import today_local
 from conference.minutes.services import load_for_minutes, set_schedule
 from conference.models import (ActionItem, Agency, ActionReview, AgendaItem, AuditEvent, Household, Meeting,
                                MeetingStatus, Minutes, MinutesRevision, Notification, Stage, User)
-
-PASSWORD = demo.DEFAULT_PASSWORD
-
-
-@pytest.fixture
-def seeded(app):
-    demo.seed(PASSWORD)
-    db.session.commit()
-    upcoming = db.session.execute(select(Meeting).where(Meeting.year != 2021)).scalar_one()
-    return upcoming.id
-
-
-def login(client, username):
-    client.post("/logout")
-    response = client.post("/login", data={"username": username, "password": PASSWORD})
-    assert response.status_code == 302
-
 
 def meeting_actions(meeting_id):
     """The actions decided at this meeting (the demo's 2021 meeting has its own)."""

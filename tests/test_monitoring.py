@@ -14,10 +14,10 @@ TODAY = today_local()
 
 
 @pytest.fixture
-def seeded(app, client):
-    demo.seed(PASSWORD)
-    db.session.commit()
+def as_coordinator(client, seeded):
+    """The ``seeded`` demo city with ``client`` signed in as its coordinator."""
     assert client.post("/login", data={"username": "coordinator", "password": PASSWORD}).status_code == 302
+    return client
 
 
 def household(name: str) -> Household:
@@ -32,7 +32,7 @@ def post(client, household_id, **values):
     return client.post(f"/cases/{household_id}/monitoring", data=data)
 
 
-def test_a_contact_is_logged_and_sets_the_next_check(client, seeded):
+def test_a_contact_is_logged_and_sets_the_next_check(client, as_coordinator):
     kim = household("김민수")
     assert post(client, kim.id).status_code == 302
     kim = household("김민수")
@@ -51,7 +51,7 @@ def test_a_contact_is_logged_and_sets_the_next_check(client, seeded):
     ({"method": "letter"}, "점검 방법을 고르세요."),
     ({"content": "  "}, "점검 내용을 4000자 이하로 적으세요."),
 ])
-def test_bad_monitoring_input_changes_nothing(client, seeded, values, message):
+def test_bad_monitoring_input_changes_nothing(client, as_coordinator, values, message):
     kim = household("김민수")
     before = kim.next_check_on
     response = post(client, kim.id, **values)
@@ -60,7 +60,7 @@ def test_bad_monitoring_input_changes_nothing(client, seeded, values, message):
     assert db.session.execute(select(MonitoringEntry)).first() is None
 
 
-def test_checks_due_lists_overdue_cases_first(client, seeded):
+def test_checks_due_lists_overdue_cases_first(client, as_coordinator):
     kim, lee, park = household("김민수"), household("이영희"), household("박철호")
     kim.next_check_on = TODAY - timedelta(days=3)
     lee.next_check_on = TODAY + timedelta(days=2)
@@ -72,13 +72,13 @@ def test_checks_due_lists_overdue_cases_first(client, seeded):
     assert "김○○" in page and "김민수" not in page
 
 
-def test_the_approved_minutes_set_the_next_check_of_their_cases(client, seeded):
+def test_the_approved_minutes_set_the_next_check_of_their_cases(client, as_coordinator):
     # The demo's 2021 minutes set 다음 점검일 2021. 4. 7. for the cases they discussed.
     assert household("김민수").next_check_on == date(2021, 4, 7)
 
 
 @pytest.mark.parametrize("username", ["mh", "chair"])
-def test_only_case_staff_log_monitoring(client, seeded, username):
+def test_only_case_staff_log_monitoring(client, as_coordinator, username):
     client.post("/logout")
     client.post("/login", data={"username": username, "password": PASSWORD})
     kim = household("김민수")

@@ -17,8 +17,6 @@ from conference.minutes import services as minutes_services
 from conference.models import (ActionItem, AgencyInput, CaseRecord, Consent, Meeting, MeetingStatus, Minutes, Role,
                                RootCause, Sector)
 
-pytest_plugins = ["factories"]
-
 #: Texts and who may read them in the setting below (case A: consent without sensitive data; B: with it).
 MH_FACTS_A = "우울 증상으로 치료했으나 중단됨 SNT-MH-A"
 MH_OPINION_A = "정신건강 사례관리 연계 필요 SNT-MHOP-A"

@@ -5,13 +5,12 @@ consent covers the agency (permissions.visible_households); a chair only of the 
 else exists must not show through a search result, a count, a figure, a notification or an error page that
 differs from the one for something that does not exist.
 """
-import html
 import io
 import re
 from urllib.parse import quote
 
 import pytest
-from factories import signed_in
+from factories import signed_in, text
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -24,8 +23,6 @@ from conference.meetings import packets
 from conference.meetings import services as meeting_services
 from conference.minutes import services as minutes_services
 from conference.models import Agency, Meeting, MeetingStatus, Member, User
-
-pytest_plugins = ["factories_world"]  # the world fixture
 
 MISSING = 999_999
 PARTNERS = ["정신건강복지센터", "드림스타트", "중앙동 행정복지센터", "천사운동본부"]
@@ -50,10 +47,6 @@ def leaky(world):
     return world
 
 
-def body(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
-
-
 def without(page: str, *urls: str) -> str:
     """The page with the requested address taken out, wherever it is echoed (e.g. the language form's next=),
     and without the CSRF tokens (signed with the time, to the second)."""
@@ -72,18 +65,18 @@ def test_searching_the_case_list_tells_others_nothing(app, leaky, username):
     answers = {q: client.get(f"/cases?q={q}") for q in ("최은정", hidden, "없는사람")}
     for q, response in answers.items():
         assert response.status_code == 403, q
-        page = without(body(response), f"/cases?q={q}")  # what the user typed comes back in the language form
+        page = without(text(response), f"/cases?q={q}")  # what the user typed comes back in the language form
         assert hidden not in page and "최○○" not in page and not re.search(r"\d+건", page), q
-    pages = {without(body(r), f"/cases?q={q}") for q, r in answers.items()}
+    pages = {without(text(r), f"/cases?q={q}") for q, r in answers.items()}
     assert len(pages) == 1, "the refusal differs with what was searched for"
     # The agenda's case search belongs to staff too, and says nothing either.
     agenda = [client.get(f"/meetings/{leaky.ids['upcoming']}/agenda/new?q={q}") for q in ("최은정", "없는사람")]
     assert agenda[0].status_code == agenda[1].status_code in (403, 404)
-    assert without(body(agenda[0]), "최은정") == without(body(agenda[1]), "없는사람")
+    assert without(text(agenda[0]), "최은정") == without(text(agenda[1]), "없는사람")
 
 
 def test_staff_find_the_case_the_others_cannot(app, leaky):
-    page = body(signed_in(app, "coordinator").get("/cases?q=최은정"))
+    page = text(signed_in(app, "coordinator").get("/cases?q=최은정"))
     assert leaky.case_numbers["최은정"] in page and "(1건)" in page
 
 
@@ -96,19 +89,19 @@ def test_home_and_notifications_mention_no_case_out_of_reach(app, leaky):
 
     mh = signed_in(app, "mh")
     for url in ("/home", "/notifications", "/actions", "/meetings"):
-        page = body(mh.get(url))
+        page = text(mh.get(url))
         assert not [secret for secret in out_of_reach if secret in page], url
     # The count of cases waiting for the agency's input counts only those its input page lists: 3 cases, of which
     # 김민수's input is in already; not the withdrawn one.
-    mine = body(mh.get(f"/meetings/{leaky.ids['upcoming']}/inputs"))
+    mine = text(mh.get(f"/meetings/{leaky.ids['upcoming']}/inputs"))
     assert set(re.findall(r"2021-\d{4}", mine)) == {leaky.case_numbers[name] for name in ("김민수", "이영희", "박철호")}
-    todo = re.search(r"의견을 아직 제출하지 않은 사례 \(기한 전\)</a>: <strong>(\d+)</strong>", body(mh.get("/notifications")))
+    todo = re.search(r"의견을 아직 제출하지 않은 사례 \(기한 전\)</a>: <strong>(\d+)</strong>", text(mh.get("/notifications")))
     assert todo is not None and int(todo[1]) == 2
 
     police = signed_in(app, "police")
     titles = [m.title for m in db.session.execute(select(Meeting)).scalars()]
     for url in ("/home", "/notifications", "/actions", "/meetings"):
-        page = body(police.get(url))
+        page = text(police.get(url))
         assert not re.search(r"2021-\d{4}", page), url
         assert not [title for title in titles if title in page], url
 
@@ -116,7 +109,7 @@ def test_home_and_notifications_mention_no_case_out_of_reach(app, leaky):
 @pytest.mark.parametrize("username", ["chair", "chair2"])
 def test_a_chair_is_told_only_of_minutes_they_approve(app, leaky, username):
     """The unchaired meeting's minutes wait for approval, but no chair may open that meeting."""
-    page = body(signed_in(app, username).get("/notifications"))
+    page = text(signed_in(app, username).get("/notifications"))
     assert "결재를 기다리는 회의록" not in page
 
 
@@ -187,6 +180,6 @@ def test_an_error_for_something_out_of_reach_is_the_one_for_nothing(app, leaky, 
         not_there = client.open(fake, method=method, data=data)
         expected = 409 if "/inputs/" in template and method == "POST" else 404  # a POST keeps the text typed
         if not (there.status_code == not_there.status_code == expected
-                and without(body(there), real) == without(body(not_there), fake)):
+                and without(text(there), real) == without(text(not_there), fake)):
             differ.append(f"{method} {real} ({there.status_code}) vs {fake} ({not_there.status_code})")
     assert not differ, "out of reach is not the same as not there:\n" + "\n".join(differ)

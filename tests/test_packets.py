@@ -11,6 +11,7 @@ from docx.oxml.ns import qn
 from factories import (
     MEETING_DAY,
     audit_actions,
+    case_parts,
     count,
     counting_queries,
     docx_parts,
@@ -25,9 +26,6 @@ from sqlalchemy import select
 
 from conference.extensions import db
 from conference.models import AgendaItem, Pledge, Role, SectionVisibility, Sector
-
-#: The fixtures of tests/factories.py (web, make_case, make_meeting, add_item).
-pytest_plugins = ["factories"]
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 FONT = "맑은 고딕"
@@ -71,11 +69,6 @@ def packet_as(web, username, meeting_id, **params):
 def download(web, meeting_id, purpose="회의 준비", **params):
     query = "&".join(f"{k}={v}" for k, v in params.items())
     return web.post(f"/meetings/{meeting_id}/packet.docx" + (f"?{query}" if query else ""), data={"purpose": purpose})
-
-
-def case_parts(page: str) -> list[str]:
-    """The per-case sections of a packet page, in order."""
-    return page.split('<section class="packet-case">')[1:]
 
 
 # --- need-to-know ----------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ check and the access record still happen on every view.
 import re
 from datetime import UTC, datetime
 
-import pytest
 import time_machine
 from flask import current_app
 from sqlalchemy import update
@@ -17,15 +16,6 @@ from conference.cases import services as case_services
 from conference.cases.queries import load_case_file
 from conference.extensions import db
 from conference.models import Member, Role, User
-
-pytest_plugins = ["factories"]  # make_case, make_meeting, add_item
-
-
-@pytest.fixture
-def staff(app, client, coordinator):
-    web = Web(app, client)
-    web.login("coord1")
-    return web
 
 
 def view(web, url) -> tuple[str, int]:

@@ -1,6 +1,5 @@
 """Sessions held on the server: bound to the browser, ended at logout, idle and absolute limits on the server's
 clock; the current password before two-factor and e-mail changes; the lockout per username and address."""
-import html
 import json
 import re
 from datetime import timedelta
@@ -9,12 +8,13 @@ import pyotp
 import time_machine
 from sqlalchemy import event
 
+from factories import audit_actions, field_errors, fresh_user, login, text
 from conftest import PASSWORD, is_logged_in, login_session_of
 from conference.auth import two_factor
 from conference.config import Defaults
 from conference.database import now_utc
 from conference.extensions import db
-from conference.models import AuditEvent, LoginSession, LoginThrottle, Role, User
+from conference.models import LoginSession, LoginThrottle, Role, User
 
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
 CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
@@ -41,30 +41,8 @@ def copy_of(app, client, user_agent: str = FIREFOX):
     return other
 
 
-def login(client, username, password=PASSWORD):
-    return client.post("/login", data={"username": username, "password": password})
-
-
-def events(action: str) -> list[AuditEvent]:
-    return db.session.execute(
-        db.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)).scalars().all()
-
-
-def fresh_user(username: str) -> User:
-    db.session.expire_all()
-    return db.session.execute(db.select(User).where(User.username == username)).scalar_one()
-
-
-def text_of(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
-
-
-def field_errors(response, field: str) -> list[str]:
-    return re.findall(rf'<p class="error" id="{field}-error">(.*?)</p>', text_of(response))
-
-
 def form_errors(response) -> list[str]:
-    block = re.search(r'<div class="form-errors" role="alert">(.*?)</div>', text_of(response), re.S)
+    block = re.search(r'<div class="form-errors" role="alert">(.*?)</div>', text(response), re.S)
     return re.findall(r'<p class="error">(.*?)</p>', block.group(1)) if block else []
 
 
@@ -98,7 +76,7 @@ def test_a_cookie_replayed_from_another_browser_is_refused_and_recorded(app, coo
     response = thief.get("/home")
     assert sent_to_login(response)
     assert not is_logged_in(thief)
-    [refused] = events("auth.session_refused")
+    [refused] = audit_actions("auth.session_refused")
     assert (refused.actor_id, refused.actor_name, refused.ip) == (coordinator.id, "coord1", "127.0.0.1")
     assert json.loads(refused.details) == {"reason": "user_agent"}
     # The cookie is known to be out: the login ends for the browser it was made for too.
@@ -121,7 +99,7 @@ def test_a_copy_taken_before_logout_is_refused(app, coordinator):
 
     assert sent_to_login(copy.get("/home"))
     assert not is_logged_in(copy)
-    [refused] = events("auth.session_refused")
+    [refused] = audit_actions("auth.session_refused")
     assert json.loads(refused.details) == {"reason": "ended"} and refused.actor_id == coordinator.id
 
 
@@ -157,7 +135,7 @@ def test_the_idle_limit_is_counted_on_the_server(app, coordinator):
     with time_machine.travel(now_utc() + timedelta(minutes=29 + 31)):
         response = client.get("/home")
         assert sent_to_login(response)
-        assert IDLE_FLASH in text_of(client.get(response.headers["Location"]))
+        assert IDLE_FLASH in text(client.get(response.headers["Location"]))
     assert login_session_of(client) is None  # the cookie no longer names the login
     assert db.session.execute(db.select(LoginSession.end_reason)).scalar_one() == "idle"
 
@@ -182,9 +160,9 @@ def test_the_absolute_limit_is_counted_on_the_server(app, coordinator):
     db.session.commit()
     response = client.get("/home")
     assert sent_to_login(response)
-    assert LIFETIME_FLASH in text_of(client.get(response.headers["Location"]))
+    assert LIFETIME_FLASH in text(client.get(response.headers["Location"]))
     assert db.session.get(LoginSession, row.id).end_reason == "expired"
-    assert events("auth.session_refused") == []  # an ordinary end, not a suspicious one
+    assert audit_actions("auth.session_refused") == []  # an ordinary end, not a suspicious one
 
 
 def statements_during(client, url) -> list[str]:
@@ -275,8 +253,8 @@ def test_switching_two_factor_on_needs_the_current_password(app, coordinator):
     assert field_errors(response, "current_password") == [WRONG_PASSWORD]
     user = fresh_user("coord1")
     assert (user.totp_enabled_at, user.totp_last_step) == (None, 0)  # nothing changed, the code not used up
-    assert events("two_factor.enable") == []
-    [failed] = events("login.failed")
+    assert audit_actions("two_factor.enable") == []
+    [failed] = audit_actions("login.failed")
     assert failed.actor_name == "coord1" and json.loads(failed.details) == {"reason": "password_recheck"}
     assert is_logged_in(client)
 
@@ -294,7 +272,7 @@ def test_switching_two_factor_off_with_a_wrong_password_is_counted(app, coordina
     response = client.post("/account/two-factor/disable", data={"disable-current_password": "not-the-password"})
     assert field_errors(response, "disable-current_password") == [WRONG_PASSWORD]
     assert fresh_user("coord1").totp_enabled_at is not None
-    assert [json.loads(e.details)["reason"] for e in events("login.failed")] == ["password_recheck"]
+    assert [json.loads(e.details)["reason"] for e in audit_actions("login.failed")] == ["password_recheck"]
 
 
 def edit_own_account(client, user: User, **changes):
@@ -314,8 +292,8 @@ def test_changing_ones_own_email_needs_the_current_password(app, make_user):
     response = edit_own_account(client, admin, email="new@evil.example", current_password="not-the-password")
     assert response.status_code == 200 and field_errors(response, "current_password") == [WRONG_PASSWORD]
     assert fresh_user("admin1").email == "old@city.example"
-    assert events("user.update") == []
-    assert [json.loads(e.details)["reason"] for e in events("login.failed")] == ["password_recheck"]
+    assert audit_actions("user.update") == []
+    assert [json.loads(e.details)["reason"] for e in audit_actions("login.failed")] == ["password_recheck"]
 
     response = edit_own_account(client, admin, email="new@city.example", current_password=PASSWORD)
     assert response.status_code == 302
@@ -347,7 +325,7 @@ def test_an_outsiders_failures_do_not_lock_the_owner_out(app, coordinator):
     outsider = browser(app, CHROME, OUTSIDER)
     fail(outsider, "coord1", 5)
     assert form_errors(login(outsider, "coord1")) == [LOCK_MESSAGE]  # even the right password, from there
-    [lock] = events("login.lock")
+    [lock] = audit_actions("login.lock")
     assert lock.ip == OUTSIDER and json.loads(lock.details) == {"minutes": 15, "scope": "address"}
 
     owner = browser(app, FIREFOX, OWNER)
@@ -365,7 +343,7 @@ def test_the_username_locks_everywhere_past_its_own_number(app, coordinator):
     fail(browser(app, CHROME, "192.0.2.100"), "coord1", 2)
     assert form_errors(login(owner, "coord1")) == [LOCK_MESSAGE]
     assert not is_logged_in(owner)
-    [lock] = events("login.lock")
+    [lock] = audit_actions("login.lock")
     assert json.loads(lock.details) == {"minutes": 60, "scope": "username"}
     row = db.session.execute(db.select(LoginThrottle).where(
         LoginThrottle.username == "coord1", LoginThrottle.address == "*")).scalar_one()

@@ -1,6 +1,5 @@
 """Two-factor login: enrolment, the second login step, recovery codes, admin rules and odd input."""
 import hashlib
-import html as html_lib
 import json
 import re
 import time
@@ -12,11 +11,12 @@ import pyotp
 import pytest
 from flask import Flask
 
+from factories import audit_actions, field_errors, fresh_user, login, text, throttle
 from conftest import PASSWORD, is_logged_in, make_app
 from conference import create_app
 from conference.auth import two_factor
 from conference.extensions import db
-from conference.models import AuditEvent, LoginSession, LoginThrottle, RecoveryCode, Role, User
+from conference.models import AuditEvent, LoginSession, RecoveryCode, Role, User
 
 WRONG_CODE = "인증 코드가 올바르지 않습니다."
 WRONG_ENROLMENT_CODE = "인증 코드가 올바르지 않습니다. 앱에 지금 표시된 코드를 입력하세요."
@@ -52,11 +52,6 @@ def clock(monkeypatch):
 # --- helpers ---------------------------------------------------------------------------------------
 
 
-def fresh_user(username: str) -> User:
-    db.session.expire_all()
-    return db.session.execute(db.select(User).where(User.username == username)).scalar_one()
-
-
 def code_for(username: str, step: int) -> str:
     return pyotp.TOTP(fresh_user(username).totp_secret).generate_otp(step)
 
@@ -70,10 +65,6 @@ def enrol(user: User, clock: Clock) -> list[str]:
     return codes
 
 
-def login(client, username, password=PASSWORD, **query):
-    return client.post("/login", query_string=query, data={"username": username, "password": password})
-
-
 def second_step(client, code):
     return client.post("/login/two-factor", data={"code": code})
 
@@ -84,27 +75,9 @@ def login_with_code(client, username, code, **query):
     return second_step(client, code)
 
 
-def page_text(response) -> str:
-    return html_lib.unescape(response.get_data(as_text=True))
-
-
-def field_errors(response, field: str) -> list[str]:
-    return re.findall(rf'<p class="error" id="{field}-error">(.*?)</p>', page_text(response))
-
-
-def events(action: str) -> list[AuditEvent]:
-    return db.session.execute(
-        db.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)).scalars().all()
-
-
 def recovery_codes_of(user_id: int) -> list[RecoveryCode]:
     return db.session.execute(db.select(RecoveryCode).where(RecoveryCode.user_id == user_id)
                               .order_by(RecoveryCode.id)).scalars().all()
-
-
-def throttle(username: str, address: str = "127.0.0.1") -> LoginThrottle | None:
-    return db.session.execute(db.select(LoginThrottle).where(
-        LoginThrottle.username == username, LoginThrottle.address == address)).scalar_one_or_none()
 
 
 def confirm_enrolment(client, code, password=PASSWORD):
@@ -197,7 +170,7 @@ def test_starting_again_makes_a_new_secret(client, coordinator, clock):
 
 def test_account_page_links_to_two_factor(client, coordinator):
     login(client, "coord1")
-    page = page_text(client.get("/account"))
+    page = text(client.get("/account"))
     assert 'href="/account/two-factor"' in page and "사용 안 함" in page
 
 
@@ -219,7 +192,7 @@ def test_enrolment_with_a_bad_code_keeps_two_factor_off(client, coordinator, clo
     assert field_errors(response, "code") == [message]
     user = fresh_user("coord1")
     assert user.totp_enabled_at is None and recovery_codes_of(user.id) == []
-    assert events("two_factor.enable") == []
+    assert audit_actions("two_factor.enable") == []
 
 
 def test_enrolment(app, client, coordinator, clock):
@@ -240,7 +213,7 @@ def test_enrolment(app, client, coordinator, clock):
     # Only keyed hashes are stored, never the codes.
     assert all(re.fullmatch(r"[0-9a-f]{64}", row.code_hash) for row in stored)
     assert not {c.replace("-", "") for c in codes} & {row.code_hash for row in stored}
-    [event] = events("two_factor.enable")
+    [event] = audit_actions("two_factor.enable")
     assert (event.actor_id, event.object_id) == (user.id, str(user.id))
 
     # This browser stays logged in; the session started with the password alone ends.
@@ -273,8 +246,8 @@ def test_login_needs_the_second_step(client, coordinator, clock):
     assert response.status_code == 302 and response.headers["Location"] == "/home"
     assert is_logged_in(client)
     assert fresh_user("coord1").last_login_at is not None
-    [password_step] = events("login.password")
-    [done] = events("login")
+    [password_step] = audit_actions("login.password")
+    [done] = audit_actions("login")
     assert password_step.actor_id == done.actor_id == coordinator.id
     assert json.loads(done.details) == {"second_factor": "totp"}
 
@@ -330,11 +303,11 @@ def test_login_with_a_recovery_code(app, client, coordinator, clock):
     typed = "  " + codes[3].upper().replace("-", " ") + " "  # case, spaces and hyphens do not matter
     response = login_with_code(client, "coord1", typed)
     assert response.status_code == 302 and response.headers["Location"] == "/home"
-    home = page_text(client.get("/home"))
+    home = text(client.get("/home"))
     assert "복구 코드로 로그인했습니다. 남은 복구 코드는 9개입니다." in home
     used = [row for row in recovery_codes_of(coordinator.id) if row.used_at is not None]
     assert len(used) == 1
-    assert json.loads(events("login")[-1].details) == {"second_factor": "recovery_code"}
+    assert json.loads(audit_actions("login")[-1].details) == {"second_factor": "recovery_code"}
 
     other = app.test_client()
     response = login_with_code(other, "coord1", codes[3])
@@ -364,10 +337,10 @@ def test_wrong_codes_count_toward_the_lock(app, client, coordinator, clock):
     assert field_errors(response, "code") == [LOCK_MESSAGE]
     assert not is_logged_in(client)
     response = login(app.test_client(), "coord1")
-    assert response.status_code == 200 and LOCK_MESSAGE in page_text(response)
-    failed = events("login.failed")
+    assert response.status_code == 200 and LOCK_MESSAGE in text(response)
+    failed = audit_actions("login.failed")
     assert [json.loads(e.details)["reason"] for e in failed] == ["second_factor"] * 5
-    assert [e.actor_name for e in events("login.lock")] == ["coord1"]
+    assert [e.actor_name for e in audit_actions("login.lock")] == ["coord1"]
 
 
 def test_a_complete_login_resets_the_count(client, coordinator, clock):
@@ -413,10 +386,10 @@ def test_expired_second_step_starts_over(client, coordinator, clock):
     db.session.commit()
     response = second_step(client, code_for("coord1", clock.step))
     assert response.status_code == 302 and response.headers["Location"] == "/login"
-    assert EXPIRED_FLASH in page_text(client.get("/login"))
+    assert EXPIRED_FLASH in text(client.get("/login"))
     assert not is_logged_in(client)
     assert second_step(client, code_for("coord1", clock.step)).headers["Location"] == "/login"
-    assert events("login") == []
+    assert audit_actions("login") == []
 
 
 @pytest.mark.parametrize("change", ["password reset", "deactivation", "two-factor reset"])
@@ -463,7 +436,7 @@ def test_disabling_needs_the_current_password(app, client, coordinator, clock):
     user = fresh_user("coord1")
     assert (user.totp_enabled_at, user.totp_secret, user.totp_last_step) == (None, "", 0)
     assert recovery_codes_of(user.id) == []
-    [event] = events("two_factor.disable")
+    [event] = audit_actions("two_factor.disable")
     assert event.actor_id == user.id
     assert is_logged_in(client)
     assert not is_logged_in(other_device)
@@ -484,7 +457,7 @@ def test_regenerating_recovery_codes_voids_the_old_ones(app, client, coordinator
     assert len(new_codes) == 10 and not set(new_codes) & set(old_codes)
     rows = recovery_codes_of(coordinator.id)
     assert len(rows) == 10 and all(row.used_at is None for row in rows)
-    [event] = events("two_factor.recovery_codes")
+    [event] = audit_actions("two_factor.recovery_codes")
     assert json.loads(event.details) == {"count": 10}
 
     assert field_errors(login_with_code(app.test_client(), "coord1", old_codes[1]), "code") == [WRONG_CODE]
@@ -496,7 +469,7 @@ def test_managing_needs_two_factor_switched_on(client, coordinator, url):
     login(client, "coord1")
     response = client.post(url, data={"disable-current_password": PASSWORD, "codes-current_password": PASSWORD})
     assert response.status_code == 302 and response.headers["Location"] == "/account/two-factor"
-    assert events("two_factor.disable") == events("two_factor.recovery_codes") == []
+    assert audit_actions("two_factor.disable") == audit_actions("two_factor.recovery_codes") == []
 
 
 def csrf_token_of(client, url) -> str:
@@ -566,14 +539,14 @@ def test_admins_are_held_by_default_and_the_switch_is_read_from_the_environment(
 def test_an_admin_is_warned_on_the_home_page_while_the_requirement_is_off(app, client, admin, coordinator, clock):
     enrol(admin, clock)
     login_with_code(client, "admin1", code_for("admin1", clock.step))
-    assert TWO_FACTOR_OFF_WARNING in page_text(client.get("/home"))
+    assert TWO_FACTOR_OFF_WARNING in text(client.get("/home"))
     app.config["TWO_FACTOR_REQUIRED_FOR_ADMINS"] = True
-    assert TWO_FACTOR_OFF_WARNING not in page_text(client.get("/home"))
+    assert TWO_FACTOR_OFF_WARNING not in text(client.get("/home"))
     # Only admins are told: the setting is theirs to change.
     app.config["TWO_FACTOR_REQUIRED_FOR_ADMINS"] = False
     other = app.test_client()
     login(other, "coord1")
-    assert TWO_FACTOR_OFF_WARNING not in page_text(other.get("/home"))
+    assert TWO_FACTOR_OFF_WARNING not in text(other.get("/home"))
 
 
 @pytest.mark.parametrize("url", ["/home", "/account", "/admin/users", "/admin/audit", "/cases", "/notifications",
@@ -582,7 +555,7 @@ def test_admin_without_two_factor_is_held_on_the_enrolment_page(client, admin, r
     assert login(client, "admin1").headers["Location"] == "/home"
     response = client.get(url)
     assert response.status_code == 302 and response.headers["Location"] == "/account/two-factor"
-    assert MUST_ENROL_FLASH in page_text(client.get("/account/two-factor"))
+    assert MUST_ENROL_FLASH in text(client.get("/account/two-factor"))
 
 
 def test_admin_held_for_enrolment_may_log_out_and_switch_language(client, admin, required):
@@ -599,11 +572,11 @@ def test_admin_enrols_and_may_go_on(client, admin, required, clock):
     assert response.status_code == 200 and len(RECOVERY_CODE.findall(response.get_data(as_text=True))) == 10
     assert client.get("/admin/users").status_code == 200
     # and cannot switch it off again while the rule is on
-    page = page_text(client.get("/account/two-factor"))
+    page = text(client.get("/account/two-factor"))
     assert "관리자 계정은 2단계 인증을 끌 수 없습니다." in page
     response = client.post("/account/two-factor/disable", data={"disable-current_password": PASSWORD})
-    assert response.status_code == 200 and "관리자 계정은 2단계 인증을 끌 수 없습니다." in page_text(response)
-    assert events("two_factor.disable") == []
+    assert response.status_code == 200 and "관리자 계정은 2단계 인증을 끌 수 없습니다." in text(response)
+    assert audit_actions("two_factor.disable") == []
     assert fresh_user("admin1").totp_enabled_at is not None
 
 
@@ -625,21 +598,21 @@ def test_admin_resets_a_users_two_factor(app, client, admin, coordinator, clock)
     old_cookie = target.get_cookie("session").value
 
     login(client, "admin1")
-    page = page_text(client.get(f"/admin/users/{coordinator.id}"))
+    page = text(client.get(f"/admin/users/{coordinator.id}"))
     assert f'action="/admin/users/{coordinator.id}/two-factor/reset"' in page
     response = client.post(f"/admin/users/{coordinator.id}/two-factor/reset")
     assert response.status_code == 302 and response.headers["Location"] == f"/admin/users/{coordinator.id}"
     user = fresh_user("coord1")
     assert (user.totp_enabled_at, user.totp_secret) == (None, "")
     assert recovery_codes_of(user.id) == []
-    [event] = events("two_factor.reset")
+    [event] = audit_actions("two_factor.reset")
     assert (event.actor_id, event.object_id) == (admin.id, str(user.id))
 
     replay = app.test_client()
     replay.set_cookie("session", old_cookie)
     assert not is_logged_in(replay)
     assert login(app.test_client(), "coord1").headers["Location"] == "/home"
-    assert 'two-factor/reset"' not in page_text(client.get(f"/admin/users/{coordinator.id}"))
+    assert 'two-factor/reset"' not in text(client.get(f"/admin/users/{coordinator.id}"))
 
 
 def test_only_admins_reset_two_factor(client, coordinator, make_user, clock):
@@ -648,7 +621,7 @@ def test_only_admins_reset_two_factor(client, coordinator, make_user, clock):
     login(client, "coord1")
     assert client.post(f"/admin/users/{target.id}/two-factor/reset").status_code == 403
     assert fresh_user("target1").totp_enabled_at is not None
-    assert events("two_factor.reset") == []
+    assert audit_actions("two_factor.reset") == []
 
 
 def test_reset_of_an_unknown_user_is_404(client, admin):
