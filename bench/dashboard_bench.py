@@ -28,9 +28,9 @@ from sqlalchemy import event, select  # noqa: E402
 
 from conference import create_app, demo  # noqa: E402
 from conference import freshness  # noqa: E402
+from conference.core.formatting import today_local  # noqa: E402
 from conference.datagen import generate  # noqa: E402
 from conference.extensions import db  # noqa: E402
-from conference.formatting import today_local  # noqa: E402
 from conference.models import User  # noqa: E402
 
 

@@ -68,7 +68,7 @@ def load_config(app: Flask, test_config: dict | None):
 
 
 def register_extensions(app: Flask):
-    from conference import database  # noqa: F401  (SQLite pragmas and BEGIN IMMEDIATE)
+    from conference.core import database  # noqa: F401  (SQLite pragmas and BEGIN IMMEDIATE)
     from conference.auth import sessions  # noqa: F401  (user loader and login settings)
     from conference import freshness  # noqa: F401  (stale dashboard figures and pages after a change)
 
@@ -95,8 +95,8 @@ def register_blueprints(app: Flask):
     from conference.auth.views import bp as auth_bp
     from conference.cases import import_views  # noqa: F401  (adds the import pages to cases_bp)
     from conference.cases.views import bp as cases_bp
+    from conference.core.ids import IdConverter
     from conference.dashboard.views import bp as dashboard_bp
-    from conference.ids import IdConverter
     from conference.inputs.views import bp as inputs_bp
     from conference.main.views import bp as main_bp
     from conference.meetings.views import bp as meetings_bp

@@ -19,7 +19,7 @@ from sqlalchemy import (and_, bindparam, case, delete, event as sa_event, func, 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from conference.database import SAFE_METHODS, WRITE_LOCK, now_utc
+from conference.core.database import SAFE_METHODS, WRITE_LOCK, now_utc
 from conference.extensions import db
 from conference.models import AccessDenial, AuditChainHead, AuditEvent
 

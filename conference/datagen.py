@@ -28,9 +28,9 @@ from sqlalchemy import bindparam, func, insert, select, text, update
 from conference import datagen_phrases as phrases
 from conference import disclosure
 from conference import freshness
+from conference.core.formatting import KST, today_local
+from conference.core.masking import mask_name
 from conference.extensions import db
-from conference.formatting import KST, today_local
-from conference.masking import mask_name
 from conference.meetings import rules
 from conference.minutes import document, snapshot
 from conference.minutes.services import case_summary, decided_text, decisions_text

@@ -12,8 +12,8 @@ from conference import audit, disclosure
 from conference.admin import services as account_services
 from conference.cases import services as case_services
 from conference.cases.queries import load_case_file
+from conference.core.formatting import KST, today_local
 from conference.extensions import db
-from conference.formatting import KST, today_local
 from conference.inputs import services as input_services
 from conference.meetings import services as meeting_services
 from conference.models import (ActionItem, AgendaItem, Agency, Disclosure, Household, Invitation, Meeting, MeetingKind,

@@ -19,7 +19,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from conference import freshness
-from conference.formatting import today_local
+from conference.core.formatting import today_local
 
 _STORE = "rendered_pages"
 

@@ -4,11 +4,11 @@ from flask_babel.speaklater import LazyString
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
-from conference import formatting, masking
+from conference.core import formatting, masking
 from conference.disclosure import level_of
-from conference.i18n import catalogue
-from conference.ids import MAX_ID
-from conference.i18n import lazy_gettext as _l
+from conference.core.i18n import catalogue
+from conference.core.ids import MAX_ID
+from conference.core.i18n import lazy_gettext as _l
 from conference.models import InputState, NeedDomain, Stage, Track
 from conference.models.cases import MONITORING_METHODS
 from conference.models.disclosure import Disclosure

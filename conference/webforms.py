@@ -3,8 +3,8 @@ from flask import abort, request
 from wtforms import SelectField
 from wtforms.validators import NumberRange, ValidationError
 
+from conference.core.i18n import lazy_gettext as _l
 from conference.disclosure import UNKNOWN_LEVEL, is_level
-from conference.i18n import lazy_gettext as _l
 from conference.models.disclosure import Disclosure
 
 #: Far beyond any real list, small enough that page × size stays a sane OFFSET.

@@ -17,8 +17,8 @@ from factories import signed_in
 from sqlalchemy import func, select
 
 from conference import audit, errors
+from conference.core.formatting import KST
 from conference.extensions import db
-from conference.formatting import KST
 from conference.models import AccessDenial, AuditEvent, User
 
 pytest_plugins = ["factories_world"]  # the world fixture

@@ -7,8 +7,8 @@ from sqlalchemy import event, insert, select
 
 from conftest import POSTGRES_URL
 from conference import demo
+from conference.core.formatting import today_local
 from conference.extensions import db
-from conference.formatting import today_local
 from conference.models import ActionEvent, ActionItem, Agency, AuditEvent, Consent, Meeting
 
 PASSWORD = demo.DEFAULT_PASSWORD

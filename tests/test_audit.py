@@ -15,8 +15,8 @@ from conftest import PASSWORD, POSTGRES_URL
 from factories_cases import make_household  # noqa: F401
 from conference import audit, demo
 from conference.admin.audit_log import AuditFilters, events_query
+from conference.core.formatting import KST, today_local
 from conference.extensions import db
-from conference.formatting import KST, today_local
 from conference.minutes.services import load_for_minutes
 from conference.models import AuditChainHead, AuditEvent, Meeting, Role
 

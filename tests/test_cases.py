@@ -14,10 +14,10 @@ from sqlalchemy import func, select, update
 from conftest import POSTGRES_URL
 from factories import Web, counting_queries, selected_option
 
-from conference import masking
 from conference.cases import queries, services
+from conference.core import masking
+from conference.core.formatting import today_local
 from conference.extensions import db
-from conference.formatting import today_local
 from conference.models import (Assessment, AuditEvent, Consent, DomainRating, Household, Member, NeedDomain, Role,
                                Stage, StatusChange, User)
 

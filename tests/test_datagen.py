@@ -11,9 +11,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from conference import datagen_phrases as phrases
 from conference import demo
+from conference.core.formatting import KST, today_local
 from conference.datagen import generate
 from conference.extensions import db
-from conference.formatting import KST, today_local
 from conference.minutes import services as minutes_services
 from conference.minutes import snapshot
 from conference.models import (ActionEvent, ActionItem, ActionStatus, Agency, AgencyInput, AgendaItem, Assessment,

@@ -52,9 +52,9 @@ from sqlalchemy import select
 from conference.admin import services as account_services
 from conference.cases import services as case_services
 from conference.cases.queries import load_case_file
-from conference.downloads import DOCX, XLSX
+from conference.core.downloads import DOCX, XLSX
+from conference.core.formatting import today_local
 from conference.extensions import db
-from conference.formatting import today_local
 from conference.inputs import services as input_services
 from conference.meetings import packets
 from conference.meetings import services as meeting_services

@@ -52,7 +52,7 @@ from conference.cases.reading import ReadLimits
 from conference.cases.queries import load_case_file
 from conference.config import Defaults
 from conference.extensions import db
-from conference.formatting import KST, today_local
+from conference.core.formatting import KST, today_local
 from conference.meetings import packets
 from conference.meetings import services as meeting_services
 from conference.minutes import services as minutes_services

@@ -24,8 +24,8 @@ from conference.cases.imports import Repeat, find_repeats, import_rows
 from conference.cases.reading import ReadLimits, cell_text, read_table
 from conference.cases.services import CaseError, HeadOfHousehold, register_household
 from conference.config import Defaults
+from conference.core.formatting import today_local
 from conference.extensions import db
-from conference.formatting import today_local
 from conference.models import AuditEvent, CaseNumberCounter, Household, Member
 
 import hostile_uploads as hostile

@@ -5,8 +5,8 @@ import pytest
 from sqlalchemy import select
 
 from conference import demo
+from conference.core.formatting import today_local
 from conference.extensions import db
-from conference.formatting import today_local
 from conference.models import AuditEvent, Household, Member, MonitoringEntry
 
 PASSWORD = demo.DEFAULT_PASSWORD

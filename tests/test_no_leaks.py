@@ -18,8 +18,8 @@ from sqlalchemy import select
 from conference.cases import services as case_services
 from conference.cases.queries import load_case_file
 from conference.cases.services import CaseError
+from conference.core.formatting import today_local
 from conference.extensions import db
-from conference.formatting import today_local
 from conference.meetings import packets
 from conference.meetings import services as meeting_services
 from conference.minutes import services as minutes_services

@@ -12,7 +12,7 @@ from sqlalchemy import event
 from conftest import PASSWORD, is_logged_in, login_session_of
 from conference.auth import two_factor
 from conference.config import Defaults
-from conference.database import now_utc
+from conference.core.database import now_utc
 from conference.extensions import db
 from conference.models import AuditEvent, LoginSession, LoginThrottle, Role, User
 

@@ -3,8 +3,8 @@ import pytest
 from flask import g, url_for
 
 from conference import demo
+from conference.core.ids import MAX_ID
 from conference.extensions import db
-from conference.ids import MAX_ID
 from conference.models import Meeting
 from conference.templating import row_url
 

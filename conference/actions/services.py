@@ -7,9 +7,9 @@ from datetime import date
 
 from conference import audit
 from conference.cases.services import CaseError
-from conference.database import now_utc
+from conference.core.database import now_utc
+from conference.core.i18n import lazy_gettext as _l
 from conference.extensions import db
-from conference.i18n import lazy_gettext as _l
 from conference.models import ActionEvent, ActionItem, ActionStatus, User
 from conference.permissions import is_case_staff
 

@@ -8,9 +8,9 @@ from conference import permissions
 from conference.actions import queries, services
 from conference.actions.forms import ActionFilterForm, DueForm, NoteForm, ProgressForm
 from conference.cases.services import CaseError
+from conference.core.formatting import today_local
+from conference.core.i18n import gettext as _
 from conference.extensions import db
-from conference.formatting import today_local
-from conference.i18n import gettext as _
 from conference.models import ActionEvent, ActionItem, Agency, Household
 from conference.permissions import (can_report_on_action, can_see_action_override, is_case_staff, require,
                                     visible_actions)

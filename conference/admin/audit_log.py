@@ -16,10 +16,10 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from conference import audit
 from conference.config import Defaults
+from conference.core.formatting import KST
+from conference.core.i18n import lazy_gettext as _l
+from conference.core.ids import record_id
 from conference.extensions import db
-from conference.formatting import KST
-from conference.i18n import lazy_gettext as _l
-from conference.ids import record_id
 from conference.models import AccessDenial, AuditChainHead, AuditEvent, Household, User
 from conference.models.cases import case_number
 

@@ -13,11 +13,11 @@ from conference.admin.audit_export import build_audit_xlsx
 from conference.admin.audit_forms import (MONTH_MESSAGE, AuditExportForm, AuditFilterForm, MonthForm, ReviewForm,
                                          parse_month)
 from conference.admin.views import bp
-from conference.database import now_utc
-from conference.downloads import XLSX, attachment
+from conference.core.database import now_utc
+from conference.core.downloads import XLSX, attachment
+from conference.core.formatting import KST, today_local
+from conference.core.i18n import gettext as _
 from conference.extensions import db
-from conference.formatting import KST, today_local
-from conference.i18n import gettext as _
 from conference.permissions import can_read_audit, require
 from conference.webforms import attach_error, page_number
 

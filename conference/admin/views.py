@@ -6,7 +6,7 @@ from conference.admin import services
 from conference.admin.forms import AgencyForm, ResetPasswordForm, ResetTwoFactorForm, UserCreateForm, UserEditForm
 from conference.auth.sessions import recheck_password, renew_session
 from conference.extensions import db
-from conference.i18n import gettext as _
+from conference.core.i18n import gettext as _
 from conference.webforms import attach_error
 from conference.models import Agency, User
 from conference.permissions import can_manage_accounts, require

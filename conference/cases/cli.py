@@ -17,10 +17,10 @@ from flask.cli import with_appcontext
 from conference.cases.importer import RowError, parse_with_config
 from conference.cases.imports import find_repeats, import_rows
 from conference.cases.services import CaseError
+from conference.core.formatting import today_local
+from conference.core.i18n import force_locale
+from conference.core.masking import mask_name
 from conference.extensions import db
-from conference.formatting import today_local
-from conference.i18n import force_locale
-from conference.masking import mask_name
 from conference.models import User
 
 

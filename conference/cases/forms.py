@@ -10,8 +10,8 @@ from wtforms import (BooleanField, DateField, IntegerField, SelectField, SelectM
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation, ValidationError
 
 from conference.cases.services import HeadOfHousehold
-from conference.formatting import today_local
-from conference.i18n import lazy_gettext as _l
+from conference.core.formatting import today_local
+from conference.core.i18n import lazy_gettext as _l
 from conference.models import NeedDomain, Stage, Track
 from conference.models.cases import MONITORING_METHODS
 from conference.disclosure import default_level

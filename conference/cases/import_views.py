@@ -10,9 +10,9 @@ from conference.cases.forms import ImportUploadForm
 from conference.cases.importer import ImportRow, parse_with_config
 from conference.cases.services import CaseError
 from conference.cases.views import bp
+from conference.core.formatting import today_local
+from conference.core.i18n import gettext as _
 from conference.extensions import db
-from conference.formatting import today_local
-from conference.i18n import gettext as _
 from conference.models import ImportBatch
 from conference.permissions import can_register_cases, require
 

@@ -14,7 +14,7 @@ from datetime import date
 from sqlalchemy import select, tuple_
 
 from conference import audit
-from conference.changes import apply_changes
+from conference.core.changes import apply_changes
 from conference.cases.importer import ImportRow
 from conference.cases.services import (
     CaseError,
@@ -23,8 +23,8 @@ from conference.cases.services import (
     register_households,
     take_case_number,
 )
+from conference.core.i18n import lazy_gettext as _l
 from conference.extensions import db
-from conference.i18n import lazy_gettext as _l
 from conference.models import Household, Member, User
 from conference.models.cases import case_number
 

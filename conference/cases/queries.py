@@ -6,8 +6,8 @@ from datetime import date, datetime
 from sqlalchemy import bindparam, case, extract, func, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
+from conference.core.formatting import KST
 from conference.extensions import db
-from conference.formatting import KST
 from conference.models import Assessment, Consent, Household, Member, MonitoringEntry, Role, Stage, StatusChange, User
 from conference.models.cases import CaseLabels
 from conference.permissions import visible_households

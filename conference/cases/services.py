@@ -10,10 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from conference import audit, disclosure
-from conference.changes import apply_changes
+from conference.core.changes import apply_changes
+from conference.core.formatting import today_local
+from conference.core.i18n import lazy_gettext as _l
 from conference.extensions import db
-from conference.formatting import today_local
-from conference.i18n import lazy_gettext as _l
 from conference.models import (Agency, Assessment, CaseNumberCounter, Consent, DomainRating, Household,
                                Member, MonitoringEntry, NeedDomain, Stage, StatusChange, Track, User)
 from conference.models.cases import MONITORING_METHODS

@@ -10,8 +10,8 @@ from conference.cases import queries, services
 from conference.cases.forms import (CaseFilterForm, ConsentForm, HouseholdForm, MemberForm, MonitoringForm, StatusForm,
                                     WithdrawConsentForm, assessment_form_class)
 from conference.extensions import db
-from conference.formatting import today_local
-from conference.i18n import gettext as _
+from conference.core.formatting import today_local
+from conference.core.i18n import gettext as _
 from conference.webforms import attach_error, page_number
 from conference.meetings import packets
 from conference.meetings import services as meeting_services

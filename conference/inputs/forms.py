@@ -4,7 +4,7 @@ from wtforms import BooleanField, FieldList, FormField, HiddenField, SelectField
 from wtforms.validators import Length, Optional
 
 from conference.cases.forms import MultiCheckboxField
-from conference.i18n import lazy_gettext as _l
+from conference.core.i18n import lazy_gettext as _l
 from conference.inputs.services import LEVEL_FIELDS, MAX_TEXT, InputValues
 from conference.models import NeedDomain
 from conference.webforms import DisclosureField

@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from conference import audit
 from conference.cases.services import CaseError, checked_level
-from conference.database import conflict_if_overtaken, now_utc
+from conference.core.database import conflict_if_overtaken, now_utc
+from conference.core.i18n import lazy_gettext as _l
 from conference.disclosure import default_level
 from conference.extensions import db
-from conference.i18n import lazy_gettext as _l
 from conference.models import Agency, AgendaItem, Meeting, MeetingStatus, NeedDomain, User
 from conference.models.inputs import AgencyInput, InputRevision, InputState, OfferedResource
 from conference.notifications import message_text, notify_agency

@@ -6,8 +6,8 @@ from sqlalchemy import select
 from conference import audit, permissions
 from conference.cases.services import CaseError
 from conference.extensions import db
-from conference.formatting import today_local
-from conference.i18n import gettext as _
+from conference.core.formatting import today_local
+from conference.core.i18n import gettext as _
 from conference.webforms import attach_error
 from conference.inputs import services
 from conference.inputs.forms import AgencyInputForm

@@ -7,7 +7,7 @@ from conference import todo
 from conference.auth.forms import LanguageForm
 from conference.extensions import db
 from conference.actions import queries as action_queries
-from conference.formatting import today_local
+from conference.core.formatting import today_local
 from conference.meetings import queries as meeting_queries
 from conference.models import Role
 

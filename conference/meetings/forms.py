@@ -5,8 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from conference.formatting import KST
-from conference.i18n import lazy_gettext as _l
+from conference.core.formatting import KST
+from conference.core.i18n import lazy_gettext as _l
 from conference.webforms import DisclosureField, IntegerRange
 from conference.models.meetings import MeetingKind
 

@@ -16,10 +16,10 @@ from sqlalchemy.orm import joinedload, selectinload
 from conference import disclosure
 from conference.cases.services import current_consent
 from conference.disclosure import Grant
-from conference.database import now_utc
+from conference.core.database import now_utc
 from conference.extensions import db
-from conference.formatting import KST
-from conference.masking import mask_address, mask_name
+from conference.core.formatting import KST
+from conference.core.masking import mask_address, mask_name
 from conference.models import (ActionItem, ActionStatus, AgencyInput, Assessment, Consent, Household, InputState,
                                NeedDomain)
 from conference.models.disclosure import Disclosure

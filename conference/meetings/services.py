@@ -11,11 +11,11 @@ from sqlalchemy.exc import IntegrityError
 
 from conference import audit, disclosure
 from conference.cases.services import CaseError, checked_level, current_consent
-from conference.database import now_utc
+from conference.core.database import now_utc
 from conference.extensions import db
-from conference.i18n import lazy_gettext as _l
-from conference.ids import MAX_ID
-from conference.formatting import KST, today_local
+from conference.core.i18n import lazy_gettext as _l
+from conference.core.ids import MAX_ID
+from conference.core.formatting import KST, today_local
 from conference.meetings import packets, rules
 from conference.notifications import notify_agency
 from conference.models import Agency, Household, Stage, User

@@ -7,12 +7,12 @@ from sqlalchemy import select
 
 from conference import audit, pagecache, permissions
 from conference.cases.queries import load_case_file
-from conference.downloads import DOCX, attachment
+from conference.core.downloads import DOCX, attachment
 from conference.cases.services import CaseError
 from conference.extensions import db
-from conference.formatting import today_local
-from conference.i18n import gettext as _
-from conference.ids import record_id
+from conference.core.formatting import today_local
+from conference.core.i18n import gettext as _
+from conference.core.ids import record_id
 from conference.webforms import attach_error, page_number
 from conference.meetings import calendar, packets, queries, services
 from conference.meetings.forms import (AgendaItemForm, DownloadForm, InvitationForm, InviteForm, MeetingForm,

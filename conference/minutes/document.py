@@ -9,9 +9,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from conference import disclosure
+from conference.core.formatting import korean_date, korean_datetime
 from conference.disclosure import Grant
 from conference.documents import docx_kit
-from conference.formatting import korean_date, korean_datetime
 from conference.models.meetings import PacketSection
 
 HEADER_MARK = "대외비 · 개인정보 포함 — 외부 유출 금지"

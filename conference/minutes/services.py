@@ -15,12 +15,12 @@ from sqlalchemy.orm.attributes import set_committed_value
 from conference import audit
 from conference.cases import services as case_services
 from conference.cases.services import CaseError, checked_level, current_consent
-from conference.database import conflict_if_overtaken, now_utc
+from conference.core.database import conflict_if_overtaken, now_utc
+from conference.core.formatting import KST
+from conference.core.i18n import lazy_gettext as _l
+from conference.core.masking import mask_name
 from conference.disclosure import default_level
 from conference.extensions import db
-from conference.formatting import KST
-from conference.i18n import lazy_gettext as _l
-from conference.masking import mask_name
 from conference.meetings import rules
 from conference.meetings.packets import PREPARATION, build_full_packet, load_meeting, today_grants
 from conference.minutes import document, snapshot

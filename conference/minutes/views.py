@@ -7,10 +7,10 @@ from sqlalchemy import select
 
 from conference import audit, permissions
 from conference.cases.services import CaseError
-from conference.downloads import DOCX, attachment
+from conference.core.downloads import DOCX, attachment
+from conference.core.formatting import today_local
+from conference.core.i18n import gettext as _
 from conference.extensions import db
-from conference.formatting import today_local
-from conference.i18n import gettext as _
 from conference.minutes import document, forms, services
 from conference.models import REVIEW_OUTCOMES, Agency, Disclosure, MeetingStatus, NeedDomain
 from conference.permissions import (can_approve_minutes, can_export_full_names, can_manage_meetings, can_read_minutes,

@@ -4,7 +4,7 @@ from enum import StrEnum
 from sqlalchemy import String
 from sqlalchemy.orm import mapped_column
 
-from conference.i18n import lazy_gettext as _l
+from conference.core.i18n import lazy_gettext as _l
 
 
 class Disclosure(StrEnum):

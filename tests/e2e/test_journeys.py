@@ -16,7 +16,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from conference import demo
-from conference.formatting import KST
+from conference.core.formatting import KST
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PASSWORD = demo.DEFAULT_PASSWORD
