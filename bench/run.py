@@ -7,7 +7,7 @@
 2. Throughput under ``gunicorn -w 2`` on 127.0.0.1 against the large database, measured with ``wrk``: the
    meeting page and a case file as a ratio to the app's hello-world route (/healthz) in the same run
    (target ≥ 0.15), and a check that every case-file view wrote its access-log row; once as deployed (kept
-   pages on, conference/pagecache.py) and once with every view rendered.
+   pages on, conference/shared/pagecache.py) and once with every view rendered.
 3. Word files: the minutes and a packet built by the app against bare python-docx writing the same text
    (CPU time, target ≤ 1.2).
 
@@ -283,7 +283,7 @@ def report(args, built, measured, throughput, word) -> str:
         lines += ["", f"Throughput, gunicorn -w 2 on 127.0.0.1, wrk -t2 -c8, {ROUNDS} rounds of "
                       f"{max(1, args.seconds // ROUNDS)} s per URL taking turns, on the same 2 cores, "
                       f"{large:,} households, logged in as the coordinator; the server as deployed (kept pages, "
-                      "conference/pagecache.py) and with every view rendered, each ratio to the hello-world route of its own "
+                      "conference/shared/pagecache.py) and with every view rendered, each ratio to the hello-world route of its own "
                       "server:", "",
                   f"| URL | requests/s | ratio to hello-world (≥ {THROUGHPUT_TARGET}) | requests | non-2xx | "
                   "access-log rows written |", "|---|---|---|---|---|---|"]

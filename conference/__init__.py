@@ -70,7 +70,7 @@ def load_config(app: Flask, test_config: dict | None):
 def register_extensions(app: Flask):
     from conference.core import database  # noqa: F401  (SQLite pragmas and BEGIN IMMEDIATE)
     from conference.auth import sessions  # noqa: F401  (user loader and login settings)
-    from conference import freshness  # noqa: F401  (stale dashboard figures and pages after a change)
+    from conference.shared import freshness  # noqa: F401  (stale dashboard figures and pages after a change)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
@@ -115,8 +115,8 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; object-src 'none'; frame-ancesto
 def register_request_hooks(app: Flask):
     from conference.auth.sessions import enforce_session_rules
     from conference.navigation import sections_for
-    from conference.notifications import unread_count
-    from conference.webforms import refuse_null_characters
+    from conference.shared.notifications import unread_count
+    from conference.shared.webforms import refuse_null_characters
 
     app.before_request(refuse_null_characters)
     app.before_request(enforce_session_rules)

@@ -26,14 +26,14 @@ from types import SimpleNamespace
 from sqlalchemy import bindparam, func, insert, select, text, update
 
 from conference import datagen_phrases as phrases
-from conference import disclosure
-from conference import freshness
 from conference.core.formatting import KST, today_local
 from conference.core.masking import mask_name
 from conference.extensions import db
 from conference.meetings import rules
 from conference.minutes import document, snapshot
 from conference.minutes.services import case_summary, decided_text, decisions_text
+from conference.shared import disclosure
+from conference.shared import freshness
 from conference.models import (ActionStatus, Agency, Disclosure, Assessment, Consent, DomainRating, Household, InputState,
                                Meeting, MeetingKind, MeetingStatus, Member, MinutesStatus, NeedDomain, Role, Stage,
                                Track, User)

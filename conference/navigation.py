@@ -1,7 +1,7 @@
 """The navigation bar: which sections each role sees. One list, filtered by the permission rules."""
 
-from conference import permissions
 from conference.core.i18n import lazy_gettext as _l
+from conference.shared import permissions
 
 #: (endpoint, label, rule deciding who sees it)
 SECTIONS = [

@@ -5,7 +5,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from conference.core import formatting, masking
-from conference.disclosure import level_of
+from conference.shared.disclosure import level_of
 from conference.core.i18n import catalogue
 from conference.core.ids import MAX_ID
 from conference.core.i18n import lazy_gettext as _l

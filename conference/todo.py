@@ -9,7 +9,7 @@ from conference.core.i18n import lazy_gettext as _l
 from conference.extensions import db
 from conference.models import (ActionItem, ActionStatus, AgencyInput, AgendaItem, Household, InputState, Invitation,
                                Meeting, MeetingStatus, Minutes, MinutesStatus, Role)
-from conference.permissions import visible_actions, visible_households, visible_meetings
+from conference.shared.permissions import visible_actions, visible_households, visible_meetings
 
 
 @dataclass

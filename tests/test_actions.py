@@ -228,7 +228,7 @@ def test_the_action_page_warns_of_a_consent_override_reason(client, seeded, user
 def test_who_reads_an_actions_override_reason(role, agency_id, user_id, expected):
     from types import SimpleNamespace
 
-    from conference.permissions import can_see_action_override
+    from conference.shared.permissions import can_see_action_override
 
     user = SimpleNamespace(role=role, agency_id=agency_id, id=user_id, is_authenticated=True)
     action = SimpleNamespace(agency_id=7, meeting=SimpleNamespace(chair_id=3))

@@ -288,8 +288,8 @@ def test_the_admins_lists_of_case_data_are_empty_whatever_exists(app, world):
     """The rule under the 403s above: the list filters give the admin no row of case data either."""
     from sqlalchemy import func, select
 
-    from conference import permissions
     from conference.models import ActionItem, Household, Meeting, User
+    from conference.shared import permissions
 
     admin = db.session.execute(select(User).where(User.username == "admin")).scalar_one()
     coordinator = db.session.execute(select(User).where(User.username == "coordinator")).scalar_one()

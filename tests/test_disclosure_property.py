@@ -12,7 +12,7 @@ test client: packet page and Word file, minutes page and Word file, attendance s
 notifications, home, ``.ics``, dashboard and quarterly report.
 
 The oracle (``may_read`` and the ``required_in_*`` functions below) is written from the policy as the issue states
-it, not from ``conference.disclosure``:
+it, not from ``conference.shared.disclosure``:
 
 * the city — the coordinator, and the chair of the meeting — reads everything (only the agencies' notes "for the
   coordinator" stay with coordinators);

@@ -31,7 +31,7 @@ from sqlalchemy import select
 from conference.cases import services as case_services
 from conference.cases.queries import load_case_file
 from conference.extensions import db
-from conference import disclosure
+from conference.shared import disclosure
 from conference.meetings import rules
 from conference.meetings import services as meeting_services
 from conference.models import (

@@ -11,7 +11,7 @@ from conference.core.database import now_utc
 from conference.core.i18n import lazy_gettext as _l
 from conference.extensions import db
 from conference.models import ActionEvent, ActionItem, ActionStatus, User
-from conference.permissions import is_case_staff
+from conference.shared.permissions import is_case_staff
 
 #: Actions that are still being worked on.
 ACTIVE = (ActionStatus.OPEN.value, ActionStatus.IN_PROGRESS.value)

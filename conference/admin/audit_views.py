@@ -18,8 +18,8 @@ from conference.core.downloads import XLSX, attachment
 from conference.core.formatting import KST, today_local
 from conference.core.i18n import gettext as _
 from conference.extensions import db
-from conference.permissions import can_read_audit, require
-from conference.webforms import attach_error, page_number
+from conference.shared.permissions import can_read_audit, require
+from conference.shared.webforms import attach_error, page_number
 
 PAGE_SIZE = 50
 def _audit_page(form: AuditFilterForm, export_form: AuditExportForm):

@@ -7,9 +7,9 @@ from conference.admin.forms import AgencyForm, ResetPasswordForm, ResetTwoFactor
 from conference.auth.sessions import recheck_password, renew_session
 from conference.extensions import db
 from conference.core.i18n import gettext as _
-from conference.webforms import attach_error
+from conference.shared.webforms import attach_error
 from conference.models import Agency, User
-from conference.permissions import can_manage_accounts, require
+from conference.shared.permissions import can_manage_accounts, require
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -14,8 +14,8 @@ from conference.core.formatting import today_local
 from conference.core.i18n import lazy_gettext as _l
 from conference.models import NeedDomain, Stage, Track
 from conference.models.cases import MONITORING_METHODS
-from conference.disclosure import default_level
-from conference.webforms import DisclosureField, IntegerRange
+from conference.shared.disclosure import default_level
+from conference.shared.webforms import DisclosureField, IntegerRange
 
 REQUIRED = _l("필수 항목입니다.")
 DATE_MESSAGE = _l("날짜를 YYYY-MM-DD 형식으로 입력하세요.")

@@ -14,7 +14,7 @@ from conference.core.formatting import today_local
 from conference.core.i18n import gettext as _
 from conference.extensions import db
 from conference.models import ImportBatch
-from conference.permissions import can_register_cases, require
+from conference.shared.permissions import can_register_cases, require
 
 
 def _parse_upload(storage):

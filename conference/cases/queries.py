@@ -10,7 +10,7 @@ from conference.core.formatting import KST
 from conference.extensions import db
 from conference.models import Assessment, Consent, Household, Member, MonitoringEntry, Role, Stage, StatusChange, User
 from conference.models.cases import CaseLabels
-from conference.permissions import visible_households
+from conference.shared.permissions import visible_households
 
 
 @dataclass

@@ -9,11 +9,12 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from conference import audit, disclosure
+from conference import audit
 from conference.core.changes import apply_changes
 from conference.core.formatting import today_local
 from conference.core.i18n import lazy_gettext as _l
 from conference.extensions import db
+from conference.shared import disclosure
 from conference.models import (Agency, Assessment, CaseNumberCounter, Consent, DomainRating, Household,
                                Member, MonitoringEntry, NeedDomain, Stage, StatusChange, Track, User)
 from conference.models.cases import MONITORING_METHODS

@@ -5,19 +5,20 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from sqlalchemy import select
 
-from conference import audit, pagecache, permissions
+from conference import audit
 from conference.cases import queries, services
+from conference.shared import pagecache, permissions
 from conference.cases.forms import (CaseFilterForm, ConsentForm, HouseholdForm, MemberForm, MonitoringForm, StatusForm,
                                     WithdrawConsentForm, assessment_form_class)
 from conference.extensions import db
 from conference.core.formatting import today_local
 from conference.core.i18n import gettext as _
-from conference.webforms import attach_error, page_number
+from conference.shared.webforms import attach_error, page_number
 from conference.meetings import packets
 from conference.meetings import services as meeting_services
 from conference.meetings.queries import latest_meeting_with_case
 from conference.models import Agency, Household, Member
-from conference.permissions import (can_edit_case, can_register_cases, can_see_identity, can_view_case,
+from conference.shared.permissions import (can_edit_case, can_register_cases, can_see_identity, can_view_case,
                                     is_case_staff, needs_pledge, reader_agency_for, require)
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")

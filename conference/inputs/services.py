@@ -15,11 +15,11 @@ from conference import audit
 from conference.cases.services import CaseError, checked_level
 from conference.core.database import conflict_if_overtaken, now_utc
 from conference.core.i18n import lazy_gettext as _l
-from conference.disclosure import default_level
 from conference.extensions import db
 from conference.models import Agency, AgendaItem, Meeting, MeetingStatus, NeedDomain, User
 from conference.models.inputs import AgencyInput, InputRevision, InputState, OfferedResource
-from conference.notifications import message_text, notify_agency
+from conference.shared.disclosure import default_level
+from conference.shared.notifications import message_text, notify_agency
 
 TEXT_FIELDS = ("facts", "opinion", "risk_concerns", "withheld", "coordinator_note")
 #: The 공개 범위 column (and form field) of each text field that has one.

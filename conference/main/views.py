@@ -2,7 +2,7 @@
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from conference import notifications as notification_services
+from conference.shared import notifications as notification_services
 from conference import todo
 from conference.auth.forms import LanguageForm
 from conference.extensions import db

@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from conference.core.formatting import KST
 from conference.core.i18n import lazy_gettext as _l
-from conference.webforms import DisclosureField, IntegerRange
+from conference.shared.webforms import DisclosureField, IntegerRange
 from conference.models.meetings import MeetingKind
 
 REQUIRED = _l("필수 항목입니다.")

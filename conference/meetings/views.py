@@ -5,7 +5,8 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from sqlalchemy import select
 
-from conference import audit, pagecache, permissions
+from conference import audit
+from conference.shared import pagecache, permissions
 from conference.cases.queries import load_case_file
 from conference.core.downloads import DOCX, attachment
 from conference.cases.services import CaseError
@@ -13,13 +14,13 @@ from conference.extensions import db
 from conference.core.formatting import today_local
 from conference.core.i18n import gettext as _
 from conference.core.ids import record_id
-from conference.webforms import attach_error, page_number
+from conference.shared.webforms import attach_error, page_number
 from conference.meetings import calendar, packets, queries, services
 from conference.meetings.forms import (AgendaItemForm, DownloadForm, InvitationForm, InviteForm, MeetingForm,
                                        NewAgendaItemForm, PledgeForm, StatusForm)
 from conference.meetings.packet_docx import build_packet_docx
 from conference.models import Agency, MeetingStatus, PacketSection, Role
-from conference.permissions import (can_manage_meetings, can_view_case, can_view_meeting, needs_pledge,
+from conference.shared.permissions import (can_manage_meetings, can_view_case, can_view_meeting, needs_pledge,
                                     reader_agency_for, require)
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")

@@ -19,17 +19,17 @@ from conference.core.database import conflict_if_overtaken, now_utc
 from conference.core.formatting import KST
 from conference.core.i18n import lazy_gettext as _l
 from conference.core.masking import mask_name
-from conference.disclosure import default_level
 from conference.extensions import db
 from conference.meetings import rules
 from conference.meetings.packets import PREPARATION, build_full_packet, load_meeting, today_grants
 from conference.minutes import document, snapshot
+from conference.shared.disclosure import default_level
 from conference.models import (REVIEW_OUTCOMES, Disclosure, ActionItem, ActionReview, ActionStatus, Agency, AgendaItem,
                                Attendee, CaseRecord, InputState, Meeting, MeetingKind, MeetingStatus,
                                Minutes, MinutesRevision, MinutesStatus, NeedDomain, ReviewResponse, RootCause,
                                Stage, Track, User)
-from conference.notifications import notify_user
-from conference.permissions import can_approve_minutes
+from conference.shared.notifications import notify_user
+from conference.shared.permissions import can_approve_minutes
 
 SHARED = Disclosure.SHARED.value
 #: Meeting statuses in which the record of the meeting may be written.

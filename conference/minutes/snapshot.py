@@ -9,7 +9,7 @@ import json
 from dataclasses import asdict
 from datetime import date, datetime
 
-from conference.disclosure import Grant
+from conference.shared.disclosure import Grant
 from conference.minutes.document import (ActionLine, Approval, Attendee, CaseMinutes, CauseLine, MinutesData,
                                          NeedLine, Opinion, Passage, ReviewLine)
 from conference.models.cases import DOMAIN_LABELS

@@ -5,7 +5,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from sqlalchemy import select
 
-from conference import audit, permissions
+from conference import audit
 from conference.cases.services import CaseError
 from conference.core.downloads import DOCX, attachment
 from conference.core.formatting import today_local
@@ -13,7 +13,8 @@ from conference.core.i18n import gettext as _
 from conference.extensions import db
 from conference.minutes import document, forms, services
 from conference.models import REVIEW_OUTCOMES, Agency, Disclosure, MeetingStatus, NeedDomain
-from conference.permissions import (can_approve_minutes, can_export_full_names, can_manage_meetings, can_read_minutes,
+from conference.shared import permissions
+from conference.shared.permissions import (can_approve_minutes, can_export_full_names, can_manage_meetings, can_read_minutes,
                                     can_view_meeting, reader_agency_for, require)
 
 bp = Blueprint("minutes", __name__, url_prefix="/meetings/<int:meeting_id>")

@@ -4,8 +4,8 @@ from wtforms import SelectField
 from wtforms.validators import NumberRange, ValidationError
 
 from conference.core.i18n import lazy_gettext as _l
-from conference.disclosure import UNKNOWN_LEVEL, is_level
 from conference.models.disclosure import Disclosure
+from conference.shared.disclosure import UNKNOWN_LEVEL, is_level
 
 #: Far beyond any real list, small enough that page × size stays a sane OFFSET.
 MAX_PAGE = 100_000
@@ -56,7 +56,7 @@ class IntegerRange(NumberRange):
 class DisclosureField(SelectField):
     """The 공개 범위 (Disclosure level) of the text field beside it, chosen by whoever writes the text.
 
-    ``default`` is the level new text starts at (``conference.disclosure.default_level``); a posted value that is
+    ``default`` is the level new text starts at (``conference.shared.disclosure.default_level``); a posted value that is
     not a level gets ``UNKNOWN_LEVEL`` next to the field. Rendered by ``disclosure_field`` in _macros/forms.html.
     """
 
