@@ -44,6 +44,7 @@ from conference.models import (
     SectionVisibility,
     Sector,
 )
+from conference.shared.rules import RuleError
 
 #: The fixtures of tests/factories.py (web, make_case, make_meeting, add_item).
 pytest_plugins = ["factories"]
@@ -686,7 +687,7 @@ def test_an_unknown_key_question_level_is_refused_and_changes_nothing(staff, mak
     assert audit_actions("agenda.update") == []
     # The service refuses it too, whoever calls it.
     loaded = next(i for i in load(meeting.id).agenda_items if i.id == item_id)
-    with pytest.raises(case_services.CaseError) as refused:
+    with pytest.raises(RuleError) as refused:
         meeting_services.update_agenda_item(loaded, by=coordinator, key_question="", presenting_agency_id=None,
                                             minutes_allotted=15, key_question_level="everyone")
     assert refused.value.field == "key_question_level"

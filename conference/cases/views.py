@@ -13,6 +13,7 @@ from conference.cases.forms import (CaseFilterForm, ConsentForm, HouseholdForm, 
 from conference.extensions import db
 from conference.core.formatting import today_local
 from conference.core.i18n import gettext as _
+from conference.shared.rules import RuleError
 from conference.shared.webforms import attach_error, page_number
 from conference.meetings import packets
 from conference.meetings import services as meeting_services
@@ -78,7 +79,7 @@ def monitoring(household_id):
             services.record_monitoring(household, by=current_user, contacted_on=form.contacted_on.data,
                                        method=form.method.data, content=form.content.data or "",
                                        next_check_on=form.next_check_on.data, today=today_local())
-        except services.CaseError as error:
+        except RuleError as error:
             db.session.rollback()
             attach_error(form, error.field, error.message)
         else:
@@ -205,7 +206,7 @@ def member_delete(household_id, member_id):
     member = _get_member(household, member_id)
     try:
         services.remove_member(member, by=current_user)
-    except services.CaseError as error:
+    except RuleError as error:
         flash(error.message, "error")
     else:
         db.session.commit()
@@ -223,7 +224,7 @@ def status(household_id):
                                    reason=form.reason.data, track=form.track.data,
                                    classification=form.classification.data,
                                    closure_reason=form.closure_reason.data)
-        except services.CaseError as error:
+        except RuleError as error:
             db.session.rollback()
             household = get_case(household_id, edit=True)
             attach_error(form, error.field, error.message)
@@ -243,7 +244,7 @@ def consent_new(household_id):
             services.record_consent(household, by=current_user, consented_on=form.consented_on.data,
                                     agency_ids=form.agency_ids.data, covers_sensitive=form.covers_sensitive.data,
                                     note=form.note.data or "")
-        except services.CaseError as error:
+        except RuleError as error:
             db.session.rollback()
             household = get_case(household_id, edit=True)
             attach_error(form, error.field, error.message)
@@ -264,7 +265,7 @@ def consent_withdraw(household_id, consent_id):
     if form.validate_on_submit():
         try:
             services.withdraw_consent(consent, by=current_user, withdrawn_on=form.withdrawn_on.data)
-        except services.CaseError as error:
+        except RuleError as error:
             attach_error(form, error.field, error.message)
         else:
             db.session.commit()
@@ -285,7 +286,7 @@ def assessment_new(household_id):
             services.record_assessment(household, by=current_user, assessed_on=form.assessed_on.data,
                                        ratings=form.ratings(), notes_levels=form.notes_levels(),
                                        summary=form.summary.data or "", summary_level=form.summary_level.data)
-        except services.CaseError as error:
+        except RuleError as error:
             db.session.rollback()
             household = get_case(household_id, edit=True)
             attach_error(form, error.field, error.message)

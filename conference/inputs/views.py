@@ -5,10 +5,10 @@ from sqlalchemy import select
 
 from conference import audit
 from conference.shared import permissions
-from conference.cases.services import CaseError
 from conference.extensions import db
 from conference.core.formatting import today_local
 from conference.core.i18n import gettext as _
+from conference.shared.rules import RuleError
 from conference.shared.webforms import attach_error
 from conference.inputs import services
 from conference.inputs.forms import AgencyInputForm
@@ -116,7 +116,7 @@ def edit(meeting_id, item_id):
                                       "다시 저장하세요. 적은 내용은 그대로 있습니다."))
             return render_template("inputs/form.html", form=form, current=conflict, conflict=True,
                                    **_form_context(meeting, item, agency_id)), 409
-        except CaseError as error:
+        except RuleError as error:
             db.session.rollback()
             meeting, item = _reload(meeting_id, item_id)
             current = services.find_input(item, agency_id)
