@@ -13,6 +13,7 @@ from conference.cases.forms import (CaseFilterForm, ConsentForm, HouseholdForm, 
 from conference.extensions import db
 from conference.core.formatting import today_local
 from conference.core.i18n import gettext as _
+from conference.shared.paging import paginate
 from conference.shared.rules import RuleError
 from conference.shared.webforms import attach_error, page_number
 from conference.meetings import packets
@@ -52,7 +53,7 @@ def index():
         filters = queries.CaseFilters(**{k: (v or filters.__dict__[k]) for k, v in form.data.items()})
     # Bounded: a huge number would overflow the database's OFFSET.
     page = page_number()
-    cases = queries.paginate(queries.case_list_query(current_user, filters), page=page,
+    cases = paginate(queries.case_list_query(current_user, filters), page=page,
                              per_page=current_app.config["CASE_LIST_PAGE_SIZE"],
                              count_query=queries.case_count_query(current_user, filters), rows=queries.case_rows)
     args = {k: v for k, v in request.args.items() if k != "page"}
@@ -65,7 +66,7 @@ def checks_due():
     require(is_case_staff(current_user))
     today = today_local()
     page = page_number()
-    cases = queries.paginate(queries.checks_due_query(current_user, today + timedelta(days=7)), page=page,
+    cases = paginate(queries.checks_due_query(current_user, today + timedelta(days=7)), page=page,
                              per_page=current_app.config["CASE_LIST_PAGE_SIZE"], rows=queries.case_rows)
     return render_template("cases/checks.html", cases=cases, today=today)
 
