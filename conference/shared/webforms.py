@@ -1,6 +1,6 @@
 """Helpers shared by every form page and list."""
 from flask import abort, request
-from wtforms import SelectField
+from wtforms import SelectField, SelectMultipleField, widgets
 from wtforms.validators import NumberRange, ValidationError
 
 from conference.core.i18n import lazy_gettext as _l
@@ -67,3 +67,10 @@ class DisclosureField(SelectField):
     def pre_validate(self, form):
         if not is_level(self.data):
             raise ValidationError(UNKNOWN_LEVEL)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A multiple choice shown as a list of checkboxes."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
