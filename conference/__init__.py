@@ -90,8 +90,8 @@ def select_locale() -> str:
 
 def register_blueprints(app: Flask):
     from conference.actions.views import bp as actions_bp
-    from conference.admin import audit_views  # noqa: F401  (adds the audit pages to admin_bp)
     from conference.admin.views import bp as admin_bp
+    from conference.audit.views import bp as audit_bp
     from conference.auth.views import bp as auth_bp
     from conference.cases import import_views  # noqa: F401  (adds the import pages to cases_bp)
     from conference.cases.views import bp as cases_bp
@@ -103,7 +103,8 @@ def register_blueprints(app: Flask):
     from conference.minutes.views import bp as minutes_bp
 
     app.url_map.converters["int"] = IdConverter  # every <int:…> is a record id; set before any route is added
-    for blueprint in (main_bp, auth_bp, admin_bp, cases_bp, meetings_bp, inputs_bp, minutes_bp, actions_bp, dashboard_bp):
+    for blueprint in (main_bp, auth_bp, admin_bp, audit_bp, cases_bp, meetings_bp, inputs_bp, minutes_bp, actions_bp,
+                      dashboard_bp):
         app.register_blueprint(blueprint)
 
 

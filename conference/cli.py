@@ -84,7 +84,7 @@ def create_user_command(username, display_name, agency_name, role, position, pas
 
 
 def register_commands(app):
-    from conference.admin.cli import register_commands as register_audit_commands
+    from conference.audit.cli import register_commands as register_audit_commands
     from conference.backup import register_commands as register_backup_commands
     from conference.cases.cli import register_commands as register_case_commands
     from conference.meetings.cli import register_commands as register_meeting_commands

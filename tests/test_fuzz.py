@@ -504,9 +504,9 @@ TARGETS = [
     Target("admin.user_reset_password", "admin", "/admin/users/{angel}",
            {"password": "임시-비밀번호-2024!", "confirm": "임시-비밀번호-2024!"}),
     Target("admin.user_reset_two_factor", "admin", "/admin/users/{dream}"),
-    Target("admin.audit_export", "admin", "/admin/audit?action=login&actor=coordinator",
+    Target("audit.export", "admin", "/admin/audit?action=login&actor=coordinator",
            {"purpose": "정기 점검"}),
-    Target("admin.audit_review_mark", "admin", f"/admin/audit/review?month={LAST_MONTH}",
+    Target("audit.review_mark", "admin", f"/admin/audit/review?month={LAST_MONTH}",
            {"note": "이상 없음"}, shows=(f"/admin/audit/review?month={LAST_MONTH}",)),
     # The case register
     Target("cases.new", "coordinator", "/cases/new", CASE, shows=("/cases",)),

@@ -1,4 +1,4 @@
-"""Admin pages: agencies and accounts (the audit trail's pages are in audit_views)."""
+"""Admin pages: agencies and accounts (the audit trail's pages are the audit blueprint's, conference/audit/views.py)."""
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 

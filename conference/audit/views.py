@@ -1,18 +1,17 @@
-"""Admin pages of the audit trail (접속기록): the filtered list, its export and the monthly review.
+"""The audit trail's pages (접속기록) at /admin/audit: the filtered list, its export and the monthly review.
 
-Read-only: there is no route that edits or deletes an event. The admin blueprint's before_request already
-admits admins only; every view checks ``can_read_audit`` as well.
+Read-only: there is no route that edits or deletes an event. The blueprint admits admins only; every view
+checks ``can_read_audit`` as well.
 """
 from datetime import timedelta
 
-from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 
-from conference.admin import audit_log
-from conference.admin.audit_export import build_audit_xlsx
-from conference.admin.audit_forms import (MONTH_MESSAGE, AuditExportForm, AuditFilterForm, MonthForm, ReviewForm,
-                                         parse_month)
-from conference.admin.views import bp
+from conference.audit import filters as audit_log
+from conference.audit.export import build_audit_xlsx
+from conference.audit.forms import (MONTH_MESSAGE, AuditExportForm, AuditFilterForm, MonthForm, ReviewForm,
+                                    parse_month)
 from conference.core.database import now_utc
 from conference.core.downloads import XLSX, attachment
 from conference.core.formatting import KST, today_local
@@ -20,6 +19,15 @@ from conference.core.i18n import gettext as _
 from conference.extensions import db
 from conference.shared.permissions import can_read_audit, require
 from conference.shared.webforms import attach_error, page_number
+
+bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
+
+
+@bp.before_request
+@login_required
+def _admins_only():
+    require(can_read_audit(current_user))
+
 
 PAGE_SIZE = 50
 def _audit_page(form: AuditFilterForm, export_form: AuditExportForm):
@@ -30,17 +38,17 @@ def _audit_page(form: AuditFilterForm, export_form: AuditExportForm):
         events = db.paginate(audit_log.events_query(form.filters()), page=page_number(), per_page=PAGE_SIZE,
                              error_out=False)
         folded = audit_log.folded_denials(events.items)
-    return render_template("admin/audit.html", form=form, export_form=export_form, events=events, args=args,
+    return render_template("audit/log.html", form=form, export_form=export_form, events=events, args=args,
                            object_types=audit_log.OBJECT_TYPES, action_labels=audit_log.ACTION_LABELS, folded=folded)
 
 
-@bp.get("/audit", endpoint="audit_log")
+@bp.get("", endpoint="log")
 def audit_list():
     require(can_read_audit(current_user))
     return _audit_page(AuditFilterForm(request.args), AuditExportForm(formdata=None))
 
 
-@bp.post("/audit/export")
+@bp.post("/export", endpoint="export")
 def audit_export():
     """The filtered events as .xlsx; needs a purpose, and the export itself is recorded."""
     require(can_read_audit(current_user))
@@ -94,11 +102,11 @@ def _review_page(month_form: MonthForm, month, review_form: ReviewForm | None = 
                    "month_end": following - timedelta(days=1), "ended": _has_ended(month),
                    "previous_month": audit_log.month_key((month - timedelta(days=1)).replace(day=1)),
                    "next_month": audit_log.month_key(following)}
-    return render_template("admin/audit_review.html", month_form=month_form, review=review, review_form=review_form,
+    return render_template("audit/review.html", month_form=month_form, review=review, review_form=review_form,
                            **context)
 
 
-@bp.get("/audit/review")
+@bp.get("/review", endpoint="review")
 def audit_review():
     """The monthly review of the access log (default: last month)."""
     require(can_read_audit(current_user))
@@ -110,7 +118,7 @@ def audit_review():
     return _review_page(month_form, month)
 
 
-@bp.post("/audit/review")
+@bp.post("/review", endpoint="review_mark")
 def audit_review_mark():
     """Mark a month that has ended as reviewed, with a note; recorded as an audit.review event."""
     require(can_read_audit(current_user))
@@ -127,5 +135,5 @@ def audit_review_mark():
             audit_log.mark_month_reviewed(_month_review(month), note=review_form.note.data)
             db.session.commit()
             flash(_("%(month)s 접속기록 점검을 기록했습니다.", month=audit_log.month_key(month)), "success")
-            return redirect(url_for("admin.audit_review", month=audit_log.month_key(month)))
+            return redirect(url_for("audit.review", month=audit_log.month_key(month)))
     return _review_page(MonthForm(formdata=None, month=audit_log.month_key(month)), month, review_form)

@@ -5,6 +5,10 @@ hash over that and its own fields, so an event edited or deleted outside the app
 (``flask verify-audit``). The single row of ``audit_chain_head`` holds the end of the chain; appending
 locks it, so concurrent writers append one after another. Events past their retention are deleted only
 by ``purge_expired`` (``flask purge-audit``), which records where the remaining chain now starts.
+
+The access log is one package: this module, the writer every feature calls (``from conference import audit;
+audit.record(...)``), then the admin's side: ``filters`` and ``review`` read the log, ``views`` is the audit
+blueprint at /admin/audit with its ``forms`` and ``export``, ``cli`` holds verify-audit and purge-audit.
 """
 import hashlib
 import json
