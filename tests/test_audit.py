@@ -571,7 +571,7 @@ def march_activity(app, admin, coordinator, make_user):
 
 
 def test_month_review_figures(app, march_activity):
-    from conference.audit.filters import month_review
+    from conference.audit.review import month_review
     review = month_review(MARCH, threshold=10, multiple=3, working_hours=(8, 20))
     assert (review.events, review.views, review.downloads) == (25, 16, 4)
     assert sorted((r.action, r.purpose, r.count, r.accounts) for r in review.download_reasons) == [
@@ -585,7 +585,7 @@ def test_month_review_figures(app, march_activity):
 
 
 def test_the_multiple_of_the_median_flags_too(app, march_activity):
-    from conference.audit.filters import month_review
+    from conference.audit.review import month_review
     review = month_review(MARCH, threshold=1000, multiple=5, working_hours=(8, 20))
     assert [a.actor_name for a in review.accounts if a.flagged] == ["heavy1"]  # 13 > 5 × 2
     review = month_review(MARCH, threshold=1000, multiple=7, working_hours=(8, 20))
