@@ -39,10 +39,11 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import event, func, select  # noqa: E402
 
 from bench import minutes_bench, packet_bench  # noqa: E402
-from conference import create_app, demo  # noqa: E402
+from conference import create_app  # noqa: E402
 from conference.extensions import db  # noqa: E402
 from conference.minutes.document import build_minutes_docx  # noqa: E402
 from conference.models import AuditEvent, Household, Invitation, Meeting, MeetingStatus, Stage, User  # noqa: E402
+from conference.seed import demo  # noqa: E402
 
 REPORT = ROOT / "docs" / "PERFORMANCE.md"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"

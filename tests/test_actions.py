@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import event, insert, select
 
 from conftest import POSTGRES_URL
-from conference import demo
 from conference.core.formatting import today_local
 from conference.extensions import db
 from conference.models import ActionEvent, ActionItem, Agency, AuditEvent, Consent, Meeting
+from conference.seed import demo
 
 PASSWORD = demo.DEFAULT_PASSWORD
 TODAY = today_local()

@@ -13,12 +13,13 @@ from sqlalchemy import inspect, select, text
 
 from conftest import PASSWORD, POSTGRES_URL
 from factories_cases import make_household  # noqa: F401
-from conference import audit, demo
+from conference import audit
 from conference.audit.filters import AuditFilters, events_query
 from conference.core.formatting import KST, today_local
 from conference.extensions import db
 from conference.minutes.services import load_for_minutes
 from conference.models import AuditChainHead, AuditEvent, Meeting, Role
+from conference.seed import demo
 
 DAY = timedelta(days=1)
 

@@ -2,9 +2,9 @@
 import pytest
 from factories import counting_queries
 
-from conference import demo
-from conference.datagen import generate_households
 from conference.extensions import db
+from conference.seed import demo
+from conference.seed.datagen import generate_households
 
 PASSWORD = demo.DEFAULT_PASSWORD
 

@@ -9,13 +9,13 @@ from conftest import POSTGRES_URL, _copy_sqlite, make_app
 from sqlalchemy import func, select
 from sqlalchemy.orm.attributes import set_committed_value
 
-from conference import datagen_phrases as phrases
-from conference import demo
 from conference.core.formatting import KST, today_local
-from conference.datagen import generate
 from conference.extensions import db
 from conference.minutes import services as minutes_services
 from conference.minutes import snapshot
+from conference.seed import datagen_phrases as phrases
+from conference.seed import demo
+from conference.seed.datagen import generate
 from conference.models import (ActionEvent, ActionItem, ActionStatus, Agency, AgencyInput, AgendaItem, Assessment,
                                Attendee, CaseRecord, Consent, Disclosure, DomainRating, Household, InputState,
                                Invitation, Meeting, MeetingStatus, Minutes, MinutesStatus, MonitoringEntry, NeedDomain,

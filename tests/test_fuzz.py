@@ -44,7 +44,7 @@ from werkzeug.routing import RequestRedirect
 
 from conftest import POSTGRES_URL, _copy_sqlite, _empty_postgres, make_app
 from test_import import openpyxl_rows, streamed_rows
-from conference import demo
+from conference.seed import demo
 from conference.auth import two_factor
 from conference.cases import importer, reading
 from conference.cases.importer import COLUMNS, parse_extraction

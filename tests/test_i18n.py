@@ -15,9 +15,9 @@ from flask import g
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from conference import demo
 from conference.extensions import db
 from conference.models import Notification, User
+from conference.seed import demo
 
 ROOT = Path(__file__).resolve().parent.parent
 EN_DIR = ROOT / "translations" / "en" / "LC_MESSAGES"

@@ -27,7 +27,6 @@ from factories_world import seed_world
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from conference import demo
 from conference.cases import services as case_services
 from conference.cases.queries import load_case_file
 from conference.core.downloads import DOCX, XLSX
@@ -35,6 +34,7 @@ from conference.core.formatting import today_local
 from conference.extensions import db
 from conference.meetings import packets
 from conference.meetings import services as meeting_services
+from conference.seed import demo
 from conference.models import (ActionItem, AgendaItem, Agency, Consent, Household, ImportBatch, Invitation, Meeting,
                                MeetingKind, MeetingStatus, Member, User)
 

@@ -11,12 +11,12 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from factories import audit_actions
 
-from conference import demo
 from conference.cases import services as case_services
 from conference.cases.queries import load_case_file
 from conference.core.formatting import today_local
 from conference.extensions import db
 from conference.minutes.services import load_for_minutes, set_schedule
+from conference.seed import demo
 from conference.models import (ActionItem, Agency, ActionReview, AgendaItem, AuditEvent, Household, Meeting,
                                MeetingStatus, Minutes, MinutesRevision, Notification, Stage, User)
 

@@ -3,7 +3,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from conference.shared import notifications as notification_services
-from conference import todo
+from conference.main import todo
 from conference.auth.forms import LanguageForm
 from conference.extensions import db
 from conference.actions import queries as action_queries
