@@ -99,6 +99,7 @@ def register_blueprints(app: Flask):
     from conference.dashboard.views import bp as dashboard_bp
     from conference.inputs.views import bp as inputs_bp
     from conference.main.views import bp as main_bp
+    from conference.meetings import case_page  # noqa: F401  (adds the case page, /cases/<id>, to cases_bp)
     from conference.meetings.views import bp as meetings_bp
     from conference.minutes.views import bp as minutes_bp
 

@@ -16,12 +16,9 @@ from conference.core.i18n import gettext as _
 from conference.shared.paging import paginate
 from conference.shared.rules import RuleError
 from conference.shared.webforms import attach_error, page_number
-from conference.meetings import packets
-from conference.meetings import services as meeting_services
-from conference.meetings.queries import latest_meeting_with_case
 from conference.models import Agency, Household, Member
 from conference.shared.permissions import (can_edit_case, can_register_cases, can_see_identity, can_view_case,
-                                    is_case_staff, needs_pledge, reader_agency_for, require)
+                                           is_case_staff, require)
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 permissions.case_work_only(bp)
@@ -113,12 +110,12 @@ def new():
     return render_template("cases/form.html", form=form, household=None)
 
 
-@bp.get("/<int:household_id>")
-def detail(household_id):
-    household = get_case(household_id, loader=queries.load_household)
-    if not is_case_staff(current_user):
-        return _agency_view(household)
-    page = pagecache.rendered(lambda: _case_file_page(household_id))
+# GET /<int:household_id> (cases.detail) is added in meetings/case_page.py: it serves this case file to case staff
+# and a partner agency's part of a packet to others, and packets are the meetings feature's.
+
+def case_file(household: Household):
+    """The case file, for case staff who may see ``household``: kept until what it shows changes; each view recorded."""
+    page = pagecache.rendered(lambda: _case_file_page(household.id))
     audit.record_access("household.view", household,
                         details={"identity": "full" if can_see_identity(current_user, household) else "masked"})
     return page
@@ -134,22 +131,6 @@ def _case_file_page(household_id: int) -> str:
         comparison=comparison, full_identity=can_see_identity(current_user, household),
         can_edit=can_edit_case(current_user, household), today=today_local(), monitoring_form=MonitoringForm(),
         next_stages=services.next_stages(household))
-
-
-def _agency_view(household: Household):
-    """What a partner agency (or the chair) may know of a case: its part of the latest packet that holds it."""
-    meeting = packets.load_meeting(latest_meeting_with_case(current_user, household.id))
-    agency_id = reader_agency_for(current_user, meeting, None) if meeting else False
-    if agency_id is False:
-        abort(404)
-    if needs_pledge(current_user) and not meeting_services.has_pledged(meeting, current_user):
-        return redirect(url_for("meetings.pledge", meeting_id=meeting.id))
-    packet = packets.reader_packet(meeting, agency_id, coordinator_notes=False, today=today_local())
-    case = next(c for c in packet.cases if c.case_number == household.case_number)
-    page = render_template("cases/agency_view.html", meeting=meeting, packet=packet, case=case)
-    audit.record_access("household.view", household, details={"identity": "masked", "meeting_id": meeting.id,
-                                                              "agency_id": agency_id})
-    return page
 
 
 @bp.route("/<int:household_id>/edit", methods=["GET", "POST"])
