@@ -12,7 +12,7 @@ from conference.extensions import db
 from conference.models import ActionEvent, ActionItem, Agency, Household
 from conference.shared import permissions
 from conference.shared.permissions import (can_report_on_action, can_see_action_override, is_case_staff, require,
-                                    visible_actions)
+                                           visible_actions)
 from conference.shared.rules import RuleError
 from conference.shared.webforms import attach_error, page_number
 

@@ -5,11 +5,11 @@ from flask_login import current_user, login_required
 from conference.admin import services
 from conference.admin.forms import AgencyForm, ResetPasswordForm, ResetTwoFactorForm, UserCreateForm, UserEditForm
 from conference.auth.sessions import recheck_password, renew_session
-from conference.extensions import db
 from conference.core.i18n import gettext as _
-from conference.shared.webforms import attach_error
+from conference.extensions import db
 from conference.models import Agency, User
 from conference.shared.permissions import can_manage_accounts, require
+from conference.shared.webforms import attach_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

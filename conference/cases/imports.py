@@ -14,7 +14,6 @@ from datetime import date
 from sqlalchemy import select, tuple_
 
 from conference import audit
-from conference.core.changes import apply_changes
 from conference.cases.importer import ImportRow
 from conference.cases.services import (
     HeadOfHousehold,
@@ -22,6 +21,7 @@ from conference.cases.services import (
     register_households,
     take_case_number,
 )
+from conference.core.changes import apply_changes
 from conference.core.i18n import lazy_gettext as _l
 from conference.extensions import db
 from conference.models import Household, Member, User

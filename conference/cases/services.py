@@ -14,11 +14,11 @@ from conference.core.changes import apply_changes
 from conference.core.formatting import today_local
 from conference.core.i18n import lazy_gettext as _l
 from conference.extensions import db
-from conference.shared import disclosure
 from conference.models import (Agency, Assessment, CaseNumberCounter, Consent, DomainRating, Household,
                                Member, MonitoringEntry, NeedDomain, Stage, StatusChange, Track, User)
 from conference.models.cases import MONITORING_METHODS
 from conference.models.disclosure import Disclosure
+from conference.shared import disclosure
 from conference.shared.rules import RuleError
 
 

@@ -7,18 +7,18 @@ from sqlalchemy import select
 
 from conference import audit
 from conference.cases import queries, services
-from conference.shared import pagecache, permissions
 from conference.cases.forms import (CaseFilterForm, ConsentForm, HouseholdForm, MemberForm, MonitoringForm, StatusForm,
                                     WithdrawConsentForm, assessment_form_class)
-from conference.extensions import db
 from conference.core.formatting import today_local
 from conference.core.i18n import gettext as _
-from conference.shared.paging import paginate
-from conference.shared.rules import RuleError
-from conference.shared.webforms import attach_error, page_number
+from conference.extensions import db
 from conference.models import Agency, Household, Member
+from conference.shared import pagecache, permissions
+from conference.shared.paging import paginate
 from conference.shared.permissions import (can_edit_case, can_register_cases, can_see_identity, can_view_case,
                                            is_case_staff, require)
+from conference.shared.rules import RuleError
+from conference.shared.webforms import attach_error, page_number
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 permissions.case_work_only(bp)

@@ -6,13 +6,13 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
 from conference.cases.queries import RouteCounts, quarterly_counts, total_counts
-from conference.shared import freshness
-from conference.dashboard.report import PeriodReport, ReportTable
 from conference.core.database import now_utc
-from conference.extensions import db
 from conference.core.formatting import KST
+from conference.dashboard.report import PeriodReport, ReportTable
+from conference.extensions import db
 from conference.models import (ActionItem, ActionStatus, Agency, Assessment, DomainRating, Household, Meeting,
                                MeetingKind, MeetingStatus, NeedDomain, Stage)
+from conference.shared import freshness
 from conference.shared.permissions import visibility_scope, visible_actions, visible_households, visible_meetings
 
 

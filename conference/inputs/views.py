@@ -4,19 +4,19 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from conference import audit
-from conference.shared import permissions
-from conference.extensions import db
 from conference.core.formatting import today_local
 from conference.core.i18n import gettext as _
-from conference.shared.rules import RuleError
-from conference.shared.webforms import attach_error
+from conference.extensions import db
 from conference.inputs import services
 from conference.inputs.forms import AgencyInputForm
 from conference.meetings import packets
 from conference.meetings.forms import StatusForm
 from conference.models import AgendaItem, Household
+from conference.shared import permissions
 from conference.shared.permissions import (can_manage_meetings, can_view_meeting, input_agency_for, require,
-                                    visible_households)
+                                           visible_households)
+from conference.shared.rules import RuleError
+from conference.shared.webforms import attach_error
 
 bp = Blueprint("inputs", __name__, url_prefix="/meetings/<int:meeting_id>/inputs")
 permissions.case_work_only(bp)

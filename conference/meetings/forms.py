@@ -7,8 +7,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from conference.core.formatting import KST
 from conference.core.i18n import lazy_gettext as _l
-from conference.shared.webforms import DisclosureField, IntegerRange
 from conference.models.meetings import MeetingKind
+from conference.shared.webforms import DisclosureField, IntegerRange
 
 REQUIRED = _l("필수 항목입니다.")
 

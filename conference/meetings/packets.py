@@ -13,18 +13,18 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from conference.shared import disclosure
 from conference.cases.services import current_consent
-from conference.shared.disclosure import Grant
 from conference.core.database import now_utc
-from conference.extensions import db
 from conference.core.formatting import KST
 from conference.core.masking import mask_address, mask_name
+from conference.extensions import db
 from conference.models import (ActionItem, ActionStatus, AgencyInput, Assessment, Consent, Household, InputState,
                                NeedDomain)
 from conference.models.disclosure import Disclosure
 from conference.models.meetings import (AgendaItem, Invitation, Meeting, MeetingStatus, PacketSection, PacketSnapshot,
                                         Pledge)
+from conference.shared import disclosure
+from conference.shared.disclosure import Grant
 
 #: Meeting statuses before the start: packets are built from today's data.
 PREPARATION = {MeetingStatus.PREPARING.value, MeetingStatus.SHARING.value}

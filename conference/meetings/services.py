@@ -10,19 +10,19 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from conference import audit
-from conference.shared import disclosure
 from conference.cases.services import checked_level, current_consent
 from conference.core.database import now_utc
-from conference.extensions import db
+from conference.core.formatting import KST, today_local
 from conference.core.i18n import lazy_gettext as _l
 from conference.core.ids import MAX_ID
-from conference.core.formatting import KST, today_local
+from conference.extensions import db
 from conference.meetings import packets, rules
-from conference.shared.notifications import notify_agency
 from conference.models import Agency, Household, Stage, User
 from conference.models.disclosure import Disclosure
 from conference.models.meetings import (AgendaItem, Invitation, Meeting, MeetingKind, MeetingStatus, PacketSection,
                                         Pledge, SectionVisibility)
+from conference.shared import disclosure
+from conference.shared.notifications import notify_agency
 from conference.shared.rules import RuleError
 
 #: Stages whose households can no longer be put on an agenda.

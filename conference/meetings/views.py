@@ -6,22 +6,22 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from conference import audit
-from conference.shared import pagecache, permissions
 from conference.cases.queries import load_case_file
 from conference.core.downloads import DOCX, attachment
-from conference.extensions import db
 from conference.core.formatting import today_local
 from conference.core.i18n import gettext as _
 from conference.core.ids import record_id
-from conference.shared.rules import RuleError
-from conference.shared.webforms import attach_error, page_number
+from conference.extensions import db
 from conference.meetings import calendar, packets, queries, services
 from conference.meetings.forms import (AgendaItemForm, DownloadForm, InvitationForm, InviteForm, MeetingForm,
                                        NewAgendaItemForm, PledgeForm, StatusForm)
 from conference.meetings.packet_docx import build_packet_docx
 from conference.models import Agency, MeetingStatus, PacketSection, Role
+from conference.shared import pagecache, permissions
 from conference.shared.permissions import (can_manage_meetings, can_view_case, can_view_meeting, needs_pledge,
-                                    reader_agency_for, require)
+                                           reader_agency_for, require)
+from conference.shared.rules import RuleError
+from conference.shared.webforms import attach_error, page_number
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 permissions.case_work_only(bp)

@@ -23,11 +23,11 @@ from conference.extensions import db
 from conference.meetings import rules
 from conference.meetings.packets import PREPARATION, build_full_packet, load_meeting, today_grants
 from conference.minutes import document, snapshot
-from conference.shared.disclosure import default_level
 from conference.models import (REVIEW_OUTCOMES, Disclosure, ActionItem, ActionReview, ActionStatus, Agency, AgendaItem,
                                Attendee, CaseRecord, InputState, Meeting, MeetingKind, MeetingStatus,
                                Minutes, MinutesRevision, MinutesStatus, NeedDomain, ReviewResponse, RootCause,
                                Stage, Track, User)
+from conference.shared.disclosure import default_level
 from conference.shared.notifications import notify_user
 from conference.shared.permissions import can_approve_minutes
 from conference.shared.rules import RuleError

@@ -14,7 +14,7 @@ from conference.minutes import document, forms, services
 from conference.models import REVIEW_OUTCOMES, Agency, Disclosure, MeetingStatus, NeedDomain
 from conference.shared import permissions
 from conference.shared.permissions import (can_approve_minutes, can_export_full_names, can_manage_meetings, can_read_minutes,
-                                    can_view_meeting, reader_agency_for, require)
+                                           can_view_meeting, reader_agency_for, require)
 from conference.shared.rules import RuleError
 
 bp = Blueprint("minutes", __name__, url_prefix="/meetings/<int:meeting_id>")

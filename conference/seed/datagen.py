@@ -31,14 +31,14 @@ from conference.extensions import db
 from conference.meetings import rules
 from conference.minutes import document, snapshot
 from conference.minutes.services import case_summary, decided_text, decisions_text
-from conference.seed import datagen_phrases as phrases
-from conference.shared import disclosure
-from conference.shared import freshness
 from conference.models import (ActionStatus, Agency, Disclosure, Assessment, Consent, DomainRating, Household, InputState,
                                Meeting, MeetingKind, MeetingStatus, Member, MinutesStatus, NeedDomain, Role, Stage,
                                Track, User)
 from conference.models.cases import MONITORING_METHODS, CaseNumberCounter, case_number, consent_agency
 from conference.models.meetings import meeting_title
+from conference.seed import datagen_phrases as phrases
+from conference.shared import disclosure
+from conference.shared import freshness
 
 SHARED = Disclosure.SHARED.value
 SENSITIVE = Disclosure.SENSITIVE.value

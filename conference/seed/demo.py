@@ -16,9 +16,9 @@ from conference.core.formatting import KST, today_local
 from conference.extensions import db
 from conference.inputs import services as input_services
 from conference.meetings import services as meeting_services
-from conference.shared import disclosure
 from conference.models import (ActionItem, AgendaItem, Agency, Disclosure, Household, Invitation, Meeting, MeetingKind,
                                MeetingStatus, NeedDomain, Role, Sector, Stage, Track, User)
+from conference.shared import disclosure
 
 DEFAULT_PASSWORD = "conference-demo"  # nosec B105  # the documented demo password, used only when seeding demo data
 
