@@ -6,7 +6,7 @@ Usage (from the project root):
     .venv/bin/python bench/case_bench.py --small 1000 --large 50000 --runs 30
 
 For each size it builds a fresh SQLite database from the migrations, seeds the demo data and generates
-households with ``conference.datagen`` (the same generator as ``flask seed-demo --households N``), logs in as
+households with ``conference.seed.datagen`` (the same generator as ``flask seed-demo --households N``), logs in as
 the demo coordinator with Flask's test client and times GET requests in-process (no network): the first
 page of /cases, a filtered and searched /cases, and a case file /cases/<id>. It prints median and p95
 milliseconds, the number of SQL statements per request, and the ratio large/small of the medians
@@ -24,10 +24,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import event, select  # noqa: E402
 
-from conference import create_app, demo  # noqa: E402
-from conference.datagen import generate_households  # noqa: E402
+from conference import create_app  # noqa: E402
 from conference.extensions import db  # noqa: E402
 from conference.models import Household, User  # noqa: E402
+from conference.seed import demo  # noqa: E402
+from conference.seed.datagen import generate_households  # noqa: E402
 
 
 def build(path: Path, households: int):

@@ -5,12 +5,12 @@ Usage (from the project root):
     .venv/bin/python bench/dashboard_bench.py            # 15 requests per size
     .venv/bin/python bench/dashboard_bench.py --runs 31
 
-Builds both databases from the migrations with the demo data and ``conference.datagen.generate`` (the generator
+Builds both databases from the migrations with the demo data and ``conference.seed.datagen.generate`` (the generator
 behind ``flask seed-demo --households N``: households over the last three years with their meetings, minutes,
 actions and monitoring), then times GET /dashboard for last year in-process as the demo coordinator
 and as a practitioner, twice: "computed" moves the figures version on before every request (as a change to
 the counted data does), so every figure is computed again by its aggregate query; "reused" is the usual case
-of a page viewed again before the data changes (conference/freshness.py). Prints median and p95
+of a page viewed again before the data changes (conference/shared/freshness.py). Prints median and p95
 milliseconds, the ratio large/small (target ≤ 2) and the number of SQL statements per request (it must not
 change with the data: every figure is one aggregate query).
 """
@@ -26,12 +26,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import event, select  # noqa: E402
 
-from conference import create_app, demo  # noqa: E402
-from conference import freshness  # noqa: E402
-from conference.datagen import generate  # noqa: E402
+from conference import create_app  # noqa: E402
+from conference.core.formatting import today_local  # noqa: E402
 from conference.extensions import db  # noqa: E402
-from conference.formatting import today_local  # noqa: E402
 from conference.models import User  # noqa: E402
+from conference.seed import demo  # noqa: E402
+from conference.seed.datagen import generate  # noqa: E402
+from conference.shared import freshness  # noqa: E402
 
 
 def build(path: Path, households: int):

@@ -35,10 +35,10 @@ from sqlalchemy import insert
 
 from conference import create_app
 from conference.cases.importer import COLUMNS, parse_extraction
-from conference.cases.reading import ReadLimits
 from conference.cases.imports import find_repeats, import_rows
+from conference.cases.reading import ReadLimits
+from conference.core.formatting import today_local
 from conference.extensions import db
-from conference.formatting import today_local
 from conference.models import Household, Member, StatusChange
 
 #: Surnames weighted roughly as in Korea (김 21%, 이 15%, 박 8% …), then the less common ones once each.

@@ -57,11 +57,12 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from conference import create_app, demo  # noqa: E402
+from conference import create_app  # noqa: E402
 from conference.extensions import db  # noqa: E402
 from conference.models import (AgendaItem, AgencyInput, AuditEvent, CaseRecord, Invitation, Meeting,  # noqa: E402
                                MeetingStatus, Pledge, Role, User)
 from conference.models.inputs import InputRevision  # noqa: E402
+from conference.seed import demo  # noqa: E402
 
 HOST = "127.0.0.1"
 BIN = Path(sys.executable).parent

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from docx import Document  # noqa: E402
 
-from conference.formatting import korean_date, korean_datetime  # noqa: E402
+from conference.core.formatting import korean_date, korean_datetime  # noqa: E402
 from conference.minutes.document import (ActionLine, Attendee, CaseMinutes, CauseLine, MinutesData,  # noqa: E402
                                          NeedLine, Opinion, Passage, build_minutes_docx)
 

@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from docx import Document
 
-from conference.formatting import korean_date, korean_datetime
-from conference.masking import mask_name
+from conference.core.formatting import korean_date, korean_datetime
+from conference.core.masking import mask_name
 from conference.meetings.packet_docx import build_packet_docx
 from conference.meetings.packets import (
     HistoryLine,

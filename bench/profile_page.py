@@ -19,7 +19,8 @@ sys.path.insert(0, str(ROOT))
 
 from flask_migrate import upgrade  # noqa: E402
 
-from conference import create_app, demo  # noqa: E402
+from conference import create_app  # noqa: E402
+from conference.seed import demo  # noqa: E402
 
 
 def main():

@@ -7,7 +7,7 @@
 2. Throughput under ``gunicorn -w 2`` on 127.0.0.1 against the large database, measured with ``wrk``: the
    meeting page and a case file as a ratio to the app's hello-world route (/healthz) in the same run
    (target ≥ 0.15), and a check that every case-file view wrote its access-log row; once as deployed (kept
-   pages on, conference/pagecache.py) and once with every view rendered.
+   pages on, conference/shared/pagecache.py) and once with every view rendered.
 3. Word files: the minutes and a packet built by the app against bare python-docx writing the same text
    (CPU time, target ≤ 1.2).
 
@@ -39,10 +39,11 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import event, func, select  # noqa: E402
 
 from bench import minutes_bench, packet_bench  # noqa: E402
-from conference import create_app, demo  # noqa: E402
+from conference import create_app  # noqa: E402
 from conference.extensions import db  # noqa: E402
 from conference.minutes.document import build_minutes_docx  # noqa: E402
 from conference.models import AuditEvent, Household, Invitation, Meeting, MeetingStatus, Stage, User  # noqa: E402
+from conference.seed import demo  # noqa: E402
 
 REPORT = ROOT / "docs" / "PERFORMANCE.md"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
@@ -283,7 +284,7 @@ def report(args, built, measured, throughput, word) -> str:
         lines += ["", f"Throughput, gunicorn -w 2 on 127.0.0.1, wrk -t2 -c8, {ROUNDS} rounds of "
                       f"{max(1, args.seconds // ROUNDS)} s per URL taking turns, on the same 2 cores, "
                       f"{large:,} households, logged in as the coordinator; the server as deployed (kept pages, "
-                      "conference/pagecache.py) and with every view rendered, each ratio to the hello-world route of its own "
+                      "conference/shared/pagecache.py) and with every view rendered, each ratio to the hello-world route of its own "
                       "server:", "",
                   f"| URL | requests/s | ratio to hello-world (≥ {THROUGHPUT_TARGET}) | requests | non-2xx | "
                   "access-log rows written |", "|---|---|---|---|---|---|"]

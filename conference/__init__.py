@@ -68,9 +68,9 @@ def load_config(app: Flask, test_config: dict | None):
 
 
 def register_extensions(app: Flask):
-    from conference import database  # noqa: F401  (SQLite pragmas and BEGIN IMMEDIATE)
+    from conference.core import database  # noqa: F401  (SQLite pragmas and BEGIN IMMEDIATE)
     from conference.auth import sessions  # noqa: F401  (user loader and login settings)
-    from conference import freshness  # noqa: F401  (stale dashboard figures and pages after a change)
+    from conference.shared import freshness  # noqa: F401  (stale dashboard figures and pages after a change)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
@@ -90,20 +90,22 @@ def select_locale() -> str:
 
 def register_blueprints(app: Flask):
     from conference.actions.views import bp as actions_bp
-    from conference.admin import audit_views  # noqa: F401  (adds the audit pages to admin_bp)
     from conference.admin.views import bp as admin_bp
+    from conference.audit.views import bp as audit_bp
     from conference.auth.views import bp as auth_bp
     from conference.cases import import_views  # noqa: F401  (adds the import pages to cases_bp)
     from conference.cases.views import bp as cases_bp
+    from conference.core.ids import IdConverter
     from conference.dashboard.views import bp as dashboard_bp
-    from conference.ids import IdConverter
     from conference.inputs.views import bp as inputs_bp
     from conference.main.views import bp as main_bp
+    from conference.meetings import case_page  # noqa: F401  (adds the case page, /cases/<id>, to cases_bp)
     from conference.meetings.views import bp as meetings_bp
     from conference.minutes.views import bp as minutes_bp
 
     app.url_map.converters["int"] = IdConverter  # every <int:…> is a record id; set before any route is added
-    for blueprint in (main_bp, auth_bp, admin_bp, cases_bp, meetings_bp, inputs_bp, minutes_bp, actions_bp, dashboard_bp):
+    for blueprint in (main_bp, auth_bp, admin_bp, audit_bp, cases_bp, meetings_bp, inputs_bp, minutes_bp, actions_bp,
+                      dashboard_bp):
         app.register_blueprint(blueprint)
 
 
@@ -115,8 +117,8 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; object-src 'none'; frame-ancesto
 def register_request_hooks(app: Flask):
     from conference.auth.sessions import enforce_session_rules
     from conference.navigation import sections_for
-    from conference.notifications import unread_count
-    from conference.webforms import refuse_null_characters
+    from conference.shared.notifications import unread_count
+    from conference.shared.webforms import refuse_null_characters
 
     app.before_request(refuse_null_characters)
     app.before_request(enforce_session_rules)

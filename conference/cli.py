@@ -7,13 +7,13 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
-from conference import demo
 from conference.admin import services as account_services
 from conference.admin.forms import USERNAME_RULE
 from conference.auth.passwords import password_problem
-from conference.datagen import SUMMARY, generate
 from conference.extensions import db
 from conference.models import Agency, Role, User
+from conference.seed import demo
+from conference.seed.datagen import SUMMARY, generate
 
 
 @click.command("init-db")
@@ -84,8 +84,8 @@ def create_user_command(username, display_name, agency_name, role, position, pas
 
 
 def register_commands(app):
-    from conference.admin.cli import register_commands as register_audit_commands
-    from conference.backup import register_commands as register_backup_commands
+    from conference.admin.backup import register_commands as register_backup_commands
+    from conference.audit.cli import register_commands as register_audit_commands
     from conference.cases.cli import register_commands as register_case_commands
     from conference.meetings.cli import register_commands as register_meeting_commands
     from conference.minutes.cli import register_commands as register_minutes_commands

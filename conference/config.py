@@ -129,7 +129,7 @@ class Defaults:
     IMPORT_XLSX_MAX_RATIO = 100
     MEETING_LIST_PAGE_SIZE = 30
     CASE_LIST_PAGE_SIZE = 50
-    #: Rendered case files and meeting pages each worker keeps until data changes (conference/pagecache.py);
+    #: Rendered case files and meeting pages each worker keeps until data changes (conference/shared/pagecache.py);
     #: 0 turns the cache off. Kept pages expire after PAGE_CACHE_SECONDS (well inside the CSRF token's hour).
     PAGE_CACHE_SIZE = 128
     PAGE_CACHE_SECONDS = 300

@@ -1,7 +1,7 @@
 """The navigation bar: which sections each role sees. One list, filtered by the permission rules."""
 
-from conference import permissions
-from conference.i18n import lazy_gettext as _l
+from conference.core.i18n import lazy_gettext as _l
+from conference.shared import permissions
 
 #: (endpoint, label, rule deciding who sees it)
 SECTIONS = [
@@ -12,8 +12,8 @@ SECTIONS = [
     ("dashboard.index", _l("현황"), permissions.reads_case_data),
     ("admin.agencies", _l("기관 관리"), permissions.can_manage_accounts),
     ("admin.users", _l("사용자 관리"), permissions.can_manage_accounts),
-    ("admin.audit_log", _l("감사 기록"), permissions.can_read_audit),
-    ("admin.audit_review", _l("접속기록 점검"), permissions.can_read_audit),
+    ("audit.log", _l("감사 기록"), permissions.can_read_audit),
+    ("audit.review", _l("접속기록 점검"), permissions.can_read_audit),
 ]
 
 

@@ -4,15 +4,15 @@ from flask_babel.speaklater import LazyString
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
-from conference import formatting, masking
-from conference.disclosure import level_of
-from conference.i18n import catalogue
-from conference.ids import MAX_ID
-from conference.i18n import lazy_gettext as _l
+from conference.core import formatting, masking
+from conference.core.i18n import catalogue
+from conference.core.i18n import lazy_gettext as _l
+from conference.core.ids import MAX_ID
 from conference.models import InputState, NeedDomain, Stage, Track
 from conference.models.cases import MONITORING_METHODS
 from conference.models.disclosure import Disclosure
 from conference.models.minutes import ACTION_EVENT_LABELS
+from conference.shared.disclosure import level_of
 
 #: Labels of agency-input fields, for the revision history.
 INPUT_FIELD_LABELS = {"facts": _l("보유 정보"), "opinion": _l("기관 의견"), "domains": _l("관련 욕구 영역"),

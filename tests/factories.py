@@ -23,8 +23,8 @@ from sqlalchemy import event, func, select
 
 from conference.cases import services as case_services
 from conference.cases.queries import load_case_file
+from conference.core.formatting import KST, today_local
 from conference.extensions import db
-from conference.formatting import KST, today_local
 from conference.meetings import packets
 from conference.meetings import services as meeting_services
 from conference.models import (

@@ -3,7 +3,7 @@
 Ask for the ``world`` fixture (conftest.py registers this module for every test); to add rows of your own,
 call ``seed_world(extra=…)`` from a fixture instead.
 
-``conference.demo`` seeds the 동두천시 setting: a finalised 2021 meeting (minutes, actions of four agencies) and
+``conference.seed.demo`` seeds the 동두천시 setting: a finalised 2021 meeting (minutes, actions of four agencies) and
 an upcoming one (three cases, agency input), both chaired by ``chair`` and inviting 정신건강복지센터 (``mh``),
 드림스타트 (``dream``), 중앙동 행정복지센터 (``dong``) and 천사운동본부 (``angel``). On top of it:
 ``police`` works at an agency invited to nothing, ``chair2`` chairs nothing, every practitioner has pledged
@@ -21,10 +21,10 @@ import pytest
 from conftest import PASSWORD
 from sqlalchemy import select
 
-from conference import demo
 from conference.admin import services as account_services
 from conference.cases.importer import ImportRow
 from conference.extensions import db
+from conference.seed import demo
 from conference.models import (ActionItem, AgendaItem, Agency, Consent, Household, ImportBatch, Invitation, Meeting,
                                MeetingKind, MeetingStatus, Member, Minutes, MinutesStatus, Pledge, Role, Sector, User)
 

@@ -16,8 +16,8 @@ from factories import signed_in, text
 from sqlalchemy import func, select
 
 from conference import audit, errors
+from conference.core.formatting import KST
 from conference.extensions import db
-from conference.formatting import KST
 from conference.models import AccessDenial, AuditEvent, User
 
 MISSING = 900_000
@@ -274,7 +274,7 @@ def test_the_monthly_review_lists_refused_accounts_and_flags_the_one_over_the_th
 
 
 def test_a_month_review_mark_records_the_refusals_seen(app, world, police):
-    from conference.admin.audit_log import mark_month_reviewed, month_review
+    from conference.audit.review import mark_month_reviewed, month_review
     police.get(world.url("/cases/{hidden_case}"))
     today = datetime.now(UTC).astimezone(KST).date()
     review = month_review(today.replace(day=1), threshold=300, multiple=3, denied_threshold=0)

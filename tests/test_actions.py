@@ -10,8 +10,8 @@ from sqlalchemy import event, insert, select
 
 from conftest import POSTGRES_URL
 from factories_world import login
+from conference.core.formatting import today_local
 from conference.extensions import db
-from conference.formatting import today_local
 from conference.models import ActionEvent, ActionItem, Agency, AuditEvent, Consent, Meeting
 
 TODAY = today_local()
@@ -218,7 +218,7 @@ def test_the_action_page_warns_of_a_consent_override_reason(client, seeded, user
 def test_who_reads_an_actions_override_reason(role, agency_id, user_id, expected):
     from types import SimpleNamespace
 
-    from conference.permissions import can_see_action_override
+    from conference.shared.permissions import can_see_action_override
 
     user = SimpleNamespace(role=role, agency_id=agency_id, id=user_id, is_authenticated=True)
     action = SimpleNamespace(agency_id=7, meeting=SimpleNamespace(chair_id=3))

@@ -13,12 +13,13 @@ from sqlalchemy import inspect, select, text
 
 from conftest import PASSWORD, POSTGRES_URL
 from factories import field_errors
-from conference import audit, demo
-from conference.admin.audit_log import AuditFilters, events_query
+from conference import audit
+from conference.audit.filters import AuditFilters, events_query
+from conference.core.formatting import KST, today_local
 from conference.extensions import db
-from conference.formatting import KST, today_local
 from conference.minutes.services import load_for_minutes
 from conference.models import AuditChainHead, AuditEvent, Meeting, Role
+from conference.seed import demo
 
 DAY = timedelta(days=1)
 
@@ -561,7 +562,7 @@ def march_activity(app, admin, coordinator, make_user):
 
 
 def test_month_review_figures(app, march_activity):
-    from conference.admin.audit_log import month_review
+    from conference.audit.review import month_review
     review = month_review(MARCH, threshold=10, multiple=3, working_hours=(8, 20))
     assert (review.events, review.views, review.downloads) == (25, 16, 4)
     assert sorted((r.action, r.purpose, r.count, r.accounts) for r in review.download_reasons) == [
@@ -575,7 +576,7 @@ def test_month_review_figures(app, march_activity):
 
 
 def test_the_multiple_of_the_median_flags_too(app, march_activity):
-    from conference.admin.audit_log import month_review
+    from conference.audit.review import month_review
     review = month_review(MARCH, threshold=1000, multiple=5, working_hours=(8, 20))
     assert [a.actor_name for a in review.accounts if a.flagged] == ["heavy1"]  # 13 > 5 × 2
     review = month_review(MARCH, threshold=1000, multiple=7, working_hours=(8, 20))

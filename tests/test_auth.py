@@ -13,7 +13,7 @@ from factories import audit_actions, fresh_user, login, throttle
 from conftest import PASSWORD, is_logged_in, login_session_of, make_app
 from conference import create_app
 from conference.config import Defaults
-from conference.database import now_utc
+from conference.core.database import now_utc
 from conference.extensions import db
 from conference.models import AuditEvent, LoginThrottle
 

@@ -110,10 +110,10 @@ MATRIX = [
     row("admin.user_reset_password", "POST", "/admin/users/{mh_user}/password", LOGIN, *ADMIN_ONLY, data={}),
     row("admin.user_reset_two_factor", "POST", "/admin/users/{mh_user}/two-factor/reset", LOGIN,
         to("/admin/users/{mh_user}"), 403, 403, 403, 403, 403, data={}),
-    row("admin.audit_log", "GET", "/admin/audit", LOGIN, *ADMIN_ONLY),
-    row("admin.audit_export", "POST", "/admin/audit/export", LOGIN, *ADMIN_ONLY, data={}),
-    row("admin.audit_review", "GET", "/admin/audit/review", LOGIN, *ADMIN_ONLY),
-    row("admin.audit_review_mark", "POST", "/admin/audit/review", LOGIN, *ADMIN_ONLY, data={}),
+    row("audit.log", "GET", "/admin/audit", LOGIN, *ADMIN_ONLY),
+    row("audit.export", "POST", "/admin/audit/export", LOGIN, *ADMIN_ONLY, data={}),
+    row("audit.review", "GET", "/admin/audit/review", LOGIN, *ADMIN_ONLY),
+    row("audit.review_mark", "POST", "/admin/audit/review", LOGIN, *ADMIN_ONLY, data={}),
     # --- cases: the register is for staff; others see a case only through a meeting ---
     row("cases.index", "GET", "/cases?q=김민수", LOGIN, *STAFF_ONLY),
     row("cases.checks_due", "GET", "/cases/checks", LOGIN, *STAFF_ONLY),
@@ -286,8 +286,8 @@ def test_the_admins_lists_of_case_data_are_empty_whatever_exists(app, world):
     """The rule under the 403s above: the list filters give the admin no row of case data either."""
     from sqlalchemy import func, select
 
-    from conference import permissions
     from conference.models import ActionItem, Household, Meeting, User
+    from conference.shared import permissions
 
     admin = db.session.execute(select(User).where(User.username == "admin")).scalar_one()
     coordinator = db.session.execute(select(User).where(User.username == "coordinator")).scalar_one()

@@ -11,7 +11,7 @@ from sqlalchemy import column, inspect, table, text
 from sqlalchemy.engine import make_url
 
 from conftest import POSTGRES_URL
-from conference.backup import BackupError, create_backup, file_sha256, find_pg_client, pg_connection, \
+from conference.admin.backup import BackupError, create_backup, file_sha256, find_pg_client, pg_connection, \
     revision_is_current
 from conference.extensions import db
 from conference.models import Agency, AuditEvent, Member, RecoveryCode, User

@@ -14,12 +14,13 @@ from conftest import POSTGRES_URL
 from factories import (audit_actions, count, counting_queries, field_errors, flashes, form_errors, has_hangul,
                        selected_option, text)
 
-from conference import masking
 from conference.cases import queries, services
+from conference.core import masking
+from conference.core.formatting import today_local
 from conference.extensions import db
-from conference.formatting import today_local
 from conference.models import (Assessment, AuditEvent, Consent, DomainRating, Household, Member, NeedDomain, Role,
                                Stage, StatusChange, User)
+from conference.shared.rules import RuleError
 
 TODAY = today_local()
 TOMORROW = TODAY + timedelta(days=1)
@@ -264,7 +265,7 @@ def test_an_unknown_signals_level_on_edit_is_refused_and_changes_nothing(staff, 
     household = reload(household.id)
     assert (household.crisis_signals, household.signals_level) == ("단전", "sensitive")
     assert audit_actions("household.update") == []
-    with pytest.raises(services.CaseError):
+    with pytest.raises(RuleError):
         services.update_household(household, by=None, head=services.HeadOfHousehold("김가구", 1968),
                                   signals_level="everyone")
 
@@ -776,7 +777,7 @@ def test_unconfigured_classification_is_refused(staff, coordinator, make_househo
     errors = field_errors(response, "classification")
     assert errors and has_hangul(errors[0])
     assert_unchanged(household.id)
-    with pytest.raises(services.CaseError) as raised:
+    with pytest.raises(RuleError) as raised:
         services.change_status(db.session.get(Household, household.id), by=coordinator, to_status="discovered",
                                reason="사유", classification="긴급")
     assert raised.value.field == "classification"
@@ -962,7 +963,7 @@ def test_off_scale_rating_is_refused_with_a_visible_message(staff, make_househol
     errors = field_errors(response, "rating_safety")
     assert errors and has_hangul(errors[0]), text(response)
     assert count(Assessment) == 0
-    with pytest.raises(services.CaseError):
+    with pytest.raises(RuleError):
         services.record_assessment(db.session.get(Household, household.id), by=None, assessed_on=date(2021, 3, 1),
                                    ratings={"safety": ("심각", "")})
 
@@ -1052,7 +1053,7 @@ def test_an_unknown_assessment_level_is_refused_and_records_nothing(staff, make_
     assert field_errors(response, field) == ["공개 범위는 참석기관 공유, 민감정보, 시 내부 중에서 고르세요."]
     assert "투약 중단" in text(response)
     assert count(Assessment) == count(DomainRating) == 0
-    with pytest.raises(services.CaseError) as refused:
+    with pytest.raises(RuleError) as refused:
         services.record_assessment(db.session.get(Household, household.id), by=None, assessed_on=date(2021, 3, 1),
                                    ratings={"health": ("취약", "")}, notes_levels={"health": "public"})
     assert refused.value.field == "notes_level_health"

@@ -15,7 +15,6 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from conftest import POSTGRES_URL
-from conference import demo
 from conference.extensions import db
 from conference.inputs import services as input_services
 from conference.meetings import views as meeting_views
@@ -23,6 +22,7 @@ from conference.minutes import services as minutes_services
 from conference.minutes import views as minutes_views
 from conference.models import AgencyInput, AuditEvent, CaseRecord, MeetingStatus, Minutes, Pledge, User
 from conference.models.inputs import InputRevision
+from conference.seed import demo
 
 pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="SQLite runs one writing request at a time (BEGIN "
                                                          "IMMEDIATE); the overlap needs PostgreSQL")

@@ -2,8 +2,8 @@
 from factories import counting_queries
 from factories_world import login
 
-from conference.datagen import generate_households
 from conference.extensions import db
+from conference.seed.datagen import generate_households
 
 def test_coordinator_sees_the_citys_figures(client, seeded):
     login(client, "coordinator")
@@ -150,7 +150,7 @@ def test_figures_are_reused_until_the_counted_data_changes(app, client, seeded):
 
 
 def test_bulk_inserts_make_the_figures_stale(app, client, seeded):
-    from conference.freshness import FIGURES, PAGES, current_version
+    from conference.shared.freshness import FIGURES, PAGES, current_version
 
     figures, pages = current_version(FIGURES), current_version(PAGES)
     generate_households(5, config=app.config, coordinator_id=None)

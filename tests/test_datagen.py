@@ -10,13 +10,13 @@ from factories_world import login
 from sqlalchemy import func, select
 from sqlalchemy.orm.attributes import set_committed_value
 
-from conference import datagen_phrases as phrases
-from conference import demo
-from conference.datagen import generate
+from conference.core.formatting import KST, today_local
 from conference.extensions import db
-from conference.formatting import KST, today_local
 from conference.minutes import services as minutes_services
 from conference.minutes import snapshot
+from conference.seed import datagen_phrases as phrases
+from conference.seed import demo
+from conference.seed.datagen import generate
 from conference.models import (ActionEvent, ActionItem, ActionStatus, Agency, AgencyInput, AgendaItem, Assessment,
                                Attendee, CaseRecord, Consent, Disclosure, DomainRating, Household, InputState,
                                Invitation, Meeting, MeetingStatus, Minutes, MinutesStatus, MonitoringEntry, NeedDomain,

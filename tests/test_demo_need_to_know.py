@@ -18,9 +18,9 @@ from conftest import PASSWORD
 from factories import docx_every_text, signed_in
 from sqlalchemy import func, select
 
-from conference import datagen_phrases, demo
-from conference.datagen import generate
 from conference.extensions import db
+from conference.seed import datagen_phrases, demo
+from conference.seed.datagen import generate
 from conference.models import (ActionItem, Agency, AgencyInput, AgendaItem, Assessment, CaseRecord, Consent,
                                DomainRating, InputState, Invitation, Meeting, MeetingStatus, Member, RootCause,
                                SectionVisibility, User)

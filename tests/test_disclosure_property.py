@@ -12,7 +12,7 @@ test client: packet page and Word file, minutes page and Word file, attendance s
 notifications, home, ``.ics``, dashboard and quarterly report.
 
 The oracle (``may_read`` and the ``required_in_*`` functions below) is written from the policy as the issue states
-it, not from ``conference.disclosure``:
+it, not from ``conference.shared.disclosure``:
 
 * the city — the coordinator, and the chair of the meeting — reads everything (only the agencies' notes "for the
   coordinator" stay with coordinators);
@@ -52,9 +52,9 @@ from sqlalchemy import select
 from conference.admin import services as account_services
 from conference.cases import services as case_services
 from conference.cases.queries import load_case_file
-from conference.downloads import DOCX, XLSX
+from conference.core.downloads import DOCX, XLSX
+from conference.core.formatting import today_local
 from conference.extensions import db
-from conference.formatting import today_local
 from conference.inputs import services as input_services
 from conference.meetings import packets
 from conference.meetings import services as meeting_services

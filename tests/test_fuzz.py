@@ -44,7 +44,7 @@ from werkzeug.routing import RequestRedirect
 
 from conftest import POSTGRES_URL, _copy_sqlite, _empty_postgres, make_app
 from test_import import openpyxl_rows, streamed_rows
-from conference import demo
+from conference.seed import demo
 from conference.auth import two_factor
 from conference.cases import importer, reading
 from conference.cases.importer import COLUMNS, parse_extraction
@@ -52,7 +52,7 @@ from conference.cases.reading import ReadLimits
 from conference.cases.queries import load_case_file
 from conference.config import Defaults
 from conference.extensions import db
-from conference.formatting import KST, today_local
+from conference.core.formatting import KST, today_local
 from conference.meetings import packets
 from conference.meetings import services as meeting_services
 from conference.minutes import services as minutes_services
@@ -504,9 +504,9 @@ TARGETS = [
     Target("admin.user_reset_password", "admin", "/admin/users/{angel}",
            {"password": "임시-비밀번호-2024!", "confirm": "임시-비밀번호-2024!"}),
     Target("admin.user_reset_two_factor", "admin", "/admin/users/{dream}"),
-    Target("admin.audit_export", "admin", "/admin/audit?action=login&actor=coordinator",
+    Target("audit.export", "admin", "/admin/audit?action=login&actor=coordinator",
            {"purpose": "정기 점검"}),
-    Target("admin.audit_review_mark", "admin", f"/admin/audit/review?month={LAST_MONTH}",
+    Target("audit.review_mark", "admin", f"/admin/audit/review?month={LAST_MONTH}",
            {"note": "이상 없음"}, shows=(f"/admin/audit/review?month={LAST_MONTH}",)),
     # The case register
     Target("cases.new", "coordinator", "/cases/new", CASE, shows=("/cases",)),

@@ -15,9 +15,9 @@ from flask import g
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from conference import demo
 from conference.extensions import db
 from conference.models import Notification, User
+from conference.seed import demo
 
 ROOT = Path(__file__).resolve().parent.parent
 EN_DIR = ROOT / "translations" / "en" / "LC_MESSAGES"
@@ -219,8 +219,8 @@ def test_english_validation_messages(client):
 
 
 def test_code_translations_follow_the_request_and_a_forced_locale(app):
-    """conference.i18n keeps the request's catalogue; force_locale lets go of it on the way in and out."""
-    from conference import i18n
+    """conference.core.i18n keeps the request's catalogue; force_locale lets go of it on the way in and out."""
+    from conference.core import i18n
     label = i18n.lazy_gettext("로그아웃")
     with app.test_request_context("/"):
         with i18n.force_locale("en"):

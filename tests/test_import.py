@@ -22,11 +22,12 @@ from conference.cases.importer import (
 )
 from conference.cases.imports import Repeat, find_repeats, import_rows
 from conference.cases.reading import ReadLimits, cell_text, read_table
-from conference.cases.services import CaseError, HeadOfHousehold, register_household
+from conference.cases.services import HeadOfHousehold, register_household
 from conference.config import Defaults
+from conference.core.formatting import today_local
 from conference.extensions import db
-from conference.formatting import today_local
 from conference.models import AuditEvent, CaseNumberCounter, Household, Member
+from conference.shared.rules import RuleError
 
 import hostile_uploads as hostile
 
@@ -678,7 +679,7 @@ def test_missing_decision_raises_and_saves_nothing(app, coordinator):
     db.session.commit()
     counter_before = db.session.get(CaseNumberCounter, 2021).last_seq
     rows = parse(csv_text(ROW1, ROW1.replace("김민수", "홍길동"), ROW1.replace("김민수", "홍길동"))).rows
-    with app.test_request_context(method="POST"), pytest.raises(CaseError) as raised:  # as the confirm view
+    with app.test_request_context(method="POST"), pytest.raises(RuleError) as raised:  # as the confirm view
         import_rows(rows, {2: "merge", 4: "later"}, by=coordinator, discovered_on=date(2021, 5, 1))
     assert raised.value.field == "decisions" and "4" in str(raised.value.message)
     assert not db.session.new and not db.session.dirty

@@ -27,6 +27,7 @@ from conference.inputs.services import InputValues
 from conference.meetings import services as meeting_services
 from conference.models import (AgencyInput, InputRevision, Meeting, Notification, OfferedResource, Role, Sector,
                                User)
+from conference.shared.rules import RuleError
 
 SCRIPT = "<script>alert(1)</script>"
 HOVER = '<b onmouseover="alert(2)">굵게</b>'
@@ -373,7 +374,7 @@ def test_an_unknown_level_is_refused_next_to_its_field_and_saves_nothing(web, se
     assert field_errors(response, name) == ["공개 범위는 참석기관 공유, 민감정보, 시 내부 중에서 고르세요."]
     assert textarea(response, "facts") == "월세 체납"
     assert count(AgencyInput) == 0 and audit_actions("input.save") == []
-    with pytest.raises(case_services.CaseError) as refused:
+    with pytest.raises(RuleError) as refused:
         service_save(setting, 0, "centre", facts="월세 체납", **{name: "public"})
     assert refused.value.field == name
 

@@ -1,4 +1,4 @@
-"""One masking policy (conference/masking.py): no page or file a practitioner or chair can reach holds a name,
+"""One masking policy (conference/core/masking.py): no page or file a practitioner or chair can reach holds a name,
 phone number or address of a household in full.
 
 Only case staff see a household's identity (permissions.can_see_identity); everyone else gets 김○○, 010-****-1234
@@ -27,14 +27,14 @@ from factories_world import seed_world
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from conference import demo
 from conference.cases import services as case_services
 from conference.cases.queries import load_case_file
-from conference.downloads import DOCX, XLSX
+from conference.core.downloads import DOCX, XLSX
+from conference.core.formatting import today_local
 from conference.extensions import db
-from conference.formatting import today_local
 from conference.meetings import packets
 from conference.meetings import services as meeting_services
+from conference.seed import demo
 from conference.models import (ActionItem, AgendaItem, Agency, Consent, Household, ImportBatch, Invitation, Meeting,
                                MeetingKind, MeetingStatus, Member, User)
 

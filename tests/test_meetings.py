@@ -31,7 +31,7 @@ from sqlalchemy import select
 from conference.cases import services as case_services
 from conference.cases.queries import load_case_file
 from conference.extensions import db
-from conference import disclosure
+from conference.shared import disclosure
 from conference.meetings import rules
 from conference.meetings import services as meeting_services
 from conference.models import (
@@ -44,6 +44,7 @@ from conference.models import (
     SectionVisibility,
     Sector,
 )
+from conference.shared.rules import RuleError
 
 YEAR = MEETING_DAY.year
 ALL_SECTIONS = {s.value for s in PacketSection}
@@ -677,7 +678,7 @@ def test_an_unknown_key_question_level_is_refused_and_changes_nothing(staff, mak
     assert audit_actions("agenda.update") == []
     # The service refuses it too, whoever calls it.
     loaded = next(i for i in load(meeting.id).agenda_items if i.id == item_id)
-    with pytest.raises(case_services.CaseError) as refused:
+    with pytest.raises(RuleError) as refused:
         meeting_services.update_agenda_item(loaded, by=coordinator, key_question="", presenting_agency_id=None,
                                             minutes_allotted=15, key_question_level="everyone")
     assert refused.value.field == "key_question_level"

@@ -14,8 +14,8 @@ from factories_world import login
 
 from conference.cases import services as case_services
 from conference.cases.queries import load_case_file
+from conference.core.formatting import today_local
 from conference.extensions import db
-from conference.formatting import today_local
 from conference.minutes.services import load_for_minutes, set_schedule
 from conference.models import (ActionItem, Agency, ActionReview, AgendaItem, AuditEvent, Household, Meeting,
                                MeetingStatus, Minutes, MinutesRevision, Notification, Stage, User)

@@ -4,10 +4,10 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from conference import demo
+from conference.core.formatting import today_local
 from conference.extensions import db
-from conference.formatting import today_local
 from conference.models import AuditEvent, Household, Member, MonitoringEntry
+from conference.seed import demo
 
 PASSWORD = demo.DEFAULT_PASSWORD
 TODAY = today_local()

@@ -9,11 +9,11 @@ import pytest
 from factories import MEETING_DAY, docx_text, flashes, load, pledge, signed_in, text
 from sqlalchemy import select
 
-from conference.disclosure import Grant
 from conference.extensions import db
 from conference.meetings import packets
 from conference.meetings import services as meeting_services
 from conference.minutes import services as minutes_services
+from conference.shared.disclosure import Grant
 from conference.models import (ActionItem, AgencyInput, CaseRecord, Consent, Meeting, MeetingStatus, Minutes, Role,
                                RootCause, Sector)
 

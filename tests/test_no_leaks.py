@@ -16,13 +16,13 @@ from sqlalchemy import select
 
 from conference.cases import services as case_services
 from conference.cases.queries import load_case_file
-from conference.cases.services import CaseError
+from conference.core.formatting import today_local
 from conference.extensions import db
-from conference.formatting import today_local
 from conference.meetings import packets
 from conference.meetings import services as meeting_services
 from conference.minutes import services as minutes_services
 from conference.models import Agency, Meeting, MeetingStatus, Member, User
+from conference.shared.rules import RuleError
 
 MISSING = 999_999
 PARTNERS = ["정신건강복지센터", "드림스타트", "중앙동 행정복지센터", "천사운동본부"]
@@ -117,7 +117,7 @@ def test_minutes_without_a_chair_cannot_be_sent_for_review(app, leaky):
     meeting = minutes_services.load_for_minutes(leaky.ids["unchaired"])
     meeting.status = MeetingStatus.MINUTES.value
     coordinator = db.session.execute(select(User).where(User.username == "coordinator")).scalar_one()
-    with pytest.raises(CaseError, match="주재"):
+    with pytest.raises(RuleError, match="주재"):
         minutes_services.request_review(meeting, by=coordinator, deadline=today_local(), today=today_local())
     db.session.rollback()
 

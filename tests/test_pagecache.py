@@ -1,4 +1,4 @@
-"""Kept pages (conference/pagecache.py): served again only while nothing they show changed, to the same login.
+"""Kept pages (conference/shared/pagecache.py): served again only while nothing they show changed, to the same login.
 
 Every other test runs with the cache on too, so a page kept too long would fail them as well; these tests
 pin the rules: what a kept page saves, what makes it stale, who never shares it, and that the permission

@@ -12,7 +12,7 @@ from factories import audit_actions, field_errors, fresh_user, login, text
 from conftest import PASSWORD, is_logged_in, login_session_of
 from conference.auth import two_factor
 from conference.config import Defaults
-from conference.database import now_utc
+from conference.core.database import now_utc
 from conference.extensions import db
 from conference.models import LoginSession, LoginThrottle, Role, User
 

@@ -2,10 +2,10 @@
 import pytest
 from flask import g, url_for
 
-from conference import demo
+from conference.core.ids import MAX_ID
 from conference.extensions import db
-from conference.ids import MAX_ID
 from conference.models import Meeting
+from conference.seed import demo
 from conference.templating import row_url
 
 ROWS = [("cases.detail", "household_id"), ("actions.detail", "action_id"), ("meetings.detail", "meeting_id"),

@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from conference.i18n import lazy_gettext as _l
+from conference.core.i18n import lazy_gettext as _l
 
 DATE = _l("날짜를 YYYY-MM-DD 형식으로 입력하세요.")
 

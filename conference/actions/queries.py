@@ -6,12 +6,12 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import aliased
 
 from conference.actions.services import ACTIVE
-from conference.cases.queries import paginate
 from conference.extensions import db
 from conference.models import ActionItem, ActionStatus, Agency, Household, Meeting, Member
 from conference.models.cases import case_number
 from conference.models.meetings import meeting_title
-from conference.permissions import visible_actions
+from conference.shared.paging import paginate
+from conference.shared.permissions import visible_actions
 
 #: Days before the due date from which an action counts as "due soon".
 DUE_SOON_DAYS = 14

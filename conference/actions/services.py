@@ -6,12 +6,12 @@ from datetime import date
 
 
 from conference import audit
-from conference.cases.services import CaseError
-from conference.database import now_utc
+from conference.core.database import now_utc
+from conference.core.i18n import lazy_gettext as _l
 from conference.extensions import db
-from conference.i18n import lazy_gettext as _l
 from conference.models import ActionEvent, ActionItem, ActionStatus, User
-from conference.permissions import is_case_staff
+from conference.shared.permissions import is_case_staff
+from conference.shared.rules import RuleError
 
 #: Actions that are still being worked on.
 ACTIVE = (ActionStatus.OPEN.value, ActionStatus.IN_PROGRESS.value)
@@ -20,15 +20,15 @@ MAX_TEXT = 2000
 
 def _require_active(action: ActionItem):
     if action.status not in ACTIVE:
-        raise CaseError("form", _l("진행 중인 실행과제만 점검하거나 바꿀 수 있습니다."))
+        raise RuleError("form", _l("진행 중인 실행과제만 점검하거나 바꿀 수 있습니다."))
 
 
 def _text(field: str, value: str, *, required: bool, message) -> str:
     value = (value or "").strip()
     if required and not value:
-        raise CaseError(field, message)
+        raise RuleError(field, message)
     if len(value) > MAX_TEXT:
-        raise CaseError(field, _l("%(n)s자 이하로 적으세요.", n=MAX_TEXT))
+        raise RuleError(field, _l("%(n)s자 이하로 적으세요.", n=MAX_TEXT))
     return value
 
 
@@ -37,7 +37,7 @@ def record_progress(action: ActionItem, *, by: User, checked_on: date, content: 
     """점검 기록: what was done on a date and with what result; an open action becomes 진행 중."""
     _require_active(action)
     if checked_on > today:
-        raise CaseError("checked_on", _l("점검일은 오늘 이후일 수 없습니다."))
+        raise RuleError("checked_on", _l("점검일은 오늘 이후일 수 없습니다."))
     event = ActionEvent(action=action, kind="progress", happened_on=checked_on, by_id=by.id,
                         content=_text("content", content, required=True, message=_l("한 일을 적으세요.")),
                         result=_text("result", result, required=False, message=""))
@@ -64,7 +64,7 @@ def propose_completion(action: ActionItem, *, by: User, note: str, today: date) 
 def confirm_completion(action: ActionItem, *, by: User, note: str, today: date) -> ActionEvent:
     """Coordinators confirm an action as done (with a note when nobody proposed it)."""
     if not is_case_staff(by):
-        raise CaseError("form", _l("완료 확인은 사례관리 담당자가 합니다."))
+        raise RuleError("form", _l("완료 확인은 사례관리 담당자가 합니다."))
     _require_active(action)
     text = _text("note", note, required=action.completion_proposed_at is None,
                  message=_l("완료를 확인한 내용을 적으세요."))
@@ -80,9 +80,9 @@ def change_due(action: ActionItem, *, by: User, new_due: date | None, reason: st
     """Move the due date; a reason is always recorded."""
     _require_active(action)
     if new_due is None or new_due < today:
-        raise CaseError("new_due", _l("새 기한은 오늘이나 그 뒤의 날짜여야 합니다."))
+        raise RuleError("new_due", _l("새 기한은 오늘이나 그 뒤의 날짜여야 합니다."))
     if new_due == action.due_on:
-        raise CaseError("new_due", _l("지금 기한과 같은 날짜입니다."))
+        raise RuleError("new_due", _l("지금 기한과 같은 날짜입니다."))
     text = _text("reason", reason, required=True, message=_l("기한을 바꾸는 사유를 적으세요."))
     event = ActionEvent(action=action, kind="due_change", happened_on=today, content=text, by_id=by.id,
                         old_due=action.due_on, new_due=new_due)

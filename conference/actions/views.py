@@ -4,17 +4,17 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from conference import permissions
 from conference.actions import queries, services
 from conference.actions.forms import ActionFilterForm, DueForm, NoteForm, ProgressForm
-from conference.cases.services import CaseError
+from conference.core.formatting import today_local
+from conference.core.i18n import gettext as _
 from conference.extensions import db
-from conference.formatting import today_local
-from conference.i18n import gettext as _
 from conference.models import ActionEvent, ActionItem, Agency, Household
-from conference.permissions import (can_report_on_action, can_see_action_override, is_case_staff, require,
-                                    visible_actions)
-from conference.webforms import attach_error, page_number
+from conference.shared import permissions
+from conference.shared.permissions import (can_report_on_action, can_see_action_override, is_case_staff, require,
+                                           visible_actions)
+from conference.shared.rules import RuleError
+from conference.shared.webforms import attach_error, page_number
 
 bp = Blueprint("actions", __name__, url_prefix="/actions")
 permissions.case_work_only(bp)
@@ -66,7 +66,7 @@ def detail(action_id):
         if form.validate_on_submit():
             try:
                 _apply(step, action, form, today)
-            except CaseError as problem:
+            except RuleError as problem:
                 db.session.rollback()
                 action = get_action(action_id)
                 attach_error(form, problem.field, problem.message)

@@ -4,7 +4,7 @@ from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from conference.auth.forms import acceptable_password
-from conference.i18n import lazy_gettext as _l
+from conference.core.i18n import lazy_gettext as _l
 from conference.models import Role, Sector
 
 REQUIRED = _l("필수 항목입니다.")

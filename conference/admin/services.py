@@ -2,12 +2,12 @@
 from sqlalchemy import func
 
 from conference import audit
-from conference.changes import apply_changes
 from conference.auth import two_factor
 from conference.auth.passwords import hash_password
 from conference.auth.services import change_password, normalise_username
+from conference.core.changes import apply_changes
+from conference.core.i18n import lazy_gettext as _l
 from conference.extensions import db
-from conference.i18n import lazy_gettext as _l
 from conference.models import Agency, User
 
 AGENCY_FIELDS = ("name", "is_public", "sector", "is_active")

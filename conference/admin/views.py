@@ -1,15 +1,15 @@
-"""Admin pages: agencies and accounts (the audit trail's pages are in audit_views)."""
+"""Admin pages: agencies and accounts (the audit trail's pages are the audit blueprint's, conference/audit/views.py)."""
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from conference.admin import services
 from conference.admin.forms import AgencyForm, ResetPasswordForm, ResetTwoFactorForm, UserCreateForm, UserEditForm
 from conference.auth.sessions import recheck_password, renew_session
+from conference.core.i18n import gettext as _
 from conference.extensions import db
-from conference.i18n import gettext as _
-from conference.webforms import attach_error
 from conference.models import Agency, User
-from conference.permissions import can_manage_accounts, require
+from conference.shared.permissions import can_manage_accounts, require
+from conference.shared.webforms import attach_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -4,7 +4,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from conference.auth.passwords import password_problem
-from conference.i18n import lazy_gettext as _l
+from conference.core.i18n import lazy_gettext as _l
 
 
 def acceptable_password(form, field):

@@ -6,7 +6,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
-from conference.i18n import gettext as _
+from conference.core.i18n import gettext as _
 
 
 @cache

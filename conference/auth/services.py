@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from conference import audit
 from conference.auth import two_factor
 from conference.auth.passwords import hash_password, needs_rehash, verify_password
-from conference.database import now_utc
+from conference.core.database import now_utc
 from conference.extensions import db
 from conference.models import EVERY_ADDRESS, LoginSession, LoginThrottle, User
 

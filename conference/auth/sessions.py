@@ -19,9 +19,9 @@ from sqlalchemy import update
 
 from conference import audit
 from conference.auth import services, two_factor
-from conference.database import SAFE_METHODS, WRITE_LOCK, now_utc
+from conference.core.database import SAFE_METHODS, WRITE_LOCK, now_utc
+from conference.core.i18n import gettext as _, lazy_gettext as _l
 from conference.extensions import db, login_manager
-from conference.i18n import gettext as _, lazy_gettext as _l
 from conference.models import LoginSession, User
 
 #: Endpoints a user who must change the password may still reach.

@@ -10,7 +10,7 @@ from flask import current_app
 from markupsafe import Markup
 
 from conference import audit
-from conference.database import now_utc
+from conference.core.database import now_utc
 from conference.extensions import db
 from conference.models import RecoveryCode, Role, User
 

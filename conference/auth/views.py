@@ -8,8 +8,8 @@ from conference.auth.forms import (ChangePasswordForm, CurrentPasswordForm, Enab
 from conference.auth.sessions import (begin_two_factor_login, current_login, end_session, finish_two_factor_login,
                                       has_pending_login, is_safe_next, pending_two_factor_login, recheck_password,
                                       renew_session, start_session)
+from conference.core.i18n import gettext as _
 from conference.extensions import db
-from conference.i18n import gettext as _
 
 bp = Blueprint("auth", __name__)
 

@@ -16,12 +16,12 @@ from flask.cli import with_appcontext
 
 from conference.cases.importer import RowError, parse_with_config
 from conference.cases.imports import find_repeats, import_rows
-from conference.cases.services import CaseError
+from conference.core.formatting import today_local
+from conference.core.i18n import force_locale
+from conference.core.masking import mask_name
 from conference.extensions import db
-from conference.formatting import today_local
-from conference.i18n import force_locale
-from conference.masking import mask_name
 from conference.models import User
+from conference.shared.rules import RuleError
 
 
 def _line(problem: RowError) -> str:
@@ -108,7 +108,7 @@ def _import(file, dry_run, duplicates, username):
     try:
         result = import_rows(parsed.rows, decisions, by=user, discovered_on=today, filename=filename,
                              actor_name="cli")
-    except CaseError as error:
+    except RuleError as error:
         db.session.rollback()
         raise click.ClickException(str(error.message)) from None
     except Exception:

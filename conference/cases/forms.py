@@ -5,17 +5,16 @@ from datetime import date
 from flask import current_app
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (BooleanField, DateField, IntegerField, SelectField, SelectMultipleField, StringField,
-                     TextAreaField, widgets)
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation, ValidationError
 
 from conference.cases.services import HeadOfHousehold
-from conference.formatting import today_local
-from conference.i18n import lazy_gettext as _l
+from conference.core.formatting import today_local
+from conference.core.i18n import lazy_gettext as _l
 from conference.models import NeedDomain, Stage, Track
 from conference.models.cases import MONITORING_METHODS
-from conference.disclosure import default_level
-from conference.webforms import DisclosureField, IntegerRange
+from conference.shared.disclosure import default_level
+from conference.shared.webforms import DisclosureField, IntegerRange, MultiCheckboxField
 
 REQUIRED = _l("필수 항목입니다.")
 DATE_MESSAGE = _l("날짜를 YYYY-MM-DD 형식으로 입력하세요.")
@@ -163,11 +162,6 @@ class StatusForm(FlaskForm):
         if not self.is_submitted():
             self.classification.data = household.classification
             self.track.data = household.track
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 class ConsentForm(FlaskForm):

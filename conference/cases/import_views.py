@@ -8,13 +8,13 @@ from conference import audit
 from conference.cases import imports
 from conference.cases.forms import ImportUploadForm
 from conference.cases.importer import ImportRow, parse_with_config
-from conference.cases.services import CaseError
 from conference.cases.views import bp
+from conference.core.formatting import today_local
+from conference.core.i18n import gettext as _
 from conference.extensions import db
-from conference.formatting import today_local
-from conference.i18n import gettext as _
 from conference.models import ImportBatch
-from conference.permissions import can_register_cases, require
+from conference.shared.permissions import can_register_cases, require
+from conference.shared.rules import RuleError
 
 
 def _parse_upload(storage):
@@ -74,7 +74,7 @@ def import_preview(batch_id):
         try:
             result = imports.import_rows(rows, decisions, by=current_user, discovered_on=today_local(),
                                          filename=batch.filename)
-        except CaseError as problem:
+        except RuleError as problem:
             db.session.rollback()
             batch = _pending_batch(batch_id)
             error = problem.message

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 
 from conference.cases.reading import FileProblem, ReadLimits, read_table, size_text
-from conference.i18n import lazy_gettext as _l
+from conference.core.i18n import lazy_gettext as _l
 
 
 COLUMNS = ["추출회차", "행정동", "성명", "생년월일", "성별", "연락처", "주소", "가구원수", "위기정보", "발굴경로", "비고"]

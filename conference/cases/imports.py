@@ -4,7 +4,7 @@
 the same file); the coordinator decides per such row whether to merge it or keep it as a new household,
 and ``import_rows`` carries the list out. Like the other services these functions flush but never
 commit: the request (or command) commits once. ``import_rows`` checks the decisions before it changes
-anything, so a ``CaseError`` leaves the session untouched.
+anything, so a ``RuleError`` leaves the session untouched.
 """
 from __future__ import annotations
 
@@ -14,19 +14,19 @@ from datetime import date
 from sqlalchemy import select, tuple_
 
 from conference import audit
-from conference.changes import apply_changes
 from conference.cases.importer import ImportRow
 from conference.cases.services import (
-    CaseError,
     HeadOfHousehold,
     _redact,
     register_households,
     take_case_number,
 )
+from conference.core.changes import apply_changes
+from conference.core.i18n import lazy_gettext as _l
 from conference.extensions import db
-from conference.i18n import lazy_gettext as _l
 from conference.models import Household, Member, User
 from conference.models.cases import case_number
+from conference.shared.rules import RuleError
 
 #: (name, birth year) pairs or ids per IN (...) query: about 1,000 parameters a query.
 CHUNK = 500
@@ -124,7 +124,7 @@ def import_rows(rows: list[ImportRow], decisions: dict[int, str], *, by: User | 
     """Register the rows as households of stage 발굴, or merge repeats as decided.
 
     ``decisions`` maps the row number of every repeat (see ``find_repeats``, run again here against the
-    current register) to "merge" or "keep"; a missing or unknown decision raises ``CaseError("decisions")``
+    current register) to "merge" or "keep"; a missing or unknown decision raises ``RuleError("decisions")``
     before anything changes. "keep" registers a new household; "merge" updates the registered household
     (or the one the earlier row of this file became): newer 추출회차, new crisis signals added, phone filled
     if empty, note appended on a new line. Case numbers for all new households are reserved at once.
@@ -134,7 +134,7 @@ def import_rows(rows: list[ImportRow], decisions: dict[int, str], *, by: User | 
     repeats = find_repeats(rows)
     undecided = sorted(n for n in repeats if decisions.get(n) not in DECISIONS)
     if undecided:
-        raise CaseError("decisions", _l("같은 가구로 보이는 행을 합칠지 새로 등록할지 고르세요: %(rows)s행",
+        raise RuleError("decisions", _l("같은 가구로 보이는 행을 합칠지 새로 등록할지 고르세요: %(rows)s행",
                                         rows=", ".join(str(n) for n in undecided)))
     merging = {n for n, r in repeats.items() if decisions[n] == "merge"}
     wanted = sorted({repeats[n].household_id for n in merging if repeats[n].kind == "existing"})
@@ -143,7 +143,7 @@ def import_rows(rows: list[ImportRow], decisions: dict[int, str], *, by: User | 
         targets.update((h.id, h) for h in db.session.execute(
             select(Household).where(Household.id.in_(chunk))).scalars())
     if len(targets) != len(wanted):
-        raise CaseError("decisions", _l("합칠 가구 가운데 이미 지워진 가구가 있습니다. 명단을 다시 올려 주세요."))
+        raise RuleError("decisions", _l("합칠 가구 가운데 이미 지워진 가구가 있습니다. 명단을 다시 올려 주세요."))
 
     result = ImportResult()
     new_rows = [row for row in rows if row.row not in merging]

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from xml.parsers import expat
 
-from conference.i18n import lazy_gettext as _l
+from conference.core.i18n import lazy_gettext as _l
 
 XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0"

@@ -9,24 +9,17 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from conference import audit, disclosure
-from conference.changes import apply_changes
+from conference import audit
+from conference.core.changes import apply_changes
+from conference.core.formatting import today_local
+from conference.core.i18n import lazy_gettext as _l
 from conference.extensions import db
-from conference.formatting import today_local
-from conference.i18n import lazy_gettext as _l
 from conference.models import (Agency, Assessment, CaseNumberCounter, Consent, DomainRating, Household,
                                Member, MonitoringEntry, NeedDomain, Stage, StatusChange, Track, User)
 from conference.models.cases import MONITORING_METHODS
 from conference.models.disclosure import Disclosure
-
-
-class CaseError(ValueError):
-    """A change the rules forbid; ``field`` names the form field the message belongs to."""
-
-    def __init__(self, field: str, message):
-        super().__init__(str(message))
-        self.field = field
-        self.message = message
+from conference.shared import disclosure
+from conference.shared.rules import RuleError
 
 
 def checked_level(field: str, value, *, default=None, message=None) -> str:
@@ -35,7 +28,7 @@ def checked_level(field: str, value, *, default=None, message=None) -> str:
     if not value and default is not None:
         return str(default)
     if not disclosure.is_level(value):
-        raise CaseError(field, message or disclosure.UNKNOWN_LEVEL)
+        raise RuleError(field, message or disclosure.UNKNOWN_LEVEL)
     return str(value)
 
 
@@ -168,7 +161,7 @@ def update_member(member: Member, *, by: User, **values) -> dict:
 
 def remove_member(member: Member, *, by: User):
     if member.is_head:
-        raise CaseError("member", _l("세대주(본인)는 삭제할 수 없습니다."))
+        raise RuleError("member", _l("세대주(본인)는 삭제할 수 없습니다."))
     audit.record("member.delete", actor=by, object_type="household", object_id=member.household_id,
                  details={"member_id": member.id})
     db.session.delete(member)
@@ -180,25 +173,25 @@ def change_status(household: Household, *, by: User, to_status: str, reason: str
     config = current_app.config
     reason = (reason or "").strip()
     if not reason:
-        raise CaseError("reason", _l("변경 사유를 입력하세요."))
+        raise RuleError("reason", _l("변경 사유를 입력하세요."))
     try:
         target = Stage(to_status)
     except ValueError:
-        raise CaseError("to_status", _l("알 수 없는 단계입니다.")) from None
+        raise RuleError("to_status", _l("알 수 없는 단계입니다.")) from None
     if target == Stage.SELECTED == household.stage and not track:
         track = household.track  # re-classifying a selected household keeps its track
     if target != household.stage and target not in TRANSITIONS[household.stage]:
-        raise CaseError("to_status", _l("%(a)s 단계에서 %(b)s 단계로 바로 갈 수 없습니다.",
+        raise RuleError("to_status", _l("%(a)s 단계에서 %(b)s 단계로 바로 갈 수 없습니다.",
                                         a=household.stage.label, b=target.label))
     if target == Stage.SELECTED and track not in {t.value for t in Track}:
-        raise CaseError("track", _l("선정할 때는 사례관리 또는 서비스연계를 고르세요."))
+        raise RuleError("track", _l("선정할 때는 사례관리 또는 서비스연계를 고르세요."))
     if target == Stage.CLOSED and target != household.stage and closure_reason not in config["CLOSURE_REASONS"]:
-        raise CaseError("closure_reason", _l("종결 사유를 고르세요."))
+        raise RuleError("closure_reason", _l("종결 사유를 고르세요."))
     if classification is not None and classification not in ("", *config["CLASSIFICATIONS"]):
-        raise CaseError("classification", _l("설정되지 않은 사례 구분입니다."))
+        raise RuleError("classification", _l("설정되지 않은 사례 구분입니다."))
     if target == household.stage and (classification is None or classification == household.classification) \
             and (target != Stage.SELECTED or track == household.track):
-        raise CaseError("to_status", _l("바뀐 내용이 없습니다."))
+        raise RuleError("to_status", _l("바뀐 내용이 없습니다."))
 
     change = StatusChange(household=household, from_status=household.status, to_status=target.value,
                           track=track if target == Stage.SELECTED else "",
@@ -234,10 +227,10 @@ def current_consent(household: Household) -> Consent | None:
 def record_consent(household: Household, *, by: User, consented_on: date, agency_ids: list[int],
                    covers_sensitive: bool, note: str = "") -> Consent:
     if consented_on > today_local():
-        raise CaseError("consented_on", _l("동의일은 오늘 이후일 수 없습니다."))
+        raise RuleError("consented_on", _l("동의일은 오늘 이후일 수 없습니다."))
     agencies = db.session.execute(select(Agency).where(Agency.id.in_(agency_ids))).scalars().all()
     if not agencies or len(agencies) != len(set(agency_ids)):
-        raise CaseError("agency_ids", _l("동의 범위에 들어갈 기관을 하나 이상 고르세요."))
+        raise RuleError("agency_ids", _l("동의 범위에 들어갈 기관을 하나 이상 고르세요."))
     consent = Consent(household=household, consented_on=consented_on, covers_sensitive=covers_sensitive,
                       note=note.strip(), recorded_by_id=by.id, agencies=list(agencies))
     db.session.add(consent)
@@ -249,9 +242,9 @@ def record_consent(household: Household, *, by: User, consented_on: date, agency
 
 def withdraw_consent(consent: Consent, *, by: User, withdrawn_on: date):
     if consent.is_withdrawn:
-        raise CaseError("withdrawn_on", _l("이미 철회된 동의입니다."))
+        raise RuleError("withdrawn_on", _l("이미 철회된 동의입니다."))
     if withdrawn_on < consent.consented_on or withdrawn_on > today_local():
-        raise CaseError("withdrawn_on", _l("철회일은 동의일과 오늘 사이여야 합니다."))
+        raise RuleError("withdrawn_on", _l("철회일은 동의일과 오늘 사이여야 합니다."))
     consent.withdrawn_on = withdrawn_on
     audit.record("consent.withdraw", actor=by, object_type="household", object_id=consent.household_id,
                  details={"consent_id": consent.id, "withdrawn_on": withdrawn_on})
@@ -266,12 +259,12 @@ def record_assessment(household: Household, *, by: User, assessed_on: date, rati
     """
     scale = current_app.config["ASSESSMENT_SCALE"]
     if assessed_on > today_local():
-        raise CaseError("assessed_on", _l("조사일은 오늘 이후일 수 없습니다."))
+        raise RuleError("assessed_on", _l("조사일은 오늘 이후일 수 없습니다."))
     if not any(rating for rating, _notes in ratings.values()):
-        raise CaseError("ratings", _l("적어도 한 영역의 위기도를 평가하세요."))
+        raise RuleError("ratings", _l("적어도 한 영역의 위기도를 평가하세요."))
     for domain, (rating, _notes) in ratings.items():
         if domain not in {d.value for d in NeedDomain} or (rating and rating not in scale):
-            raise CaseError("ratings", _l("설정되지 않은 영역이나 척도가 있습니다."))
+            raise RuleError("ratings", _l("설정되지 않은 영역이나 척도가 있습니다."))
     levels = {d: checked_level(f"notes_level_{d}", (notes_levels or {}).get(d) or disclosure.default_level(domain=d))
               for d in ratings}
     summary_level = checked_level("summary_level", summary_level)
@@ -322,14 +315,14 @@ def record_monitoring(household: Household, *, by: User, contacted_on: date, met
                       next_check_on: date | None, today: date) -> MonitoringEntry:
     """모니터링: log a contact with the household and set the next check date (다음 점검일)."""
     if contacted_on > today:
-        raise CaseError("contacted_on", _l("점검한 날짜는 오늘 이후일 수 없습니다."))
+        raise RuleError("contacted_on", _l("점검한 날짜는 오늘 이후일 수 없습니다."))
     if method not in MONITORING_METHODS:
-        raise CaseError("method", _l("점검 방법을 고르세요."))
+        raise RuleError("method", _l("점검 방법을 고르세요."))
     content = (content or "").strip()
     if not content or len(content) > 4000:
-        raise CaseError("content", _l("점검 내용을 4000자 이하로 적으세요."))
+        raise RuleError("content", _l("점검 내용을 4000자 이하로 적으세요."))
     if next_check_on is not None and next_check_on <= today:
-        raise CaseError("next_check_on", _l("다음 점검일은 내일 이후여야 합니다."))
+        raise RuleError("next_check_on", _l("다음 점검일은 내일 이후여야 합니다."))
     entry = MonitoringEntry(household=household, contacted_on=contacted_on, method=method, content=content,
                             by_id=by.id)
     db.session.add(entry)

@@ -5,20 +5,20 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from sqlalchemy import select
 
-from conference import audit, pagecache, permissions
+from conference import audit
 from conference.cases import queries, services
 from conference.cases.forms import (CaseFilterForm, ConsentForm, HouseholdForm, MemberForm, MonitoringForm, StatusForm,
                                     WithdrawConsentForm, assessment_form_class)
+from conference.core.formatting import today_local
+from conference.core.i18n import gettext as _
 from conference.extensions import db
-from conference.formatting import today_local
-from conference.i18n import gettext as _
-from conference.webforms import attach_error, page_number
-from conference.meetings import packets
-from conference.meetings import services as meeting_services
-from conference.meetings.queries import latest_meeting_with_case
 from conference.models import Agency, Household, Member
-from conference.permissions import (can_edit_case, can_register_cases, can_see_identity, can_view_case,
-                                    is_case_staff, needs_pledge, reader_agency_for, require)
+from conference.shared import pagecache, permissions
+from conference.shared.paging import paginate
+from conference.shared.permissions import (can_edit_case, can_register_cases, can_see_identity, can_view_case,
+                                           is_case_staff, require)
+from conference.shared.rules import RuleError
+from conference.shared.webforms import attach_error, page_number
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 permissions.case_work_only(bp)
@@ -50,7 +50,7 @@ def index():
         filters = queries.CaseFilters(**{k: (v or filters.__dict__[k]) for k, v in form.data.items()})
     # Bounded: a huge number would overflow the database's OFFSET.
     page = page_number()
-    cases = queries.paginate(queries.case_list_query(current_user, filters), page=page,
+    cases = paginate(queries.case_list_query(current_user, filters), page=page,
                              per_page=current_app.config["CASE_LIST_PAGE_SIZE"],
                              count_query=queries.case_count_query(current_user, filters), rows=queries.case_rows)
     args = {k: v for k, v in request.args.items() if k != "page"}
@@ -63,7 +63,7 @@ def checks_due():
     require(is_case_staff(current_user))
     today = today_local()
     page = page_number()
-    cases = queries.paginate(queries.checks_due_query(current_user, today + timedelta(days=7)), page=page,
+    cases = paginate(queries.checks_due_query(current_user, today + timedelta(days=7)), page=page,
                              per_page=current_app.config["CASE_LIST_PAGE_SIZE"], rows=queries.case_rows)
     return render_template("cases/checks.html", cases=cases, today=today)
 
@@ -77,7 +77,7 @@ def monitoring(household_id):
             services.record_monitoring(household, by=current_user, contacted_on=form.contacted_on.data,
                                        method=form.method.data, content=form.content.data or "",
                                        next_check_on=form.next_check_on.data, today=today_local())
-        except services.CaseError as error:
+        except RuleError as error:
             db.session.rollback()
             attach_error(form, error.field, error.message)
         else:
@@ -110,12 +110,12 @@ def new():
     return render_template("cases/form.html", form=form, household=None)
 
 
-@bp.get("/<int:household_id>")
-def detail(household_id):
-    household = get_case(household_id, loader=queries.load_household)
-    if not is_case_staff(current_user):
-        return _agency_view(household)
-    page = pagecache.rendered(lambda: _case_file_page(household_id))
+# GET /<int:household_id> (cases.detail) is added in meetings/case_page.py: it serves this case file to case staff
+# and a partner agency's part of a packet to others, and packets are the meetings feature's.
+
+def case_file(household: Household):
+    """The case file, for case staff who may see ``household``: kept until what it shows changes; each view recorded."""
+    page = pagecache.rendered(lambda: _case_file_page(household.id))
     audit.record_access("household.view", household,
                         details={"identity": "full" if can_see_identity(current_user, household) else "masked"})
     return page
@@ -131,22 +131,6 @@ def _case_file_page(household_id: int) -> str:
         comparison=comparison, full_identity=can_see_identity(current_user, household),
         can_edit=can_edit_case(current_user, household), today=today_local(), monitoring_form=MonitoringForm(),
         next_stages=services.next_stages(household))
-
-
-def _agency_view(household: Household):
-    """What a partner agency (or the chair) may know of a case: its part of the latest packet that holds it."""
-    meeting = packets.load_meeting(latest_meeting_with_case(current_user, household.id))
-    agency_id = reader_agency_for(current_user, meeting, None) if meeting else False
-    if agency_id is False:
-        abort(404)
-    if needs_pledge(current_user) and not meeting_services.has_pledged(meeting, current_user):
-        return redirect(url_for("meetings.pledge", meeting_id=meeting.id))
-    packet = packets.reader_packet(meeting, agency_id, coordinator_notes=False, today=today_local())
-    case = next(c for c in packet.cases if c.case_number == household.case_number)
-    page = render_template("cases/agency_view.html", meeting=meeting, packet=packet, case=case)
-    audit.record_access("household.view", household, details={"identity": "masked", "meeting_id": meeting.id,
-                                                              "agency_id": agency_id})
-    return page
 
 
 @bp.route("/<int:household_id>/edit", methods=["GET", "POST"])
@@ -204,7 +188,7 @@ def member_delete(household_id, member_id):
     member = _get_member(household, member_id)
     try:
         services.remove_member(member, by=current_user)
-    except services.CaseError as error:
+    except RuleError as error:
         flash(error.message, "error")
     else:
         db.session.commit()
@@ -222,7 +206,7 @@ def status(household_id):
                                    reason=form.reason.data, track=form.track.data,
                                    classification=form.classification.data,
                                    closure_reason=form.closure_reason.data)
-        except services.CaseError as error:
+        except RuleError as error:
             db.session.rollback()
             household = get_case(household_id, edit=True)
             attach_error(form, error.field, error.message)
@@ -242,7 +226,7 @@ def consent_new(household_id):
             services.record_consent(household, by=current_user, consented_on=form.consented_on.data,
                                     agency_ids=form.agency_ids.data, covers_sensitive=form.covers_sensitive.data,
                                     note=form.note.data or "")
-        except services.CaseError as error:
+        except RuleError as error:
             db.session.rollback()
             household = get_case(household_id, edit=True)
             attach_error(form, error.field, error.message)
@@ -263,7 +247,7 @@ def consent_withdraw(household_id, consent_id):
     if form.validate_on_submit():
         try:
             services.withdraw_consent(consent, by=current_user, withdrawn_on=form.withdrawn_on.data)
-        except services.CaseError as error:
+        except RuleError as error:
             attach_error(form, error.field, error.message)
         else:
             db.session.commit()
@@ -284,7 +268,7 @@ def assessment_new(household_id):
             services.record_assessment(household, by=current_user, assessed_on=form.assessed_on.data,
                                        ratings=form.ratings(), notes_levels=form.notes_levels(),
                                        summary=form.summary.data or "", summary_level=form.summary_level.data)
-        except services.CaseError as error:
+        except RuleError as error:
             db.session.rollback()
             household = get_case(household_id, edit=True)
             attach_error(form, error.field, error.message)

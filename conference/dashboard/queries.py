@@ -6,14 +6,14 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
 from conference.cases.queries import RouteCounts, quarterly_counts, total_counts
-from conference import freshness
+from conference.core.database import now_utc
+from conference.core.formatting import KST
 from conference.dashboard.report import PeriodReport, ReportTable
-from conference.database import now_utc
 from conference.extensions import db
-from conference.formatting import KST
 from conference.models import (ActionItem, ActionStatus, Agency, Assessment, DomainRating, Household, Meeting,
                                MeetingKind, MeetingStatus, NeedDomain, Stage)
-from conference.permissions import visibility_scope, visible_actions, visible_households, visible_meetings
+from conference.shared import freshness
+from conference.shared.permissions import visibility_scope, visible_actions, visible_households, visible_meetings
 
 
 @dataclass

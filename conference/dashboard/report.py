@@ -2,8 +2,8 @@
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from conference.core.formatting import korean_date
 from conference.documents import docx_kit, xlsx_kit
-from conference.formatting import korean_date
 
 
 @dataclass

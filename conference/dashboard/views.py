@@ -4,12 +4,13 @@ from datetime import UTC, datetime
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user
 
-from conference import audit, permissions
+from conference import audit
+from conference.core.downloads import DOCX, XLSX, attachment
+from conference.core.formatting import today_local
 from conference.dashboard import queries
 from conference.dashboard.report import build_docx, build_xlsx
-from conference.downloads import DOCX, XLSX, attachment
-from conference.formatting import today_local
 from conference.models import ActionStatus, MeetingKind, NeedDomain, Stage
+from conference.shared import permissions
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 permissions.case_work_only(bp)

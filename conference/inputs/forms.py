@@ -3,11 +3,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, FormField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from conference.cases.forms import MultiCheckboxField
-from conference.i18n import lazy_gettext as _l
+from conference.core.i18n import lazy_gettext as _l
 from conference.inputs.services import LEVEL_FIELDS, MAX_TEXT, InputValues
 from conference.models import NeedDomain
-from conference.webforms import DisclosureField
+from conference.shared.webforms import DisclosureField, MultiCheckboxField
 
 TOO_LONG = _l("%(max)d자 이하로 적으세요.")
 

@@ -12,14 +12,15 @@ from flask import current_app
 from sqlalchemy import select
 
 from conference import audit
-from conference.cases.services import CaseError, checked_level
-from conference.database import conflict_if_overtaken, now_utc
-from conference.disclosure import default_level
+from conference.cases.services import checked_level
+from conference.core.database import conflict_if_overtaken, now_utc
+from conference.core.i18n import lazy_gettext as _l
 from conference.extensions import db
-from conference.i18n import lazy_gettext as _l
 from conference.models import Agency, AgendaItem, Meeting, MeetingStatus, NeedDomain, User
 from conference.models.inputs import AgencyInput, InputRevision, InputState, OfferedResource
-from conference.notifications import message_text, notify_agency
+from conference.shared.disclosure import default_level
+from conference.shared.notifications import message_text, notify_agency
+from conference.shared.rules import RuleError
 
 TEXT_FIELDS = ("facts", "opinion", "risk_concerns", "withheld", "coordinator_note")
 #: The 공개 범위 column (and form field) of each text field that has one.
@@ -91,19 +92,19 @@ def save_input(item: AgendaItem, *, agency_id: int, by: User, values: InputValue
     """Save (and optionally submit) an agency's input; refuses a save based on an outdated version."""
     meeting = item.meeting
     if meeting.status == MeetingStatus.FINALISED.value:
-        raise CaseError("form", _l("회의록이 확정되어 더는 의견을 고칠 수 없습니다."))
+        raise RuleError("form", _l("회의록이 확정되어 더는 의견을 고칠 수 없습니다."))
     if agency_id not in {i.agency_id for i in meeting.invitations}:
-        raise CaseError("form", _l("이 회의에 초대되지 않은 기관입니다."))
+        raise RuleError("form", _l("이 회의에 초대되지 않은 기관입니다."))
     if values.is_empty():
-        raise CaseError("facts", _l("보유 정보나 기관 의견 중 하나는 적어야 합니다."))
+        raise RuleError("facts", _l("보유 정보나 기관 의견 중 하나는 적어야 합니다."))
     for field in TEXT_FIELDS:
         if len(getattr(values, field)) > MAX_TEXT:
-            raise CaseError(field, _l("%(n)s자 이하로 적으세요.", n=MAX_TEXT))
+            raise RuleError(field, _l("%(n)s자 이하로 적으세요.", n=MAX_TEXT))
     if not set(values.domains) <= {d.value for d in NeedDomain}:
-        raise CaseError("domains", _l("알 수 없는 욕구 영역입니다."))
+        raise RuleError("domains", _l("알 수 없는 욕구 영역입니다."))
     for _is_public, kind, note in values.resources:
         if not kind.strip() or len(kind) > 100 or len(note) > 1000:
-            raise CaseError("resources", _l("자원 종류는 1~100자, 메모는 1000자 이하입니다."))
+            raise RuleError("resources", _l("자원 종류는 1~100자, 메모는 1000자 이하입니다."))
     for name in LEVEL_FIELDS.values():
         if getattr(values, name) is not None:
             checked_level(name, getattr(values, name))

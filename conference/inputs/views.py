@@ -3,19 +3,20 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 
-from conference import audit, permissions
-from conference.cases.services import CaseError
+from conference import audit
+from conference.core.formatting import today_local
+from conference.core.i18n import gettext as _
 from conference.extensions import db
-from conference.formatting import today_local
-from conference.i18n import gettext as _
-from conference.webforms import attach_error
 from conference.inputs import services
 from conference.inputs.forms import AgencyInputForm
 from conference.meetings import packets
 from conference.meetings.forms import StatusForm
 from conference.models import AgendaItem, Household
-from conference.permissions import (can_manage_meetings, can_view_meeting, input_agency_for, require,
-                                    visible_households)
+from conference.shared import permissions
+from conference.shared.permissions import (can_manage_meetings, can_view_meeting, input_agency_for, require,
+                                           visible_households)
+from conference.shared.rules import RuleError
+from conference.shared.webforms import attach_error
 
 bp = Blueprint("inputs", __name__, url_prefix="/meetings/<int:meeting_id>/inputs")
 permissions.case_work_only(bp)
@@ -115,7 +116,7 @@ def edit(meeting_id, item_id):
                                       "다시 저장하세요. 적은 내용은 그대로 있습니다."))
             return render_template("inputs/form.html", form=form, current=conflict, conflict=True,
                                    **_form_context(meeting, item, agency_id)), 409
-        except CaseError as error:
+        except RuleError as error:
             db.session.rollback()
             meeting, item = _reload(meeting_id, item_id)
             current = services.find_input(item, agency_id)

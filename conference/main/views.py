@@ -2,14 +2,14 @@
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from conference import notifications as notification_services
-from conference import todo
-from conference.auth.forms import LanguageForm
-from conference.extensions import db
 from conference.actions import queries as action_queries
-from conference.formatting import today_local
+from conference.auth.forms import LanguageForm
+from conference.core.formatting import today_local
+from conference.extensions import db
+from conference.main import todo
 from conference.meetings import queries as meeting_queries
 from conference.models import Role
+from conference.shared import notifications as notification_services
 
 bp = Blueprint("main", __name__)
 

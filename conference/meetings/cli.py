@@ -6,8 +6,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from conference import audit
+from conference.core.formatting import today_local
 from conference.extensions import db
-from conference.formatting import today_local
 from conference.meetings import packets
 from conference.meetings.packet_docx import build_packet_docx
 

@@ -5,10 +5,10 @@ from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from conference.formatting import KST
-from conference.i18n import lazy_gettext as _l
-from conference.webforms import DisclosureField, IntegerRange
+from conference.core.formatting import KST
+from conference.core.i18n import lazy_gettext as _l
 from conference.models.meetings import MeetingKind
+from conference.shared.webforms import DisclosureField, IntegerRange
 
 REQUIRED = _l("필수 항목입니다.")
 

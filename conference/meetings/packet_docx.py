@@ -1,8 +1,8 @@
 """The pre-read packet as a Word file. Pure: a Packet in, .docx bytes out."""
 from datetime import datetime
 
+from conference.core.formatting import korean_date, korean_datetime
 from conference.documents import docx_kit
-from conference.formatting import korean_date, korean_datetime
 from conference.meetings.packets import Packet, PacketCase
 from conference.models.meetings import PacketSection
 

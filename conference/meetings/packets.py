@@ -1,7 +1,7 @@
 """Pre-read packets (사전 공유자료): what one invited agency may know about each case, as plain data.
 
 ``load_meeting`` fetches everything in a fixed number of queries. ``build_full_packet`` holds every section with
-each text's disclosure level and each agency's grant (``conference.disclosure``); ``for_reader`` cuts one reader's
+each text's disclosure level and each agency's grant (``conference.shared.disclosure``); ``for_reader`` cuts one reader's
 copy from it, leaving out what the reader may not read and counting it, so neither the page nor the Word file can
 show it. When the meeting starts the full packet is frozen (``freeze_packet``) and read from then on.
 """
@@ -13,18 +13,18 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from conference import disclosure
 from conference.cases.services import current_consent
-from conference.disclosure import Grant
-from conference.database import now_utc
+from conference.core.database import now_utc
+from conference.core.formatting import KST
+from conference.core.masking import mask_address, mask_name
 from conference.extensions import db
-from conference.formatting import KST
-from conference.masking import mask_address, mask_name
 from conference.models import (ActionItem, ActionStatus, AgencyInput, Assessment, Consent, Household, InputState,
                                NeedDomain)
 from conference.models.disclosure import Disclosure
 from conference.models.meetings import (AgendaItem, Invitation, Meeting, MeetingStatus, PacketSection, PacketSnapshot,
                                         Pledge)
+from conference.shared import disclosure
+from conference.shared.disclosure import Grant
 
 #: Meeting statuses before the start: packets are built from today's data.
 PREPARATION = {MeetingStatus.PREPARING.value, MeetingStatus.SHARING.value}

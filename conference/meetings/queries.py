@@ -4,10 +4,11 @@ from datetime import datetime, UTC
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from conference.cases.queries import CaseFilters, CaseRow, Page, case_list_query, case_rows, paginate
+from conference.cases.queries import CaseFilters, CaseRow, case_list_query, case_rows
 from conference.extensions import db
 from conference.models import AgendaItem, Invitation, Meeting, MeetingStatus, Role, User
-from conference.permissions import visible_meetings
+from conference.shared.paging import Page, paginate
+from conference.shared.permissions import visible_meetings
 
 
 def _meetings_query(user):

@@ -1,4 +1,4 @@
-"""Pure rules of meeting preparation: deadlines and the consent gate (need-to-know lives in conference.disclosure)."""
+"""Pure rules of meeting preparation: deadlines and the consent gate (need-to-know lives in conference.shared.disclosure)."""
 from datetime import date, timedelta
 
 

@@ -9,19 +9,21 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from conference import audit, disclosure
-from conference.cases.services import CaseError, checked_level, current_consent
-from conference.database import now_utc
+from conference import audit
+from conference.cases.services import checked_level, current_consent
+from conference.core.database import now_utc
+from conference.core.formatting import KST, today_local
+from conference.core.i18n import lazy_gettext as _l
+from conference.core.ids import MAX_ID
 from conference.extensions import db
-from conference.i18n import lazy_gettext as _l
-from conference.ids import MAX_ID
-from conference.formatting import KST, today_local
 from conference.meetings import packets, rules
-from conference.notifications import notify_agency
 from conference.models import Agency, Household, Stage, User
 from conference.models.disclosure import Disclosure
 from conference.models.meetings import (AgendaItem, Invitation, Meeting, MeetingKind, MeetingStatus, PacketSection,
                                         Pledge, SectionVisibility)
+from conference.shared import disclosure
+from conference.shared.notifications import notify_agency
+from conference.shared.rules import RuleError
 
 #: Stages whose households can no longer be put on an agenda.
 CLOSED_STAGES = {Stage.CLOSED.value, Stage.AFTERCARE.value}
@@ -57,7 +59,7 @@ def _check_number(kind: str, year: int, number: int, meeting_id: int | None = No
     if meeting_id is not None:
         query = query.where(Meeting.id != meeting_id)
     if db.session.execute(query).first() is not None:
-        raise CaseError("number", _l("같은 해 같은 종류의 회의에 이미 쓰인 회차입니다."))
+        raise RuleError("number", _l("같은 해 같은 종류의 회의에 이미 쓰인 회차입니다."))
 
 
 def _agencies(agency_ids) -> list[Agency]:
@@ -66,7 +68,7 @@ def _agencies(agency_ids) -> list[Agency]:
     agencies = db.session.execute(
         select(Agency).where(Agency.id.in_(possible), Agency.is_active.is_(True))).scalars().all()
     if len(agencies) != len(ids):
-        raise CaseError("agency_ids", _l("없거나 사용이 중지된 기관이 있습니다."))
+        raise RuleError("agency_ids", _l("없거나 사용이 중지된 기관이 있습니다."))
     return agencies
 
 
@@ -75,7 +77,7 @@ def create_meeting(*, by: User, kind: str, starts_at: datetime, place: str, coor
                    agency_ids=()) -> Meeting:
     """Schedule a meeting, numbered per year and kind, and invite agencies with the default deadline."""
     if starts_at <= now_utc():
-        raise CaseError("starts_at", _l("지난 일시로 새 회의를 만들 수 없습니다."))
+        raise RuleError("starts_at", _l("지난 일시로 새 회의를 만들 수 없습니다."))
     kind = MeetingKind(kind).value
     year = starts_at.astimezone(KST).year
     if number is None:
@@ -101,12 +103,12 @@ def update_meeting(meeting: Meeting, *, by: User, starts_at: datetime, place: st
                    duration_minutes: int, chair_id: int | None, coordinator_id: int) -> dict:
     _require_preparation(meeting)
     if starts_at != meeting.starts_at and starts_at <= now_utc():
-        raise CaseError("starts_at", _l("회의 일시를 지난 시각으로 바꿀 수 없습니다."))
+        raise RuleError("starts_at", _l("회의 일시를 지난 시각으로 바꿀 수 없습니다."))
     year = starts_at.astimezone(KST).year
     _check_number(meeting.kind, year, number, meeting.id)
     late = [i for i in meeting.invitations if i.deadline > starts_at.astimezone(KST).date()]
     if late:
-        raise CaseError("starts_at", _l("정보 요청 기한이 회의일보다 늦은 기관이 있습니다. 기한을 먼저 바꾸세요."))
+        raise RuleError("starts_at", _l("정보 요청 기한이 회의일보다 늦은 기관이 있습니다. 기한을 먼저 바꾸세요."))
     changed = {}
     for field, value in (("starts_at", starts_at), ("year", year), ("number", number), ("place", place.strip()),
                          ("duration_minutes", duration_minutes), ("chair_id", chair_id),
@@ -121,7 +123,7 @@ def update_meeting(meeting: Meeting, *, by: User, starts_at: datetime, place: st
 
 def _require_preparation(meeting: Meeting):
     if meeting.status not in PREPARATION:
-        raise CaseError("status", _l("회의가 시작된 뒤에는 안건과 초대를 바꿀 수 없습니다."))
+        raise RuleError("status", _l("회의가 시작된 뒤에는 안건과 초대를 바꿀 수 없습니다."))
 
 
 def invite_agency(meeting: Meeting, *, by: User, agency_id: int, deadline: date | None = None,
@@ -130,14 +132,14 @@ def invite_agency(meeting: Meeting, *, by: User, agency_id: int, deadline: date 
     _require_preparation(meeting)
     agency = _agencies([agency_id])[0]
     if any(i.agency_id == agency.id for i in meeting.invitations):
-        raise CaseError("agency_id", _l("이미 초대한 기관입니다."))
+        raise RuleError("agency_id", _l("이미 초대한 기관입니다."))
     deadline = deadline or default_deadline(meeting.starts_at)
     _check_deadline(meeting, deadline)
     blocked = [item.household.case_number for item in meeting.agenda_items
                if not item.consent_override_reason
                and rules.uncovered_agencies({agency.id}, current_consent(item.household))]
     if blocked:
-        raise CaseError("agency_id", _l(
+        raise RuleError("agency_id", _l(
             "다음 사례의 정보제공 동의에 이 기관이 없습니다: %(cases)s. 동의를 받거나 안건에 예외 사유를 적으세요.",
             cases=", ".join(blocked)))
     invitation = Invitation(meeting=meeting, agency=agency, deadline=deadline, invitees=invitees.strip())
@@ -159,7 +161,7 @@ def _request_information(meeting: Meeting, invitation: Invitation):
 
 def _check_deadline(meeting: Meeting, deadline: date):
     if deadline > meeting.starts_at.astimezone(KST).date():
-        raise CaseError("deadline", _l("정보 요청 기한은 회의일 이후일 수 없습니다."))
+        raise RuleError("deadline", _l("정보 요청 기한은 회의일 이후일 수 없습니다."))
 
 
 def update_invitation(invitation: Invitation, *, by: User, deadline: date, invitees: str) -> None:
@@ -193,16 +195,16 @@ def add_agenda_item(meeting: Meeting, *, by: User, household: Household, key_que
     _require_preparation(meeting)
     key_question_level = checked_level("key_question_level", key_question_level)
     if household.status in CLOSED_STAGES:
-        raise CaseError("household_id", _l("종결되었거나 사후관리 중인 사례는 안건에 올릴 수 없습니다."))
+        raise RuleError("household_id", _l("종결되었거나 사후관리 중인 사례는 안건에 올릴 수 없습니다."))
     if any(item.household_id == household.id for item in meeting.agenda_items):
-        raise CaseError("household_id", _l("이미 이 회의 안건에 있는 사례입니다."))
+        raise RuleError("household_id", _l("이미 이 회의 안건에 있는 사례입니다."))
     if presenting_agency_id is not None:
         _agencies([presenting_agency_id])
     override = consent_override_reason.strip()
     uncovered = rules.uncovered_agencies({i.agency_id for i in meeting.invitations}, current_consent(household))
     if uncovered and not override:
         names = sorted(i.agency.name for i in meeting.invitations if i.agency_id in uncovered)
-        raise CaseError("consent_override_reason", _l(
+        raise RuleError("consent_override_reason", _l(
             "이 가구의 정보제공 동의에 없는 초대 기관이 있습니다: %(agencies)s. 동의를 받거나 예외 사유를 적으세요.",
             agencies=", ".join(names)))
     item = AgendaItem(meeting=meeting, household=household, key_question=key_question.strip(),
@@ -291,7 +293,7 @@ def set_sections(item: AgendaItem, *, by: User, sections_by_agency: dict[int, se
     rows = {v.agency_id: v for v in item.visibility}
     for agency_id, sections in sections_by_agency.items():
         if agency_id not in rows or not sections <= valid:
-            raise CaseError("sections", _l("초대하지 않은 기관이나 알 수 없는 항목입니다."))
+            raise RuleError("sections", _l("초대하지 않은 기관이나 알 수 없는 항목입니다."))
     for agency_id, sections in sections_by_agency.items():
         rows[agency_id].sections = ",".join(sorted(sections))
     audit.record("agenda.sections", item.meeting, actor=by, details={
@@ -313,23 +315,23 @@ def change_status(meeting: Meeting, *, by: User, to_status: str, reason: str = "
     try:
         target = MeetingStatus(to_status)
     except ValueError:
-        raise CaseError("status", _l("알 수 없는 회의 상태입니다.")) from None
+        raise RuleError("status", _l("알 수 없는 회의 상태입니다.")) from None
     if target == MeetingStatus.FINALISED:
-        raise CaseError("status", _l("회의록 확정은 결재로만 합니다."))
+        raise RuleError("status", _l("회의록 확정은 결재로만 합니다."))
     if target == MeetingStatus.REVIEW:
-        raise CaseError("status", _l("검토 요청은 회의록 화면에서 기한을 정해 보냅니다."))
+        raise RuleError("status", _l("검토 요청은 회의록 화면에서 기한을 정해 보냅니다."))
     if target not in status_steps(meeting):
-        raise CaseError("status", _l("회의 상태는 한 단계씩만 바꿀 수 있습니다."))
+        raise RuleError("status", _l("회의 상태는 한 단계씩만 바꿀 수 있습니다."))
     if target == MeetingStatus.SHARING and not meeting.agenda_items:
-        raise CaseError("status", _l("안건이 없는 회의는 자료를 공유할 수 없습니다."))
+        raise RuleError("status", _l("안건이 없는 회의는 자료를 공유할 수 없습니다."))
     if target == MeetingStatus.IN_PROGRESS and meeting.chair_id is None:
         # The chair approves the minutes, and cannot be named once the meeting has started.
-        raise CaseError("status", _l("주재(결재권자)를 정한 뒤에 회의를 시작하세요. 회의 수정에서 정할 수 있습니다."))
+        raise RuleError("status", _l("주재(결재권자)를 정한 뒤에 회의를 시작하세요. 회의 수정에서 정할 수 있습니다."))
     details = {"from": meeting.status, "to": target.value}
     if needs_reason(meeting, target.value):
         reason = " ".join(reason.split())
         if len(reason) < 2 or len(reason) > REASON_MAX:
-            raise CaseError("reason", _l("회의 중으로 되돌리는 사유를 2~200자로 적으세요."))
+            raise RuleError("reason", _l("회의 중으로 되돌리는 사유를 2~200자로 적으세요."))
         details["reason"] = reason
     if target == MeetingStatus.IN_PROGRESS:
         packets.freeze_packet(meeting.id, today_local())  # past meetings' packets are read as they were at the start

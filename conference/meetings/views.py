@@ -5,22 +5,23 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from sqlalchemy import select
 
-from conference import audit, pagecache, permissions
+from conference import audit
 from conference.cases.queries import load_case_file
-from conference.downloads import DOCX, attachment
-from conference.cases.services import CaseError
+from conference.core.downloads import DOCX, attachment
+from conference.core.formatting import today_local
+from conference.core.i18n import gettext as _
+from conference.core.ids import record_id
 from conference.extensions import db
-from conference.formatting import today_local
-from conference.i18n import gettext as _
-from conference.ids import record_id
-from conference.webforms import attach_error, page_number
 from conference.meetings import calendar, packets, queries, services
 from conference.meetings.forms import (AgendaItemForm, DownloadForm, InvitationForm, InviteForm, MeetingForm,
                                        NewAgendaItemForm, PledgeForm, StatusForm)
 from conference.meetings.packet_docx import build_packet_docx
 from conference.models import Agency, MeetingStatus, PacketSection, Role
-from conference.permissions import (can_manage_meetings, can_view_case, can_view_meeting, needs_pledge,
-                                    reader_agency_for, require)
+from conference.shared import pagecache, permissions
+from conference.shared.permissions import (can_manage_meetings, can_view_case, can_view_meeting, needs_pledge,
+                                           reader_agency_for, require)
+from conference.shared.rules import RuleError
+from conference.shared.webforms import attach_error, page_number
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 permissions.case_work_only(bp)
@@ -67,7 +68,7 @@ def new():
                 duration_minutes=form.duration_minutes.data, number=form.number.data or None,
                 chair_id=form.chair_id.data or None, coordinator_id=form.coordinator_id.data,
                 agency_ids=request.form.getlist("agency_ids", type=int))
-        except CaseError as error:
+        except RuleError as error:
             db.session.rollback()
             attach_error(form, "day" if error.field == "starts_at" else error.field, error.message)
         else:
@@ -116,7 +117,7 @@ def edit(meeting_id):
                                     number=form.number.data or meeting.number,
                                     duration_minutes=form.duration_minutes.data,
                                     chair_id=form.chair_id.data or None, coordinator_id=form.coordinator_id.data)
-        except CaseError as error:
+        except RuleError as error:
             db.session.rollback()
             meeting = get_meeting(meeting_id, manage=True)
             attach_error(form, "day" if error.field == "starts_at" else error.field, error.message)
@@ -135,7 +136,7 @@ def status(meeting_id):
         try:
             services.change_status(meeting, by=current_user, to_status=request.form.get("to", ""),
                                    reason=form.reason.data or "")
-        except CaseError as error:
+        except RuleError as error:
             db.session.rollback()
             if error.field == "reason":
                 attach_error(form, "reason", error.message)
@@ -156,7 +157,7 @@ def invite(meeting_id):
         try:
             services.invite_agency(meeting, by=current_user, agency_id=form.agency_id.data,
                                    deadline=form.deadline.data, invitees=form.invitees.data or "")
-        except CaseError as error:
+        except RuleError as error:
             flash(error.message, "error")
         else:
             db.session.commit()
@@ -184,7 +185,7 @@ def invitation_edit(meeting_id, invitation_id):
         try:
             services.update_invitation(invitation, by=current_user, deadline=form.deadline.data,
                                        invitees=form.invitees.data or "")
-        except CaseError as error:
+        except RuleError as error:
             attach_error(form, error.field, error.message)
         else:
             db.session.commit()
@@ -200,7 +201,7 @@ def invitation_delete(meeting_id, invitation_id):
     if StatusForm().validate_on_submit():
         try:
             services.withdraw_invitation(invitation, by=current_user)
-        except CaseError as error:
+        except RuleError as error:
             flash(error.message, "error")
         else:
             db.session.commit()
@@ -228,7 +229,7 @@ def agenda_new(meeting_id):
                                      presenting_agency_id=form.presenting_agency_id.data or None,
                                      minutes_allotted=form.minutes_allotted.data,
                                      consent_override_reason=form.consent_override_reason.data or "")
-        except CaseError as error:
+        except RuleError as error:
             db.session.rollback()
             meeting = get_meeting(meeting_id, manage=True)
             household = load_case_file(household_id)
@@ -263,7 +264,7 @@ def agenda_edit(meeting_id, item_id):
                                         presenting_agency_id=form.presenting_agency_id.data or None,
                                         minutes_allotted=form.minutes_allotted.data)
             services.set_sections(item, by=current_user, sections_by_agency=sections)
-        except CaseError as error:
+        except RuleError as error:
             db.session.rollback()
             meeting = get_meeting(meeting_id, manage=True)
             item = _get_item(meeting, item_id)
@@ -290,7 +291,7 @@ def agenda_change(meeting_id, item_id, action):
         except services.InputsWouldBeLost as lost:
             return render_template("meetings/agenda_remove.html", meeting=meeting, item=item,
                                    agencies=lost.agencies, form=StatusForm())
-        except CaseError as error:
+        except RuleError as error:
             flash(error.message, "error")
         else:
             db.session.commit()
@@ -303,7 +304,7 @@ def agenda_children_first(meeting_id):
     if StatusForm().validate_on_submit():
         try:
             services.put_children_first(meeting, by=current_user)
-        except CaseError as error:
+        except RuleError as error:
             flash(error.message, "error")
         else:
             db.session.commit()

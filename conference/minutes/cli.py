@@ -8,7 +8,7 @@ from flask.cli import with_appcontext
 from conference import audit
 from conference.extensions import db
 from conference.minutes import document, services
-from conference.cases.services import CaseError
+from conference.shared.rules import RuleError
 
 
 @click.command("export-minutes")
@@ -33,7 +33,7 @@ def export_minutes_command(meeting_id, output, agency_id, attendance_sheet, purp
     else:
         try:
             data = services.reader_minutes(meeting, agency_id)
-        except CaseError as problem:
+        except RuleError as problem:
             raise click.ClickException(str(problem.message)) from None
     build = document.build_attendance_sheet_docx if attendance_sheet else document.build_minutes_docx
     content = build(data, font=current_app.config["DOCX_FONT"], generated_at=datetime.now(UTC))

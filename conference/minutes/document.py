@@ -2,17 +2,17 @@
 public-sector layout. Pure: plain data in, .docx bytes out; no request, no database.
 
 ``MinutesData`` is the full version (the city's): every text with its disclosure level and each invited agency's
-grant per case. ``agency_copy`` cuts an agency's version from it by ``conference.disclosure``; the page and the
+grant per case. ``agency_copy`` cuts an agency's version from it by ``conference.shared.disclosure``; the page and the
 Word file render whichever they are given and never filter on their own.
 """
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from conference import disclosure
-from conference.disclosure import Grant
+from conference.core.formatting import korean_date, korean_datetime
 from conference.documents import docx_kit
-from conference.formatting import korean_date, korean_datetime
 from conference.models.meetings import PacketSection
+from conference.shared import disclosure
+from conference.shared.disclosure import Grant
 
 HEADER_MARK = "대외비 · 개인정보 포함 — 외부 유출 금지"
 DRAFT_MARK = "초안 · 결재 전"

@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from conference.i18n import lazy_gettext as _l
+from conference.core.i18n import lazy_gettext as _l
 from conference.minutes.services import ActionDraft, CauseDraft
 
 #: Blank rows offered for new actions and root causes.

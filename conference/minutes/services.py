@@ -14,13 +14,12 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from conference import audit
 from conference.cases import services as case_services
-from conference.cases.services import CaseError, checked_level, current_consent
-from conference.database import conflict_if_overtaken, now_utc
-from conference.disclosure import default_level
+from conference.cases.services import checked_level, current_consent
+from conference.core.database import conflict_if_overtaken, now_utc
+from conference.core.formatting import KST
+from conference.core.i18n import lazy_gettext as _l
+from conference.core.masking import mask_name
 from conference.extensions import db
-from conference.formatting import KST
-from conference.i18n import lazy_gettext as _l
-from conference.masking import mask_name
 from conference.meetings import rules
 from conference.meetings.packets import PREPARATION, build_full_packet, load_meeting, today_grants
 from conference.minutes import document, snapshot
@@ -28,8 +27,10 @@ from conference.models import (REVIEW_OUTCOMES, Disclosure, ActionItem, ActionRe
                                Attendee, CaseRecord, InputState, Meeting, MeetingKind, MeetingStatus,
                                Minutes, MinutesRevision, MinutesStatus, NeedDomain, ReviewResponse, RootCause,
                                Stage, Track, User)
-from conference.notifications import notify_user
-from conference.permissions import can_approve_minutes
+from conference.shared.disclosure import default_level
+from conference.shared.notifications import notify_user
+from conference.shared.permissions import can_approve_minutes
+from conference.shared.rules import RuleError
 
 SHARED = Disclosure.SHARED.value
 #: Meeting statuses in which the record of the meeting may be written.
@@ -84,9 +85,9 @@ def minutes_of(meeting: Meeting) -> Minutes:
 
 def _require_recording(meeting: Meeting):
     if meeting.status == MeetingStatus.FINALISED.value:
-        raise CaseError("form", _l("회의록이 확정되어 고칠 수 없습니다. 정정하려면 정정 사유를 적어 새 판을 여세요."))
+        raise RuleError("form", _l("회의록이 확정되어 고칠 수 없습니다. 정정하려면 정정 사유를 적어 새 판을 여세요."))
     if meeting.status not in RECORDING:
-        raise CaseError("form", _l("회의를 시작한 뒤(회의 중 단계)에 기록할 수 있습니다."))
+        raise RuleError("form", _l("회의를 시작한 뒤(회의 중 단계)에 기록할 수 있습니다."))
 
 
 def record_attendance(meeting: Meeting, *, by: User, rows: list[tuple[str, int | None, str]]) -> None:
@@ -96,7 +97,7 @@ def record_attendance(meeting: Meeting, *, by: User, rows: list[tuple[str, int |
     cleaned = [(name.strip(), agency_id, position.strip()) for name, agency_id, position in rows if name.strip()]
     for name, agency_id, position in cleaned:
         if agency_id not in agencies or len(name) > 50 or len(position) > 50:
-            raise CaseError("attendees", _l("참석자마다 성명(50자 이하)과 소속기관을 적으세요."))
+            raise RuleError("attendees", _l("참석자마다 성명(50자 이하)과 소속기관을 적으세요."))
     users = {(u.display_name, u.agency_id): u.id for u in db.session.execute(
         select(User).where(User.is_active_account.is_(True))).scalars()}
     meeting.attendees = [Attendee(name=name, agency_id=agency_id, agency_name=agencies[agency_id].name,
@@ -154,23 +155,23 @@ def _check_actions(drafts: list[ActionDraft], item: AgendaItem) -> list[CheckedA
     checked = []
     for number, draft in enumerate(drafts, start=1):
         if not draft.task.strip() or len(draft.task) > 1000:
-            raise CaseError("actions", _l("%(n)s번째 과제: 과제 내용을 1000자 이하로 적으세요.", n=number))
+            raise RuleError("actions", _l("%(n)s번째 과제: 과제 내용을 1000자 이하로 적으세요.", n=number))
         if draft.domain not in domains:
-            raise CaseError("actions", _l("%(n)s번째 과제: 욕구영역을 고르세요.", n=number))
+            raise RuleError("actions", _l("%(n)s번째 과제: 욕구영역을 고르세요.", n=number))
         if not draft.agency_id or db.session.get(Agency, draft.agency_id) is None:
-            raise CaseError("actions", _l("%(n)s번째 과제: 담당기관을 고르세요.", n=number))
+            raise RuleError("actions", _l("%(n)s번째 과제: 담당기관을 고르세요.", n=number))
         if draft.due_on is None or draft.due_on < meeting_day:
-            raise CaseError("actions", _l("%(n)s번째 과제: 기한을 회의일 이후 날짜로 적으세요.", n=number))
+            raise RuleError("actions", _l("%(n)s번째 과제: 기한을 회의일 이후 날짜로 적으세요.", n=number))
         if len(draft.person) > 50 or len(draft.resource_kind) > 100:
-            raise CaseError("actions", _l("%(n)s번째 과제: 담당자는 50자, 연계자원은 100자 이하입니다.", n=number))
+            raise RuleError("actions", _l("%(n)s번째 과제: 담당자는 50자, 연계자원은 100자 이하입니다.", n=number))
         level = checked_level("actions", draft.task_level, default=default_level(domain=draft.domain),
                               message=_l("%(n)s번째 과제: 공개 범위를 목록에서 고르세요.", n=number))
         reason = draft.consent_override_reason.strip()
         if len(reason) > MAX_OVERRIDE_REASON:
-            raise CaseError("actions", _l("%(n)s번째 과제: 동의 범위 예외 사유는 %(max)s자 이하로 적으세요.",
+            raise RuleError("actions", _l("%(n)s번째 과제: 동의 범위 예외 사유는 %(max)s자 이하로 적으세요.",
                                           n=number, max=MAX_OVERRIDE_REASON))
         if draft.agency_id in needing and not reason:
-            raise CaseError("actions", _l(
+            raise RuleError("actions", _l(
                 "%(n)s번째 과제: 담당기관이 이 가구의 정보제공 동의 범위 밖입니다. 동의를 받거나 동의 범위 예외 사유를 "
                 "적으세요.", n=number))
         if draft.agency_id not in uncovered:
@@ -200,23 +201,23 @@ def save_case_record(item: AgendaItem, *, by: User, base_version: int, discussio
     config = current_app.config
     for field, text in (("discussion", discussion), ("decisions", decisions), ("goals", goals)):
         if len(text) > MAX_TEXT:
-            raise CaseError(field, _l("%(n)s자 이하로 적으세요.", n=MAX_TEXT))
+            raise RuleError(field, _l("%(n)s자 이하로 적으세요.", n=MAX_TEXT))
     discussion_level = checked_level("discussion_level", discussion_level, default=Disclosure.SHARED,
                                      message=_l("논의 내용의 공개 범위를 목록에서 고르세요."))
     decisions_level = checked_level("decisions_level", decisions_level, default=Disclosure.SHARED,
                                     message=_l("결정사항의 공개 범위를 목록에서 고르세요."))
     if classification and classification not in config["CLASSIFICATIONS"]:
-        raise CaseError("classification", _l("설정되지 않은 사례 구분입니다."))
+        raise RuleError("classification", _l("설정되지 않은 사례 구분입니다."))
     if status_to not in ("", Stage.SELECTED.value, Stage.CLOSED.value):
-        raise CaseError("status_to", _l("회의에서 정할 수 있는 단계는 선정과 종결입니다."))
+        raise RuleError("status_to", _l("회의에서 정할 수 있는 단계는 선정과 종결입니다."))
     if status_to == Stage.SELECTED.value and track not in {t.value for t in Track}:
-        raise CaseError("track", _l("선정할 때는 사례관리 또는 서비스연계를 고르세요."))
+        raise RuleError("track", _l("선정할 때는 사례관리 또는 서비스연계를 고르세요."))
     if status_to == Stage.CLOSED.value and closure_reason not in config["CLOSURE_REASONS"]:
-        raise CaseError("closure_reason", _l("종결 사유를 고르세요."))
+        raise RuleError("closure_reason", _l("종결 사유를 고르세요."))
     causes = [CauseDraft(*row) for row in root_causes]
     causes = [c._replace(cause=c.cause.strip()) for c in causes if c.cause.strip()]
     if any(c.domain not in {x.value for x in NeedDomain} or len(c.cause) > 2000 for c in causes):
-        raise CaseError("root_causes", _l("근본원인마다 욕구영역을 고르고 2000자 이하로 적으세요."))
+        raise RuleError("root_causes", _l("근본원인마다 욕구영역을 고르고 2000자 이하로 적으세요."))
     cause_levels = [checked_level("root_causes", c.level, default=default_level(domain=c.domain),
                                   message=_l("%(n)s번째 근본원인: 공개 범위를 목록에서 고르세요.", n=number))
                     for number, c in enumerate(causes, start=1)]
@@ -224,9 +225,9 @@ def save_case_record(item: AgendaItem, *, by: User, base_version: int, discussio
     earlier_ids = {a.id: a for a in earlier}
     for action_id, (outcome, note) in reviews.items():
         if action_id not in earlier_ids or outcome not in {o.value for o in REVIEW_OUTCOMES}:
-            raise CaseError("reviews", _l("이전 실행과제의 점검 결과를 고르세요."))
+            raise RuleError("reviews", _l("이전 실행과제의 점검 결과를 고르세요."))
         if outcome in (ActionStatus.CHANGED.value, ActionStatus.NOT_DONE.value) and not note.strip():
-            raise CaseError("reviews", _l("상황 변화나 미이행으로 남는 과제는 사유를 적으세요."))
+            raise RuleError("reviews", _l("상황 변화나 미이행으로 남는 과제는 사유를 적으세요."))
 
     creating = record is None
     if creating:
@@ -289,9 +290,9 @@ def request_review(meeting: Meeting, *, by: User, deadline: date, today: date) -
     """Send the draft to the attendees (and the chair) to confirm or comment by ``deadline``."""
     _require_recording(meeting)
     if meeting.chair_id is None:
-        raise CaseError("deadline", _l("주재(결재권자)가 정해지지 않은 회의입니다. 결재할 사람이 없어 검토를 요청할 수 없습니다."))
+        raise RuleError("deadline", _l("주재(결재권자)가 정해지지 않은 회의입니다. 결재할 사람이 없어 검토를 요청할 수 없습니다."))
     if deadline < today:
-        raise CaseError("deadline", _l("검토 기한은 오늘 이후여야 합니다."))
+        raise RuleError("deadline", _l("검토 기한은 오늘 이후여야 합니다."))
     _check_complete(meeting)
     minutes = minutes_of(meeting)
     minutes.status, minutes.review_deadline = MinutesStatus.REVIEW.value, deadline
@@ -307,11 +308,11 @@ def request_review(meeting: Meeting, *, by: User, deadline: date, today: date) -
 def respond(meeting: Meeting, *, user: User, confirmed: bool, comment: str) -> ReviewResponse:
     minutes = meeting.minutes
     if minutes is None or minutes.status != MinutesStatus.REVIEW.value:
-        raise CaseError("comment", _l("지금은 검토 요청 중인 회의록이 아닙니다."))
+        raise RuleError("comment", _l("지금은 검토 요청 중인 회의록이 아닙니다."))
     if not confirmed and not comment.strip():
-        raise CaseError("comment", _l("의견을 적거나 '확인'을 고르세요."))
+        raise RuleError("comment", _l("의견을 적거나 '확인'을 고르세요."))
     if len(comment) > 2000:
-        raise CaseError("comment", _l("2000자 이하로 적으세요."))
+        raise RuleError("comment", _l("2000자 이하로 적으세요."))
     response = ReviewResponse(minutes=minutes, user_id=user.id, confirmed=confirmed, comment=comment.strip(),
                               revision=minutes.revision)
     db.session.add(response)
@@ -322,10 +323,10 @@ def respond(meeting: Meeting, *, user: User, confirmed: bool, comment: str) -> R
 
 def _check_complete(meeting: Meeting) -> None:
     if not meeting.attendees:
-        raise CaseError("form", _l("참석자를 기록하세요."))
+        raise RuleError("form", _l("참석자를 기록하세요."))
     missing = [item.household.case_number for item in meeting.agenda_items if item.record is None]
     if missing:
-        raise CaseError("form", _l("논의 기록이 없는 안건이 있습니다: %(cases)s", cases=", ".join(missing)))
+        raise RuleError("form", _l("논의 기록이 없는 안건이 있습니다: %(cases)s", cases=", ".join(missing)))
 
 
 def finalise(meeting: Meeting, *, by: User, at: datetime | None = None) -> Minutes:
@@ -335,9 +336,9 @@ def finalise(meeting: Meeting, *, by: User, at: datetime | None = None) -> Minut
     """
     minutes = meeting.minutes
     if not can_approve_minutes(by, meeting):
-        raise CaseError("form", _l("이 회의의 주재자(결재권자)만 결재할 수 있습니다."))
+        raise RuleError("form", _l("이 회의의 주재자(결재권자)만 결재할 수 있습니다."))
     if minutes is None or minutes.status != MinutesStatus.REVIEW.value:
-        raise CaseError("form", _l("검토 요청을 거친 회의록만 결재할 수 있습니다."))
+        raise RuleError("form", _l("검토 요청을 거친 회의록만 결재할 수 있습니다."))
     _check_complete(meeting)
     for item in meeting.agenda_items:
         _apply_decisions(item, by=by, meeting=meeting)
@@ -378,9 +379,9 @@ def correct(meeting: Meeting, *, by: User, reason: str) -> Minutes:
     """Open a new revision of finalised minutes; the approved one is kept with its hash."""
     minutes = meeting.minutes
     if minutes is None or minutes.status != MinutesStatus.FINAL.value:
-        raise CaseError("reason", _l("확정된 회의록만 정정할 수 있습니다."))
+        raise RuleError("reason", _l("확정된 회의록만 정정할 수 있습니다."))
     if not reason.strip() or len(reason) > 2000:
-        raise CaseError("reason", _l("정정 사유를 2000자 이하로 적으세요."))
+        raise RuleError("reason", _l("정정 사유를 2000자 이하로 적으세요."))
     db.session.add(MinutesRevision(minutes=minutes, revision=minutes.revision, content_hash=minutes.content_hash,
                                    snapshot=minutes.snapshot, finalised_at=minutes.finalised_at,
                                    correction_reason=reason.strip(), corrected_by_id=by.id))
@@ -498,7 +499,7 @@ def decisions_text(record: CaseRecord | None) -> str:
 def require_held(meeting: Meeting) -> None:
     """Minutes exist only for a meeting that has started."""
     if meeting.status in PREPARATION:
-        raise CaseError("form", _l("아직 열리지 않은 회의라 회의록이 없습니다. 회의를 시작한 뒤에 회의록을 보고 내려받을 수 있습니다."))
+        raise RuleError("form", _l("아직 열리지 않은 회의라 회의록이 없습니다. 회의를 시작한 뒤에 회의록을 보고 내려받을 수 있습니다."))
 
 
 def reader_minutes(meeting: Meeting, agency_id: int | None, *, full_names: bool = False) -> document.MinutesData:

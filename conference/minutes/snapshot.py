@@ -9,10 +9,10 @@ import json
 from dataclasses import asdict
 from datetime import date, datetime
 
-from conference.disclosure import Grant
 from conference.minutes.document import (ActionLine, Approval, Attendee, CaseMinutes, CauseLine, MinutesData,
                                          NeedLine, Opinion, Passage, ReviewLine)
 from conference.models.cases import NeedDomain
+from conference.shared.disclosure import Grant
 
 #: Level given to texts of snapshots kept before levels existed: the safe reading.
 UNKNOWN = ""

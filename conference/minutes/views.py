@@ -5,16 +5,17 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from sqlalchemy import select
 
-from conference import audit, permissions
-from conference.cases.services import CaseError
-from conference.downloads import DOCX, attachment
+from conference import audit
+from conference.core.downloads import DOCX, attachment
+from conference.core.formatting import today_local
+from conference.core.i18n import gettext as _
 from conference.extensions import db
-from conference.formatting import today_local
-from conference.i18n import gettext as _
 from conference.minutes import document, forms, services
 from conference.models import REVIEW_OUTCOMES, Agency, Disclosure, MeetingStatus, NeedDomain
-from conference.permissions import (can_approve_minutes, can_export_full_names, can_manage_meetings, can_read_minutes,
-                                    can_view_meeting, reader_agency_for, require)
+from conference.shared import permissions
+from conference.shared.permissions import (can_approve_minutes, can_export_full_names, can_manage_meetings, can_read_minutes,
+                                           can_view_meeting, reader_agency_for, require)
+from conference.shared.rules import RuleError
 
 bp = Blueprint("minutes", __name__, url_prefix="/meetings/<int:meeting_id>")
 permissions.case_work_only(bp)
@@ -47,7 +48,7 @@ def run(meeting_id):
             services.record_attendance(meeting, by=current_user, rows=rows)
             services.set_schedule(meeting, by=current_user, next_meeting=schedule.next_meeting.data,
                                   next_check=schedule.next_check.data)
-        except CaseError as problem:
+        except RuleError as problem:
             db.session.rollback()
             meeting = get_meeting(meeting_id, run=True)
             error = problem.message
@@ -97,7 +98,7 @@ def run_case(meeting_id, item_id):
                                    error=_("다른 사람이 그사이 이 사례 기록을 저장했습니다. 적은 내용은 아래에 그대로 있습니다. "
                                            "새로 고쳐진 내용을 확인한 뒤 다시 저장하세요."),
                                    **_case_context(*_reloaded(meeting_id, item_id))), 409
-        except CaseError as problem:
+        except RuleError as problem:
             db.session.rollback()
             return render_template("minutes/run_case.html", values=form, error=problem.message,
                                    error_field=problem.field, **_case_context(*_reloaded(meeting_id, item_id))), 200
@@ -130,7 +131,7 @@ def minutes_page(meeting_id):
     minutes = meeting.minutes
     try:
         data = services.reader_minutes(meeting, agency_id)
-    except CaseError as problem:
+    except RuleError as problem:
         return render_template("minutes/not_held.html", meeting=meeting, message=problem.message)
     page = render_template(
         "minutes/minutes.html", meeting=meeting, minutes=minutes, data=data, agency_id=agency_id,
@@ -157,7 +158,7 @@ def request_review(meeting_id):
         return _back(meeting_id)
     try:
         services.request_review(meeting, by=current_user, deadline=form.deadline.data, today=today_local())
-    except CaseError as problem:
+    except RuleError as problem:
         db.session.rollback()
         flash(problem.message, "error")
     else:
@@ -174,7 +175,7 @@ def respond(meeting_id):
     if form.validate_on_submit():
         try:
             services.respond(meeting, user=current_user, confirmed=form.confirmed.data, comment=form.comment.data or "")
-        except CaseError as problem:
+        except RuleError as problem:
             db.session.rollback()
             flash(problem.message, "error")
         else:
@@ -189,7 +190,7 @@ def approve(meeting_id):
     require(can_approve_minutes(current_user, meeting))
     try:
         minutes = services.finalise(meeting, by=current_user)
-    except CaseError as problem:
+    except RuleError as problem:
         db.session.rollback()
         flash(problem.message, "error")
     else:
@@ -207,7 +208,7 @@ def correct(meeting_id):
         return _back(meeting_id)
     try:
         services.correct(meeting, by=current_user, reason=form.reason.data)
-    except CaseError as problem:
+    except RuleError as problem:
         db.session.rollback()
         flash(problem.message, "error")
     else:
@@ -230,7 +231,7 @@ def minutes_docx(meeting_id):
         require(can_export_full_names(current_user))
     try:
         data = services.reader_minutes(meeting, agency_id, full_names=full_names)
-    except CaseError as problem:
+    except RuleError as problem:
         flash(problem.message, "error")
         return redirect(url_for("meetings.detail", meeting_id=meeting_id))
     content = document.build_minutes_docx(data, font=current_app.config["DOCX_FONT"], generated_at=datetime.now(UTC))

@@ -5,9 +5,9 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from conference.database import UTCDateTime, now_utc
+from conference.core.database import UTCDateTime, now_utc
+from conference.core.i18n import lazy_gettext as _l
 from conference.extensions import db
-from conference.i18n import lazy_gettext as _l
 from conference.models.labels import LabelledEnum
 
 

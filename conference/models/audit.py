@@ -4,7 +4,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from conference.database import UTCDateTime, now_utc
+from conference.core.database import UTCDateTime, now_utc
 from conference.extensions import db
 
 

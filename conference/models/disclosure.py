@@ -3,7 +3,7 @@
 from sqlalchemy import String
 from sqlalchemy.orm import mapped_column
 
-from conference.i18n import lazy_gettext as _l
+from conference.core.i18n import lazy_gettext as _l
 from conference.models.labels import LabelledEnum
 
 

@@ -5,10 +5,10 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from conference.database import UTCDateTime, now_utc
+from conference.core.database import UTCDateTime, now_utc
+from conference.core.i18n import N_, gettext
+from conference.core.i18n import lazy_gettext as _l
 from conference.extensions import db
-from conference.i18n import N_, gettext
-from conference.i18n import lazy_gettext as _l
 from conference.models.disclosure import disclosure_column
 from conference.models.labels import LabelledEnum
 

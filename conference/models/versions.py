@@ -7,7 +7,7 @@ from conference.extensions import db
 class DataVersion(db.Model):
     """One row per counter; its number goes up in every transaction that changes what the counter watches.
 
-    Raised by ``conference.freshness`` (ORM flushes and bulk statements alike); what was computed at one
+    Raised by ``conference.shared.freshness`` (ORM flushes and bulk statements alike); what was computed at one
     number stays valid until it moves. Row ids are ``freshness.FIGURES`` and ``freshness.PAGES``.
     """
 

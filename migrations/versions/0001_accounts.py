@@ -8,7 +8,7 @@ Create Date: 2026-11-24 08:48:15.436690
 from alembic import op
 import sqlalchemy as sa
 
-import conference.database
+import conference.core.database
 
 
 # revision identifiers, used by Alembic.
@@ -26,7 +26,7 @@ def upgrade():
     sa.Column('is_public', sa.Boolean(), nullable=False),
     sa.Column('sector', sa.String(length=40), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', conference.database.UTCDateTime(), nullable=False),
+    sa.Column('created_at', conference.core.database.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_agency')),
     sa.UniqueConstraint('name', name=op.f('uq_agency_name'))
     )
@@ -34,8 +34,8 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('username', sa.String(length=40), nullable=False),
     sa.Column('failures', sa.Integer(), nullable=False),
-    sa.Column('last_failure_at', conference.database.UTCDateTime(), nullable=True),
-    sa.Column('locked_until', conference.database.UTCDateTime(), nullable=True),
+    sa.Column('last_failure_at', conference.core.database.UTCDateTime(), nullable=True),
+    sa.Column('locked_until', conference.core.database.UTCDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_login_throttle')),
     sa.UniqueConstraint('username', name=op.f('uq_login_throttle_username'))
     )
@@ -50,11 +50,11 @@ def upgrade():
     sa.Column('is_active', sa.Boolean(), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('must_change_password', sa.Boolean(), nullable=False),
-    sa.Column('password_changed_at', conference.database.UTCDateTime(), nullable=False),
+    sa.Column('password_changed_at', conference.core.database.UTCDateTime(), nullable=False),
     sa.Column('session_token', sa.String(length=64), nullable=False),
     sa.Column('locale', sa.String(length=8), nullable=False),
-    sa.Column('created_at', conference.database.UTCDateTime(), nullable=False),
-    sa.Column('last_login_at', conference.database.UTCDateTime(), nullable=True),
+    sa.Column('created_at', conference.core.database.UTCDateTime(), nullable=False),
+    sa.Column('last_login_at', conference.core.database.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], name=op.f('fk_user_account_agency_id_agency')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user_account')),
     sa.UniqueConstraint('username', name=op.f('uq_user_account_username'))
@@ -64,7 +64,7 @@ def upgrade():
 
     op.create_table('audit_event',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('occurred_at', conference.database.UTCDateTime(), nullable=False),
+    sa.Column('occurred_at', conference.core.database.UTCDateTime(), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('actor_name', sa.String(length=40), nullable=False),
     sa.Column('ip', sa.String(length=45), nullable=False),

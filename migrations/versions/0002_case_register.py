@@ -8,7 +8,7 @@ Create Date: 2026-11-24 08:52:11.678100
 from alembic import op
 import sqlalchemy as sa
 
-import conference.database  # noqa: F401  (UTCDateTime in column types)
+import conference.core.database  # noqa: F401  (UTCDateTime in column types)
 
 
 # revision identifiers, used by Alembic.
@@ -44,8 +44,8 @@ def upgrade():
     sa.Column('classification', sa.String(length=20), nullable=False),
     sa.Column('closure_reason', sa.String(length=40), nullable=False),
     sa.Column('note', sa.Text(), nullable=False),
-    sa.Column('created_at', conference.database.UTCDateTime(), nullable=False),
-    sa.Column('updated_at', conference.database.UTCDateTime(), nullable=False),
+    sa.Column('created_at', conference.core.database.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', conference.core.database.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['coordinator_id'], ['user_account.id'], name=op.f('fk_household_coordinator_id_user_account')),
     sa.ForeignKeyConstraint(['referring_agency_id'], ['agency.id'], name=op.f('fk_household_referring_agency_id_agency')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_household')),
@@ -65,7 +65,7 @@ def upgrade():
     sa.Column('filename', sa.String(length=200), nullable=False),
     sa.Column('payload', sa.Text(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('created_at', conference.database.UTCDateTime(), nullable=False),
+    sa.Column('created_at', conference.core.database.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['uploaded_by_id'], ['user_account.id'], name=op.f('fk_import_batch_uploaded_by_id_user_account')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_import_batch'))
     )
@@ -75,7 +75,7 @@ def upgrade():
     sa.Column('assessed_on', sa.Date(), nullable=False),
     sa.Column('summary', sa.Text(), nullable=False),
     sa.Column('assessed_by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', conference.database.UTCDateTime(), nullable=False),
+    sa.Column('created_at', conference.core.database.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['assessed_by_id'], ['user_account.id'], name=op.f('fk_assessment_assessed_by_id_user_account')),
     sa.ForeignKeyConstraint(['household_id'], ['household.id'], name=op.f('fk_assessment_household_id_household'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_assessment'))
@@ -91,7 +91,7 @@ def upgrade():
     sa.Column('withdrawn_on', sa.Date(), nullable=True),
     sa.Column('note', sa.Text(), nullable=False),
     sa.Column('recorded_by_id', sa.Integer(), nullable=True),
-    sa.Column('recorded_at', conference.database.UTCDateTime(), nullable=False),
+    sa.Column('recorded_at', conference.core.database.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['household_id'], ['household.id'], name=op.f('fk_consent_household_id_household'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['recorded_by_id'], ['user_account.id'], name=op.f('fk_consent_recorded_by_id_user_account')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_consent'))
@@ -125,7 +125,7 @@ def upgrade():
     sa.Column('classification', sa.String(length=20), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('changed_by_id', sa.Integer(), nullable=True),
-    sa.Column('changed_at', conference.database.UTCDateTime(), nullable=False),
+    sa.Column('changed_at', conference.core.database.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['changed_by_id'], ['user_account.id'], name=op.f('fk_household_status_change_changed_by_id_user_account')),
     sa.ForeignKeyConstraint(['household_id'], ['household.id'], name=op.f('fk_household_status_change_household_id_household'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_household_status_change'))

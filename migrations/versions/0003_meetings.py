@@ -8,7 +8,7 @@ Create Date: 2026-11-24 09:00:41.860077
 from alembic import op
 import sqlalchemy as sa
 
-import conference.database  # noqa: F401  (UTCDateTime in column types)
+import conference.core.database  # noqa: F401  (UTCDateTime in column types)
 
 
 # revision identifiers, used by Alembic.
@@ -25,13 +25,13 @@ def upgrade():
     sa.Column('kind', sa.String(length=20), nullable=False),
     sa.Column('year', sa.Integer(), nullable=False),
     sa.Column('number', sa.Integer(), nullable=False),
-    sa.Column('starts_at', conference.database.UTCDateTime(), nullable=False),
+    sa.Column('starts_at', conference.core.database.UTCDateTime(), nullable=False),
     sa.Column('duration_minutes', sa.Integer(), nullable=False),
     sa.Column('place', sa.String(length=200), nullable=False),
     sa.Column('chair_id', sa.Integer(), nullable=True),
     sa.Column('coordinator_id', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('created_at', conference.database.UTCDateTime(), nullable=False),
+    sa.Column('created_at', conference.core.database.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['chair_id'], ['user_account.id'], name=op.f('fk_meeting_chair_id_user_account')),
     sa.ForeignKeyConstraint(['coordinator_id'], ['user_account.id'], name=op.f('fk_meeting_coordinator_id_user_account')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_meeting')),
@@ -50,7 +50,7 @@ def upgrade():
     sa.Column('presenting_agency_id', sa.Integer(), nullable=True),
     sa.Column('minutes_allotted', sa.Integer(), nullable=False),
     sa.Column('consent_override_reason', sa.Text(), nullable=False),
-    sa.Column('created_at', conference.database.UTCDateTime(), nullable=False),
+    sa.Column('created_at', conference.core.database.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['household_id'], ['household.id'], name=op.f('fk_agenda_item_household_id_household')),
     sa.ForeignKeyConstraint(['meeting_id'], ['meeting.id'], name=op.f('fk_agenda_item_meeting_id_meeting'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['presenting_agency_id'], ['agency.id'], name=op.f('fk_agenda_item_presenting_agency_id_agency')),
@@ -80,7 +80,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('meeting_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('accepted_at', conference.database.UTCDateTime(), nullable=False),
+    sa.Column('accepted_at', conference.core.database.UTCDateTime(), nullable=False),
     sa.Column('ip', sa.String(length=45), nullable=False),
     sa.ForeignKeyConstraint(['meeting_id'], ['meeting.id'], name=op.f('fk_pledge_meeting_id_meeting'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_pledge_user_id_user_account')),

@@ -8,7 +8,7 @@ Create Date: 2026-11-24 09:23:45.494794
 from alembic import op
 import sqlalchemy as sa
 
-import conference.database  # noqa: F401  (UTCDateTime in column types)
+import conference.core.database  # noqa: F401  (UTCDateTime in column types)
 
 
 # revision identifiers, used by Alembic.
@@ -26,8 +26,8 @@ def upgrade():
     sa.Column('kind', sa.String(length=40), nullable=False),
     sa.Column('message', sa.Text(), nullable=False),
     sa.Column('link', sa.String(length=200), nullable=False),
-    sa.Column('created_at', conference.database.UTCDateTime(), nullable=False),
-    sa.Column('read_at', conference.database.UTCDateTime(), nullable=True),
+    sa.Column('created_at', conference.core.database.UTCDateTime(), nullable=False),
+    sa.Column('read_at', conference.core.database.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_notification_user_id_user_account'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notification'))
     )
@@ -47,8 +47,8 @@ def upgrade():
     sa.Column('coordinator_note', sa.Text(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('is_late', sa.Boolean(), nullable=False),
-    sa.Column('submitted_at', conference.database.UTCDateTime(), nullable=True),
-    sa.Column('updated_at', conference.database.UTCDateTime(), nullable=False),
+    sa.Column('submitted_at', conference.core.database.UTCDateTime(), nullable=True),
+    sa.Column('updated_at', conference.core.database.UTCDateTime(), nullable=False),
     sa.Column('updated_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], name=op.f('fk_agency_input_agency_id_agency')),
     sa.ForeignKeyConstraint(['agenda_item_id'], ['agenda_item.id'], name=op.f('fk_agency_input_agenda_item_id_agenda_item'), ondelete='CASCADE'),
@@ -64,7 +64,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('agency_input_id', sa.Integer(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('saved_at', conference.database.UTCDateTime(), nullable=False),
+    sa.Column('saved_at', conference.core.database.UTCDateTime(), nullable=False),
     sa.Column('saved_by_id', sa.Integer(), nullable=True),
     sa.Column('snapshot', sa.Text(), nullable=False),
     sa.Column('changed', sa.String(length=200), nullable=False),

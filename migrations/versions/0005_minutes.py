@@ -8,7 +8,7 @@ Create Date: 2026-11-24 09:57:32.657347
 from alembic import op
 import sqlalchemy as sa
 
-import conference.database  # noqa: F401  (UTCDateTime in column types)
+import conference.core.database  # noqa: F401  (UTCDateTime in column types)
 
 
 # revision identifiers, used by Alembic.
@@ -46,7 +46,7 @@ def upgrade():
     sa.Column('next_check', sa.Date(), nullable=True),
     sa.Column('content_hash', sa.String(length=64), nullable=False),
     sa.Column('snapshot', sa.Text(), nullable=False),
-    sa.Column('finalised_at', conference.database.UTCDateTime(), nullable=True),
+    sa.Column('finalised_at', conference.core.database.UTCDateTime(), nullable=True),
     sa.Column('approved_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['approved_by_id'], ['user_account.id'], name=op.f('fk_minutes_approved_by_id_user_account')),
     sa.ForeignKeyConstraint(['meeting_id'], ['meeting.id'], name=op.f('fk_minutes_meeting_id_meeting'), ondelete='CASCADE'),
@@ -66,7 +66,7 @@ def upgrade():
     sa.Column('resource_public', sa.Boolean(), nullable=True),
     sa.Column('resource_kind', sa.String(length=100), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('created_at', conference.database.UTCDateTime(), nullable=False),
+    sa.Column('created_at', conference.core.database.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], name=op.f('fk_action_item_agency_id_agency')),
     sa.ForeignKeyConstraint(['agenda_item_id'], ['agenda_item.id'], name=op.f('fk_action_item_agenda_item_id_agenda_item'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['household_id'], ['household.id'], name=op.f('fk_action_item_household_id_household')),
@@ -90,7 +90,7 @@ def upgrade():
     sa.Column('track', sa.String(length=20), nullable=False),
     sa.Column('closure_reason', sa.String(length=40), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('updated_at', conference.database.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', conference.core.database.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['agenda_item_id'], ['agenda_item.id'], name=op.f('fk_case_record_agenda_item_id_agenda_item'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_case_record')),
     sa.UniqueConstraint('agenda_item_id', name=op.f('uq_case_record_agenda_item_id'))
@@ -101,10 +101,10 @@ def upgrade():
     sa.Column('revision', sa.Integer(), nullable=False),
     sa.Column('content_hash', sa.String(length=64), nullable=False),
     sa.Column('snapshot', sa.Text(), nullable=False),
-    sa.Column('finalised_at', conference.database.UTCDateTime(), nullable=True),
+    sa.Column('finalised_at', conference.core.database.UTCDateTime(), nullable=True),
     sa.Column('correction_reason', sa.Text(), nullable=False),
     sa.Column('corrected_by_id', sa.Integer(), nullable=True),
-    sa.Column('corrected_at', conference.database.UTCDateTime(), nullable=False),
+    sa.Column('corrected_at', conference.core.database.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['corrected_by_id'], ['user_account.id'], name=op.f('fk_minutes_revision_corrected_by_id_user_account')),
     sa.ForeignKeyConstraint(['minutes_id'], ['minutes.id'], name=op.f('fk_minutes_revision_minutes_id_minutes'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_minutes_revision')),
@@ -120,7 +120,7 @@ def upgrade():
     sa.Column('confirmed', sa.Boolean(), nullable=False),
     sa.Column('comment', sa.Text(), nullable=False),
     sa.Column('revision', sa.Integer(), nullable=False),
-    sa.Column('created_at', conference.database.UTCDateTime(), nullable=False),
+    sa.Column('created_at', conference.core.database.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['minutes_id'], ['minutes.id'], name=op.f('fk_review_response_minutes_id_minutes'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_review_response_user_id_user_account')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_review_response'))

@@ -8,7 +8,7 @@ Create Date: 2026-11-24 10:20:22.016541
 from alembic import op
 import sqlalchemy as sa
 
-import conference.database  # noqa: F401  (UTCDateTime in column types)
+import conference.core.database  # noqa: F401  (UTCDateTime in column types)
 
 
 # revision identifiers, used by Alembic.
@@ -30,7 +30,7 @@ def upgrade():
     sa.Column('old_due', sa.Date(), nullable=True),
     sa.Column('new_due', sa.Date(), nullable=True),
     sa.Column('by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', conference.database.UTCDateTime(), nullable=False),
+    sa.Column('created_at', conference.core.database.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['action_id'], ['action_item.id'], name=op.f('fk_action_event_action_id_action_item'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['by_id'], ['user_account.id'], name=op.f('fk_action_event_by_id_user_account')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_action_event'))
@@ -39,7 +39,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_action_event_action_id'), ['action_id'], unique=False)
 
     with op.batch_alter_table('action_item', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('completion_proposed_at', conference.database.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('completion_proposed_at', conference.core.database.UTCDateTime(), nullable=True))
 
     # ### end Alembic commands ###
 

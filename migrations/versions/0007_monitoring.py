@@ -8,7 +8,7 @@ Create Date: 2026-11-24 10:22:02.414948
 from alembic import op
 import sqlalchemy as sa
 
-import conference.database  # noqa: F401  (UTCDateTime in column types)
+import conference.core.database  # noqa: F401  (UTCDateTime in column types)
 
 
 # revision identifiers, used by Alembic.
@@ -27,7 +27,7 @@ def upgrade():
     sa.Column('method', sa.String(length=20), nullable=False),
     sa.Column('content', sa.Text(), nullable=False),
     sa.Column('by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', conference.database.UTCDateTime(), nullable=False),
+    sa.Column('created_at', conference.core.database.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['by_id'], ['user_account.id'], name=op.f('fk_monitoring_entry_by_id_user_account')),
     sa.ForeignKeyConstraint(['household_id'], ['household.id'], name=op.f('fk_monitoring_entry_household_id_household'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_monitoring_entry'))

@@ -8,7 +8,7 @@ Create Date: 2026-11-24 12:18:18.569680
 from alembic import op
 import sqlalchemy as sa
 
-import conference.database  # noqa: F401  (UTCDateTime in column types)
+import conference.core.database  # noqa: F401  (UTCDateTime in column types)
 
 
 # revision identifiers, used by Alembic.
@@ -30,8 +30,8 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('code_hash', sa.String(length=255), nullable=False),
-    sa.Column('used_at', conference.database.UTCDateTime(), nullable=True),
-    sa.Column('created_at', conference.database.UTCDateTime(), nullable=False),
+    sa.Column('used_at', conference.core.database.UTCDateTime(), nullable=True),
+    sa.Column('created_at', conference.core.database.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_recovery_code_user_id_user_account'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_recovery_code'))
     )
@@ -46,7 +46,7 @@ def upgrade():
 
     with op.batch_alter_table('user_account', schema=None) as batch_op:
         batch_op.add_column(sa.Column('totp_secret', sa.String(length=64), nullable=False, server_default=''))
-        batch_op.add_column(sa.Column('totp_enabled_at', conference.database.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('totp_enabled_at', conference.core.database.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('totp_last_step', sa.Integer(), nullable=False, server_default='0'))
 
     # ### end Alembic commands ###

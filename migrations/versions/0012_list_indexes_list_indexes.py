@@ -8,7 +8,7 @@ Create Date: 2026-11-24 14:23:34.941616
 from alembic import op
 import sqlalchemy as sa
 
-import conference.database  # noqa: F401  (UTCDateTime in column types)
+import conference.core.database  # noqa: F401  (UTCDateTime in column types)
 
 
 # revision identifiers, used by Alembic.

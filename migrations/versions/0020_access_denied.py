@@ -9,7 +9,7 @@ The first refusal of a minute writes the chained access.denied event; this table
 from alembic import op
 import sqlalchemy as sa
 
-import conference.database  # noqa: F401  (UTCDateTime in column types)
+import conference.core.database  # noqa: F401  (UTCDateTime in column types)
 
 
 # revision identifiers, used by Alembic.
@@ -25,11 +25,11 @@ def upgrade():
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('user_id', sa.Integer(), nullable=False),
         sa.Column('route', sa.String(length=80), nullable=False),
-        sa.Column('minute', conference.database.UTCDateTime(), nullable=False),
+        sa.Column('minute', conference.core.database.UTCDateTime(), nullable=False),
         sa.Column('object_type', sa.String(length=40), nullable=False),
         sa.Column('count', sa.Integer(), nullable=False),
         sa.Column('object_ids', sa.Text(), nullable=False),
-        sa.Column('last_at', conference.database.UTCDateTime(), nullable=False),
+        sa.Column('last_at', conference.core.database.UTCDateTime(), nullable=False),
         sa.Column('audit_event_id', sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(['audit_event_id'], ['audit_event.id'],
                                 name=op.f('fk_access_denial_audit_event_id_audit_event'), ondelete='SET NULL'),

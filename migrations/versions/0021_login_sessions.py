@@ -14,7 +14,7 @@ import secrets
 from alembic import op
 import sqlalchemy as sa
 
-import conference.database  # noqa: F401  (UTCDateTime in column types)
+import conference.core.database  # noqa: F401  (UTCDateTime in column types)
 
 
 # revision identifiers, used by Alembic.
@@ -29,11 +29,11 @@ def upgrade():
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('user_agent_hash', sa.String(length=64), nullable=False),
-    sa.Column('logged_in_at', conference.database.UTCDateTime(), nullable=False),
-    sa.Column('created_at', conference.database.UTCDateTime(), nullable=False),
-    sa.Column('last_seen_at', conference.database.UTCDateTime(), nullable=False),
+    sa.Column('logged_in_at', conference.core.database.UTCDateTime(), nullable=False),
+    sa.Column('created_at', conference.core.database.UTCDateTime(), nullable=False),
+    sa.Column('last_seen_at', conference.core.database.UTCDateTime(), nullable=False),
     sa.Column('awaiting_second_factor', sa.Boolean(), nullable=False),
-    sa.Column('ended_at', conference.database.UTCDateTime(), nullable=True),
+    sa.Column('ended_at', conference.core.database.UTCDateTime(), nullable=True),
     sa.Column('end_reason', sa.String(length=20), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_login_session_user_id_user_account'),
                             ondelete='CASCADE'),

@@ -12,8 +12,8 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
-from conference import demo
 from conference.extensions import db
+from conference.seed import demo
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent

@@ -5,7 +5,7 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 from playwright.sync_api import expect
 
-from conference import demo
+from conference.seed import demo
 
 ROOT = Path(__file__).resolve().parents[2]
 EN_PO = ROOT / "translations" / "en" / "LC_MESSAGES" / "messages.po"

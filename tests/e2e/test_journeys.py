@@ -15,8 +15,8 @@ import docx
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from conference import demo
-from conference.formatting import KST
+from conference.core.formatting import KST
+from conference.seed import demo
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PASSWORD = demo.DEFAULT_PASSWORD

@@ -1,7 +1,7 @@
 """The dashboard's charts when printed: drawn, inside an A4 page, dark text, bars in colour, no controls."""
 from playwright.sync_api import expect
 
-from conference import demo
+from conference.seed import demo
 from e2e.test_browser import log_in
 
 #: A4 (210 mm) less the 15 mm margins of @page, in CSS pixels (96 per inch).

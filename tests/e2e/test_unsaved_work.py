@@ -6,7 +6,7 @@ import re
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from conference import demo
+from conference.seed import demo
 
 PASSWORD = demo.DEFAULT_PASSWORD
 TYPED = "세션이 끝나기 직전에 적은 논의 내용"

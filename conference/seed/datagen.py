@@ -7,7 +7,7 @@ hash as the chair's approval makes them), actions with their progress, and monit
 
 Rows are written with Core ``insert`` in batches with explicit ids (no ORM objects), so 50,000 households
 with their history take well under two minutes. Every name is made up; text comes from the phrase lists in
-``conference.datagen_phrases``. The same seed and the same day give the same data.
+``conference.seed.datagen_phrases``. The same seed and the same day give the same data.
 
 Every text gets the disclosure level its writer would choose (``_level``): 민감정보 for the health domain, for
 whatever a mental-health or health centre writes, and for any phrase about mental health, suicide risk, alcohol
@@ -25,12 +25,9 @@ from types import SimpleNamespace
 
 from sqlalchemy import bindparam, func, insert, select, text, update
 
-from conference import datagen_phrases as phrases
-from conference import disclosure
-from conference import freshness
+from conference.core.formatting import KST, today_local
+from conference.core.masking import mask_name
 from conference.extensions import db
-from conference.formatting import KST, today_local
-from conference.masking import mask_name
 from conference.meetings import rules
 from conference.minutes import document, snapshot
 from conference.minutes.services import case_summary, decided_text, decisions_text
@@ -39,6 +36,9 @@ from conference.models import (ActionStatus, Agency, Disclosure, Assessment, Con
                                Track, User)
 from conference.models.cases import MONITORING_METHODS, CaseNumberCounter, case_number, consent_agency
 from conference.models.meetings import meeting_title
+from conference.seed import datagen_phrases as phrases
+from conference.shared import disclosure
+from conference.shared import freshness
 
 SHARED = Disclosure.SHARED.value
 SENSITIVE = Disclosure.SENSITIVE.value

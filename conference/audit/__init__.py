@@ -5,6 +5,10 @@ hash over that and its own fields, so an event edited or deleted outside the app
 (``flask verify-audit``). The single row of ``audit_chain_head`` holds the end of the chain; appending
 locks it, so concurrent writers append one after another. Events past their retention are deleted only
 by ``purge_expired`` (``flask purge-audit``), which records where the remaining chain now starts.
+
+The access log is one package: this module, the writer every feature calls (``from conference import audit;
+audit.record(...)``), then the admin's side: ``filters`` and ``review`` read the log, ``views`` is the audit
+blueprint at /admin/audit with its ``forms`` and ``export``, ``cli`` holds verify-audit and purge-audit.
 """
 import hashlib
 import json
@@ -19,7 +23,7 @@ from sqlalchemy import (and_, bindparam, case, delete, event as sa_event, func, 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from conference.database import SAFE_METHODS, WRITE_LOCK, now_utc
+from conference.core.database import SAFE_METHODS, WRITE_LOCK, now_utc
 from conference.extensions import db
 from conference.models import AccessDenial, AuditChainHead, AuditEvent
 

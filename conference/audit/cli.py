@@ -4,8 +4,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from conference import audit
+from conference.core.formatting import korean_datetime
 from conference.extensions import db
-from conference.formatting import korean_datetime
 
 
 def _problem_line(check: audit.ChainCheck) -> str:

@@ -9,8 +9,8 @@ agency (or its sector's defaults), and a recorded consent override. Each piece o
 """
 from dataclasses import dataclass
 
-from conference.formatting import today_local
-from conference.i18n import lazy_gettext as _l
+from conference.core.formatting import today_local
+from conference.core.i18n import lazy_gettext as _l
 from conference.models.accounts import Sector
 from conference.models.cases import NeedDomain
 from conference.models.disclosure import Disclosure

@@ -6,8 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from conference.admin.audit_log import OBJECT_TYPES, AuditFilters, household_id_for
-from conference.i18n import lazy_gettext as _l
+from conference.audit.filters import OBJECT_TYPES, AuditFilters, household_id_for
+from conference.core.i18n import lazy_gettext as _l
 
 KOREAN_DATE = re.compile(r"(\d{4})\s*(?:[-./]|년)\s*(\d{1,2})\s*(?:[-./]|월)\s*(\d{1,2})\s*(?:\.|일)?")
 MONTH = re.compile(r"(\d{4})\s*(?:[-./]|년)\s*(\d{1,2})\s*(?:\.|월)?")

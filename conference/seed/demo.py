@@ -8,16 +8,17 @@ agency without sensitive data, 박철호's names every agency with it, and 한�
 """
 from datetime import date, datetime, time, timedelta, UTC
 
-from conference import audit, disclosure
+from conference import audit
 from conference.admin import services as account_services
 from conference.cases import services as case_services
 from conference.cases.queries import load_case_file
+from conference.core.formatting import KST, today_local
 from conference.extensions import db
-from conference.formatting import KST, today_local
 from conference.inputs import services as input_services
 from conference.meetings import services as meeting_services
 from conference.models import (ActionItem, AgendaItem, Agency, Disclosure, Household, Invitation, Meeting, MeetingKind,
                                MeetingStatus, NeedDomain, Role, Sector, Stage, Track, User)
+from conference.shared import disclosure
 
 DEFAULT_PASSWORD = "conference-demo"  # nosec B105  # the documented demo password, used only when seeding demo data
 

@@ -1,11 +1,11 @@
 """Helpers shared by every form page and list."""
 from flask import abort, request
-from wtforms import SelectField
+from wtforms import SelectField, SelectMultipleField, widgets
 from wtforms.validators import NumberRange, ValidationError
 
-from conference.disclosure import UNKNOWN_LEVEL, is_level
-from conference.i18n import lazy_gettext as _l
+from conference.core.i18n import lazy_gettext as _l
 from conference.models.disclosure import Disclosure
+from conference.shared.disclosure import UNKNOWN_LEVEL, is_level
 
 #: Far beyond any real list, small enough that page × size stays a sane OFFSET.
 MAX_PAGE = 100_000
@@ -56,7 +56,7 @@ class IntegerRange(NumberRange):
 class DisclosureField(SelectField):
     """The 공개 범위 (Disclosure level) of the text field beside it, chosen by whoever writes the text.
 
-    ``default`` is the level new text starts at (``conference.disclosure.default_level``); a posted value that is
+    ``default`` is the level new text starts at (``conference.shared.disclosure.default_level``); a posted value that is
     not a level gets ``UNKNOWN_LEVEL`` next to the field. Rendered by ``disclosure_field`` in _macros/forms.html.
     """
 
@@ -67,3 +67,10 @@ class DisclosureField(SelectField):
     def pre_validate(self, form):
         if not is_level(self.data):
             raise ValidationError(UNKNOWN_LEVEL)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A multiple choice shown as a list of checkboxes."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()

@@ -3,7 +3,7 @@ import json
 
 from sqlalchemy import func, select, update
 
-from conference.database import now_utc
+from conference.core.database import now_utc
 from conference.extensions import db
 from conference.models import Notification, Role, User
 from conference.models.inputs import NOTIFICATION_MESSAGES

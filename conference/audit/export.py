@@ -1,8 +1,8 @@
 """The audit-trail export: plain rows in, .xlsx bytes out (no request, no database)."""
 from datetime import datetime
 
+from conference.core.formatting import KST, korean_datetime
 from conference.documents import xlsx_kit
-from conference.formatting import KST, korean_datetime
 
 HEADERS = ["순번", "일시(한국 시간)", "계정", "IP", "행위", "대상", "대상 번호", "내용"]
 #: An Excel cell holds at most 32,767 characters.

@@ -111,7 +111,7 @@ def visible_households(user, query):
 
 def consent_covers(household_id, agency_id: int, correlate):
     """SQL: the household's latest consent is not withdrawn and names the agency (``cases.services.current_consent``
-    and ``conference.disclosure`` apply the same rule to loaded objects)."""
+    and ``conference.shared.disclosure`` apply the same rule to loaded objects)."""
     latest_consent = (select(func.max(Consent.id)).where(Consent.household_id == household_id)
                       .correlate(correlate).scalar_subquery())
     names_agency = select(consent_agency.c.consent_id).where(consent_agency.c.consent_id == latest_consent,
@@ -155,7 +155,7 @@ def visible_meetings(user, query):
 def reader_agency_for(user, meeting, requested_agency_id: int | None):
     """Whose copy of a meeting's packet or minutes ``user`` reads: practitioners only their own agency's; staff
     and the chair any invited agency's, or None for the full version. Returns False when nothing may be read.
-    What a copy holds is decided by ``conference.disclosure``."""
+    What a copy holds is decided by ``conference.shared.disclosure``."""
     if not can_view_meeting(user, meeting):
         return False
     invited = {i.agency_id for i in meeting.invitations}

@@ -3,7 +3,7 @@
 A heavy page (a case file, a meeting) is rendered once and served again while nothing was written: its
 key holds the URL, the login (account and login id: a new login, a password change or a revoked session
 never meets an old page), the browser's CSRF token (the page carries it), the language, the city's day
-and the ``PAGES`` data version, which every write but the access log raises (``conference.freshness``).
+and the ``PAGES`` data version, which every write but the access log raises (``conference.shared.freshness``).
 Pages carrying a flashed message are neither served from the cache nor kept. Entries expire after
 ``PAGE_CACHE_SECONDS`` and the oldest go first beyond ``PAGE_CACHE_SIZE``; a size of 0 turns caching off.
 
@@ -18,8 +18,8 @@ from flask import current_app, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
-from conference import freshness
-from conference.formatting import today_local
+from conference.core.formatting import today_local
+from conference.shared import freshness
 
 _STORE = "rendered_pages"
 

@@ -1,4 +1,4 @@
-"""Short Korean phrases the generator (``conference.datagen``) puts together into case text.
+"""Short Korean phrases the generator (``conference.seed.datagen``) puts together into case text.
 
 Written in the way practitioners write in 통합사례회의 records; every person and place is fictional.
 ``MENTAL_HEALTH`` lists the phrases about mental health, suicide risk, alcohol and violence: the generator writes

@@ -5,11 +5,11 @@ from datetime import date
 from sqlalchemy import func, select
 
 from conference.actions.queries import due_counts
+from conference.core.i18n import lazy_gettext as _l
 from conference.extensions import db
-from conference.i18n import lazy_gettext as _l
 from conference.models import (ActionItem, ActionStatus, AgencyInput, AgendaItem, Household, InputState, Invitation,
                                Meeting, MeetingStatus, Minutes, MinutesStatus, Role)
-from conference.permissions import visible_actions, visible_households, visible_meetings
+from conference.shared.permissions import visible_actions, visible_households, visible_meetings
 
 
 @dataclass

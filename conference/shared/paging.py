@@ -1,0 +1,54 @@
+"""Paging of long lists: one page of rows and a total counted only up to a cap."""
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from conference.extensions import db
+
+
+@dataclass
+class Page:
+    """One page of a list whose total is counted only up to ``cap`` (counting 50,000 rows costs more than the page)."""
+
+    items: list
+    page: int
+    per_page: int
+    total: int
+    capped: bool
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page * self.per_page < self.total or (self.capped and len(self.items) == self.per_page)
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+    @property
+    def pages(self) -> int | None:
+        """The number of pages, unknown (None) when the count was capped."""
+        return None if self.capped else max(1, -(-self.total // self.per_page))
+
+
+def paginate(query, *, page: int, per_page: int, cap: int = 1000, count_query=None, rows=None) -> Page:
+    """Fetch one page and count the matches up to ``cap`` more than the rows before this page.
+
+    ``count_query`` selects the same rows more cheaply (no eager loads or ordering); by default the page query.
+    ``rows`` turns the page's ids into its items (``case_rows``); by default the items are the query's first column.
+    """
+    count_query = count_query if count_query is not None else query.order_by(None)
+    items = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).unique().scalars().all()
+    if rows is not None:
+        items = rows(items)
+    limit = (page - 1) * per_page + cap + 1
+    counted = db.session.execute(
+        select(func.count()).select_from(count_query.limit(limit).subquery())).scalar_one()
+    return Page(items=items, page=page, per_page=per_page, total=min(counted, limit - 1), capped=counted >= limit)
