@@ -25,9 +25,11 @@ import time_machine
 from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from jinja2 import BytecodeCache
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
+from werkzeug.routing import Rule
 
 from bench.load_test import create_postgres_database
 from conference import create_app
@@ -83,9 +85,70 @@ class SeparateContextClient(FlaskClient):
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
+class _CompiledTemplates(BytecodeCache):
+    """Jinja's compiled templates, kept in memory for every app this test process makes.
+
+    Each test makes its own app, and each app's Jinja environment would compile every template it renders again
+    (a seventh of the suite's time). The code of a template depends only on its source and the environment's
+    options, which are the same for every app; Jinja checks the source's checksum before using a stored copy.
+    """
+
+    def __init__(self):
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket):
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket):
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED_TEMPLATES = _CompiledTemplates()
+
+
+def _build_url_builders_once():
+    """Werkzeug compiles two Python functions per URL rule when an app registers it (a fifth of the suite's time,
+    as every test makes its own app). Such a function depends only on the rule's text and parts and takes the rule
+    as its first argument, so this test process compiles each once and every app's rule is bound to it. Rules with
+    defaults are compiled as usual (their defaults are written into the code)."""
+    compile_builder = Rule._compile_builder
+    compiled = {}
+
+    def compile_once(self, append_unknown=True):
+        if self.defaults:
+            return compile_builder(self, append_unknown)
+        key = (self.rule, tuple(self._trace), append_unknown)
+        if key not in compiled:
+            compiled[key] = compile_builder(self, append_unknown)
+        return compiled[key]
+
+    Rule._compile_builder = compile_once
+
+
+_build_url_builders_once()
+
+#: One SQL dialect and compiled-statement cache per database driver, for every app this test process makes.
+_COMPILED_SQL: dict[str, tuple] = {}
+
+
+def _share_compiled_sql(app):
+    """SQLAlchemy keeps the SQL it compiled per engine, keyed by the engine's dialect object; each test's app has a
+    new engine, so every statement was compiled again in every test (a quarter of the suite's time). Engines of one
+    driver made with the same options (every app here) can share a dialect and that cache."""
+    with app.app_context():
+        for engine in db.engines.values():
+            dialect, cache = _COMPILED_SQL.setdefault(engine.url.drivername, (engine.dialect, engine._compiled_cache))
+            engine.dialect = engine.pool._dialect = dialect
+            engine._compiled_cache = cache
+
+
 def make_app(database_uri: str, **overrides):
     app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_uri, **overrides})
     app.test_client_class = SeparateContextClient
+    app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
+    _share_compiled_sql(app)
     return app
 
 
