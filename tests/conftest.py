@@ -14,11 +14,15 @@ demo city: ``world``, ``seeded``). Put a new shared fixture in the module of its
 unless it replaces that fixture for the file on purpose (test_i18n's ``client``). Plain helper functions
 (``text``, ``flashes``, ``login`` …) are imported from those modules as usual.
 """
+import atexit
 import contextvars
 import hashlib
 import os
+import shutil
 import sqlite3
+import tempfile
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -165,12 +169,28 @@ def template_database(tmp_path_factory):
             upgrade()
             db.engine.dispose()
         return None
-    path = tmp_path_factory.mktemp("template") / "template.sqlite"
+    path = _sqlite_folder(tmp_path_factory) / "template.sqlite"
     app = make_app(f"sqlite:///{path}")
     with app.app_context():
         upgrade()
         db.engine.dispose()
     return path
+
+
+_SQLITE_FOLDER: list[Path] = []
+
+
+def _sqlite_folder(tmp_path_factory) -> Path:
+    """Where this test process keeps its SQLite files: in memory (/dev/shm) when the machine has it, where closing
+    a database (SQLite's checkpoint writes it through) costs no disk flush; otherwise pytest's temporary folder."""
+    if not _SQLITE_FOLDER:
+        if os.access("/dev/shm", os.W_OK):
+            folder = Path(tempfile.mkdtemp(prefix="conference-tests-", dir="/dev/shm"))
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        else:
+            folder = tmp_path_factory.mktemp("databases")
+        _SQLITE_FOLDER.append(folder)
+    return _SQLITE_FOLDER[0]
 
 
 def _copy_sqlite(source, target):
@@ -199,12 +219,17 @@ def _empty_postgres():
 
 
 @pytest.fixture
-def database_uri(template_database, tmp_path):
+def database_uri(template_database, tmp_path_factory):
     if POSTGRES_URL:
-        return POSTGRES_URL
-    path = tmp_path / "test.sqlite"
-    _copy_sqlite(template_database, path)
-    return f"sqlite:///{path}"
+        yield POSTGRES_URL
+        return
+    handle, name = tempfile.mkstemp(suffix=".sqlite", dir=_sqlite_folder(tmp_path_factory))
+    os.close(handle)
+    _copy_sqlite(template_database, name)
+    yield f"sqlite:///{name}"
+    for leftover in (name, f"{name}-wal", f"{name}-shm"):
+        if os.path.exists(leftover):
+            os.unlink(leftover)
 
 
 @pytest.fixture

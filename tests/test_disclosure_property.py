@@ -789,10 +789,10 @@ def report(findings: Findings, scenario: Scenario) -> str:
 # --- the app, on a database emptied before each example ------------------------------------------------------------
 
 @pytest.fixture
-def city_app(template_database, tmp_path):
+def city_app(template_database, database_uri):
     """One app for all examples of a test; ``reset()`` gives each example an empty database of its own."""
-    path = tmp_path / "disclosure.sqlite"
-    app = make_app(POSTGRES_URL or f"sqlite:///{path}", PAGE_CACHE_SIZE=0)
+    path = database_uri.removeprefix("sqlite:///")
+    app = make_app(database_uri, PAGE_CACHE_SIZE=0)
 
     def reset():
         with app.app_context():
