@@ -2,7 +2,7 @@
 from conference.models.accounts import (EVERY_ADDRESS, Agency, LoginSession, LoginThrottle, RecoveryCode, Role,
                                        Sector, User)
 from conference.models.audit import AccessDenial, AuditChainHead, AuditEvent
-from conference.models.versions import DataVersion
+from conference.models.data_versions import DataVersion
 from conference.models.cases import (Assessment, CaseNumberCounter, Consent, DomainRating, Household,
                                      ImportBatch, Member, MonitoringEntry, NeedDomain, Stage, StatusChange, Track)
 from conference.models.inputs import AgencyInput, InputRevision, InputState, Notification, OfferedResource
