@@ -6,8 +6,8 @@ from conference.models.data_versions import DataVersion
 from conference.models.cases import (Assessment, CaseNumberCounter, Consent, DomainRating, Household,
                                      ImportBatch, Member, MonitoringEntry, NeedDomain, Stage, StatusChange, Track)
 from conference.models.inputs import AgencyInput, InputRevision, InputState, Notification, OfferedResource
-from conference.models.minutes import (REVIEW_OUTCOMES, ActionEvent, ActionItem, ActionReview, ActionStatus, Attendee,
-                                       CaseRecord, Minutes, MinutesRevision, MinutesStatus, ReviewResponse,
+from conference.models.actions import REVIEW_OUTCOMES, ActionEvent, ActionItem, ActionReview, ActionStatus
+from conference.models.minutes import (Attendee, CaseRecord, Minutes, MinutesRevision, MinutesStatus, ReviewResponse,
                                        RootCause)
 from conference.models.meetings import (AgendaItem, Invitation, Meeting, MeetingKind, MeetingStatus, PacketSection,
                                         PacketSnapshot, Pledge, SectionVisibility)
