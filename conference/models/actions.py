@@ -4,9 +4,10 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from conference.core.database import UTCDateTime, now_utc
+from conference.core.database import UTCDateTime
 from conference.core.i18n import lazy_gettext as _l
 from conference.extensions import db
+from conference.models.columns import parent_key, timestamp_column
 from conference.models.disclosure import disclosure_column
 from conference.models.labels import LabelledEnum
 
@@ -50,7 +51,7 @@ class ActionItem(db.Model):
     status: Mapped[str] = mapped_column(String(20), default=ActionStatus.PLANNED.value)
     #: When the responsible agency reported it done; the coordinator then confirms.
     completion_proposed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    created_at: Mapped[datetime] = timestamp_column()
 
     agency = relationship("Agency", lazy="raise")
     events: Mapped[list["ActionEvent"]] = relationship(
@@ -77,7 +78,7 @@ class ActionEvent(db.Model):
     __tablename__ = "action_event"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    action_id: Mapped[int] = mapped_column(ForeignKey("action_item.id", ondelete="CASCADE"), index=True)
+    action_id: Mapped[int] = parent_key("action_item")
     #: progress, proposal, confirmation or due_change
     kind: Mapped[str] = mapped_column(String(20))
     happened_on: Mapped[date] = mapped_column(Date)
@@ -86,7 +87,7 @@ class ActionEvent(db.Model):
     old_due: Mapped[date | None] = mapped_column(Date)
     new_due: Mapped[date | None] = mapped_column(Date)
     by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    created_at: Mapped[datetime] = timestamp_column()
 
     action: Mapped[ActionItem] = relationship(back_populates="events", lazy="raise")
     by = relationship("User", lazy="raise")
@@ -103,8 +104,8 @@ class ActionReview(db.Model):
     __table_args__ = (UniqueConstraint("meeting_id", "action_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
-    action_id: Mapped[int] = mapped_column(ForeignKey("action_item.id", ondelete="CASCADE"), index=True)
+    meeting_id: Mapped[int] = parent_key("meeting")
+    action_id: Mapped[int] = parent_key("action_item")
     outcome: Mapped[str] = mapped_column(String(20))
     note: Mapped[str] = mapped_column(Text, default="")
 

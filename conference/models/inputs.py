@@ -4,9 +4,10 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from conference.core.database import UTCDateTime, now_utc
+from conference.core.database import UTCDateTime
 from conference.core.i18n import lazy_gettext as _l
 from conference.extensions import db
+from conference.models.columns import parent_key, timestamp_column
 from conference.models.disclosure import disclosure_column
 from conference.models.labels import LabelledEnum
 
@@ -23,7 +24,7 @@ class AgencyInput(db.Model):
     __table_args__ = (UniqueConstraint("agenda_item_id", "agency_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agenda_item_id: Mapped[int] = mapped_column(ForeignKey("agenda_item.id", ondelete="CASCADE"), index=True)
+    agenda_item_id: Mapped[int] = parent_key("agenda_item")
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     state: Mapped[str] = mapped_column(String(20), default=InputState.DRAFT.value)
     #: 보유 정보: facts from the agency's own records.
@@ -46,7 +47,7 @@ class AgencyInput(db.Model):
     #: Last saved after the agency's deadline.
     is_late: Mapped[bool] = mapped_column(default=False)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    updated_at: Mapped[datetime] = timestamp_column()
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
@@ -75,7 +76,7 @@ class OfferedResource(db.Model):
     __tablename__ = "offered_resource"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agency_input_id: Mapped[int] = mapped_column(ForeignKey("agency_input.id", ondelete="CASCADE"), index=True)
+    agency_input_id: Mapped[int] = parent_key("agency_input")
     is_public: Mapped[bool] = mapped_column(default=True)
     #: 긴급복지 생계지원, 후원물품, 자원봉사 …
     kind: Mapped[str] = mapped_column(String(100))
@@ -91,9 +92,9 @@ class InputRevision(db.Model):
     __table_args__ = (UniqueConstraint("agency_input_id", "version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agency_input_id: Mapped[int] = mapped_column(ForeignKey("agency_input.id", ondelete="CASCADE"), index=True)
+    agency_input_id: Mapped[int] = parent_key("agency_input")
     version: Mapped[int] = mapped_column()
-    saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    saved_at: Mapped[datetime] = timestamp_column()
     saved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     #: JSON snapshot of the fields after this save.
     snapshot: Mapped[str] = mapped_column(Text)

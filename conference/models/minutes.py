@@ -4,9 +4,10 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from conference.core.database import UTCDateTime, now_utc
+from conference.core.database import UTCDateTime
 from conference.core.i18n import lazy_gettext as _l
 from conference.extensions import db
+from conference.models.columns import parent_key, timestamp_column
 from conference.models.disclosure import disclosure_column
 from conference.models.labels import LabelledEnum
 
@@ -17,7 +18,7 @@ class Attendee(db.Model):
     __tablename__ = "attendee"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
+    meeting_id: Mapped[int] = parent_key("meeting")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     name: Mapped[str] = mapped_column(String(50))
@@ -31,7 +32,7 @@ class CaseRecord(db.Model):
     __tablename__ = "case_record"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agenda_item_id: Mapped[int] = mapped_column(ForeignKey("agenda_item.id", ondelete="CASCADE"), unique=True)
+    agenda_item_id: Mapped[int] = parent_key("agenda_item", unique=True)
     discussion: Mapped[str] = mapped_column(Text, default="")
     discussion_level: Mapped[str] = disclosure_column()
     decisions: Mapped[str] = mapped_column(Text, default="")
@@ -47,7 +48,7 @@ class CaseRecord(db.Model):
     #: Bumped on every save; a save from an older version is refused. The UPDATE also checks it
     #: (``version_id_col``), so of two saves running at once only the first is stored.
     version: Mapped[int] = mapped_column(default=0)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    updated_at: Mapped[datetime] = timestamp_column()
 
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
@@ -61,7 +62,7 @@ class RootCause(db.Model):
     __tablename__ = "root_cause"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    record_id: Mapped[int] = mapped_column(ForeignKey("case_record.id", ondelete="CASCADE"), index=True)
+    record_id: Mapped[int] = parent_key("case_record")
     domain: Mapped[str] = mapped_column(String(20))
     cause: Mapped[str] = mapped_column(Text)
     level: Mapped[str] = disclosure_column()
@@ -81,7 +82,7 @@ class Minutes(db.Model):
     __tablename__ = "minutes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), unique=True)
+    meeting_id: Mapped[int] = parent_key("meeting", unique=True)
     status: Mapped[str] = mapped_column(String(20), default=MinutesStatus.DRAFT.value)
     revision: Mapped[int] = mapped_column(default=1)
     review_deadline: Mapped[date | None] = mapped_column(Date)
@@ -112,14 +113,14 @@ class MinutesRevision(db.Model):
     __table_args__ = (UniqueConstraint("minutes_id", "revision"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    minutes_id: Mapped[int] = mapped_column(ForeignKey("minutes.id", ondelete="CASCADE"), index=True)
+    minutes_id: Mapped[int] = parent_key("minutes")
     revision: Mapped[int] = mapped_column()
     content_hash: Mapped[str] = mapped_column(String(64))
     snapshot: Mapped[str] = mapped_column(Text)
     finalised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     correction_reason: Mapped[str] = mapped_column(Text, default="")
     corrected_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    corrected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    corrected_at: Mapped[datetime] = timestamp_column()
 
     minutes: Mapped[Minutes] = relationship(back_populates="revisions", lazy="raise")
 
@@ -130,12 +131,12 @@ class ReviewResponse(db.Model):
     __tablename__ = "review_response"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    minutes_id: Mapped[int] = mapped_column(ForeignKey("minutes.id", ondelete="CASCADE"), index=True)
+    minutes_id: Mapped[int] = parent_key("minutes")
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     confirmed: Mapped[bool] = mapped_column(default=True)
     comment: Mapped[str] = mapped_column(Text, default="")
     revision: Mapped[int] = mapped_column(default=1)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    created_at: Mapped[datetime] = timestamp_column()
 
     minutes: Mapped[Minutes] = relationship(back_populates="responses", lazy="raise")
     user = relationship("User", lazy="raise")

@@ -5,9 +5,10 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from conference.core.database import UTCDateTime, now_utc
+from conference.core.database import UTCDateTime
 from conference.core.i18n import N_, gettext
 from conference.extensions import db
+from conference.models.columns import timestamp_column
 
 
 #: What each kind of notification says, filled in with its ``params`` in the reader's language when shown.
@@ -35,7 +36,7 @@ class Notification(db.Model):
     params: Mapped[str] = mapped_column(Text, default="", server_default="")
     #: A path inside the app the message points to.
     link: Mapped[str] = mapped_column(String(200), default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    created_at: Mapped[datetime] = timestamp_column()
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
