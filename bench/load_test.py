@@ -37,7 +37,6 @@ import random
 import re
 import secrets
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -57,6 +56,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.common import HOST, free_port  # noqa: E402
 from conference import create_app  # noqa: E402
 from conference.extensions import db  # noqa: E402
 from conference.models import (AgendaItem, AgencyInput, AuditEvent, CaseRecord, Invitation, Meeting,  # noqa: E402
@@ -64,7 +64,6 @@ from conference.models import (AgendaItem, AgencyInput, AuditEvent, CaseRecord, 
 from conference.models.inputs import InputRevision  # noqa: E402
 from conference.seed import demo  # noqa: E402
 
-HOST = "127.0.0.1"
 BIN = Path(sys.executable).parent
 #: Seconds a single request may take before the client gives up on it.
 REQUEST_TIMEOUT = 15
@@ -489,12 +488,6 @@ class SimulatedUser(threading.Thread):
 
 
 # --- the server -----------------------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
 
 def children(pid: int) -> list[int]:
     """Process ids whose parent is ``pid`` (the gunicorn master's workers)."""
