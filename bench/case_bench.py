@@ -13,7 +13,6 @@ milliseconds, the number of SQL statements per request, and the ratio large/smal
 (target ≤ 1.5; the query counts must be equal).
 """
 import argparse
-import statistics
 import sys
 import tempfile
 import time
@@ -21,22 +20,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import event, select  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
-from conference import create_app  # noqa: E402
+from bench.common import (CASE_LIST_FILTERED, CASE_LIST_SEARCH, count_statements, median_p95, seeded_app,  # noqa: E402
+                          signed_in)
 from conference.extensions import db  # noqa: E402
 from conference.models import Household, User  # noqa: E402
-from conference.seed import demo  # noqa: E402
 from conference.seed.datagen import generate_households  # noqa: E402
 
 
 def build(path: Path, households: int):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "bench", "TESTING": True,
-                      "WTF_CSRF_ENABLED": False})
-    with app.app_context():
-        upgrade()
-        demo.seed(demo.DEFAULT_PASSWORD)
+    with seeded_app(path) as app:
         coordinator = db.session.execute(select(User).where(User.username == "coordinator")).scalar_one()
         generate_households(households, config=app.config, coordinator_id=coordinator.id)
         db.session.commit()
@@ -46,11 +40,8 @@ def build(path: Path, households: int):
 
 
 def measure(app, urls: dict[str, str], runs: int) -> dict[str, tuple[float, float, int]]:
-    client = app.test_client()
-    client.post("/login", data={"username": "coordinator", "password": demo.DEFAULT_PASSWORD})
-    statements = []
-    with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(1))
+    client = signed_in(app, "coordinator")
+    statements = count_statements(app)
     results = {}
     for name, url in urls.items():
         assert client.get(url).status_code == 200, url
@@ -62,8 +53,7 @@ def measure(app, urls: dict[str, str], runs: int) -> dict[str, tuple[float, floa
             times.append((time.perf_counter() - started) * 1000)
             counts.append(len(statements))
             assert response.status_code == 200
-        times.sort()
-        results[name] = (statistics.median(times), times[int(len(times) * 0.95) - 1], max(counts))
+        results[name] = (*median_p95(times), max(counts))
     return results
 
 
@@ -79,9 +69,7 @@ def main():
             started = time.perf_counter()
             app, household_id = build(Path(workdir) / f"cases{size}.sqlite", size)
             print(f"{size:>7} households generated in {time.perf_counter() - started:.1f} s", flush=True)
-            urls = {"case list": "/cases",
-                    "filtered list": "/cases?status=selected&district=중앙동&sort=discovered&direction=asc",
-                    "name search": "/cases?q=김민",
+            urls = {"case list": "/cases", "filtered list": CASE_LIST_FILTERED, "name search": CASE_LIST_SEARCH,
                     "case file": f"/cases/{household_id}"}
             measured[size] = measure(app, urls, args.runs)
         print(f"\n{'page':<16}{'median ' + str(args.small):>14}{'median ' + str(args.large):>15}"

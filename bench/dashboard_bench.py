@@ -15,7 +15,6 @@ milliseconds, the ratio large/small (target ≤ 2) and the number of SQL stateme
 change with the data: every figure is one aggregate query).
 """
 import argparse
-import statistics
 import sys
 import tempfile
 import time
@@ -23,24 +22,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import event, select  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
-from conference import create_app  # noqa: E402
+from bench.common import count_statements, median_p95, seeded_app, signed_in  # noqa: E402
 from conference.core.formatting import today_local  # noqa: E402
 from conference.extensions import db  # noqa: E402
 from conference.models import User  # noqa: E402
-from conference.seed import demo  # noqa: E402
 from conference.seed.datagen import generate  # noqa: E402
 from conference.shared import freshness  # noqa: E402
 
 
 def build(path: Path, households: int):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "bench", "TESTING": True,
-                      "WTF_CSRF_ENABLED": False})
-    with app.app_context():
-        upgrade()
-        demo.seed(demo.DEFAULT_PASSWORD)
+    with seeded_app(path) as app:
         users = {u.username: u.id for u in db.session.execute(select(User)).scalars()}
         generate(households, config=app.config, coordinator_id=users["coordinator"], chair_id=users["chair"])
         db.session.commit()
@@ -48,11 +41,8 @@ def build(path: Path, households: int):
 
 
 def measure(app, username: str, runs: int, *, recompute: bool) -> tuple[float, float, int]:
-    client = app.test_client()
-    client.post("/login", data={"username": username, "password": demo.DEFAULT_PASSWORD})
-    statements = []
-    with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(1))
+    client = signed_in(app, username)
+    statements = count_statements(app)
     url = f"/dashboard?year={today_local().year - 1}"
     assert client.get(url).status_code == 200
     times = []
@@ -64,8 +54,7 @@ def measure(app, username: str, runs: int, *, recompute: bool) -> tuple[float, f
         started = time.perf_counter()
         assert client.get(url).status_code == 200
         times.append((time.perf_counter() - started) * 1000)
-    times.sort()
-    return statistics.median(times), times[int(len(times) * 0.95) - 1], len(statements)
+    return (*median_p95(times), len(statements))
 
 
 def main():

@@ -37,7 +37,6 @@ import random
 import re
 import secrets
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -57,6 +56,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.common import HOST, free_port  # noqa: E402
 from conference import create_app  # noqa: E402
 from conference.extensions import db  # noqa: E402
 from conference.models import (AgendaItem, AgencyInput, AuditEvent, CaseRecord, Invitation, Meeting,  # noqa: E402
@@ -64,7 +64,6 @@ from conference.models import (AgendaItem, AgencyInput, AuditEvent, CaseRecord, 
 from conference.models.inputs import InputRevision  # noqa: E402
 from conference.seed import demo  # noqa: E402
 
-HOST = "127.0.0.1"
 BIN = Path(sys.executable).parent
 #: Seconds a single request may take before the client gives up on it.
 REQUEST_TIMEOUT = 15
@@ -358,17 +357,11 @@ class SimulatedUser(threading.Thread):
 
     def practitioner_step(self):
         meeting = f"/meetings/{self.meeting_id}"
-        roll = self.rng.random()
-        if roll < 0.10:
-            self.remember(self.browser.get("/home", "home"))
-        elif roll < 0.18:
-            self.browse_step()
-        elif roll < 0.28:
-            self.open_packet()
-        elif roll < 0.40:
-            self.remember(self.browser.get(f"{meeting}/inputs", "input list"))
-        else:
-            self.write_input()
+        self.one_of((0.10, lambda: self.visit("/home", "home")),
+                    (0.18, self.browse_step),
+                    (0.28, self.open_packet),
+                    (0.40, lambda: self.visit(f"{meeting}/inputs", "input list")),
+                    (1, self.write_input))
 
     def open_packet(self):
         meeting = f"/meetings/{self.meeting_id}"
@@ -387,85 +380,68 @@ class SimulatedUser(threading.Thread):
             self.browser.get(f"{meeting}/packet", "packet")
 
     def write_input(self):
-        inputs = f"/meetings/{self.meeting_id}/inputs"
-        items = self.item_links(inputs, "input list", rf'href="{inputs}/(\d+)"')
-        if not items:
-            return
-        item_id = int(self.rng.choice(items))
-        url = f"{inputs}/{item_id}"
-        page = self.browser.get(url, "input form")
-        form = form_with(page, "opinion") if page and page.status == 200 else None
-        if form is None:
-            return
-        self.stop.wait(self.rng.uniform(0, self.think))  # typing
-        marker = self.marker()
-        opinion = f"{marker} 부하 시험 기관 의견"
-        form.set("opinion", opinion)
-        submit = self.rng.random() < 0.3
-        data = [*form.data(), ("submit", "1") if submit else ("save", "1")]
-        base_version = int(dict(form.data()).get("version") or 0)
-        write = {"item_id": item_id, "username": self.username, "base_version": base_version, "opinion": opinion,
-                 "marker": marker}
-        answer = self.recorder.post_write(self.browser, url, "input save", data)
-        if answer is None:
-            self.recorder.interrupted("input", **write)
-        elif answer.status == 302:
-            self.recorder.ack("input", **write)
-        elif answer.status == 409:
-            self.recorder.ack("input refused (409)", **write)
-        else:
-            self.recorder.note(f"{self.name}: input save answered {answer.status}, not acknowledged")
+        self.write_item(f"/meetings/{self.meeting_id}/inputs", "input list", "input form", "input",
+                        {"opinion": "부하 시험 기관 의견"},
+                        extra=lambda: [("submit", "1") if self.rng.random() < 0.3 else ("save", "1")])
 
     # -- coordinators: the minutes, case list and case files --
 
     def coordinator_step(self):
         meeting = f"/meetings/{self.meeting_id}"
-        roll = self.rng.random()
-        if roll < 0.12:
-            self.remember(self.browser.get("/cases", "case list"))
-        elif roll < 0.27:
-            cases = [link for link in self.links if re.fullmatch(r"/cases/\d+", link)]
-            if not cases:
-                page = self.browser.get(f"/cases?page={self.rng.randint(1, 3)}", "case list")
-                self.remember(page)
-                cases = page.links(r'href="(/cases/\d+)"') if page else []
-            if cases:
-                self.remember(self.browser.get(self.rng.choice(cases), "case file"))
-        elif roll < 0.35:
-            self.remember(self.browser.get(f"{meeting}/inputs", "input matrix"))
-        elif roll < 0.42:
-            self.browse_step()
-        else:
-            self.write_case_record()
+        self.one_of((0.12, lambda: self.visit("/cases", "case list")),
+                    (0.27, self.open_case_file),
+                    (0.35, lambda: self.visit(f"{meeting}/inputs", "input matrix")),
+                    (0.42, self.browse_step),
+                    (1, self.write_case_record))
+
+    def open_case_file(self):
+        cases = [link for link in self.links if re.fullmatch(r"/cases/\d+", link)]
+        if not cases:
+            page = self.browser.get(f"/cases?page={self.rng.randint(1, 3)}", "case list")
+            self.remember(page)
+            cases = page.links(r'href="(/cases/\d+)"') if page else []
+        if cases:
+            self.visit(self.rng.choice(cases), "case file")
 
     def write_case_record(self):
-        run = f"/meetings/{self.meeting_id}/run"
-        items = self.item_links(run, "meeting run", rf'href="{run}/(\d+)"')
+        self.write_item(f"/meetings/{self.meeting_id}/run", "meeting run", "case record form", "case record",
+                        {"discussion": "논의: 안전계획과 기관별 역할을 나눔", "decisions": "결정"})
+
+    # -- writers: one save of an agenda item's form --
+
+    def write_item(self, items_url: str, items_kind: str, form_kind: str, what: str, texts: dict[str, str], *,
+                   extra=list):
+        """Pick an agenda item from ``items_url``, type ``texts`` into its form (each after this write's marker),
+        post it with the ``extra()`` fields and record the save of ``what`` with the first text: acknowledged (302),
+        refused as stale (409), cut off, or answered otherwise."""
+        items = self.item_links(items_url, items_kind, rf'href="{items_url}/(\d+)"')
         if not items:
             return
         item_id = int(self.rng.choice(items))
-        url = f"{run}/{item_id}"
-        page = self.browser.get(url, "case record form")
-        form = form_with(page, "discussion") if page and page.status == 200 else None
+        url = f"{items_url}/{item_id}"
+        page = self.browser.get(url, form_kind)
+        field = next(iter(texts))
+        form = form_with(page, field) if page and page.status == 200 else None
         if form is None:
             return
-        self.stop.wait(self.rng.uniform(0, self.think))
+        self.stop.wait(self.rng.uniform(0, self.think))  # typing
         marker = self.marker()
-        discussion = f"{marker} 논의: 안전계획과 기관별 역할을 나눔"
-        form.set("discussion", discussion)
-        form.set("decisions", f"{marker} 결정")
+        typed = {name: f"{marker} {text}" for name, text in texts.items()}
+        for name, value in typed.items():
+            form.set(name, value)
+        data = [*form.data(), *extra()]
         base_version = int(dict(form.data()).get("version") or 0)
-        write = {"item_id": item_id, "username": self.username, "base_version": base_version,
-                 "discussion": discussion, "marker": marker}
-        answer = self.recorder.post_write(self.browser, url, "case record save", form.data())
+        write = {"item_id": item_id, "username": self.username, "base_version": base_version, field: typed[field],
+                 "marker": marker}
+        answer = self.recorder.post_write(self.browser, url, f"{what} save", data)
         if answer is None:
-            self.recorder.interrupted("case record", **write)
+            self.recorder.interrupted(what, **write)
         elif answer.status == 302:
-            self.recorder.ack("case record", **write)
+            self.recorder.ack(what, **write)
         elif answer.status == 409:
-            self.recorder.ack("case record refused (409)", **write)
+            self.recorder.ack(f"{what} refused (409)", **write)
         else:
-            self.recorder.note(f"{self.name}: case record save answered {answer.status}, not acknowledged")
+            self.recorder.note(f"{self.name}: {what} save answered {answer.status}, not acknowledged")
 
     # -- everyone: following links --
 
@@ -473,7 +449,15 @@ class SimulatedUser(threading.Thread):
         choices = [link for link in self.links if link.startswith(BROWSE_PREFIXES) and not NOT_BROWSED.search(link)]
         if not choices or self.rng.random() < 0.2:
             choices = ["/home"]  # its navigation lists what this role may open
-        self.remember(self.browser.get(self.rng.choice(choices), "browse"))
+        self.visit(self.rng.choice(choices), "browse")
+
+    def one_of(self, *steps):
+        """Take one of ``steps``, given as (cumulative probability, step) with the last at 1."""
+        roll = self.rng.random()
+        next(step for below, step in steps if roll < below)()
+
+    def visit(self, url: str, kind: str):
+        self.remember(self.browser.get(url, kind))
 
     def remember(self, page: Page | None):
         if page is not None and page.status == 200:
@@ -489,12 +473,6 @@ class SimulatedUser(threading.Thread):
 
 
 # --- the server -----------------------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
 
 def children(pid: int) -> list[int]:
     """Process ids whose parent is ``pid`` (the gunicorn master's workers)."""

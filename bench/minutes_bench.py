@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from docx import Document  # noqa: E402
 
+from bench.common import bare_table  # noqa: E402
 from conference.core.formatting import korean_date, korean_datetime  # noqa: E402
 from conference.minutes.document import (ActionLine, Attendee, CaseMinutes, CauseLine, MinutesData,  # noqa: E402
                                          NeedLine, Opinion, Passage, build_minutes_docx)
@@ -51,23 +52,13 @@ def make_minutes(cases: int = 30, actions: int = 100) -> MinutesData:
         next_meeting=date(2021, 4, 28), next_check=date(2021, 4, 7))
 
 
-def _table(document, headers, rows):
-    table = document.add_table(rows=1, cols=len(headers))
-    table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, headers, strict=True):
-        cell.text = text
-    for values in rows:
-        for cell, value in zip(table.add_row().cells, values, strict=True):
-            cell.text = value
-
-
 def bare_minutes_docx(data: MinutesData) -> bytes:
     document = Document()
     document.add_heading(f"{data.title} 회의록", level=0)
-    _table(document, ["항목", "내용"], [("일시", korean_datetime(data.starts_at)), ("장소", data.place),
-                                      ("회의유형", data.kind), ("주재", data.chair), ("작성자", data.author)])
+    bare_table(document, ["항목", "내용"], [("일시", korean_datetime(data.starts_at)), ("장소", data.place),
+                                           ("회의유형", data.kind), ("주재", data.chair), ("작성자", data.author)])
     document.add_heading("참석자", level=1)
-    _table(document, ["성명", "소속기관", "직위"], [(a.name, a.agency, a.position) for a in data.attendees])
+    bare_table(document, ["성명", "소속기관", "직위"], [(a.name, a.agency, a.position) for a in data.attendees])
     document.add_paragraph("불참기관: " + ", ".join(data.absent_agencies))
     document.add_heading("안건", level=1)
     for case in data.cases:
@@ -77,7 +68,7 @@ def bare_minutes_docx(data: MinutesData) -> bytes:
         document.add_heading("사례 개요", level=2)
         document.add_paragraph(case.summary)
         document.add_heading("주요 욕구 및 위기도", level=2)
-        _table(document, ["욕구 영역", "위기도", "내용"], [(n.domain, n.rating, n.notes) for n in case.needs])
+        bare_table(document, ["욕구 영역", "위기도", "내용"], [(n.domain, n.rating, n.notes) for n in case.needs])
         document.add_heading("기관별 의견", level=2)
         for opinion in case.opinions:
             document.add_paragraph(f"{opinion.agency}: {opinion.text}")
@@ -89,13 +80,13 @@ def bare_minutes_docx(data: MinutesData) -> bytes:
         document.add_heading("결정사항", level=2)
         document.add_paragraph(case.decisions)
         document.add_heading("실행계획", level=2)
-        _table(document, ["과제", "욕구영역", "담당기관", "담당자", "기한", "연계자원"],
-               [(a.task, a.domain, a.agency, a.person, korean_date(a.due), a.resource) for a in case.actions])
+        bare_table(document, ["과제", "욕구영역", "담당기관", "담당자", "기한", "연계자원"],
+                    [(a.task, a.domain, a.agency, a.person, korean_date(a.due), a.resource) for a in case.actions])
     document.add_heading("향후 일정", level=1)
-    _table(document, ["항목", "날짜"], [("다음 회의", korean_date(data.next_meeting)),
-                                     ("다음 점검일", korean_date(data.next_check))])
+    bare_table(document, ["항목", "날짜"], [("다음 회의", korean_date(data.next_meeting)),
+                                          ("다음 점검일", korean_date(data.next_check))])
     document.add_heading("결재", level=1)
-    _table(document, ["작성", "결재"], [(data.author, data.chair)])
+    bare_table(document, ["작성", "결재"], [(data.author, data.chair)])
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()

@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from docx import Document
 
+from bench.common import bare_table
 from conference.core.formatting import korean_date, korean_datetime
 from conference.core.masking import mask_name
 from conference.meetings.packet_docx import build_packet_docx
@@ -102,17 +103,6 @@ def make_packet(cases: int, agencies: int, seed: int = 7) -> Packet:
 
 # --- the baseline: the same text with plain python-docx ----------------------------------------------
 
-def _table(document, headers, rows):
-    table = document.add_table(rows=1, cols=len(headers))
-    table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, headers, strict=True):
-        cell.text = text
-    for values in rows:
-        for cell, value in zip(table.add_row().cells, values, strict=True):
-            cell.text = value
-    return table
-
-
 def _facts(document, pairs):
     table = document.add_table(rows=0, cols=2)
     table.style = "Table Grid"
@@ -129,9 +119,9 @@ def bare_packet_docx(packet: Packet) -> bytes:
     document.add_paragraph("이 자료는 회의 참석을 위해 필요한 범위에서만 공유합니다. "
                            "복사·전달·외부 반출을 금지하며 회의 후 파기합니다.")
     document.add_heading("안건", level=1)
-    _table(document, ["순서", "사례", "논의 요청사항", "발표", "시간"],
-           [(str(c.position), f"{c.case_number} {c.masked_name}", c.key_question, c.presenting_agency,
-             f"{c.minutes_allotted}분") for c in packet.cases])
+    bare_table(document, ["순서", "사례", "논의 요청사항", "발표", "시간"],
+                [(str(c.position), f"{c.case_number} {c.masked_name}", c.key_question, c.presenting_agency,
+                  f"{c.minutes_allotted}분") for c in packet.cases])
     for case in packet.cases:
         document.add_heading(f"{case.position}. {case.case_number} {case.masked_name} ({case.district})", level=1)
         if case.is_repeat:
@@ -143,11 +133,11 @@ def bare_packet_docx(packet: Packet) -> bytes:
         _facts(document, [("단계", case.stage), ("가구원수", str(case.household_size)),
                           ("위기정보", ", ".join(case.signals))])
         document.add_heading("가구 구성", level=2)
-        _table(document, ["관계", "나이", "성별", "특성"],
-               [(m.relation, f"{m.age}세", m.sex, ", ".join(m.flags)) for m in case.members])
+        bare_table(document, ["관계", "나이", "성별", "특성"],
+                    [(m.relation, f"{m.age}세", m.sex, ", ".join(m.flags)) for m in case.members])
         document.add_heading("욕구 및 위기도", level=2)
         document.add_paragraph(f"사례 구분: {case.classification}")
-        _table(document, ["욕구 영역", "위기도", "내용"], [(n.domain, n.rating, n.notes) for n in case.needs])
+        bare_table(document, ["욕구 영역", "위기도", "내용"], [(n.domain, n.rating, n.notes) for n in case.needs])
         document.add_heading("기관 의견", level=2)
         for line in case.inputs:
             document.add_heading(line.agency, level=3)

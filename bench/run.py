@@ -20,7 +20,6 @@ import platform
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,10 +35,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import event, func, select  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from bench import minutes_bench, packet_bench  # noqa: E402
-from conference import create_app  # noqa: E402
+from bench.common import (CASE_LIST_FILTERED, CASE_LIST_SEARCH, HOST, bench_app, count_statements,  # noqa: E402
+                          free_port, median_p95, signed_in)
 from conference.extensions import db  # noqa: E402
 from conference.minutes.document import build_minutes_docx  # noqa: E402
 from conference.models import AuditEvent, Household, Invitation, Meeting, MeetingStatus, Stage, User  # noqa: E402
@@ -54,8 +54,7 @@ ROUNDS = 2
 
 def app_for(path: Path):
     """The app the page table measures: every view rendered in full (kept pages off)."""
-    return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "bench", "TESTING": True,
-                       "WTF_CSRF_ENABLED": False, "PAGE_CACHE_SIZE": 0})
+    return bench_app(path, PAGE_CACHE_SIZE=0)
 
 
 def build(path: Path, households: int) -> float:
@@ -89,21 +88,15 @@ def targets(app) -> dict:
 
 def pages(ids: dict) -> list[tuple[str, str, str]]:
     """(name, user, url) of the pages measured (the hello-world route is sent without the login cookie)."""
-    return [
-        ("home", "coordinator", "/home"),
-        ("case list", "coordinator", "/cases"),
-        ("case list, filtered", "coordinator", "/cases?status=selected&district=중앙동&sort=discovered&direction=asc"),
-        ("case list, name search", "coordinator", "/cases?q=김민"),
-        ("case list, common surname", "coordinator", "/cases?q=김"),
-        ("case list by 행정동", "coordinator", "/cases?sort=district"),
-        ("case file", "coordinator", f"/cases/{ids['household']}"),
-        ("meeting", "coordinator", f"/meetings/{ids['finalised']}"),
-        ("minutes", "coordinator", f"/meetings/{ids['finalised']}/minutes"),
-        ("dashboard", "coordinator", "/dashboard"),
-        ("home (practitioner)", "mh", "/home"),
-        ("packet (practitioner)", "mh", f"/meetings/{ids['upcoming']}/packet"),
-        ("my actions (practitioner)", "mh", "/actions"),
-    ]
+    coordinator = {"home": "/home", "case list": "/cases", "case list, filtered": CASE_LIST_FILTERED,
+                   "case list, name search": CASE_LIST_SEARCH, "case list, common surname": "/cases?q=김",
+                   "case list by 행정동": "/cases?sort=district", "case file": f"/cases/{ids['household']}",
+                   "meeting": f"/meetings/{ids['finalised']}", "minutes": f"/meetings/{ids['finalised']}/minutes",
+                   "dashboard": "/dashboard"}
+    practitioner = {"home (practitioner)": "/home", "packet (practitioner)": f"/meetings/{ids['upcoming']}/packet",
+                    "my actions (practitioner)": "/actions"}
+    return [(name, "coordinator", url) for name, url in coordinator.items()] \
+        + [(name, "mh", url) for name, url in practitioner.items()]
 
 
 def measure_pages(sites: dict, runs: int) -> dict[int, dict[str, tuple[float, float, int, int]]]:
@@ -112,14 +105,11 @@ def measure_pages(sites: dict, runs: int) -> dict[int, dict[str, tuple[float, fl
     ``sites`` maps a size to its (app, ids). The sizes take turns request by request, so a slow spell of this
     noisy machine falls on both sides of a ratio alike.
     """
-    statements = []
-    clients = {}
+    statements, clients = {}, {}
     for size, (app, ids) in sites.items():
-        with app.app_context():
-            event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(1))
+        statements[size] = count_statements(app)
         for user in ("coordinator", "mh"):
-            clients[size, user] = app.test_client()
-            clients[size, user].post("/login", data={"username": user, "password": demo.DEFAULT_PASSWORD})
+            clients[size, user] = signed_in(app, user)
         clients[size, "mh"].post(f"/meetings/{ids['upcoming']}/pledge", data={"accept": "y"})
     results = {size: {} for size in sites}
     named = {size: pages(ids) for size, (app, ids) in sites.items()}
@@ -135,25 +125,17 @@ def measure_pages(sites: dict, runs: int) -> dict[int, dict[str, tuple[float, fl
             rows[size] = response.get_data(as_text=True).count("<tr")
         for _ in range(runs):
             for size in sites:
-                statements.clear()
+                statements[size].clear()
                 started = time.perf_counter()
                 clients[size, user].get(named[size][index][2])
                 times[size].append((time.perf_counter() - started) * 1000)
-                counts[size].append(len(statements))
+                counts[size].append(len(statements[size]))
         for size in sites:
-            ordered = sorted(times[size])
-            results[size][name] = (statistics.median(ordered), ordered[max(0, int(len(ordered) * 0.95) - 1)],
-                                   max(counts[size]), rows[size])
+            results[size][name] = (*median_p95(times[size]), max(counts[size]), rows[size])
     return results
 
 
 # --- throughput under gunicorn --------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def login_cookie(base: str, username: str) -> str:
     """Log in through the real form (CSRF on) and return the Cookie header value."""
@@ -188,11 +170,11 @@ def measure_throughput(path: Path, ids: dict, seconds: int) -> dict:
 
 def serve_and_measure(path: Path, ids: dict, seconds: int, extra_env: dict, label: str, *, hello: bool) -> dict:
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
+    base = f"http://{HOST}:{port}"
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "bench-" + os.urandom(8).hex(),
            **extra_env}
     server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "--workers", "2", "--bind",
-                               f"127.0.0.1:{port}", "app:app"], cwd=ROOT, env=env,
+                               f"{HOST}:{port}", "app:app"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     try:
         for _ in range(100):

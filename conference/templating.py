@@ -9,9 +9,9 @@ from conference.core.i18n import catalogue
 from conference.core.i18n import lazy_gettext as _l
 from conference.core.ids import MAX_ID
 from conference.models import InputState, NeedDomain, Stage, Track
+from conference.models.actions import ACTION_EVENT_LABELS
 from conference.models.cases import MONITORING_METHODS
 from conference.models.disclosure import Disclosure
-from conference.models.minutes import ACTION_EVENT_LABELS
 from conference.shared.disclosure import level_of
 
 #: Labels of agency-input fields, for the revision history.

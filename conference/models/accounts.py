@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from conference.core.database import UTCDateTime, now_utc
 from conference.core.i18n import lazy_gettext as _l
 from conference.extensions import db
+from conference.models.columns import parent_key, timestamp_column
 from conference.models.labels import LabelledEnum
 
 
@@ -43,7 +44,7 @@ class Agency(db.Model):
     is_public: Mapped[bool] = mapped_column(default=True)
     sector: Mapped[str] = mapped_column(String(40), default=Sector.OTHER.value)
     is_active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    created_at: Mapped[datetime] = timestamp_column()
 
     users: Mapped[list["User"]] = relationship(back_populates="agency", lazy="raise")
 
@@ -71,10 +72,10 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     #: Set by an admin's reset: the user must choose a new password before anything else.
     must_change_password: Mapped[bool] = mapped_column(default=False)
-    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    password_changed_at: Mapped[datetime] = timestamp_column()
     #: UI language preference ("ko" or "en").
     locale: Mapped[str] = mapped_column(String(8), default="ko")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    created_at: Mapped[datetime] = timestamp_column()
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Base32 TOTP secret (RFC 6238); set while enrolling, used once ``totp_enabled_at`` is set.
     totp_secret: Mapped[str] = mapped_column(String(64), default="")
@@ -126,15 +127,15 @@ class LoginSession(db.Model):
     #: SHA-256 (hex) of the random key in the browser's cookie. The key itself is not stored, so a copy of the
     #: database (a backup, say) opens no session.
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = parent_key("user_account")
     #: SHA-256 (hex) of the User-Agent header the login came with; the cookie sent by another browser is refused.
     user_agent_hash: Mapped[str] = mapped_column(String(64))
     #: When the password (and second factor) were checked: the absolute lifetime counts from here, and a session
     #: renewed after a password or two-factor change keeps it.
-    logged_in_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    logged_in_at: Mapped[datetime] = timestamp_column()
+    created_at: Mapped[datetime] = timestamp_column()
     #: The last request, refreshed at most once a minute; the idle timeout counts from here.
-    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    last_seen_at: Mapped[datetime] = timestamp_column()
     #: The password was right and the second step is still due: the row opens nothing yet.
     awaiting_second_factor: Mapped[bool] = mapped_column(default=False)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -177,7 +178,7 @@ class RecoveryCode(db.Model):
     __tablename__ = "recovery_code"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = parent_key("user_account")
     code_hash: Mapped[str] = mapped_column(String(255))
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    created_at: Mapped[datetime] = timestamp_column()

@@ -4,8 +4,9 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from conference.core.database import UTCDateTime, now_utc
+from conference.core.database import UTCDateTime
 from conference.extensions import db
+from conference.models.columns import timestamp_column
 
 
 class AuditEvent(db.Model):
@@ -16,7 +17,7 @@ class AuditEvent(db.Model):
     __table_args__ = (Index("ix_audit_event_object", "object_type", "object_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
+    occurred_at: Mapped[datetime] = timestamp_column(index=True)
     #: Null for anonymous events such as a failed login.
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     #: The username as typed or held at the time, kept even if the account is renamed.
@@ -67,7 +68,7 @@ class AccessDenial(db.Model):
     count: Mapped[int] = mapped_column(default=1)
     #: The distinct object ids tried in the minute, comma-separated, in the order first tried (the first 100).
     object_ids: Mapped[str] = mapped_column(Text, default="")
-    last_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    last_at: Mapped[datetime] = timestamp_column()
     #: The chained access.denied event the first refusal of the minute wrote (null once purged).
     audit_event_id: Mapped[int | None] = mapped_column(ForeignKey("audit_event.id", ondelete="SET NULL"), index=True)
 

@@ -4,9 +4,10 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, and_, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from conference.core.database import UTCDateTime, now_utc
+from conference.core.database import now_utc
 from conference.core.i18n import lazy_gettext as _l
 from conference.extensions import db
+from conference.models.columns import parent_key, timestamp_column
 from conference.models.disclosure import disclosure_column
 from conference.models.labels import LabelledEnum
 
@@ -117,8 +118,8 @@ class Household(CaseLabels, db.Model):
     #: 다음 점검일: when the coordinator next checks on the household.
     next_check_on: Mapped[date | None] = mapped_column(Date, index=True)
     note: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
+    created_at: Mapped[datetime] = timestamp_column()
+    updated_at: Mapped[datetime] = timestamp_column(onupdate=now_utc)
 
     members: Mapped[list["Member"]] = relationship(
         back_populates="household", order_by=lambda: [Member.is_head.desc(), Member.id],
@@ -160,7 +161,7 @@ class Member(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    household_id: Mapped[int] = mapped_column(ForeignKey("household.id", ondelete="CASCADE"), index=True)
+    household_id: Mapped[int] = parent_key("household")
     is_head: Mapped[bool] = mapped_column(default=False)
     name: Mapped[str] = mapped_column(String(50))
     #: 관계 to the head: 본인, 배우자, 자녀, 부, 모 …
@@ -209,14 +210,14 @@ class StatusChange(db.Model):
     __table_args__ = (Index("ix_status_change_to_status_at", "to_status", "changed_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    household_id: Mapped[int] = mapped_column(ForeignKey("household.id", ondelete="CASCADE"), index=True)
+    household_id: Mapped[int] = parent_key("household")
     from_status: Mapped[str] = mapped_column(String(20), default="")
     to_status: Mapped[str] = mapped_column(String(20), index=True)
     track: Mapped[str] = mapped_column(String(20), default="")
     classification: Mapped[str] = mapped_column(String(20), default="")
     reason: Mapped[str] = mapped_column(Text, default="")
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
+    changed_at: Mapped[datetime] = timestamp_column(index=True)
 
     household: Mapped[Household] = relationship(back_populates="status_changes", lazy="raise")
     changed_by = relationship("User", lazy="raise")
@@ -235,14 +236,14 @@ class Consent(db.Model):
     __tablename__ = "consent"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    household_id: Mapped[int] = mapped_column(ForeignKey("household.id", ondelete="CASCADE"), index=True)
+    household_id: Mapped[int] = parent_key("household")
     consented_on: Mapped[date] = mapped_column(Date)
     #: Covers sensitive information (health, mental health) as well.
     covers_sensitive: Mapped[bool] = mapped_column(default=False)
     withdrawn_on: Mapped[date | None] = mapped_column(Date)
     note: Mapped[str] = mapped_column(Text, default="")
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    recorded_at: Mapped[datetime] = timestamp_column()
 
     household: Mapped[Household] = relationship(back_populates="consents", lazy="raise")
     agencies = relationship("Agency", secondary=consent_agency, order_by="Agency.name", lazy="raise")
@@ -258,13 +259,13 @@ class Assessment(db.Model):
     __tablename__ = "assessment"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    household_id: Mapped[int] = mapped_column(ForeignKey("household.id", ondelete="CASCADE"), index=True)
+    household_id: Mapped[int] = parent_key("household")
     assessed_on: Mapped[date] = mapped_column(Date)
     #: 종합 소견, shown in the case summary of packets and minutes as its level allows.
     summary: Mapped[str] = mapped_column(Text, default="")
     summary_level: Mapped[str] = disclosure_column()
     assessed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    created_at: Mapped[datetime] = timestamp_column()
 
     household: Mapped[Household] = relationship(back_populates="assessments", lazy="raise")
     ratings: Mapped[list["DomainRating"]] = relationship(
@@ -280,7 +281,7 @@ class DomainRating(db.Model):
     __table_args__ = (UniqueConstraint("assessment_id", "domain"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id", ondelete="CASCADE"), index=True)
+    assessment_id: Mapped[int] = parent_key("assessment")
     domain: Mapped[str] = mapped_column(String(20))
     #: A value of ASSESSMENT_SCALE, or "" when the domain was not rated.
     rating: Mapped[str] = mapped_column(String(20), default="")
@@ -296,13 +297,13 @@ class MonitoringEntry(db.Model):
     __tablename__ = "monitoring_entry"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    household_id: Mapped[int] = mapped_column(ForeignKey("household.id", ondelete="CASCADE"), index=True)
+    household_id: Mapped[int] = parent_key("household")
     contacted_on: Mapped[date] = mapped_column(Date)
     #: A value of MONITORING_METHODS.
     method: Mapped[str] = mapped_column(String(20))
     content: Mapped[str] = mapped_column(Text)
     by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    created_at: Mapped[datetime] = timestamp_column()
 
     household: Mapped[Household] = relationship(back_populates="monitoring", lazy="raise")
     by = relationship("User", lazy="raise")
@@ -322,4 +323,4 @@ class ImportBatch(db.Model):
     #: JSON of the validated rows; cleared when imported or cancelled.
     payload: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), default="pending")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    created_at: Mapped[datetime] = timestamp_column()

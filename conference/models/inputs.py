@@ -1,14 +1,13 @@
-"""Agency input per agenda item (기관 의견), its revisions, and in-app notifications."""
-import json
+"""Agency input per agenda item (기관 의견) and its revisions."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from conference.core.database import UTCDateTime, now_utc
-from conference.core.i18n import N_, gettext
+from conference.core.database import UTCDateTime
 from conference.core.i18n import lazy_gettext as _l
 from conference.extensions import db
+from conference.models.columns import parent_key, timestamp_column
 from conference.models.disclosure import disclosure_column
 from conference.models.labels import LabelledEnum
 
@@ -25,7 +24,7 @@ class AgencyInput(db.Model):
     __table_args__ = (UniqueConstraint("agenda_item_id", "agency_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agenda_item_id: Mapped[int] = mapped_column(ForeignKey("agenda_item.id", ondelete="CASCADE"), index=True)
+    agenda_item_id: Mapped[int] = parent_key("agenda_item")
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     state: Mapped[str] = mapped_column(String(20), default=InputState.DRAFT.value)
     #: 보유 정보: facts from the agency's own records.
@@ -48,7 +47,7 @@ class AgencyInput(db.Model):
     #: Last saved after the agency's deadline.
     is_late: Mapped[bool] = mapped_column(default=False)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    updated_at: Mapped[datetime] = timestamp_column()
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
@@ -77,7 +76,7 @@ class OfferedResource(db.Model):
     __tablename__ = "offered_resource"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agency_input_id: Mapped[int] = mapped_column(ForeignKey("agency_input.id", ondelete="CASCADE"), index=True)
+    agency_input_id: Mapped[int] = parent_key("agency_input")
     is_public: Mapped[bool] = mapped_column(default=True)
     #: 긴급복지 생계지원, 후원물품, 자원봉사 …
     kind: Mapped[str] = mapped_column(String(100))
@@ -93,9 +92,9 @@ class InputRevision(db.Model):
     __table_args__ = (UniqueConstraint("agency_input_id", "version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agency_input_id: Mapped[int] = mapped_column(ForeignKey("agency_input.id", ondelete="CASCADE"), index=True)
+    agency_input_id: Mapped[int] = parent_key("agency_input")
     version: Mapped[int] = mapped_column()
-    saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    saved_at: Mapped[datetime] = timestamp_column()
     saved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     #: JSON snapshot of the fields after this save.
     snapshot: Mapped[str] = mapped_column(Text)
@@ -104,39 +103,3 @@ class InputRevision(db.Model):
 
     agency_input: Mapped[AgencyInput] = relationship(back_populates="revisions", lazy="raise")
     saved_by = relationship("User", lazy="raise")
-
-
-#: What each kind of notification says, filled in with its ``params`` in the reader's language when shown.
-NOTIFICATION_MESSAGES = {
-    "input.request": N_("%(meeting)s 초대: 사례별 기관 의견을 %(deadline)s까지 제출해 주세요."),
-    "input.reminder": N_("%(meeting)s: 기관 의견을 아직 제출하지 않은 사례가 있습니다. 기한 안에 제출해 주세요."),
-    "minutes.review": N_("%(meeting)s 회의록 초안을 %(deadline)s까지 검토해 주세요."),
-}
-
-
-class Notification(db.Model):
-    """An in-app message to a user: an information request, a reminder, a review request …
-
-    ``message`` keeps the text as sent (Korean, as in the e-mail); ``params`` (JSON) fill in the kind's message
-    again in the language of whoever reads it.
-    """
-
-    __tablename__ = "notification"
-    __table_args__ = (Index("ix_notification_user_unread", "user_id", "read_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(40))
-    message: Mapped[str] = mapped_column(Text)
-    params: Mapped[str] = mapped_column(Text, default="", server_default="")
-    #: A path inside the app the message points to.
-    link: Mapped[str] = mapped_column(String(200), default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
-    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    @property
-    def text(self) -> str:
-        """The message in the reader's language (notifications stored before ``params`` existed: as sent)."""
-        if self.params and self.kind in NOTIFICATION_MESSAGES:
-            return gettext(NOTIFICATION_MESSAGES[self.kind], **json.loads(self.params))
-        return self.message

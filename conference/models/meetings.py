@@ -4,9 +4,10 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from conference.core.database import UTCDateTime, now_utc
+from conference.core.database import UTCDateTime
 from conference.core.i18n import lazy_gettext as _l
 from conference.extensions import db
+from conference.models.columns import parent_key, timestamp_column
 from conference.models.disclosure import disclosure_column
 from conference.models.labels import LabelledEnum
 
@@ -68,7 +69,7 @@ class Meeting(db.Model):
     chair_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     coordinator_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     status: Mapped[str] = mapped_column(String(20), default=MeetingStatus.PREPARING.value, index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    created_at: Mapped[datetime] = timestamp_column()
 
     chair = relationship("User", foreign_keys=[chair_id], lazy="raise")
     coordinator = relationship("User", foreign_keys=[coordinator_id], lazy="raise")
@@ -106,7 +107,7 @@ class Invitation(db.Model):
     __table_args__ = (UniqueConstraint("meeting_id", "agency_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
+    meeting_id: Mapped[int] = parent_key("meeting")
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     #: 정보 요청 기한: the agency's input is due by the end of this day.
     deadline: Mapped[date] = mapped_column(Date)
@@ -122,7 +123,7 @@ class AgendaItem(db.Model):
     __table_args__ = (UniqueConstraint("meeting_id", "household_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
+    meeting_id: Mapped[int] = parent_key("meeting")
     household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
     position: Mapped[int] = mapped_column(default=0)
     #: 논의 요청사항: the question the meeting should answer for this case.
@@ -132,7 +133,7 @@ class AgendaItem(db.Model):
     minutes_allotted: Mapped[int] = mapped_column(default=15)
     #: Why the case is shared with invited agencies its consent does not cover; empty when consent covers all.
     consent_override_reason: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    created_at: Mapped[datetime] = timestamp_column()
 
     meeting: Mapped[Meeting] = relationship(back_populates="agenda_items", lazy="raise")
     household = relationship("Household", lazy="raise")
@@ -152,7 +153,7 @@ class SectionVisibility(db.Model):
     __table_args__ = (UniqueConstraint("agenda_item_id", "agency_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agenda_item_id: Mapped[int] = mapped_column(ForeignKey("agenda_item.id", ondelete="CASCADE"), index=True)
+    agenda_item_id: Mapped[int] = parent_key("agenda_item")
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
     #: Comma-separated PacketSection values.
     sections: Mapped[str] = mapped_column(String(200), default="")
@@ -171,9 +172,9 @@ class Pledge(db.Model):
     __table_args__ = (UniqueConstraint("meeting_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
+    meeting_id: Mapped[int] = parent_key("meeting")
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
-    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    accepted_at: Mapped[datetime] = timestamp_column()
     ip: Mapped[str] = mapped_column(String(45), default="")
 
     meeting: Mapped[Meeting] = relationship(back_populates="pledges", lazy="raise")
@@ -187,6 +188,6 @@ class PacketSnapshot(db.Model):
     __tablename__ = "packet_snapshot"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), unique=True)
+    meeting_id: Mapped[int] = parent_key("meeting", unique=True)
     content: Mapped[str] = mapped_column(Text)
-    frozen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    frozen_at: Mapped[datetime] = timestamp_column()

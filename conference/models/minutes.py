@@ -1,12 +1,13 @@
-"""What a meeting decided: attendance, per-case records, actions, reviews of earlier actions, and the minutes."""
+"""What a meeting decided: attendance, per-case records, and the minutes."""
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from conference.core.database import UTCDateTime, now_utc
+from conference.core.database import UTCDateTime
 from conference.core.i18n import lazy_gettext as _l
 from conference.extensions import db
+from conference.models.columns import parent_key, timestamp_column
 from conference.models.disclosure import disclosure_column
 from conference.models.labels import LabelledEnum
 
@@ -17,7 +18,7 @@ class Attendee(db.Model):
     __tablename__ = "attendee"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
+    meeting_id: Mapped[int] = parent_key("meeting")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     name: Mapped[str] = mapped_column(String(50))
@@ -31,7 +32,7 @@ class CaseRecord(db.Model):
     __tablename__ = "case_record"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agenda_item_id: Mapped[int] = mapped_column(ForeignKey("agenda_item.id", ondelete="CASCADE"), unique=True)
+    agenda_item_id: Mapped[int] = parent_key("agenda_item", unique=True)
     discussion: Mapped[str] = mapped_column(Text, default="")
     discussion_level: Mapped[str] = disclosure_column()
     decisions: Mapped[str] = mapped_column(Text, default="")
@@ -47,7 +48,7 @@ class CaseRecord(db.Model):
     #: Bumped on every save; a save from an older version is refused. The UPDATE also checks it
     #: (``version_id_col``), so of two saves running at once only the first is stored.
     version: Mapped[int] = mapped_column(default=0)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    updated_at: Mapped[datetime] = timestamp_column()
 
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
@@ -61,112 +62,12 @@ class RootCause(db.Model):
     __tablename__ = "root_cause"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    record_id: Mapped[int] = mapped_column(ForeignKey("case_record.id", ondelete="CASCADE"), index=True)
+    record_id: Mapped[int] = parent_key("case_record")
     domain: Mapped[str] = mapped_column(String(20))
     cause: Mapped[str] = mapped_column(Text)
     level: Mapped[str] = disclosure_column()
 
     record: Mapped[CaseRecord] = relationship(back_populates="root_causes", lazy="raise")
-
-
-class ActionStatus(LabelledEnum):
-    PLANNED = "planned", _l("확정 전")
-    OPEN = "open", _l("진행 전")
-    IN_PROGRESS = "in_progress", _l("진행 중")
-    DONE = "done", _l("완료")
-    CHANGED = "changed", _l("상황 변화")
-    NOT_DONE = "not_done", _l("미이행")
-
-#: Outcomes a meeting records for an earlier action.
-REVIEW_OUTCOMES = (ActionStatus.DONE, ActionStatus.IN_PROGRESS, ActionStatus.CHANGED, ActionStatus.NOT_DONE)
-
-
-class ActionItem(db.Model):
-    """실행계획: what is to be done for a household, in which domain, by which agency and whom, by when."""
-
-    __tablename__ = "action_item"
-    #: An agency's list picks its page of ids from this index alone (conference/actions/queries.py), the household
-    #: included for the consent check (permissions.visible_actions).
-    __table_args__ = (Index("ix_action_item_agency_status_due", "agency_id", "status", "due_on", "household_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"), index=True)
-    agenda_item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_item.id", ondelete="SET NULL"))
-    task: Mapped[str] = mapped_column(Text)
-    task_level: Mapped[str] = disclosure_column()
-    domain: Mapped[str] = mapped_column(String(20))
-    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
-    person: Mapped[str] = mapped_column(String(50), default="")
-    due_on: Mapped[date] = mapped_column(Date, index=True)
-    #: Linked resource: public (True) or private (False), and its type; empty when none.
-    resource_public: Mapped[bool | None] = mapped_column()
-    resource_kind: Mapped[str] = mapped_column(String(100), default="")
-    #: Why the action goes to an agency the household's consent does not cover; empty when it covers it.
-    consent_override_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
-    #: planned until the minutes are finalised, then open → in_progress → done / changed / not_done.
-    status: Mapped[str] = mapped_column(String(20), default=ActionStatus.PLANNED.value)
-    #: When the responsible agency reported it done; the coordinator then confirms.
-    completion_proposed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
-
-    agency = relationship("Agency", lazy="raise")
-    events: Mapped[list["ActionEvent"]] = relationship(
-        back_populates="action", order_by="ActionEvent.id", cascade="all, delete-orphan", passive_deletes=True,
-        lazy="raise")
-    household = relationship("Household", lazy="raise")
-    meeting = relationship("Meeting", lazy="raise")
-
-    @property
-    def action_status(self) -> ActionStatus:
-        return ActionStatus(self.status)
-
-    @property
-    def resource_text(self) -> str:
-        if not self.resource_kind:
-            return ""
-        return f"{'공공' if self.resource_public else '민간'} · {self.resource_kind}"
-
-
-class ActionEvent(db.Model):
-    """What happened to an action after the meeting: a progress check (점검 기록), a completion proposal or
-    confirmation, or a due-date change with its reason."""
-
-    __tablename__ = "action_event"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    action_id: Mapped[int] = mapped_column(ForeignKey("action_item.id", ondelete="CASCADE"), index=True)
-    #: progress, proposal, confirmation or due_change
-    kind: Mapped[str] = mapped_column(String(20))
-    happened_on: Mapped[date] = mapped_column(Date)
-    content: Mapped[str] = mapped_column(Text, default="")
-    result: Mapped[str] = mapped_column(Text, default="")
-    old_due: Mapped[date | None] = mapped_column(Date)
-    new_due: Mapped[date | None] = mapped_column(Date)
-    by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
-
-    action: Mapped[ActionItem] = relationship(back_populates="events", lazy="raise")
-    by = relationship("User", lazy="raise")
-
-
-ACTION_EVENT_LABELS = {"progress": _l("점검"), "proposal": _l("완료 제안"), "confirmation": _l("완료 확인"),
-                       "due_change": _l("기한 변경")}
-
-
-class ActionReview(db.Model):
-    """A meeting's review of an earlier open action: its outcome and why it is unfinished."""
-
-    __tablename__ = "action_review"
-    __table_args__ = (UniqueConstraint("meeting_id", "action_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
-    action_id: Mapped[int] = mapped_column(ForeignKey("action_item.id", ondelete="CASCADE"), index=True)
-    outcome: Mapped[str] = mapped_column(String(20))
-    note: Mapped[str] = mapped_column(Text, default="")
-
-    action: Mapped[ActionItem] = relationship(lazy="raise")
 
 
 class MinutesStatus(LabelledEnum):
@@ -181,7 +82,7 @@ class Minutes(db.Model):
     __tablename__ = "minutes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), unique=True)
+    meeting_id: Mapped[int] = parent_key("meeting", unique=True)
     status: Mapped[str] = mapped_column(String(20), default=MinutesStatus.DRAFT.value)
     revision: Mapped[int] = mapped_column(default=1)
     review_deadline: Mapped[date | None] = mapped_column(Date)
@@ -212,14 +113,14 @@ class MinutesRevision(db.Model):
     __table_args__ = (UniqueConstraint("minutes_id", "revision"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    minutes_id: Mapped[int] = mapped_column(ForeignKey("minutes.id", ondelete="CASCADE"), index=True)
+    minutes_id: Mapped[int] = parent_key("minutes")
     revision: Mapped[int] = mapped_column()
     content_hash: Mapped[str] = mapped_column(String(64))
     snapshot: Mapped[str] = mapped_column(Text)
     finalised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     correction_reason: Mapped[str] = mapped_column(Text, default="")
     corrected_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    corrected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    corrected_at: Mapped[datetime] = timestamp_column()
 
     minutes: Mapped[Minutes] = relationship(back_populates="revisions", lazy="raise")
 
@@ -230,12 +131,12 @@ class ReviewResponse(db.Model):
     __tablename__ = "review_response"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    minutes_id: Mapped[int] = mapped_column(ForeignKey("minutes.id", ondelete="CASCADE"), index=True)
+    minutes_id: Mapped[int] = parent_key("minutes")
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     confirmed: Mapped[bool] = mapped_column(default=True)
     comment: Mapped[str] = mapped_column(Text, default="")
     revision: Mapped[int] = mapped_column(default=1)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    created_at: Mapped[datetime] = timestamp_column()
 
     minutes: Mapped[Minutes] = relationship(back_populates="responses", lazy="raise")
     user = relationship("User", lazy="raise")

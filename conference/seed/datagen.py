@@ -161,8 +161,8 @@ def generate(households: int, *, config, coordinator_id: int, chair_id: int | No
     _write_households(writer, households, config=config, coordinator_id=coordinator_id, seed=seed,
                       first_year=today.year - 2, last_year=today.year, today=today)
     writer.flush()
-    _History(writer, config=config, coordinator_id=coordinator_id, chair_id=chair_id, today=today,
-             seed=seed + 1).run(first_id)
+    _write_history(writer, first_id, config=config, coordinator_id=coordinator_id, chair_id=chair_id, today=today,
+                   seed=seed + 1)
     written = writer.finish()
     _analyze()
     return written
@@ -339,8 +339,11 @@ class _Item:
     actions: list[dict] = field(default_factory=list)
 
 
-class _History:
-    """Meetings, agency input, minutes, actions and monitoring for the households from ``first_id`` on."""
+class _World:
+    """What every stage of the history shares: the writer, the random generator, the day, the accounts and agencies.
+
+    Every stage draws from the one generator in the order the history runs, so a seed and a day give the same data.
+    """
 
     def __init__(self, writer: _Writer, *, config, coordinator_id: int, chair_id: int | None, today: date, seed: int):
         self.writer, self.config, self.today = writer, config, today
@@ -360,84 +363,103 @@ class _History:
         #: A made-up contact person for agencies without an account.
         self.contacts = {agency_id: (self._name(), self.rng.choice(phrases.POSITIONS)) for agency_id in self.agencies}
         self.invitable = [a for a in self.agencies.values() if a.id != self.coordinator.agency_id]
-        self.numbers = dict(db.session.execute(
-            select(Meeting.year, func.max(Meeting.number)).where(Meeting.kind == MeetingKind.INTEGRATED.value)
-            .group_by(Meeting.year)).all())
-        self.stage_labels = {s.value: str(s.label) for s in Stage}
-        self.domain_labels = {d.value: str(d.label) for d in NeedDomain}
-        self.status_labels = {s.value: str(s.label) for s in ActionStatus}
-        self.kind_label = str(MeetingKind.INTEGRATED.label)
 
     def _name(self) -> str:
         return self.rng.choice(SURNAMES) + self.rng.choice(GIVEN)
 
-    # --- loading the households ---
 
-    def _load(self, first_id: int) -> list[_Case]:
-        """The generated households with consent (past intake), the only ones a meeting can discuss."""
-        cases = {row.id: _Case(row.id, case_number(row.case_year, row.case_seq), row.status, row.classification,
-                               row.track, row.closure_reason, row.household_size,
-                               [s for s in row.crisis_signals.split(";") if s], row.discovered_on)
-                 for row in db.session.execute(select(
-                     Household.id, Household.case_year, Household.case_seq, Household.status,
-                     Household.classification, Household.track, Household.closure_reason, Household.household_size,
-                     Household.crisis_signals, Household.discovered_on).where(Household.id >= first_id)
-                     .order_by(Household.id))}
-        for household_id, name in db.session.execute(
-                select(Member.household_id, Member.name).where(Member.household_id >= first_id, Member.is_head)
-                .order_by(Member.id.desc())):
-            cases[household_id].head = name
-        for household_id in db.session.execute(select(Member.household_id).where(
-                Member.household_id >= first_id, Member.birth_date.is_(None),
-                Member.birth_year > self.today.year - 18)).scalars():
-            cases[household_id].children = True
-        for household_id, consent_id in db.session.execute(
-                select(Consent.household_id, func.max(Consent.id)).where(Consent.household_id >= first_id)
-                .group_by(Consent.household_id)):
-            cases[household_id].consent_id = consent_id
-        by_consent = {c.consent_id: c for c in cases.values() if c.consent_id}
-        for consent_id, sensitive in db.session.execute(select(Consent.id, Consent.covers_sensitive).where(
-                Consent.household_id >= first_id)):
-            if consent_id in by_consent:
-                by_consent[consent_id].covers_sensitive = sensitive
-        for consent_id, agency_id in db.session.execute(
-                select(consent_agency.c.consent_id, consent_agency.c.agency_id)
-                .join(Consent, Consent.id == consent_agency.c.consent_id).where(Consent.household_id >= first_id)):
-            if consent_id in by_consent:
-                by_consent[consent_id].consent_agencies.add(agency_id)
-        latest = (select(func.max(Assessment.id)).where(Assessment.household_id >= first_id)
-                  .group_by(Assessment.household_id))
-        order = {d.value: n for n, d in enumerate(NeedDomain)}
-        for household_id, domain, rating, notes, level in db.session.execute(
-                select(Assessment.household_id, DomainRating.domain, DomainRating.rating, DomainRating.notes,
-                       DomainRating.notes_level)
-                .join(DomainRating, DomainRating.assessment_id == Assessment.id).where(Assessment.id.in_(latest))):
-            cases[household_id].ratings.append((domain, rating, notes, level))
-        for household_id, summary, level in db.session.execute(
-                select(Assessment.household_id, Assessment.summary, Assessment.summary_level)
-                .where(Assessment.id.in_(latest))):
-            cases[household_id].overview, cases[household_id].overview_level = summary, level
-        for case in cases.values():
-            case.ratings.sort(key=lambda r: order[r[0]])
-            if case.consent_id and self.rng.random() < DECLINING:  # one partner the household would not name
-                unnamed = [a.id for a in self.invitable if a.id not in case.consent_agencies]
-                if unnamed:
-                    case.declined.add(self.rng.choice(unnamed))
-        self.all_cases = list(cases.values())
-        return [c for c in cases.values() if c.consent_id and c.status != Stage.ASSESSMENT.value]
+class _Stage:
+    """One stage of the history, writing its tables with the shared ``_World``."""
 
-    # --- the schedule ---
+    def __init__(self, world: _World):
+        self.world, self.rng, self.writer, self.today = world, world.rng, world.writer, world.today
 
-    def run(self, first_id: int) -> None:
-        candidates = self._load(first_id)
-        count = max(1, len(self.all_cases) // HOUSEHOLDS_PER_MEETING) if self.all_cases else 0
-        if candidates and count:
-            self._past_meetings(sorted(candidates, key=lambda c: (c.ready, c.id)), count)
-            self._upcoming_meetings()
-            self._withdrawals()
-        self._monitoring()
 
-    def _past_meetings(self, candidates: list[_Case], count: int) -> None:
+def _write_history(writer: _Writer, first_id: int, *, config, coordinator_id: int, chair_id: int | None, today: date,
+                   seed: int) -> None:
+    """Meetings, agency input, minutes, actions and monitoring for the households from ``first_id`` on."""
+    world = _World(writer, config=config, coordinator_id=coordinator_id, chair_id=chair_id, today=today, seed=seed)
+    all_cases = _load_cases(world, first_id)
+    candidates = [c for c in all_cases if c.consent_id and c.status != Stage.ASSESSMENT.value]
+    count = max(1, len(all_cases) // HOUSEHOLDS_PER_MEETING) if all_cases else 0
+    follow_up = _FollowUp(world)
+    if candidates and count:
+        meetings = _Meetings(world, _Minutes(world, _Actions(world)))
+        meetings.past(sorted(candidates, key=lambda c: (c.ready, c.id)), count)
+        meetings.upcoming(all_cases)
+        follow_up.withdrawals(all_cases)
+    follow_up.monitoring(all_cases)
+
+
+# --- the households, their consent and assessment, as written by _write_households ---
+
+def _load_cases(world: _World, first_id: int) -> list[_Case]:
+    """The generated households from ``first_id`` on as the history needs them: head, children, consent (and the
+    partner agency each would not name), latest assessment."""
+    cases = {row.id: _Case(row.id, case_number(row.case_year, row.case_seq), row.status, row.classification,
+                           row.track, row.closure_reason, row.household_size,
+                           [s for s in row.crisis_signals.split(";") if s], row.discovered_on)
+             for row in db.session.execute(select(
+                 Household.id, Household.case_year, Household.case_seq, Household.status,
+                 Household.classification, Household.track, Household.closure_reason, Household.household_size,
+                 Household.crisis_signals, Household.discovered_on).where(Household.id >= first_id)
+                 .order_by(Household.id))}
+    for household_id, name in db.session.execute(
+            select(Member.household_id, Member.name).where(Member.household_id >= first_id, Member.is_head)
+            .order_by(Member.id.desc())):
+        cases[household_id].head = name
+    for household_id in db.session.execute(select(Member.household_id).where(
+            Member.household_id >= first_id, Member.birth_date.is_(None),
+            Member.birth_year > world.today.year - 18)).scalars():
+        cases[household_id].children = True
+    for household_id, consent_id in db.session.execute(
+            select(Consent.household_id, func.max(Consent.id)).where(Consent.household_id >= first_id)
+            .group_by(Consent.household_id)):
+        cases[household_id].consent_id = consent_id
+    by_consent = {c.consent_id: c for c in cases.values() if c.consent_id}
+    for consent_id, sensitive in db.session.execute(select(Consent.id, Consent.covers_sensitive).where(
+            Consent.household_id >= first_id)):
+        if consent_id in by_consent:
+            by_consent[consent_id].covers_sensitive = sensitive
+    for consent_id, agency_id in db.session.execute(
+            select(consent_agency.c.consent_id, consent_agency.c.agency_id)
+            .join(Consent, Consent.id == consent_agency.c.consent_id).where(Consent.household_id >= first_id)):
+        if consent_id in by_consent:
+            by_consent[consent_id].consent_agencies.add(agency_id)
+    latest = (select(func.max(Assessment.id)).where(Assessment.household_id >= first_id)
+              .group_by(Assessment.household_id))
+    order = {d.value: n for n, d in enumerate(NeedDomain)}
+    for household_id, domain, rating, notes, level in db.session.execute(
+            select(Assessment.household_id, DomainRating.domain, DomainRating.rating, DomainRating.notes,
+                   DomainRating.notes_level)
+            .join(DomainRating, DomainRating.assessment_id == Assessment.id).where(Assessment.id.in_(latest))):
+        cases[household_id].ratings.append((domain, rating, notes, level))
+    for household_id, summary, level in db.session.execute(
+            select(Assessment.household_id, Assessment.summary, Assessment.summary_level)
+            .where(Assessment.id.in_(latest))):
+        cases[household_id].overview, cases[household_id].overview_level = summary, level
+    for case in cases.values():
+        case.ratings.sort(key=lambda r: order[r[0]])
+        if case.consent_id and world.rng.random() < DECLINING:  # one partner the household would not name
+            unnamed = [a.id for a in world.invitable if a.id not in case.consent_agencies]
+            if unnamed:
+                case.declined.add(world.rng.choice(unnamed))
+    return list(cases.values())
+
+
+# --- meetings, their agendas and the agencies' input ---
+
+class _Meetings(_Stage):
+    """The meetings: when, which cases, the invitations, agenda, section settings and pledges, and agency input."""
+
+    def __init__(self, world: _World, minutes: "_Minutes"):
+        super().__init__(world)
+        self.minutes = minutes
+        self.numbers = dict(db.session.execute(
+            select(Meeting.year, func.max(Meeting.number)).where(Meeting.kind == MeetingKind.INTEGRATED.value)
+            .group_by(Meeting.year)).all())
+
+    def past(self, candidates: list[_Case], count: int) -> None:
         """``count`` meetings from the first assessment to last week: all approved but the latest, in review."""
         rng = self.rng
         start, end = candidates[0].ready, self.today - timedelta(days=8)
@@ -472,16 +494,16 @@ class _History:
             if not picks:
                 continue
             next_day = days[index + 1] if index + 1 < len(days) else day + timedelta(days=28)
-            self._meeting(starts_at, MeetingStatus.REVIEW if in_review else MeetingStatus.FINALISED, picks,
+            self.meeting(starts_at, MeetingStatus.REVIEW if in_review else MeetingStatus.FINALISED, picks,
                           next_meeting=next_day)
             for case, _ in picks:
                 if not case.closed and case.status != Stage.NOT_SELECTED.value and rng.random() < 0.4:
                     heapq.heappush(follow_ups, (day + timedelta(days=rng.randint(60, 150)), case.id, case))
 
-    def _upcoming_meetings(self) -> None:
+    def upcoming(self, all_cases: list[_Case]) -> None:
         """Two meetings in the coming days: one sharing its packets (input partly in), one being prepared."""
         rng = self.rng
-        open_cases = [c for c in self.all_cases if c.consent_id and c.status in (
+        open_cases = [c for c in all_cases if c.consent_id and c.status in (
             Stage.SELECTED.value, Stage.ASSESSMENT.value)]
         open_cases.sort(key=lambda c: (c.discovered, c.id), reverse=True)
         recent = open_cases[:40]
@@ -491,43 +513,24 @@ class _History:
         for day, status, size in ((first, MeetingStatus.SHARING, 6), (second, MeetingStatus.PREPARING, 4)):
             picks, recent = recent[:size], recent[size:]
             if picks:
-                self._meeting(_kst(day, 14), status, [(c, False) for c in picks], next_meeting=None)
+                self.meeting(_kst(day, 14), status, [(c, False) for c in picks], next_meeting=None)
 
-    def _withdrawals(self) -> None:
-        """Some households discussed only at approved meetings withdraw their consent some time after the last."""
-        rng, rows = self.rng, []
-        last = self.today - timedelta(days=1)
-        for case in self.all_cases:
-            if case.last_discussed is None or case.pending or rng.random() >= WITHDRAWING:
-                continue
-            first = case.last_discussed + timedelta(days=7)
-            if first <= last:
-                rows.append({"b_id": case.consent_id,
-                             "b_on": first + timedelta(days=rng.randint(0, (last - first).days))})
-        self.writer.flush()
-        if rows:
-            table = Consent.__table__
-            db.session.execute(update(table).where(table.c.id == bindparam("b_id"))
-                               .values(withdrawn_on=bindparam("b_on")), rows)
-
-    # --- one meeting ---
-
-    def _meeting(self, starts_at: datetime, status: MeetingStatus, picks: list[tuple[_Case, bool]], *,
-                 next_meeting: date | None) -> None:
-        rng, writer = self.rng, self.writer
+    def meeting(self, starts_at: datetime, status: MeetingStatus, picks: list[tuple[_Case, bool]], *,
+                next_meeting: date | None) -> None:
+        rng, writer, world = self.rng, self.writer, self.world
         day = starts_at.astimezone(KST).date()
         year = day.year
         self.numbers[year] = (self.numbers.get(year) or 0) + 1
         meeting = writer.add("meeting", {
             "id": writer.next_id("meeting"), "kind": MeetingKind.INTEGRATED.value, "year": year,
             "number": self.numbers[year], "starts_at": starts_at, "duration_minutes": 120,
-            "place": rng.choice(phrases.PLACES), "chair_id": self.chair.id if self.chair else None,
-            "coordinator_id": self.coordinator.id, "status": status.value,
+            "place": rng.choice(phrases.PLACES), "chair_id": world.chair.id if world.chair else None,
+            "coordinator_id": world.coordinator.id, "status": status.value,
             "created_at": starts_at - timedelta(days=21)})
-        invited = sorted(rng.sample(self.invitable, min(len(self.invitable), rng.randint(3, 5))), key=lambda a: a.id)
-        deadline = rules.working_days_before(day, self.config["INPUT_DEADLINE_WORKING_DAYS"])
+        invited = sorted(rng.sample(world.invitable, min(len(world.invitable), rng.randint(3, 5))), key=lambda a: a.id)
+        deadline = rules.working_days_before(day, world.config["INPUT_DEADLINE_WORKING_DAYS"])
         for agency in invited:
-            people = self.practitioners.get(agency.id, [])
+            people = world.practitioners.get(agency.id, [])
             writer.add("invitation", {
                 "id": writer.next_id("invitation"), "meeting_id": meeting["id"], "agency_id": agency.id,
                 "deadline": deadline, "invitees": ", ".join(f"{u.display_name} {u.position}".strip() for u in people)})
@@ -568,17 +571,17 @@ class _History:
                 case.pending = True
             self._inputs(item, invited, deadline, status)
             if held:
-                self._record(item, meeting, invited, final=status == MeetingStatus.FINALISED)
+                self.minutes.record(item, meeting, invited, final=status == MeetingStatus.FINALISED)
         if held:
             for agency in invited:
-                for user in self.practitioners.get(agency.id, []):
+                for user in world.practitioners.get(agency.id, []):
                     writer.add("pledge", {"id": writer.next_id("pledge"), "meeting_id": meeting["id"],
                                           "user_id": user.id, "accepted_at": _kst(deadline, 9), "ip": ""})
-            self._minutes(meeting, invited, items, status, next_meeting)
+            self.minutes.write(meeting, invited, items, status, next_meeting)
 
     def _inputs(self, item: _Item, invited: list[Agency], deadline: date, status: MeetingStatus) -> None:
         """Each invited agency's input on the case: most submitted for a held meeting, some still missing."""
-        rng, writer = self.rng, self.writer
+        rng, writer, world = self.rng, self.writer, self.world
         share = {MeetingStatus.SHARING: (0.45, 0.15), MeetingStatus.PREPARING: (0.15, 0.1)}.get(status, (0.87, 0.04))
         for agency in invited:
             draw = rng.random()
@@ -590,12 +593,12 @@ class _History:
             if late:
                 saved_on = deadline + timedelta(days=1)
             saved_at = _kst(saved_on, rng.randint(9, 17))
-            author = self.practitioners.get(agency.id)
-            author_id = author[0].id if author else self.coordinator.id
+            author = world.practitioners.get(agency.id)
+            author_id = author[0].id if author else world.coordinator.id
             facts = rng.choice(phrases.INPUT_FACTS.get(agency.sector, phrases.GENERIC_FACTS))
             opinion = rng.choice(phrases.INPUT_OPINIONS.get(agency.sector, phrases.GENERIC_OPINIONS)) if submitted \
                 else ""
-            domains = rng.choice(item.case.domains(rng, self.pressing))
+            domains = rng.choice(item.case.domains(rng, world.pressing))
             values = {"facts": facts, "opinion": opinion,
                       "risk_concerns": rng.choice(phrases.RISKS) if submitted and rng.random() < 0.2 else "",
                       "withheld": rng.choice(phrases.WITHHELD) if agency.sector == "mental_health"
@@ -622,9 +625,23 @@ class _History:
                 "changed": ",".join(sorted(after))})
             item.inputs.append({**row, "agency_name": agency.name})
 
-    def _record(self, item: _Item, meeting: dict, invited: list[Agency], *, final: bool) -> None:
+
+# --- what a held meeting recorded, and its minutes ---
+
+class _Minutes(_Stage):
+    """Each case's record and root causes, attendance, and the minutes (approved ones with snapshot and hash)."""
+
+    def __init__(self, world: _World, actions: "_Actions"):
+        super().__init__(world)
+        self.actions = actions
+        self.stage_labels = {s.value: str(s.label) for s in Stage}
+        self.domain_labels = {d.value: str(d.label) for d in NeedDomain}
+        self.status_labels = {s.value: str(s.label) for s in ActionStatus}
+        self.kind_label = str(MeetingKind.INTEGRATED.label)
+
+    def record(self, item: _Item, meeting: dict, invited: list[Agency], *, final: bool) -> None:
         """What the meeting found and decided for the case, its actions and its review of earlier ones."""
-        rng, writer, case, config = self.rng, self.writer, item.case, self.config
+        rng, writer, world, case = self.rng, self.writer, self.world, item.case
         day = meeting["starts_at"].astimezone(KST).date()
         status_to = track = closure_reason = classification = goals = ""
         if not item.follow_up and case.status == Stage.NOT_SELECTED.value:
@@ -637,11 +654,11 @@ class _History:
         elif case.status in (Stage.CLOSED.value, Stage.AFTERCARE.value) and rng.random() < 0.6:
             decision, actions = "closed", rng.randint(0, 1)
             status_to = Stage.CLOSED.value
-            closure_reason = case.closure_reason or rng.choice(config["CLOSURE_REASONS"])
+            closure_reason = case.closure_reason or rng.choice(world.config["CLOSURE_REASONS"])
             case.closed = True
         else:
             decision, actions = "follow_up", rng.randint(1, 3)
-        domains = case.domains(rng, self.pressing)
+        domains = case.domains(rng, world.pressing)
         focus = rng.sample(domains, min(2, len(domains)))
         parts = ([rng.choice(phrases.DISCUSSION_OPENINGS)] + [rng.choice(phrases.DISCUSSION_POINTS[d]) for d in focus]
                  + [rng.choice(phrases.DISCUSSION_CLOSINGS)])
@@ -662,95 +679,24 @@ class _History:
                     "id": writer.next_id("root_cause"), "record_id": item.record["id"], "domain": domain,
                     "cause": cause, "level": _level(cause, domain=domain)}))
         if item.follow_up:
-            self._review(item, meeting, day, final=final)
+            self.actions.review(item, meeting, day, final=final)
         for _ in range(actions):
-            item.actions.append(self._action(item, meeting, day, invited, rng.choice(domains), final=final))
+            item.actions.append(self.actions.add(item, meeting, day, invited, rng.choice(domains), final=final))
 
-    def _action(self, item: _Item, meeting: dict, day: date, invited: list[Agency], domain: str, *,
-                final: bool) -> dict:
-        rng, writer = self.rng, self.writer
-        task, public, kind = rng.choice(phrases.TASKS[domain])
-        agency = rng.choice(invited) if rng.random() < 0.75 else self.agencies[self.coordinator.agency_id]
-        people = self.practitioners.get(agency.id)
-        person = people[0].display_name if people and rng.random() < 0.7 else self.contacts[agency.id][0]
-        due = day + timedelta(days=rng.choice((14, 21, 30, 30, 45, 60, 90)))
-        status = self._action_status(due) if final else ActionStatus.PLANNED.value
-        proposed = None
-        if status == ActionStatus.IN_PROGRESS.value and rng.random() < 0.15:
-            proposed = _kst(self.today - timedelta(days=rng.randint(1, 10)), 11)
-        # An agency the consent does not name takes the task under the agenda's recorded override.
-        override = item.row["consent_override_reason"] if agency.id in item.case.declined else ""
-        action = writer.add("action_item", {
-            "id": writer.next_id("action_item"), "household_id": item.case.id, "meeting_id": meeting["id"],
-            "agenda_item_id": item.id, "task": task, "task_level": _level(task, domain=domain), "domain": domain,
-            "agency_id": agency.id, "person": person, "due_on": due, "resource_public": public if kind else None,
-            "resource_kind": kind, "consent_override_reason": override, "status": status,
-            "completion_proposed_at": proposed, "created_at": meeting["starts_at"] + timedelta(hours=3)})
-        self._events(action, day, people[0].id if people else self.coordinator.id)
-        if status in (ActionStatus.DONE.value, ActionStatus.IN_PROGRESS.value, ActionStatus.CHANGED.value,
-                      ActionStatus.NOT_DONE.value):
-            item.case.open_actions.append({**action, "agency_name": agency.name})
-        return {**action, "agency_name": agency.name}
-
-    def _action_status(self, due: date) -> str:
-        """Most actions done; some still open or in progress after their due date (overdue)."""
-        if due < self.today - timedelta(days=30):
-            weights = {"done": 84, "changed": 4, "not_done": 4, "in_progress": 5, "open": 3}
-        elif due < self.today:
-            weights = {"done": 55, "in_progress": 25, "open": 15, "changed": 5}
-        else:
-            weights = {"done": 20, "in_progress": 40, "open": 40}
-        return self.rng.choices(list(weights), list(weights.values()))[0]
-
-    def _events(self, action: dict, day: date, reporter_id: int) -> None:
-        """A few progress checks (점검 기록) and, for most done actions, the coordinator's confirmation."""
-        rng, writer = self.rng, self.writer
-        until = min(action["due_on"], self.today)
-        if until <= day:
-            return
-        checks = {ActionStatus.IN_PROGRESS.value: rng.randint(1, 2), ActionStatus.DONE.value: int(rng.random() < 0.3)}
-        for _ in range(checks.get(action["status"], 0)):
-            content, result = rng.choice(phrases.PROGRESS)
-            happened = day + timedelta(days=rng.randint(1, (until - day).days))
-            writer.add("action_event", {
-                "id": writer.next_id("action_event"), "action_id": action["id"], "kind": "progress",
-                "happened_on": happened, "content": content, "result": result, "old_due": None, "new_due": None,
-                "by_id": reporter_id, "created_at": _kst(happened, 17)})
-        if action["status"] == ActionStatus.DONE.value and rng.random() < 0.6:
-            writer.add("action_event", {
-                "id": writer.next_id("action_event"), "action_id": action["id"], "kind": "confirmation",
-                "happened_on": until, "content": rng.choice(phrases.CONFIRMATIONS), "result": "", "old_due": None,
-                "new_due": None, "by_id": self.coordinator.id, "created_at": _kst(until, 17)})
-
-    def _review(self, item: _Item, meeting: dict, day: date, *, final: bool) -> None:
-        """The follow-up meeting's review of the case's earlier actions that were due by then."""
-        due, later = [], []
-        for action in item.case.open_actions:
-            (due if action["due_on"] <= day and final else later).append(action)
-        item.case.open_actions = later
-        for action in due:
-            outcome = action["status"]
-            note = self.rng.choice(phrases.REVIEW_NOTES[outcome]) if outcome in phrases.REVIEW_NOTES else ""
-            self.writer.add("action_review", {"id": self.writer.next_id("action_review"), "meeting_id": meeting["id"],
-                                              "action_id": action["id"], "outcome": outcome, "note": note})
-            meeting.setdefault("reviews", []).append((item.case.number, action, outcome, note))
-
-    # --- attendance and the minutes ---
-
-    def _minutes(self, meeting: dict, invited: list[Agency], items: list[_Item], status: MeetingStatus,
-                 next_meeting: date | None) -> None:
-        rng, writer = self.rng, self.writer
+    def write(self, meeting: dict, invited: list[Agency], items: list[_Item], status: MeetingStatus,
+              next_meeting: date | None) -> None:
+        rng, writer, world = self.rng, self.writer, self.world
         day = meeting["starts_at"].astimezone(KST).date()
         people = []
-        if self.chair:
-            people.append((self.chair.id, self.agencies[self.chair.agency_id], self.chair.display_name,
-                           self.chair.position))
-        people.append((self.coordinator.id, self.agencies[self.coordinator.agency_id], self.coordinator.display_name,
-                       self.coordinator.position))
+        chair, coordinator = world.chair, world.coordinator
+        if chair:
+            people.append((chair.id, world.agencies[chair.agency_id], chair.display_name, chair.position))
+        people.append((coordinator.id, world.agencies[coordinator.agency_id], coordinator.display_name,
+                       coordinator.position))
         for agency in invited:
             if rng.random() < 0.9:
-                users = self.practitioners.get(agency.id)
-                name, position = (users[0].display_name, users[0].position) if users else self.contacts[agency.id]
+                users = world.practitioners.get(agency.id)
+                name, position = (users[0].display_name, users[0].position) if users else world.contacts[agency.id]
                 people.append((users[0].id if users else None, agency, name, position))
         attendees = []
         for user_id, agency, name, position in people:
@@ -764,17 +710,17 @@ class _History:
             "review_deadline": day + timedelta(days=3) if final else self.today + timedelta(days=3),
             "next_meeting": next_meeting, "next_check": day + timedelta(days=30), "content_hash": "",
             "snapshot": "", "finalised_at": _kst(day + timedelta(days=5), 10) if final else None,
-            "approved_by_id": self.chair.id if final and self.chair else None}
+            "approved_by_id": world.chair.id if final and world.chair else None}
         if final:
-            content = snapshot.to_json(self._minutes_data(meeting, invited, attendees, items, minutes))
+            content = snapshot.to_json(self._data(meeting, invited, attendees, items, minutes))
             minutes["snapshot"], minutes["content_hash"] = content, snapshot.content_hash(content)
         writer.add("minutes", minutes)
 
-    def _minutes_data(self, meeting: dict, invited: list[Agency], attendees: list[dict], items: list[_Item],
-                      minutes: dict) -> document.MinutesData:
+    def _data(self, meeting: dict, invited: list[Agency], attendees: list[dict], items: list[_Item],
+              minutes: dict) -> document.MinutesData:
         """The approved content, built from the rows as ``minutes.services.minutes_data`` builds it from the
         database at approval."""
-        labels = self.domain_labels
+        labels, world = self.domain_labels, self.world
         present = {a["agency_id"] for a in attendees}
         invitations = SimpleNamespace(invitations=[SimpleNamespace(agency_id=a.id, agency=a) for a in invited])
         cases = []
@@ -807,16 +753,16 @@ class _History:
                                        note, a["task_level"], a["agency_id"])
                    for number, a, outcome, note in meeting.get("reviews", [])]
         finalised = minutes["finalised_at"].astimezone(KST).date()
-        chair = self.chair.display_name if self.chair else ""
+        chair = world.chair.display_name if world.chair else ""
         return document.MinutesData(
             title=meeting_title(meeting["year"], meeting["number"], MeetingKind.INTEGRATED),
             starts_at=meeting["starts_at"],
-            place=meeting["place"], kind=self.kind_label, chair=chair, author=self.coordinator.display_name,
-            author_agency=self.agencies[self.coordinator.agency_id].name,
+            place=meeting["place"], kind=self.kind_label, chair=chair, author=world.coordinator.display_name,
+            author_agency=world.agencies[world.coordinator.agency_id].name,
             attendees=[document.Attendee(a["name"], a["agency_name"], a["position"]) for a in attendees],
             absent_agencies=sorted(a.name for a in invited if a.id not in present), cases=cases, reviews=reviews,
             next_meeting=minutes["next_meeting"], next_check=minutes["next_check"],
-            approvals=[document.Approval("작성", self.coordinator.display_name),
+            approvals=[document.Approval("작성", world.coordinator.display_name),
                        document.Approval("결재", chair, finalised)], revision=1)
 
     @staticmethod
@@ -832,14 +778,108 @@ class _History:
                         for a, sections in item.sections.items()])
         return disclosure.agency_grants(agenda_item, consent if case.consent_id else None)
 
-    # --- monitoring ---
 
-    def _monitoring(self) -> None:
+# --- actions and their follow-up ---
+
+class _Actions(_Stage):
+    """The actions a meeting decides, their progress checks and confirmations, and later meetings' reviews."""
+
+    def add(self, item: _Item, meeting: dict, day: date, invited: list[Agency], domain: str, *,
+            final: bool) -> dict:
+        rng, writer, world = self.rng, self.writer, self.world
+        task, public, kind = rng.choice(phrases.TASKS[domain])
+        agency = rng.choice(invited) if rng.random() < 0.75 else world.agencies[world.coordinator.agency_id]
+        people = world.practitioners.get(agency.id)
+        person = people[0].display_name if people and rng.random() < 0.7 else world.contacts[agency.id][0]
+        due = day + timedelta(days=rng.choice((14, 21, 30, 30, 45, 60, 90)))
+        status = self._status(due) if final else ActionStatus.PLANNED.value
+        proposed = None
+        if status == ActionStatus.IN_PROGRESS.value and rng.random() < 0.15:
+            proposed = _kst(self.today - timedelta(days=rng.randint(1, 10)), 11)
+        # An agency the consent does not name takes the task under the agenda's recorded override.
+        override = item.row["consent_override_reason"] if agency.id in item.case.declined else ""
+        action = writer.add("action_item", {
+            "id": writer.next_id("action_item"), "household_id": item.case.id, "meeting_id": meeting["id"],
+            "agenda_item_id": item.id, "task": task, "task_level": _level(task, domain=domain), "domain": domain,
+            "agency_id": agency.id, "person": person, "due_on": due, "resource_public": public if kind else None,
+            "resource_kind": kind, "consent_override_reason": override, "status": status,
+            "completion_proposed_at": proposed, "created_at": meeting["starts_at"] + timedelta(hours=3)})
+        self._events(action, day, people[0].id if people else world.coordinator.id)
+        if status in (ActionStatus.DONE.value, ActionStatus.IN_PROGRESS.value, ActionStatus.CHANGED.value,
+                      ActionStatus.NOT_DONE.value):
+            item.case.open_actions.append({**action, "agency_name": agency.name})
+        return {**action, "agency_name": agency.name}
+
+    def _status(self, due: date) -> str:
+        """Most actions done; some still open or in progress after their due date (overdue)."""
+        if due < self.today - timedelta(days=30):
+            weights = {"done": 84, "changed": 4, "not_done": 4, "in_progress": 5, "open": 3}
+        elif due < self.today:
+            weights = {"done": 55, "in_progress": 25, "open": 15, "changed": 5}
+        else:
+            weights = {"done": 20, "in_progress": 40, "open": 40}
+        return self.rng.choices(list(weights), list(weights.values()))[0]
+
+    def _events(self, action: dict, day: date, reporter_id: int) -> None:
+        """A few progress checks (점검 기록) and, for most done actions, the coordinator's confirmation."""
+        rng, writer = self.rng, self.writer
+        until = min(action["due_on"], self.today)
+        if until <= day:
+            return
+        checks = {ActionStatus.IN_PROGRESS.value: rng.randint(1, 2), ActionStatus.DONE.value: int(rng.random() < 0.3)}
+        for _ in range(checks.get(action["status"], 0)):
+            content, result = rng.choice(phrases.PROGRESS)
+            happened = day + timedelta(days=rng.randint(1, (until - day).days))
+            writer.add("action_event", {
+                "id": writer.next_id("action_event"), "action_id": action["id"], "kind": "progress",
+                "happened_on": happened, "content": content, "result": result, "old_due": None, "new_due": None,
+                "by_id": reporter_id, "created_at": _kst(happened, 17)})
+        if action["status"] == ActionStatus.DONE.value and rng.random() < 0.6:
+            writer.add("action_event", {
+                "id": writer.next_id("action_event"), "action_id": action["id"], "kind": "confirmation",
+                "happened_on": until, "content": rng.choice(phrases.CONFIRMATIONS), "result": "", "old_due": None,
+                "new_due": None, "by_id": self.world.coordinator.id, "created_at": _kst(until, 17)})
+
+    def review(self, item: _Item, meeting: dict, day: date, *, final: bool) -> None:
+        """The follow-up meeting's review of the case's earlier actions that were due by then."""
+        due, later = [], []
+        for action in item.case.open_actions:
+            (due if action["due_on"] <= day and final else later).append(action)
+        item.case.open_actions = later
+        for action in due:
+            outcome = action["status"]
+            note = self.rng.choice(phrases.REVIEW_NOTES[outcome]) if outcome in phrases.REVIEW_NOTES else ""
+            self.writer.add("action_review", {"id": self.writer.next_id("action_review"), "meeting_id": meeting["id"],
+                                              "action_id": action["id"], "outcome": outcome, "note": note})
+            meeting.setdefault("reviews", []).append((item.case.number, action, outcome, note))
+
+
+class _FollowUp(_Stage):
+    """After the meetings: consents withdrawn, and monitoring contacts with their next check dates."""
+
+    def withdrawals(self, all_cases: list[_Case]) -> None:
+        """Some households discussed only at approved meetings withdraw their consent some time after the last."""
+        rng, rows = self.rng, []
+        last = self.today - timedelta(days=1)
+        for case in all_cases:
+            if case.last_discussed is None or case.pending or rng.random() >= WITHDRAWING:
+                continue
+            first = case.last_discussed + timedelta(days=7)
+            if first <= last:
+                rows.append({"b_id": case.consent_id,
+                             "b_on": first + timedelta(days=rng.randint(0, (last - first).days))})
+        self.writer.flush()
+        if rows:
+            table = Consent.__table__
+            db.session.execute(update(table).where(table.c.id == bindparam("b_id"))
+                               .values(withdrawn_on=bindparam("b_on")), rows)
+
+    def monitoring(self, all_cases: list[_Case]) -> None:
         """Contacts with selected and closed households; selected ones get a next check date, some already due."""
         rng, writer = self.rng, self.writer
         methods, weights = list(MONITORING_METHODS), [35, 40, 10, 15]
         checks = []
-        for case in self.all_cases:
+        for case in all_cases:
             if case.status not in (Stage.SELECTED.value, Stage.CLOSED.value, Stage.AFTERCARE.value):
                 continue
             selected_on = case.discovered + timedelta(days=20)
@@ -855,8 +895,8 @@ class _History:
                 method = rng.choices(methods, weights)[0]
                 writer.add("monitoring_entry", {
                     "id": writer.next_id("monitoring_entry"), "household_id": case.id, "contacted_on": contacted,
-                    "method": method, "content": rng.choice(phrases.MONITORING[method]), "by_id": self.coordinator.id,
-                    "created_at": _kst(contacted, 18)})
+                    "method": method, "content": rng.choice(phrases.MONITORING[method]),
+                    "by_id": self.world.coordinator.id, "created_at": _kst(contacted, 18)})
                 contacted -= timedelta(days=rng.randint(20, 40))
         writer.flush()
         if checks:

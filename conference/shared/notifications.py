@@ -6,7 +6,7 @@ from sqlalchemy import func, select, update
 from conference.core.database import now_utc
 from conference.extensions import db
 from conference.models import Notification, Role, User
-from conference.models.inputs import NOTIFICATION_MESSAGES
+from conference.models.notifications import NOTIFICATION_MESSAGES
 
 
 def unread_count(user) -> int:
