@@ -83,15 +83,8 @@ def run_case(meeting_id, item_id):
     if request.method == "POST":
         form = request.form
         try:
-            services.save_case_record(
-                item, by=current_user, base_version=forms._int(form.get("version")) or 0,
-                discussion=form.get("discussion", ""), decisions=form.get("decisions", ""),
-                discussion_level=form.get("discussion_level"), decisions_level=form.get("decisions_level"),
-                goals=form.get("goals", ""), classification=form.get("classification", ""),
-                status_to=form.get("status_to", ""), track=form.get("track", ""),
-                closure_reason=form.get("closure_reason", ""), root_causes=forms.cause_rows(form),
-                actions=forms.action_rows(form), reviews=forms.review_rows(form, [a.id for a in earlier]),
-                earlier=earlier)
+            services.save_case_record(item, forms.case_record_draft(form, [a.id for a in earlier]), by=current_user,
+                                      base_version=forms._int(form.get("version")) or 0, earlier=earlier)
         except services.RecordConflict:
             db.session.rollback()
             return render_template("minutes/run_case.html", values=form, conflict=True,
