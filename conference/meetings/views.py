@@ -18,8 +18,8 @@ from conference.meetings.forms import (AgendaItemForm, DownloadForm, InvitationF
 from conference.meetings.packet_docx import build_packet_docx
 from conference.models import Agency, MeetingStatus, PacketSection, Role
 from conference.shared import pagecache, permissions
-from conference.shared.permissions import (can_manage_meetings, can_view_case, can_view_meeting, needs_pledge,
-                                           reader_agency_for, require)
+from conference.shared.permissions import (REFUSED, can_manage_meetings, can_view_case, can_view_meeting, has_pledged,
+                                           needs_pledge, reader_agency_for, require)
 from conference.shared.rules import RuleError
 from conference.shared.webforms import attach_error, page_number
 
@@ -322,12 +322,12 @@ def pledge(meeting_id):
         flash(_("비밀유지 서약을 기록했습니다."), "success")
         return redirect(url_for("meetings.packet", meeting_id=meeting.id))
     return render_template("meetings/pledge.html", form=form, meeting=meeting,
-                           pledged=services.has_pledged(meeting, current_user))
+                           pledged=has_pledged(meeting, current_user))
 
 
 def _packet_for_request(meeting):
     agency_id = reader_agency_for(current_user, meeting, request.values.get("agency", type=int))
-    if agency_id is False:
+    if agency_id is REFUSED:
         abort(404)
     return agency_id
 
@@ -336,7 +336,7 @@ def _packet_for_request(meeting):
 def packet(meeting_id):
     meeting = get_meeting(meeting_id)
     agency_id = _packet_for_request(meeting)
-    if needs_pledge(current_user) and not services.has_pledged(meeting, current_user):
+    if needs_pledge(current_user) and not has_pledged(meeting, current_user):
         return redirect(url_for("meetings.pledge", meeting_id=meeting.id))
     data = packets.reader_packet(meeting, agency_id, coordinator_notes=can_manage_meetings(current_user),
                                  today=today_local())
@@ -351,7 +351,7 @@ def packet(meeting_id):
 def packet_docx(meeting_id):
     meeting = get_meeting(meeting_id)
     agency_id = _packet_for_request(meeting)
-    if needs_pledge(current_user) and not services.has_pledged(meeting, current_user):
+    if needs_pledge(current_user) and not has_pledged(meeting, current_user):
         return redirect(url_for("meetings.pledge", meeting_id=meeting.id))
     form = DownloadForm()
     if not form.validate_on_submit():

@@ -13,8 +13,8 @@ from conference.extensions import db
 from conference.minutes import document, forms, services
 from conference.models import REVIEW_OUTCOMES, Agency, Disclosure, MeetingStatus, NeedDomain
 from conference.shared import permissions
-from conference.shared.permissions import (can_approve_minutes, can_export_full_names, can_manage_meetings, can_read_minutes,
-                                           can_view_meeting, reader_agency_for, require)
+from conference.shared.permissions import (REFUSED, can_approve_minutes, can_export_full_names, can_manage_meetings,
+                                           can_read_minutes, can_view_meeting, reader_agency_for, require)
 from conference.shared.rules import RuleError
 
 bp = Blueprint("minutes", __name__, url_prefix="/meetings/<int:meeting_id>")
@@ -112,7 +112,7 @@ def _reader(meeting):
     """Whose version of the minutes the request reads (None: the full version); 404 for nobody's."""
     require(can_read_minutes(current_user, meeting))
     agency_id = reader_agency_for(current_user, meeting, request.values.get("agency", type=int))
-    if agency_id is False:
+    if agency_id is REFUSED:
         abort(404)
     return agency_id
 
