@@ -16,11 +16,15 @@ class Refusal(Enum):
 
     #: The user may read (or write) nothing here; the web answers 404.
     REFUSED = "refused"
+    #: A partner may read once they have signed the meeting's confidentiality pledge.
+    PLEDGE_NEEDED = "pledge needed"
 
 
 #: ``reader_agency_for`` and ``input_agency_for`` answer this when the user may read or write for no agency (never
 #: None or False: for a reader None is the city's full version).
 REFUSED = Refusal.REFUSED
+#: The answer for a packet asked for before ``has_pledged`` (where ``needs_pledge``).
+PLEDGE_NEEDED = Refusal.PLEDGE_NEEDED
 
 
 def _role(user):
