@@ -548,14 +548,13 @@ def record_meeting(world: World) -> None:
                 due_on=due, resource_public=True,
                 resource_kind="자원 " + world.sentinel(Text("resource", n, writer=owner, action=key)),
                 consent_override_reason=OVERRIDE))  # kept only for an agency the consent does not cover
-        minutes_services.save_case_record(
-            item, by=coordinator, base_version=0,
+        minutes_services.save_case_record(item, minutes_services.CaseRecordDraft(
             discussion="논의 " + world.sentinel(Text("discussion", n, spec.levels["discussion"])),
             decisions="결정 " + world.sentinel(Text("decisions", n, spec.levels["decisions"])),
             goals=world.sentinel(Text("decisions", n, spec.levels["decisions"])),
             classification="", status_to="", track="", closure_reason="",
             root_causes=[("economy", "원인 " + world.sentinel(Text("cause", n, level))) for level in spec.causes],
-            actions=drafts, reviews=reviews, earlier=earlier)
+            actions=drafts, reviews=reviews), by=coordinator, base_version=0, earlier=earlier)
         # The levels (and the override an action outside the consent needs), as the writers chose them.
         record = item.record
         record.discussion_level, record.decisions_level = spec.levels["discussion"], spec.levels["decisions"]

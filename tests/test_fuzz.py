@@ -222,9 +222,10 @@ def build_world() -> dict[str, int]:
                 (u.display_name, u.agency_id, u.position) for u in (users["mh"], users["dong"])])
             for item in meeting.agenda_items:
                 minutes_services.save_case_record(
-                    item, by=coordinator, base_version=0, discussion="안부 확인 담당 논의", decisions="주 1회 방문",
-                    goals="고립 해소", classification="", status_to="", track="", closure_reason="", root_causes=[],
-                    actions=[], reviews={}, earlier=[])
+                    item, minutes_services.CaseRecordDraft(
+                        discussion="안부 확인 담당 논의", decisions="주 1회 방문", goals="고립 해소", classification="",
+                        status_to="", track="", closure_reason="", root_causes=[], actions=[], reviews={}),
+                    by=coordinator, base_version=0, earlier=[])
             db.session.flush()
         db.session.expire_all()
         return meeting.id

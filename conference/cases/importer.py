@@ -25,6 +25,7 @@ import re
 from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from functools import partial
 
 from conference.cases.reading import FileProblem, ReadLimits, read_table, size_text
 from conference.core.i18n import lazy_gettext as _l
@@ -279,6 +280,8 @@ def parse_with_config(data: bytes, filename: str, config, today: date) -> Parsed
 
 
 class _RowChecker:
+    """Checks the data rows of one file against the city's lists; ``check`` walks ``COLUMN_CHECKS``."""
+
     def __init__(self, districts: list, routes: list, extraction_route: str, today: date, strict_width: bool,
                  route_aliases: dict):
         #: CSV: a row longer than the header is shifted. (XLSX rows may carry formatted empty cells.)
@@ -293,16 +296,34 @@ class _RowChecker:
 
     def check(self, number: int, cells: list[str], positions: dict[str, int], ignored: dict[int, str], width: int,
               result: ParsedFile) -> ImportRow | None:
+        """The row as an ImportRow, or None; its errors and warnings are added to ``result`` in column order."""
         errors_before = len(result.errors)
 
         def error(column, message):
             result.errors.append(RowError(number, column, message))
 
-        def warn(column, message):
-            result.warnings.append(RowError(number, column, message))
+        if self._misplaced_cells(cells, positions, ignored, width, error):
+            return None
+        values = self._values(cells, positions, error)
+        for column in FREE_TEXT_COLUMNS:
+            value = values.get(column)
+            if value and value.startswith(FORMULA_PREFIXES):
+                result.warnings.append(RowError(number, column, W_FORMULA))
+        fields: dict = {"row": number, "birth_year": None, "birth_date": None, "crisis_signals": []}
+        for column, check in self.COLUMN_CHECKS:
+            value = values[column]
+            if value is not None:
+                check(self, value, fields, partial(error, column))
+        if len(result.errors) > errors_before:
+            return None
+        return ImportRow(**fields)
 
-        # Cells beyond the header or under no column name: in CSV an unquoted comma shifts the rest
-        # of the line, so the other cells cannot be trusted either; only say so (and refuse any RRN).
+    def _misplaced_cells(self, cells: list[str], positions: dict[str, int], ignored: dict[int, str], width: int,
+                         error) -> bool:
+        """Report cells beyond the header or under no column name; True when the row cannot be read at all.
+
+        In CSV an unquoted comma shifts the rest of the line, so the other cells cannot be trusted either; only
+        say so (and refuse any RRN)."""
         used = set(positions.values()) | set(ignored)
         for index, label in ignored.items():
             if index < len(cells) and RRN_PATTERN.search(cells[index]):
@@ -312,135 +333,129 @@ class _RowChecker:
             error("", E_EXTRA_CELLS)
             if any(RRN_PATTERN.search(cell) for cell in cells):
                 error("", E_RRN)
-            return None
-        values: dict[str, str] = {}
+            return True
+        return False
+
+    @staticmethod
+    def _values(cells: list[str], positions: dict[str, int], error) -> dict[str, str | None]:
+        """Each column's text; None for a cell holding a resident registration number (refused and forgotten
+        before anything else looks at the value)."""
+        values: dict[str, str | None] = {}
         for column, index in positions.items():
             values[column] = cells[index] if index < len(cells) else ""
-        # Resident registration numbers: refused and forgotten before anything else looks at the value.
         for column, value in values.items():
             if RRN_PATTERN.search(value):
                 error(column, E_RRN)
-                values[column] = None  # skip further checks of this cell
-        for column in FREE_TEXT_COLUMNS:
-            value = values.get(column)
-            if value and value.startswith(FORMULA_PREFIXES):
-                warn(column, W_FORMULA)
+                values[column] = None
+        return values
 
-        route = values["발굴경로"]
-        if route is not None:
-            route = values["발굴경로"] = self.route_aliases.get(route, route)
-            if not route:
-                error("발굴경로", E_REQUIRED)
-            elif route not in self.route_set:
-                guess = _closest(route, self.routes)
-                if guess:
-                    error("발굴경로", _l("'%(value)s'은(는) 설정된 발굴경로가 아닙니다. '%(guess)s'을(를) 뜻했나요? "
-                                        "(설정: %(choices)s)", value=_short(route), guess=guess,
-                                        choices=", ".join(self.routes)))
-                else:
-                    error("발굴경로", _l("'%(value)s'은(는) 설정된 발굴경로가 아닙니다 (설정: %(choices)s).",
-                                        value=_short(route), choices=", ".join(self.routes)))
+    # Each check reads one column's text (never an RRN), reports through ``error`` and sets its ImportRow fields.
 
-        extraction_round = values["추출회차"]
-        if extraction_round is not None:
-            if not extraction_round:
-                if route == self.extraction_route:
-                    error("추출회차", _l("발굴경로가 '%(route)s'인 행은 추출회차가 필요합니다 (예: 2021-1).",
-                                       route=self.extraction_route))
+    def _route(self, route: str, fields: dict, error):
+        route = fields["discovery_route"] = self.route_aliases.get(route, route)
+        if not route:
+            error(E_REQUIRED)
+        elif route not in self.route_set:
+            guess = _closest(route, self.routes)
+            if guess:
+                error(_l("'%(value)s'은(는) 설정된 발굴경로가 아닙니다. '%(guess)s'을(를) 뜻했나요? "
+                         "(설정: %(choices)s)", value=_short(route), guess=guess, choices=", ".join(self.routes)))
             else:
-                match = ROUND_PATTERN.match(extraction_round)
-                if not match or not 1 <= int(match.group(2)) <= 12:
-                    error("추출회차", E_ROUND_FORMAT)
-                elif int(match.group(1)) > self.today.year:
-                    error("추출회차", E_ROUND_FUTURE)
-                else:
-                    extraction_round = f"{int(match.group(1))}-{int(match.group(2))}"
+                error(_l("'%(value)s'은(는) 설정된 발굴경로가 아닙니다 (설정: %(choices)s).",
+                         value=_short(route), choices=", ".join(self.routes)))
 
-        district = values["행정동"]
-        if district is not None:
-            if not district:
-                error("행정동", E_REQUIRED)
-            elif district not in self.districts:
-                guess = _closest(district, self.district_list)
-                if guess:
-                    error("행정동", _l("'%(value)s'은(는) 설정된 행정동이 아닙니다. '%(guess)s'을(를) 뜻했나요?",
-                                      value=_short(district), guess=guess))
-                else:
-                    error("행정동", _l("'%(value)s'은(는) 설정된 행정동이 아닙니다.", value=_short(district)))
+    def _round(self, extraction_round: str, fields: dict, error):
+        fields["extraction_round"] = extraction_round
+        if not extraction_round:
+            if fields.get("discovery_route") == self.extraction_route:
+                error(_l("발굴경로가 '%(route)s'인 행은 추출회차가 필요합니다 (예: 2021-1).", route=self.extraction_route))
+            return
+        match = ROUND_PATTERN.match(extraction_round)
+        if not match or not 1 <= int(match.group(2)) <= 12:
+            error(E_ROUND_FORMAT)
+        elif int(match.group(1)) > self.today.year:
+            error(E_ROUND_FUTURE)
+        else:
+            fields["extraction_round"] = f"{int(match.group(1))}-{int(match.group(2))}"
 
-        name = values["성명"]
-        if name is not None:
-            if not name:
-                error("성명", E_REQUIRED)
-            elif name.startswith(FORMULA_PREFIXES):
-                error("성명", E_NAME_FORMULA)
-            elif len(name) > MAX_NAME:
-                error("성명", _l("성명은 %(max)s자 이하여야 합니다.", max=MAX_NAME))
-
-        birth_year, birth_date = None, None
-        birth = values["생년월일"]
-        if birth is not None:
-            if not birth:
-                error("생년월일", E_REQUIRED)
+    def _district(self, district: str, fields: dict, error):
+        fields["district"] = district
+        if not district:
+            error(E_REQUIRED)
+        elif district not in self.districts:
+            guess = _closest(district, self.district_list)
+            if guess:
+                error(_l("'%(value)s'은(는) 설정된 행정동이 아닙니다. '%(guess)s'을(를) 뜻했나요?",
+                         value=_short(district), guess=guess))
             else:
-                outcome = self._birth(birth)
-                if isinstance(outcome, tuple):
-                    birth_year, birth_date = outcome
-                else:
-                    error("생년월일", outcome)
+                error(_l("'%(value)s'은(는) 설정된 행정동이 아닙니다.", value=_short(district)))
 
-        sex = values["성별"]
-        if sex is not None:
-            if sex and sex not in SEXES:
-                error("성별", E_SEX)
-            else:
-                sex = SEXES.get(sex, "")
+    def _name(self, name: str, fields: dict, error):
+        fields["name"] = name
+        if not name:
+            error(E_REQUIRED)
+        elif name.startswith(FORMULA_PREFIXES):
+            error(E_NAME_FORMULA)
+        elif len(name) > MAX_NAME:
+            error(_l("성명은 %(max)s자 이하여야 합니다.", max=MAX_NAME))
 
-        phone = values["연락처"]
-        if phone is not None and phone:
+    def _birth(self, birth: str, fields: dict, error):
+        if not birth:
+            error(E_REQUIRED)
+            return
+        outcome = self._birth_date(birth)
+        if isinstance(outcome, tuple):
+            fields["birth_year"], fields["birth_date"] = outcome
+        else:
+            error(outcome)
+
+    def _sex(self, sex: str, fields: dict, error):
+        if sex and sex not in SEXES:
+            error(E_SEX)
+        fields["sex"] = SEXES.get(sex, "")
+
+    def _phone(self, phone: str, fields: dict, error):
+        fields["phone"] = phone
+        if phone:
             digits = sum(ch.isdigit() for ch in phone)
             if not PHONE_PATTERN.match(phone) or not 9 <= digits <= 13 or len(phone) > MAX_PHONE:
-                error("연락처", E_PHONE)
+                error(E_PHONE)
 
-        address = values["주소"]
-        if address is not None:
-            if not address:
-                error("주소", E_REQUIRED)
-            elif len(address) > MAX_ADDRESS:
-                error("주소", _l("주소는 %(max)s자 이하여야 합니다.", max=MAX_ADDRESS))
+    def _address(self, address: str, fields: dict, error):
+        fields["address"] = address
+        if not address:
+            error(E_REQUIRED)
+        elif len(address) > MAX_ADDRESS:
+            error(_l("주소는 %(max)s자 이하여야 합니다.", max=MAX_ADDRESS))
 
-        household_size = None
-        size = values["가구원수"]
-        if size is not None:
-            if not size:
-                error("가구원수", E_REQUIRED)
-            elif not size.isascii() or not size.isdigit() or not 1 <= int(size) <= MAX_HOUSEHOLD_SIZE:
-                error("가구원수", _l("가구원수는 1에서 %(max)s 사이의 정수여야 합니다.", max=MAX_HOUSEHOLD_SIZE))
-            else:
-                household_size = int(size)
+    def _household_size(self, size: str, fields: dict, error):
+        if not size:
+            error(E_REQUIRED)
+        elif not size.isascii() or not size.isdigit() or not 1 <= int(size) <= MAX_HOUSEHOLD_SIZE:
+            error(_l("가구원수는 1에서 %(max)s 사이의 정수여야 합니다.", max=MAX_HOUSEHOLD_SIZE))
+        else:
+            fields["household_size"] = int(size)
 
-        signals_text = values["위기정보"]
-        signals: list[str] = []
-        if signals_text is not None:
-            if len(signals_text) > MAX_SIGNALS:
-                error("위기정보", _l("위기정보는 %(max)s자 이하여야 합니다.", max=MAX_SIGNALS))
-            for signal in signals_text.split(";"):
-                signal = signal.strip()
-                if signal and signal not in signals:
-                    signals.append(signal)
+    def _signals(self, text: str, fields: dict, error):
+        if len(text) > MAX_SIGNALS:
+            error(_l("위기정보는 %(max)s자 이하여야 합니다.", max=MAX_SIGNALS))
+        signals = fields["crisis_signals"]
+        for signal in text.split(";"):
+            signal = signal.strip()
+            if signal and signal not in signals:
+                signals.append(signal)
 
-        note = values["비고"]
-        if note is not None and len(note) > MAX_NOTE:
-            error("비고", _l("비고는 %(max)s자 이하여야 합니다.", max=MAX_NOTE))
+    def _note(self, note: str, fields: dict, error):
+        fields["note"] = note
+        if len(note) > MAX_NOTE:
+            error(_l("비고는 %(max)s자 이하여야 합니다.", max=MAX_NOTE))
 
-        if len(result.errors) > errors_before:
-            return None
-        return ImportRow(row=number, extraction_round=extraction_round, district=district, name=name,
-                         birth_year=birth_year, birth_date=birth_date, sex=sex, phone=phone, address=address,
-                         household_size=household_size, crisis_signals=signals, discovery_route=route,
-                         note=note)
+    #: Each form column's check, in the order their messages are given: 발굴경로 first, as 추출회차 depends on it.
+    COLUMN_CHECKS = (("발굴경로", _route), ("추출회차", _round), ("행정동", _district), ("성명", _name),
+                     ("생년월일", _birth), ("성별", _sex), ("연락처", _phone), ("주소", _address),
+                     ("가구원수", _household_size), ("위기정보", _signals), ("비고", _note))
 
-    def _birth(self, text: str):
+    def _birth_date(self, text: str):
         """(year, date or None), or the message saying what is wrong."""
         match = YEAR_PATTERN.match(text)
         if match:

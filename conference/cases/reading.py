@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from xml.parsers import expat
 
-from conference.core.i18n import lazy_gettext as _l
+from conference.core.i18n import N_, lazy_gettext as _l
 
 XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0"
@@ -59,29 +59,24 @@ def _csv_broken():
     return _l("CSV 형식이 올바르지 않습니다. 따옴표가 닫히지 않았거나 한 칸의 값이 너무 깁니다.")
 
 
-def _too_many_row_numbers(limit: int):
-    return _l("행이 너무 많습니다 (빈 행을 포함해 최대 %(limit)s행). 명단 아래의 빈 행을 지우거나 파일을 나누어 "
-              "올려 주세요.", limit=f"{limit:,}")
+#: What a file past a counted limit is told; ``_past_limit`` fills in the limit as people write it (20,000).
+TOO_MANY_ROW_NUMBERS = N_("행이 너무 많습니다 (빈 행을 포함해 최대 %(limit)s행). 명단 아래의 빈 행을 지우거나 파일을 "
+                          "나누어 올려 주세요.")
+TOO_MANY_COLUMNS = N_("열이 너무 많습니다 (한 행에 최대 %(limit)s칸). 양식에 없는 열을 지운 뒤 다시 올려 주세요.")
+TOO_MANY_CELLS = N_("칸이 너무 많습니다 (서식만 있는 빈 칸을 포함해 최대 %(limit)s칸). 명단 밖의 칸을 지우거나 파일을 "
+                    "나누어 올려 주세요.")
+TOO_MANY_SHEETS = N_("시트가 너무 많습니다 (최대 %(limit)s개). 명단이 있는 시트만 남겨 저장한 뒤 다시 올려 주세요.")
+TOO_MANY_PARTS = N_("엑셀 파일을 이루는 부분이 너무 많습니다 (최대 %(limit)s개). 명단만 새 통합 문서에 붙여 넣어 저장한 "
+                    "뒤 다시 올려 주세요.")
+PACKED_TOO_TIGHTLY = N_("엑셀 파일이 보통 파일보다 지나치게 많이 압축되어 있습니다 (최대 %(limit)s배). 엑셀에서 다시 저장한 "
+                        "뒤 올려 주세요.")
+TOO_COMPLEX = N_("엑셀 파일의 구조가 너무 복잡합니다 (XML 요소 최대 %(limit)s개). 명단만 새 통합 문서에 붙여 넣어 "
+                 "저장한 뒤 다시 올려 주세요.")
 
 
-def _too_many_columns(limit: int):
-    return _l("열이 너무 많습니다 (한 행에 최대 %(limit)s칸). 양식에 없는 열을 지운 뒤 다시 올려 주세요.",
-              limit=f"{limit:,}")
-
-
-def _too_many_cells(limit: int):
-    return _l("칸이 너무 많습니다 (서식만 있는 빈 칸을 포함해 최대 %(limit)s칸). 명단 밖의 칸을 지우거나 파일을 "
-              "나누어 올려 주세요.", limit=f"{limit:,}")
-
-
-def _too_many_sheets(limit: int):
-    return _l("시트가 너무 많습니다 (최대 %(limit)s개). 명단이 있는 시트만 남겨 저장한 뒤 다시 올려 주세요.",
-              limit=f"{limit:,}")
-
-
-def _too_many_parts(limit: int):
-    return _l("엑셀 파일을 이루는 부분이 너무 많습니다 (최대 %(limit)s개). 명단만 새 통합 문서에 붙여 넣어 저장한 뒤 "
-              "다시 올려 주세요.", limit=f"{limit:,}")
+def _past_limit(message: str, limit: int):
+    """``message`` (one of the above) with its limit, translated when shown."""
+    return _l(message, limit=f"{limit:,}")
 
 
 def _part_too_big(limit: int):
@@ -90,16 +85,6 @@ def _part_too_big(limit: int):
 
 def _unpacked_too_big(limit: int):
     return _l("엑셀 파일의 압축을 풀면 너무 큽니다 (최대 %(limit)s).", limit=size_text(limit))
-
-
-def _packed_too_tightly(limit: int):
-    return _l("엑셀 파일이 보통 파일보다 지나치게 많이 압축되어 있습니다 (최대 %(limit)s배). 엑셀에서 다시 저장한 뒤 "
-              "올려 주세요.", limit=f"{limit:,}")
-
-
-def _too_complex(limit: int):
-    return _l("엑셀 파일의 구조가 너무 복잡합니다 (XML 요소 최대 %(limit)s개). 명단만 새 통합 문서에 붙여 넣어 "
-              "저장한 뒤 다시 올려 주세요.", limit=f"{limit:,}")
 
 
 def _other_sheets(count: int, name: str):
@@ -197,12 +182,12 @@ def _csv_rows(text: str, delimiter: str, limits: ReadLimits) -> Rows:
     try:
         for number, record in enumerate(reader, start=1):
             if number > limits.max_row_number:
-                raise FileProblem(_too_many_row_numbers(limits.max_row_number))
+                raise FileProblem(_past_limit(TOO_MANY_ROW_NUMBERS, limits.max_row_number))
             if len(record) > limits.max_columns:
-                raise FileProblem(_too_many_columns(limits.max_columns), row=number)
+                raise FileProblem(_past_limit(TOO_MANY_COLUMNS, limits.max_columns), row=number)
             cells += len(record)
             if cells > limits.max_cells:
-                raise FileProblem(_too_many_cells(limits.max_cells))
+                raise FileProblem(_past_limit(TOO_MANY_CELLS, limits.max_cells))
             yield number, [cell.strip() for cell in record]
     except csv.Error:
         raise FileProblem(_csv_broken(), row=number + 1) from None
@@ -253,7 +238,7 @@ class _Part:
     def start(self, name, attrs):
         self.elements += 1
         if self.elements > self.max_elements:
-            raise FileProblem(_too_complex(self.max_elements))
+            raise FileProblem(_past_limit(TOO_COMPLEX, self.max_elements))
         self.opened(_local(name), attrs)
 
     def end(self, name):
@@ -289,7 +274,7 @@ class _Package:
         self.archive, self.limits = archive, limits
         parts = archive.infolist()
         if len(parts) > limits.max_parts:
-            raise FileProblem(_too_many_parts(limits.max_parts))
+            raise FileProblem(_past_limit(TOO_MANY_PARTS, limits.max_parts))
         total = 0
         for part in parts:
             if part.file_size > limits.max_part_bytes:
@@ -298,7 +283,7 @@ class _Package:
             if total > limits.max_unpacked_bytes:
                 raise FileProblem(_unpacked_too_big(limits.max_unpacked_bytes))
             if part.file_size >= RATIO_FLOOR and part.file_size > limits.max_ratio * max(part.compress_size, 1):
-                raise FileProblem(_packed_too_tightly(limits.max_ratio))
+                raise FileProblem(_past_limit(PACKED_TOO_TIGHTLY, limits.max_ratio))
         self.names = {part.filename for part in parts}
         self.elements = 0
 
@@ -447,7 +432,7 @@ class _WorkbookPart(_Part):
     def opened(self, local, attrs):
         if local == "sheet":
             if len(self.sheets) >= self.max_sheets:
-                raise FileProblem(_too_many_sheets(self.max_sheets))
+                raise FileProblem(_past_limit(TOO_MANY_SHEETS, self.max_sheets))
             self.sheets.append((attrs.get("name", ""), _rel_id(attrs)))
         elif local == "workbookPr":
             self.date1904 = attrs.get("date1904", "").strip().lower() in ("1", "true")
@@ -471,7 +456,7 @@ class _SharedStrings(_Part):
     def opened(self, local, attrs):
         if local == "si":
             if len(self.strings) >= self.max_strings:
-                raise FileProblem(_too_many_cells(self.max_strings))
+                raise FileProblem(_past_limit(TOO_MANY_CELLS, self.max_strings))
             self.parts, self.phonetic = [], 0
         elif local == "rPh":
             self.phonetic += 1
@@ -583,7 +568,7 @@ class _SheetReader(_Part):
     def start(self, name, attrs):
         self.elements += 1
         if self.elements > self.max_elements:
-            raise FileProblem(_too_complex(self.max_elements))
+            raise FileProblem(_past_limit(TOO_COMPLEX, self.max_elements))
         action = self.openers[name] if name in self.openers else self._action(self.openers, self.OPEN, name)
         if action is not None:
             action(attrs)
@@ -602,9 +587,9 @@ class _SheetReader(_Part):
         if not match:
             return  # a hint only; the rows say what is there
         if int(match.group(2)) > self.max_row_number:
-            raise FileProblem(_too_many_row_numbers(self.max_row_number))
+            raise FileProblem(_past_limit(TOO_MANY_ROW_NUMBERS, self.max_row_number))
         if _column_number(match.group(1)) > self.max_columns:
-            raise FileProblem(_too_many_columns(self.max_columns))
+            raise FileProblem(_past_limit(TOO_MANY_COLUMNS, self.max_columns))
 
     def _open_row(self, attrs):
         number = attrs.get("r")
@@ -612,7 +597,7 @@ class _SheetReader(_Part):
         if number <= self.row_number:
             raise ValueError("rows out of order")
         if number > self.max_row_number:
-            raise FileProblem(_too_many_row_numbers(self.max_row_number))
+            raise FileProblem(_past_limit(TOO_MANY_ROW_NUMBERS, self.max_row_number))
         self.row_number, self.row, self.row_cells, self.column = number, {}, 0, 0
 
     def _close_row(self):
@@ -626,10 +611,10 @@ class _SheetReader(_Part):
             return
         self.row_cells += 1
         if self.row_cells > self.max_columns:
-            raise FileProblem(_too_many_columns(self.max_columns), row=self.row_number)
+            raise FileProblem(_past_limit(TOO_MANY_COLUMNS, self.max_columns), row=self.row_number)
         self.cells += 1
         if self.cells > self.max_cells:
-            raise FileProblem(_too_many_cells(self.max_cells))
+            raise FileProblem(_past_limit(TOO_MANY_CELLS, self.max_cells))
         reference = attrs.get("r")
         if reference:
             letters = reference.rstrip("0123456789")
@@ -645,7 +630,7 @@ class _SheetReader(_Part):
         else:
             self.column += 1
         if self.column > self.max_columns:
-            raise FileProblem(_too_many_columns(self.max_columns), row=self.row_number)
+            raise FileProblem(_past_limit(TOO_MANY_COLUMNS, self.max_columns), row=self.row_number)
         self.in_cell = True
         self.kind, self.style = attrs.get("t", "n"), attrs.get("s")
         self.value = self.formula = self.inline_text = None

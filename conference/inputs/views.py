@@ -13,7 +13,7 @@ from conference.meetings import packets
 from conference.meetings.forms import StatusForm
 from conference.models import AgendaItem, Household
 from conference.shared import permissions
-from conference.shared.permissions import (can_manage_meetings, can_view_meeting, input_agency_for, require,
+from conference.shared.permissions import (REFUSED, can_manage_meetings, can_view_meeting, input_agency_for, require,
                                            visible_households)
 from conference.shared.rules import RuleError
 from conference.shared.webforms import attach_error
@@ -53,7 +53,7 @@ def index(meeting_id):
                                remind_form=StatusForm(), invitations=sorted(meeting.invitations,
                                                                             key=lambda i: i.agency.name))
     agency_id = input_agency_for(current_user, meeting, None)
-    if agency_id is None:
+    if agency_id is REFUSED:
         abort(404)
     mine = {i.agenda_item_id: i for i in inputs if i.agency_id == agency_id}
     items = _open_items(meeting)
@@ -83,7 +83,7 @@ def _reload(meeting_id, item_id):
 def edit(meeting_id, item_id):
     meeting = _meeting(meeting_id)
     agency_id = input_agency_for(current_user, meeting, request.values.get("agency", type=int))
-    if agency_id is None:
+    if agency_id is REFUSED:
         abort(404)
     item = next((i for i in _open_items(meeting) if i.id == item_id), None)
     if item is None:
@@ -138,7 +138,7 @@ def history(meeting_id, item_id):
     meeting = _meeting(meeting_id)
     agency_id = input_agency_for(current_user, meeting, request.args.get("agency", type=int))
     item = next((i for i in _open_items(meeting) if i.id == item_id), None)
-    if agency_id is None or item is None:
+    if agency_id is REFUSED or item is None:
         abort(404)
     current = services.find_input(item, agency_id)
     return render_template("inputs/history.html", current=current, revisions=services.revisions(current),

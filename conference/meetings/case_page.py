@@ -13,10 +13,9 @@ from conference.cases import queries as case_queries
 from conference.cases.views import bp, case_file, get_case
 from conference.core.formatting import today_local
 from conference.meetings import packets
-from conference.meetings import services as meeting_services
 from conference.meetings.queries import latest_meeting_with_case
 from conference.models import Household
-from conference.shared.permissions import is_case_staff, needs_pledge, reader_agency_for
+from conference.shared.permissions import PLEDGE_NEEDED, REFUSED, is_case_staff
 
 
 @bp.get("/<int:household_id>")
@@ -30,14 +29,14 @@ def detail(household_id):
 def _agency_view(household: Household):
     """What a partner agency (or the chair) may know of a case: its part of the latest packet that holds it."""
     meeting = packets.load_meeting(latest_meeting_with_case(current_user, household.id))
-    agency_id = reader_agency_for(current_user, meeting, None) if meeting else False
-    if agency_id is False:
+    copy = (packets.packet_for_reader(meeting, current_user, None, coordinator_notes=False, today=today_local())
+            if meeting else REFUSED)
+    if copy is REFUSED:
         abort(404)
-    if needs_pledge(current_user) and not meeting_services.has_pledged(meeting, current_user):
+    if copy is PLEDGE_NEEDED:
         return redirect(url_for("meetings.pledge", meeting_id=meeting.id))
-    packet = packets.reader_packet(meeting, agency_id, coordinator_notes=False, today=today_local())
-    case = next(c for c in packet.cases if c.case_number == household.case_number)
-    page = render_template("cases/agency_view.html", meeting=meeting, packet=packet, case=case)
+    case = next(c for c in copy.packet.cases if c.case_number == household.case_number)
+    page = render_template("cases/agency_view.html", meeting=meeting, packet=copy.packet, case=case)
     audit.record_access("household.view", household, details={"identity": "masked", "meeting_id": meeting.id,
-                                                              "agency_id": agency_id})
+                                                              "agency_id": copy.agency_id})
     return page

@@ -10,6 +10,7 @@ from conference.core.formatting import today_local
 from conference.extensions import db
 from conference.meetings import packets
 from conference.meetings.packet_docx import build_packet_docx
+from conference.shared.permissions import REFUSED
 
 
 @click.command("export-packet")
@@ -24,9 +25,10 @@ def export_packet_command(meeting_id, agency_id, output, purpose):
     meeting = packets.load_meeting(meeting_id)
     if meeting is None:
         raise click.ClickException(f"회의 {meeting_id}이(가) 없습니다. / No such meeting.")
-    if agency_id is not None and agency_id not in {i.agency_id for i in meeting.invitations}:
+    copy = packets.packet_for_reader(meeting, None, agency_id, coordinator_notes=True, today=today_local())
+    if copy is REFUSED:
         raise click.ClickException(f"기관 {agency_id}은(는) 이 회의에 초대되지 않았습니다. / Agency not invited.")
-    data = packets.reader_packet(meeting, agency_id, coordinator_notes=True, today=today_local())
+    data = copy.packet
     content = build_packet_docx(data, font=current_app.config["DOCX_FONT"], author=current_app.config["DOCUMENT_AUTHOR"],
                                 generated_at=datetime.now(UTC))
     with open(output, "wb") as handle:

@@ -4,6 +4,8 @@
 each text's disclosure level and each agency's grant (``conference.shared.disclosure``); ``for_reader`` cuts one reader's
 copy from it, leaving out what the reader may not read and counting it, so neither the page nor the Word file can
 show it. When the meeting starts the full packet is frozen (``freeze_packet``) and read from then on.
+``packet_for_reader`` is what the packet page, its download, the case page and ``export-packet`` ask: whose copy this
+reader may read, whether they must pledge first, and that copy.
 """
 import json
 from dataclasses import asdict, dataclass, field, replace
@@ -25,6 +27,7 @@ from conference.models.meetings import (AgendaItem, Invitation, Meeting, Meeting
                                         Pledge)
 from conference.shared import disclosure
 from conference.shared.disclosure import Grant
+from conference.shared.permissions import PLEDGE_NEEDED, REFUSED, Refusal, has_pledged, needs_pledge, reader_agency_for
 
 #: Meeting statuses before the start: packets are built from today's data.
 PREPARATION = {MeetingStatus.PREPARING.value, MeetingStatus.SHARING.value}
@@ -325,6 +328,33 @@ def reader_packet(meeting: Meeting, agency_id: int | None, *, coordinator_notes:
     if meeting.status not in PREPARATION:
         today = min(today, meeting.starts_at.astimezone(KST).date())
     return build_packet(meeting, agency_id, earlier_discussions(meeting), today, coordinator_notes=coordinator_notes)
+
+
+@dataclass(frozen=True)
+class ReaderCopy:
+    """The packet one reader reads, and whose copy it is."""
+
+    #: The invited agency whose copy it is; None for the city's full version.
+    agency_id: int | None
+    packet: Packet
+
+
+def packet_for_reader(meeting: Meeting, user, requested_agency_id: int | None, *, coordinator_notes: bool,
+                      today: date) -> ReaderCopy | Refusal:
+    """The packet ``user`` may read of ``meeting``: the copy ``reader_agency_for`` gives for ``requested_agency_id``
+    (None: the full version), built by ``reader_packet``. ``REFUSED`` when there is none, ``PLEDGE_NEEDED`` for a
+    partner who has not yet signed the meeting's confidentiality pledge. ``user`` None is the command line, which
+    writes as the city: the full packet or any invited agency's. ``coordinator_notes``: see ``for_reader``."""
+    if user is None:
+        invited = {i.agency_id for i in meeting.invitations}
+        agency_id = requested_agency_id if requested_agency_id is None or requested_agency_id in invited else REFUSED
+    else:
+        agency_id = reader_agency_for(user, meeting, requested_agency_id)
+    if agency_id is REFUSED:
+        return REFUSED
+    if needs_pledge(user) and not has_pledged(meeting, user):
+        return PLEDGE_NEEDED
+    return ReaderCopy(agency_id, reader_packet(meeting, agency_id, coordinator_notes=coordinator_notes, today=today))
 
 
 def today_grants(meeting: Meeting, agency_id: int) -> dict[str, Grant]:

@@ -339,10 +339,6 @@ def change_status(meeting: Meeting, *, by: User, to_status: str, reason: str = "
     meeting.status = target.value
 
 
-def has_pledged(meeting: Meeting, user: User) -> bool:
-    return any(p.user_id == user.id for p in meeting.pledges)
-
-
 def accept_pledge(meeting: Meeting, *, user: User, ip: str) -> Pledge:
     """Record the user's confidentiality pledge for the meeting (once)."""
     existing = next((p for p in meeting.pledges if p.user_id == user.id), None)

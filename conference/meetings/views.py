@@ -18,8 +18,8 @@ from conference.meetings.forms import (AgendaItemForm, DownloadForm, InvitationF
 from conference.meetings.packet_docx import build_packet_docx
 from conference.models import Agency, MeetingStatus, PacketSection, Role
 from conference.shared import pagecache, permissions
-from conference.shared.permissions import (can_manage_meetings, can_view_case, can_view_meeting, needs_pledge,
-                                           reader_agency_for, require)
+from conference.shared.permissions import (PLEDGE_NEEDED, REFUSED, can_manage_meetings, can_view_case, can_view_meeting,
+                                           has_pledged, require)
 from conference.shared.rules import RuleError
 from conference.shared.webforms import attach_error, page_number
 
@@ -322,27 +322,28 @@ def pledge(meeting_id):
         flash(_("비밀유지 서약을 기록했습니다."), "success")
         return redirect(url_for("meetings.packet", meeting_id=meeting.id))
     return render_template("meetings/pledge.html", form=form, meeting=meeting,
-                           pledged=services.has_pledged(meeting, current_user))
+                           pledged=has_pledged(meeting, current_user))
 
 
 def _packet_for_request(meeting):
-    agency_id = reader_agency_for(current_user, meeting, request.values.get("agency", type=int))
-    if agency_id is False:
+    """The copy of the packet the request reads (404 when none), or PLEDGE_NEEDED."""
+    copy = packets.packet_for_reader(meeting, current_user, request.values.get("agency", type=int),
+                                     coordinator_notes=can_manage_meetings(current_user), today=today_local())
+    if copy is REFUSED:
         abort(404)
-    return agency_id
+    return copy
 
 
 @bp.get("/<int:meeting_id>/packet")
 def packet(meeting_id):
     meeting = get_meeting(meeting_id)
-    agency_id = _packet_for_request(meeting)
-    if needs_pledge(current_user) and not services.has_pledged(meeting, current_user):
+    copy = _packet_for_request(meeting)
+    if copy is PLEDGE_NEEDED:
         return redirect(url_for("meetings.pledge", meeting_id=meeting.id))
-    data = packets.reader_packet(meeting, agency_id, coordinator_notes=can_manage_meetings(current_user),
-                                 today=today_local())
+    data = copy.packet
     page = render_template("meetings/packet.html", meeting=meeting, packet=data, download_form=DownloadForm(),
                            can_manage=can_manage_meetings(current_user))
-    audit.record_access("packet.view", meeting, details={"agency_id": agency_id,
+    audit.record_access("packet.view", meeting, details={"agency_id": copy.agency_id,
                                                          "cases": [c.case_number for c in data.cases]})
     return page
 
@@ -350,19 +351,18 @@ def packet(meeting_id):
 @bp.post("/<int:meeting_id>/packet.docx")
 def packet_docx(meeting_id):
     meeting = get_meeting(meeting_id)
-    agency_id = _packet_for_request(meeting)
-    if needs_pledge(current_user) and not services.has_pledged(meeting, current_user):
+    copy = _packet_for_request(meeting)
+    if copy is PLEDGE_NEEDED:
         return redirect(url_for("meetings.pledge", meeting_id=meeting.id))
     form = DownloadForm()
     if not form.validate_on_submit():
         for message in form.purpose.errors:
             flash(message, "error")
-        return redirect(url_for("meetings.packet", meeting_id=meeting.id, agency=agency_id or None))
-    data = packets.reader_packet(meeting, agency_id, coordinator_notes=can_manage_meetings(current_user),
-                                 today=today_local())
+        return redirect(url_for("meetings.packet", meeting_id=meeting.id, agency=copy.agency_id or None))
+    data = copy.packet
     content = build_packet_docx(data, font=current_app.config["DOCX_FONT"], author=current_user.agency.name,
                                 generated_at=datetime.now(UTC))
-    audit.record("packet.download", meeting, details={"agency_id": agency_id, "purpose": form.purpose.data,
+    audit.record("packet.download", meeting, details={"agency_id": copy.agency_id, "purpose": form.purpose.data,
                                                       "cases": [c.case_number for c in data.cases]})
     db.session.commit()
     return attachment(content, f"{meeting.title} 사전공유자료 {data.agency_name or '전체'}.docx", DOCX)

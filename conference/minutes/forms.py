@@ -6,7 +6,7 @@ from wtforms import BooleanField, DateField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from conference.core.i18n import lazy_gettext as _l
-from conference.minutes.services import ActionDraft, CauseDraft
+from conference.minutes.services import ActionDraft, CaseRecordDraft, CauseDraft
 
 #: Blank rows offered for new actions and root causes.
 BLANK_ROWS = 3
@@ -64,6 +64,18 @@ def review_rows(form, earlier_ids) -> dict[int, tuple[str, str]]:
         if outcome:
             rows[action_id] = (outcome, form.get(f"review-{action_id}-note") or "")
     return rows
+
+
+def case_record_draft(form, earlier_ids) -> CaseRecordDraft:
+    """The case screen's record as written: its texts, levels, stage, root causes, actions and the reviews of the
+    earlier open actions ``earlier_ids``."""
+    return CaseRecordDraft(
+        discussion=form.get("discussion", ""), decisions=form.get("decisions", ""),
+        discussion_level=form.get("discussion_level"), decisions_level=form.get("decisions_level"),
+        goals=form.get("goals", ""), classification=form.get("classification", ""),
+        status_to=form.get("status_to", ""), track=form.get("track", ""),
+        closure_reason=form.get("closure_reason", ""), root_causes=cause_rows(form),
+        actions=action_rows(form), reviews=review_rows(form, earlier_ids))
 
 
 class ReviewRequestForm(FlaskForm):

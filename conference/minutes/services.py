@@ -2,7 +2,7 @@
 
 Functions change data, write the audit trail and flush; the request (or command) commits once.
 """
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import NamedTuple
 
@@ -64,6 +64,28 @@ class CauseDraft(NamedTuple):
     domain: str
     cause: str
     level: str | None = None
+
+
+@dataclass
+class CaseRecordDraft:
+    """What the meeting found and decided for one case, as written on its screen (``save_case_record`` checks it)."""
+
+    discussion: str = ""
+    decisions: str = ""
+    goals: str = ""
+    #: Disclosure levels of the discussion and the decisions as chosen; None: 참석기관 공유.
+    discussion_level: str | None = None
+    decisions_level: str | None = None
+    #: 사례 구분, one of the configured CLASSIFICATIONS, or "".
+    classification: str = ""
+    #: The stage the meeting moves the case to: "" (none), selected (with a ``track``) or closed (with a reason).
+    status_to: str = ""
+    track: str = ""
+    closure_reason: str = ""
+    root_causes: list[CauseDraft | tuple[str, str]] = field(default_factory=list)
+    actions: list[ActionDraft] = field(default_factory=list)
+    #: Earlier action id → (outcome, note): the review of the case's open actions from earlier meetings.
+    reviews: dict[int, tuple[str, str]] = field(default_factory=dict)
 
 
 def minutes_of(meeting: Meeting) -> Minutes:
@@ -181,12 +203,11 @@ def _check_actions(drafts: list[ActionDraft], item: AgendaItem) -> list[CheckedA
     return checked
 
 
-def save_case_record(item: AgendaItem, *, by: User, base_version: int, discussion: str, decisions: str, goals: str,
-                     classification: str, status_to: str, track: str, closure_reason: str,
-                     root_causes: list[CauseDraft | tuple[str, str]], actions: list[ActionDraft],
-                     reviews: dict[int, tuple[str, str]], earlier: list[ActionItem],
-                     discussion_level: str | None = None, decisions_level: str | None = None) -> CaseRecord:
-    """Save what the meeting found and decided for one case, its new actions and its review of earlier ones.
+def save_case_record(item: AgendaItem, draft: CaseRecordDraft, *, by: User, base_version: int,
+                     earlier: list[ActionItem]) -> CaseRecord:
+    """Save what the meeting found and decided for one case, its new actions and its review of earlier ones, over
+    the version ``base_version`` of the record the writer started from (0: none yet; another raises
+    ``RecordConflict``). ``earlier`` are the case's open actions from earlier meetings, the ones it may review.
 
     Each text keeps the disclosure level its writer chose (unset: 참석기관 공유, and 민감정보 for root causes and
     actions in the health domain). An action for an agency outside the household's consent needs its own written
@@ -199,31 +220,31 @@ def save_case_record(item: AgendaItem, *, by: User, base_version: int, discussio
     if (record.version if record else 0) != base_version:
         raise RecordConflict()
     config = current_app.config
-    for field, text in (("discussion", discussion), ("decisions", decisions), ("goals", goals)):
+    for name, text in (("discussion", draft.discussion), ("decisions", draft.decisions), ("goals", draft.goals)):
         if len(text) > MAX_TEXT:
-            raise RuleError(field, _l("%(n)s자 이하로 적으세요.", n=MAX_TEXT))
-    discussion_level = checked_level("discussion_level", discussion_level, default=Disclosure.SHARED,
+            raise RuleError(name, _l("%(n)s자 이하로 적으세요.", n=MAX_TEXT))
+    discussion_level = checked_level("discussion_level", draft.discussion_level, default=Disclosure.SHARED,
                                      message=_l("논의 내용의 공개 범위를 목록에서 고르세요."))
-    decisions_level = checked_level("decisions_level", decisions_level, default=Disclosure.SHARED,
+    decisions_level = checked_level("decisions_level", draft.decisions_level, default=Disclosure.SHARED,
                                     message=_l("결정사항의 공개 범위를 목록에서 고르세요."))
-    if classification and classification not in config["CLASSIFICATIONS"]:
+    if draft.classification and draft.classification not in config["CLASSIFICATIONS"]:
         raise RuleError("classification", _l("설정되지 않은 사례 구분입니다."))
-    if status_to not in ("", Stage.SELECTED.value, Stage.CLOSED.value):
+    if draft.status_to not in ("", Stage.SELECTED.value, Stage.CLOSED.value):
         raise RuleError("status_to", _l("회의에서 정할 수 있는 단계는 선정과 종결입니다."))
-    if status_to == Stage.SELECTED.value and track not in {t.value for t in Track}:
+    if draft.status_to == Stage.SELECTED.value and draft.track not in {t.value for t in Track}:
         raise RuleError("track", _l("선정할 때는 사례관리 또는 서비스연계를 고르세요."))
-    if status_to == Stage.CLOSED.value and closure_reason not in config["CLOSURE_REASONS"]:
+    if draft.status_to == Stage.CLOSED.value and draft.closure_reason not in config["CLOSURE_REASONS"]:
         raise RuleError("closure_reason", _l("종결 사유를 고르세요."))
-    causes = [CauseDraft(*row) for row in root_causes]
+    causes = [CauseDraft(*row) for row in draft.root_causes]
     causes = [c._replace(cause=c.cause.strip()) for c in causes if c.cause.strip()]
     if any(c.domain not in {x.value for x in NeedDomain} or len(c.cause) > 2000 for c in causes):
         raise RuleError("root_causes", _l("근본원인마다 욕구영역을 고르고 2000자 이하로 적으세요."))
     cause_levels = [checked_level("root_causes", c.level, default=default_level(domain=c.domain),
                                   message=_l("%(n)s번째 근본원인: 공개 범위를 목록에서 고르세요.", n=number))
                     for number, c in enumerate(causes, start=1)]
-    checked = _check_actions(actions, item)
+    checked = _check_actions(draft.actions, item)
     earlier_ids = {a.id: a for a in earlier}
-    for action_id, (outcome, note) in reviews.items():
+    for action_id, (outcome, note) in draft.reviews.items():
         if action_id not in earlier_ids or outcome not in {o.value for o in REVIEW_OUTCOMES}:
             raise RuleError("reviews", _l("이전 실행과제의 점검 결과를 고르세요."))
         if outcome in (ActionStatus.CHANGED.value, ActionStatus.NOT_DONE.value) and not note.strip():
@@ -233,11 +254,12 @@ def save_case_record(item: AgendaItem, *, by: User, base_version: int, discussio
     if creating:
         record = CaseRecord(version=0)
         item.record = record
-    record.discussion, record.decisions, record.goals = discussion.strip(), decisions.strip(), goals.strip()
+    record.discussion, record.decisions, record.goals = (draft.discussion.strip(), draft.decisions.strip(),
+                                                         draft.goals.strip())
     record.discussion_level, record.decisions_level = discussion_level, decisions_level
-    record.classification, record.status_to = classification, status_to
-    record.track = track if status_to == Stage.SELECTED.value else ""
-    record.closure_reason = closure_reason if status_to == Stage.CLOSED.value else ""
+    record.classification, record.status_to = draft.classification, draft.status_to
+    record.track = draft.track if draft.status_to == Stage.SELECTED.value else ""
+    record.closure_reason = draft.closure_reason if draft.status_to == Stage.CLOSED.value else ""
     record.root_causes = [RootCause(domain=c.domain, cause=c.cause, level=level)
                           for c, level in zip(causes, cause_levels, strict=True)]
     record.version += 1
@@ -250,18 +272,18 @@ def save_case_record(item: AgendaItem, *, by: User, base_version: int, discussio
         logged.add((old.agency_id, old.consent_override_reason))
         db.session.delete(old)
     overridden = []
-    for draft, checks in zip(actions, checked, strict=True):
+    for planned, checks in zip(draft.actions, checked, strict=True):
         action = ActionItem(
-            household_id=item.household_id, meeting_id=meeting.id, agenda_item_id=item.id, task=draft.task.strip(),
-            task_level=checks.level, domain=draft.domain, agency_id=draft.agency_id, person=draft.person.strip(),
-            due_on=draft.due_on, resource_public=draft.resource_public if draft.resource_kind.strip() else None,
-            resource_kind=draft.resource_kind.strip(), consent_override_reason=checks.override_reason,
+            household_id=item.household_id, meeting_id=meeting.id, agenda_item_id=item.id, task=planned.task.strip(),
+            task_level=checks.level, domain=planned.domain, agency_id=planned.agency_id, person=planned.person.strip(),
+            due_on=planned.due_on, resource_public=planned.resource_public if planned.resource_kind.strip() else None,
+            resource_kind=planned.resource_kind.strip(), consent_override_reason=checks.override_reason,
             status=ActionStatus.PLANNED.value)
         db.session.add(action)
-        if checks.new_override and (draft.agency_id, checks.override_reason) not in logged:
+        if checks.new_override and (planned.agency_id, checks.override_reason) not in logged:
             overridden.append(action)
     existing = {r.action_id: r for r in meeting.reviews}
-    for action_id, (outcome, note) in reviews.items():
+    for action_id, (outcome, note) in draft.reviews.items():
         review = existing.get(action_id)
         if review is None:
             meeting.reviews.append(ActionReview(action_id=action_id, outcome=outcome, note=note.strip()))
@@ -273,8 +295,8 @@ def save_case_record(item: AgendaItem, *, by: User, base_version: int, discussio
             "meeting_id": meeting.id, "action_id": action.id, "agency_id": action.agency_id,
             "reason": action.consent_override_reason})
     audit.record("minutes.case", item.household, actor=by, details={
-        "meeting_id": meeting.id, "version": record.version, "actions": len(actions), "reviews": len(reviews),
-        "status_to": status_to, "classification": classification})
+        "meeting_id": meeting.id, "version": record.version, "actions": len(draft.actions),
+        "reviews": len(draft.reviews), "status_to": draft.status_to, "classification": draft.classification})
     return record
 
 

@@ -13,8 +13,8 @@ from conference.extensions import db
 from conference.minutes import document, forms, services
 from conference.models import REVIEW_OUTCOMES, Agency, Disclosure, MeetingStatus, NeedDomain
 from conference.shared import permissions
-from conference.shared.permissions import (can_approve_minutes, can_export_full_names, can_manage_meetings, can_read_minutes,
-                                           can_view_meeting, reader_agency_for, require)
+from conference.shared.permissions import (REFUSED, can_approve_minutes, can_export_full_names, can_manage_meetings,
+                                           can_read_minutes, can_view_meeting, reader_agency_for, require)
 from conference.shared.rules import RuleError
 
 bp = Blueprint("minutes", __name__, url_prefix="/meetings/<int:meeting_id>")
@@ -83,15 +83,8 @@ def run_case(meeting_id, item_id):
     if request.method == "POST":
         form = request.form
         try:
-            services.save_case_record(
-                item, by=current_user, base_version=forms._int(form.get("version")) or 0,
-                discussion=form.get("discussion", ""), decisions=form.get("decisions", ""),
-                discussion_level=form.get("discussion_level"), decisions_level=form.get("decisions_level"),
-                goals=form.get("goals", ""), classification=form.get("classification", ""),
-                status_to=form.get("status_to", ""), track=form.get("track", ""),
-                closure_reason=form.get("closure_reason", ""), root_causes=forms.cause_rows(form),
-                actions=forms.action_rows(form), reviews=forms.review_rows(form, [a.id for a in earlier]),
-                earlier=earlier)
+            services.save_case_record(item, forms.case_record_draft(form, [a.id for a in earlier]), by=current_user,
+                                      base_version=forms._int(form.get("version")) or 0, earlier=earlier)
         except services.RecordConflict:
             db.session.rollback()
             return render_template("minutes/run_case.html", values=form, conflict=True,
@@ -119,7 +112,7 @@ def _reader(meeting):
     """Whose version of the minutes the request reads (None: the full version); 404 for nobody's."""
     require(can_read_minutes(current_user, meeting))
     agency_id = reader_agency_for(current_user, meeting, request.values.get("agency", type=int))
-    if agency_id is False:
+    if agency_id is REFUSED:
         abort(404)
     return agency_id
 

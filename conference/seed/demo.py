@@ -273,21 +273,20 @@ def seed_past_minutes(meeting_id: int, coordinator: User, chair: User, agencies:
         ("자녀 정서 지원 프로그램 연계", "family", "드림스타트", "조아동", date(2021, 4, 21), True, "드림스타트 서비스"),
         ("주거 정리와 난방비 후원", "environment", "천사운동본부", "나눔이", date(2021, 4, 30), False, "후원물품"),
     ]
-    minutes_services.save_case_record(
-        kim, by=coordinator, base_version=0, earlier=[], reviews={},
+    minutes_services.save_case_record(kim, minutes_services.CaseRecordDraft(
         discussion="피해자가 분리를 원하지 않아 안전계획을 먼저 세우기로 함. 기관별 역할을 나눔.",
         decisions="고난도 사례로 집중 관리", goals="3개월 안에 안전 확보와 치료 재개", classification="고난도",
-        status_to="", track="", closure_reason="",
         root_causes=[("safety", "배우자의 음주와 반복 폭력"), ("health", "치료 중단으로 인한 우울 악화"),
                      ("family", "부부 갈등이 자녀 정서에 영향"), ("environment", "체납으로 인한 단전 위기")],
         actions=[minutes_services.ActionDraft(task, domain, agencies[agency].id, person, due, public, kind)
-                 for task, domain, agency, person, due, public, kind in actions])
-    minutes_services.save_case_record(
-        lee, by=coordinator, base_version=0, earlier=[], reviews={}, discussion="돌봄 공백과 체납 해소 방안 논의.",
-        decisions="서비스연계 유지", goals="체납 해소", classification="", status_to="", track="", closure_reason="",
+                 for task, domain, agency, person, due, public, kind in actions]),
+        by=coordinator, base_version=0, earlier=[])
+    minutes_services.save_case_record(lee, minutes_services.CaseRecordDraft(
+        discussion="돌봄 공백과 체납 해소 방안 논의.", decisions="서비스연계 유지", goals="체납 해소",
         root_causes=[("economy", "실직 후 소득 단절")],
         actions=[minutes_services.ActionDraft("방과후 돌봄 연계", "education", agencies["드림스타트"].id, "조아동",
-                                              date(2021, 4, 14), True, "지역아동센터")])
+                                              date(2021, 4, 14), True, "지역아동센터")]),
+        by=coordinator, base_version=0, earlier=[])
     for item in (kim, lee):
         _set_record_levels(item)
     minutes_services.set_schedule(meeting, by=coordinator, next_meeting=date(2021, 4, 28), next_check=date(2021, 4, 7))

@@ -1,4 +1,6 @@
 """Who may do what. Pure rules used by views, templates and list queries alike."""
+from enum import Enum
+
 from flask import abort
 from flask_login import current_user, login_required
 from sqlalchemy import and_, false, func, or_, select
@@ -7,6 +9,22 @@ from sqlalchemy.orm import aliased
 from conference.extensions import db
 from conference.models import ActionItem, AgendaItem, Consent, Household, Invitation, Meeting, Role
 from conference.models.cases import consent_agency
+
+
+class Refusal(Enum):
+    """What a rule answers instead of an agency (or a document) when it gives none."""
+
+    #: The user may read (or write) nothing here; the web answers 404.
+    REFUSED = "refused"
+    #: A partner may read once they have signed the meeting's confidentiality pledge.
+    PLEDGE_NEEDED = "pledge needed"
+
+
+#: ``reader_agency_for`` and ``input_agency_for`` answer this when the user may read or write for no agency (never
+#: None or False: for a reader None is the city's full version).
+REFUSED = Refusal.REFUSED
+#: The answer for a packet asked for before ``has_pledged`` (where ``needs_pledge``).
+PLEDGE_NEEDED = Refusal.PLEDGE_NEEDED
 
 
 def _role(user):
@@ -152,18 +170,18 @@ def visible_meetings(user, query):
     return query.where(false())
 
 
-def reader_agency_for(user, meeting, requested_agency_id: int | None):
+def reader_agency_for(user, meeting, requested_agency_id: int | None) -> int | None | Refusal:
     """Whose copy of a meeting's packet or minutes ``user`` reads: practitioners only their own agency's; staff
-    and the chair any invited agency's, or None for the full version. Returns False when nothing may be read.
+    and the chair any invited agency's, or None for the full version. Returns ``REFUSED`` when nothing may be read.
     What a copy holds is decided by ``conference.shared.disclosure``."""
     if not can_view_meeting(user, meeting):
-        return False
+        return REFUSED
     invited = {i.agency_id for i in meeting.invitations}
     if _role(user) == Role.PRACTITIONER:
-        return user.agency_id if user.agency_id in invited else False
+        return user.agency_id if user.agency_id in invited else REFUSED
     if requested_agency_id in (None, 0):
         return None
-    return requested_agency_id if requested_agency_id in invited else False
+    return requested_agency_id if requested_agency_id in invited else REFUSED
 
 
 def needs_pledge(user) -> bool:
@@ -171,19 +189,24 @@ def needs_pledge(user) -> bool:
     return _role(user) == Role.PRACTITIONER
 
 
+def has_pledged(meeting, user) -> bool:
+    """``user`` has signed the confidentiality pledge for ``meeting`` (needs ``meeting.pledges`` loaded)."""
+    return any(p.user_id == user.id for p in meeting.pledges)
+
+
 # --- Agency input ---
 
-def input_agency_for(user, meeting, requested_agency_id: int | None):
+def input_agency_for(user, meeting, requested_agency_id: int | None) -> int | Refusal:
     """For which agency ``user`` may write input at this meeting: a practitioner only for their own invited
     agency; coordinators for any invited agency (e.g. what an agency says at the meeting).
-    Returns None when they may not."""
+    Returns ``REFUSED`` when they may not."""
     invited = {i.agency_id for i in meeting.invitations}
     role = _role(user)
     if role == Role.PRACTITIONER:
-        return user.agency_id if user.agency_id in invited else None
+        return user.agency_id if user.agency_id in invited else REFUSED
     if role == Role.COORDINATOR:
-        return requested_agency_id if requested_agency_id in invited else None
-    return None
+        return requested_agency_id if requested_agency_id in invited else REFUSED
+    return REFUSED
 
 
 # --- Meeting day and minutes ---
