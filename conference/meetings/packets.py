@@ -10,6 +10,7 @@ reader may read, whether they must pledge first, and that copy.
 import json
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
+from functools import cached_property
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
@@ -332,11 +333,18 @@ def reader_packet(meeting: Meeting, agency_id: int | None, *, coordinator_notes:
 
 @dataclass(frozen=True)
 class ReaderCopy:
-    """The packet one reader reads, and whose copy it is."""
+    """The packet one reader may read, and whose copy it is; built when first asked for (a download refused for its
+    missing purpose builds nothing)."""
 
+    meeting: Meeting
     #: The invited agency whose copy it is; None for the city's full version.
     agency_id: int | None
-    packet: Packet
+    coordinator_notes: bool
+    today: date
+
+    @cached_property
+    def packet(self) -> Packet:
+        return reader_packet(self.meeting, self.agency_id, coordinator_notes=self.coordinator_notes, today=self.today)
 
 
 def packet_for_reader(meeting: Meeting, user, requested_agency_id: int | None, *, coordinator_notes: bool,
@@ -354,7 +362,7 @@ def packet_for_reader(meeting: Meeting, user, requested_agency_id: int | None, *
         return REFUSED
     if needs_pledge(user) and not has_pledged(meeting, user):
         return PLEDGE_NEEDED
-    return ReaderCopy(agency_id, reader_packet(meeting, agency_id, coordinator_notes=coordinator_notes, today=today))
+    return ReaderCopy(meeting, agency_id, coordinator_notes, today)
 
 
 def today_grants(meeting: Meeting, agency_id: int) -> dict[str, Grant]:
