@@ -168,8 +168,7 @@ def invitation_delete(meeting_id, invitation_id):
     meeting = get_meeting(meeting_id, manage=True)
     invitation = one_or_404(meeting.invitations, invitation_id)
     if ButtonForm().validate_on_submit():
-        commit_change(partial(services.withdraw_invitation, invitation, by=current_user),
-                      success=_("초대를 취소했습니다."))
+        commit_change(partial(services.withdraw_invitation, invitation, by=current_user), success=_("초대를 취소했습니다."))
     return redirect(url_for("meetings.detail", meeting_id=meeting_id) + "#invitations")
 
 
