@@ -37,8 +37,8 @@ FEATURE_EDGES = {
     ("dashboard", "cases"), ("inputs", "cases"), ("meetings", "cases"), ("minutes", "cases"), ("seed", "cases"),
     # meetings' packets, forms, rules and queries: agency input and minutes are a meeting's; home lists meetings
     ("inputs", "meetings"), ("main", "meetings"), ("minutes", "meetings"), ("seed", "meetings"),
-    # auth's password rules, two-factor and sessions for the admin's account pages; home's language form
-    ("admin", "auth"), ("main", "auth"),
+    # auth's password rules, two-factor and sessions for the admin's account pages
+    ("admin", "auth"),
     # home and the notifications page count the actions due
     ("main", "actions"),
     # the demo and generated data are made through the features' services

@@ -1,5 +1,7 @@
 """실행과제 after the meeting: my agency's actions, progress checks, completion, due-date changes."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from functools import partial
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -13,8 +15,7 @@ from conference.models import ActionEvent, ActionItem, Agency, Household
 from conference.shared import permissions
 from conference.shared.permissions import (can_report_on_action, can_see_action_override, is_case_staff, require,
                                            visible_actions)
-from conference.shared.rules import RuleError
-from conference.shared.webforms import attach_error, page_number
+from conference.shared.webforms import commit_change, page_number
 
 bp = Blueprint("actions", __name__, url_prefix="/actions")
 permissions.case_work_only(bp)
@@ -64,16 +65,9 @@ def detail(action_id):
         require(can_report_on_action(current_user, action) if step != "confirm" else is_case_staff(current_user))
         form = forms[step] = FORMS[step]()
         if form.validate_on_submit():
-            try:
-                _apply(step, action, form, today)
-            except RuleError as problem:
-                db.session.rollback()
-                action = get_action(action_id)
-                attach_error(form, problem.field, problem.message)
-            else:
-                db.session.commit()
-                flash(_("기록했습니다."), "success")
+            if commit_change(partial(_apply, step, action, form, today), success=_("기록했습니다."), form=form):
                 return redirect(url_for("actions.detail", action_id=action_id))
+            action = get_action(action_id)
     return render_template("actions/detail.html", action=action, forms=forms, today=today,
                            overdue=queries.is_overdue(action, today), active=action.status in services.ACTIVE,
                            can_report=can_report_on_action(current_user, action),

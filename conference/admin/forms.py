@@ -74,7 +74,3 @@ class ResetPasswordForm(FlaskForm):
     def __init__(self, username: str, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.policy_username = username
-
-
-class ResetTwoFactorForm(FlaskForm):
-    """Only the CSRF token: the admin confirms by pressing the button."""

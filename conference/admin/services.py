@@ -9,18 +9,14 @@ from conference.core.changes import apply_changes
 from conference.core.i18n import lazy_gettext as _l
 from conference.extensions import db
 from conference.models import Agency, User
+from conference.shared.rules import RuleError
 
 AGENCY_FIELDS = ("name", "is_public", "sector", "is_active")
 USER_FIELDS = ("display_name", "position", "email", "agency_id", "role", "is_active_account")
 
 
-class AccountError(ValueError):
-    """A change that the rules forbid; ``field`` names the form field the message belongs to."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-        self.message = message
+class AccountError(RuleError):
+    """A change to agencies or accounts that the rules forbid; ``field`` names the form field the message belongs to."""
 
 
 def agency_name_taken(name: str, except_id: int | None = None) -> bool:

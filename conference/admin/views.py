@@ -1,15 +1,17 @@
 """Admin pages: agencies and accounts (the audit trail's pages are the audit blueprint's, conference/audit/views.py)."""
+from functools import partial
+
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from conference.admin import services
-from conference.admin.forms import AgencyForm, ResetPasswordForm, ResetTwoFactorForm, UserCreateForm, UserEditForm
+from conference.admin.forms import AgencyForm, ResetPasswordForm, UserCreateForm, UserEditForm
 from conference.auth.sessions import recheck_password, renew_session
 from conference.core.i18n import gettext as _
 from conference.extensions import db
 from conference.models import Agency, User
 from conference.shared.permissions import can_manage_accounts, require
-from conference.shared.webforms import attach_error
+from conference.shared.webforms import ButtonForm, active_agencies, commit_change
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -20,13 +22,8 @@ def _admins_only():
     require(can_manage_accounts(current_user))
 
 
-def _active_agencies():
-    return db.session.execute(
-        db.select(Agency).where(Agency.is_active.is_(True)).order_by(Agency.name)).scalars().all()
-
-
 def _user_edit_form(user, **kwargs):
-    agencies = _active_agencies()
+    agencies = active_agencies()
     if user.agency not in agencies:
         agencies.append(user.agency)
     return UserEditForm(agencies, obj=user, **kwargs)
@@ -53,15 +50,10 @@ def agencies():
 @bp.route("/agencies/new", methods=["GET", "POST"])
 def agency_new():
     form = AgencyForm()
-    if form.validate_on_submit():
-        try:
-            agency = services.create_agency(by=current_user, **form.values())
-        except services.AccountError as error:
-            attach_error(form, error.field, error.message)
-        else:
-            db.session.commit()
-            flash(_("기관 '%(name)s'을(를) 등록했습니다.", name=agency.name), "success")
-            return redirect(url_for("admin.agencies"))
+    if form.validate_on_submit() and commit_change(
+            partial(services.create_agency, by=current_user, **form.values()), form=form,
+            success=lambda agency: _("기관 '%(name)s'을(를) 등록했습니다.", name=agency.name)):
+        return redirect(url_for("admin.agencies"))
     return render_template("admin/agency_form.html", form=form, agency=None)
 
 
@@ -69,16 +61,10 @@ def agency_new():
 def agency_edit(agency_id):
     agency = db.get_or_404(Agency, agency_id)
     form = AgencyForm(obj=agency, is_public="1" if agency.is_public else "0")
-    if form.validate_on_submit():
-        try:
-            services.update_agency(agency, by=current_user, **form.values())
-        except services.AccountError as error:
-            db.session.rollback()
-            attach_error(form, error.field, error.message)
-        else:
-            db.session.commit()
-            flash(_("기관 정보를 저장했습니다."), "success")
-            return redirect(url_for("admin.agencies"))
+    if form.validate_on_submit() and commit_change(
+            partial(services.update_agency, agency, by=current_user, **form.values()), form=form,
+            success=_("기관 정보를 저장했습니다.")):
+        return redirect(url_for("admin.agencies"))
     return render_template("admin/agency_form.html", form=form, agency=agency)
 
 
@@ -90,19 +76,14 @@ def users():
 
 @bp.route("/users/new", methods=["GET", "POST"])
 def user_new():
-    form = UserCreateForm(_active_agencies())
+    form = UserCreateForm(active_agencies())
     if form.validate_on_submit():
         values = form.values()
         values.pop("is_active_account")
-        try:
-            user = services.create_user(by=current_user, username=form.username.data,
-                                        password=form.password.data, **values)
-        except services.AccountError as error:
-            attach_error(form, error.field, error.message)
-        else:
-            db.session.commit()
-            flash(_("계정 '%(name)s'을(를) 만들었습니다. 첫 로그인 때 비밀번호를 바꾸게 됩니다.",
-                    name=user.username), "success")
+        if commit_change(partial(services.create_user, by=current_user, username=form.username.data,
+                                 password=form.password.data, **values), form=form,
+                         success=lambda user: _("계정 '%(name)s'을(를) 만들었습니다. 첫 로그인 때 비밀번호를 바꾸게 됩니다.",
+                                                name=user.username)):
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=None)
 
@@ -116,15 +97,11 @@ def user_edit(user_id):
             if not current_user.is_authenticated:
                 return redirect(url_for("auth.login"))
         else:
-            try:
+            def save():
                 services.update_user(user, by=current_user, **form.values())
-            except services.AccountError as error:
-                db.session.rollback()
-                attach_error(form, error.field, error.message)
-            else:
                 _keep_own_session(user)
-                db.session.commit()
-                flash(_("계정 정보를 저장했습니다."), "success")
+
+            if commit_change(save, success=_("계정 정보를 저장했습니다."), form=form):
                 return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=user,
                            reset_form=ResetPasswordForm(user.username, formdata=None))
@@ -147,7 +124,7 @@ def user_reset_password(user_id):
 @bp.post("/users/<int:user_id>/two-factor/reset")
 def user_reset_two_factor(user_id):
     user = db.get_or_404(User, user_id)
-    if ResetTwoFactorForm().validate_on_submit() and user.totp_enabled_at is not None:
+    if ButtonForm().validate_on_submit() and user.totp_enabled_at is not None:
         services.reset_two_factor(user, by=current_user)
         _keep_own_session(user)
         db.session.commit()

@@ -1,4 +1,4 @@
-"""Login, password and language forms."""
+"""Login, password and two-factor forms."""
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
@@ -34,14 +34,6 @@ class ChangePasswordForm(FlaskForm):
         super().__init__(*args, **kwargs)
         #: The account the password is for; the policy refuses passwords that contain it.
         self.policy_username = username
-
-
-class LanguageForm(FlaskForm):
-    """Only the CSRF token; the language comes from the button pressed."""
-
-
-class StartTwoFactorForm(FlaskForm):
-    """Only the CSRF token: the button starts (or restarts) enrolment."""
 
 
 class TwoFactorCodeForm(FlaskForm):

@@ -3,13 +3,14 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required
 
 from conference.auth import services, two_factor
-from conference.auth.forms import (ChangePasswordForm, CurrentPasswordForm, EnableTwoFactorForm, LanguageForm,
-                                   LoginForm, StartTwoFactorForm, TwoFactorCodeForm)
+from conference.auth.forms import (ChangePasswordForm, CurrentPasswordForm, EnableTwoFactorForm, LoginForm,
+                                   TwoFactorCodeForm)
 from conference.auth.sessions import (begin_two_factor_login, current_login, end_session, finish_two_factor_login,
                                       has_pending_login, is_safe_next, pending_two_factor_login, recheck_password,
                                       renew_session, start_session)
 from conference.core.i18n import gettext as _
 from conference.extensions import db
+from conference.shared.webforms import ButtonForm
 
 bp = Blueprint("auth", __name__)
 
@@ -121,7 +122,7 @@ def two_factor_settings():
     if not user.totp_secret:
         if request.method == "POST":
             return redirect(url_for("auth.two_factor"))
-        return render_template("auth/two_factor_setup.html", start_form=StartTwoFactorForm())
+        return render_template("auth/two_factor_setup.html", start_form=ButtonForm())
     form = EnableTwoFactorForm()
     if form.validate_on_submit():
         if not recheck_password(user, form.current_password):
@@ -136,7 +137,7 @@ def two_factor_settings():
                 return render_template("auth/recovery_codes.html", codes=codes)
             form.code.errors.append(_("인증 코드가 올바르지 않습니다. 앱에 지금 표시된 코드를 입력하세요."))
     uri = two_factor.provisioning_uri(user)
-    return render_template("auth/two_factor_setup.html", form=form, start_form=StartTwoFactorForm(),
+    return render_template("auth/two_factor_setup.html", form=form, start_form=ButtonForm(),
                            secret=two_factor.grouped(user.totp_secret),
                            qr=two_factor.qr_svg(uri, _("인증 앱에 등록할 QR 코드")))
 
@@ -146,56 +147,65 @@ def two_factor_settings():
 def two_factor_start():
     """Make a new secret to enrol with (again, if the first was not scanned); nothing changes at login yet."""
     user = current_user._get_current_object()
-    if not two_factor.is_enabled(user) and StartTwoFactorForm().validate_on_submit():
+    if not two_factor.is_enabled(user) and ButtonForm().validate_on_submit():
         two_factor.start_enrolment(user)
         db.session.commit()
     return redirect(url_for("auth.two_factor"))
 
 
-@bp.post("/account/two-factor/disable")
-@login_required
-def two_factor_disable():
+def _with_current_password(prefix: str, change, refusal=None):
+    """A change to the user's two-factor login, which must be on: the current password (the form ``prefix``, as on
+    the settings page) is asked again, then ``change(user)`` makes the change and gives the answer. ``refusal(user)``,
+    asked first, is a message that stops the change, or None. A refused form shows the settings page again."""
     user = current_user._get_current_object()
     if not two_factor.is_enabled(user):
         return redirect(url_for("auth.two_factor"))
-    form = CurrentPasswordForm(prefix="disable")
+    form = CurrentPasswordForm(prefix=prefix)
     if form.validate_on_submit():
-        if two_factor.is_required_for(user):
-            form.current_password.errors.append(_("관리자 계정은 2단계 인증을 끌 수 없습니다."))
+        refused = refusal(user) if refusal is not None else None
+        if refused:
+            form.current_password.errors.append(refused)
         elif not recheck_password(user, form.current_password):
             if not current_user.is_authenticated:
                 return redirect(url_for("auth.login"))
         else:
-            two_factor.disable(user, by=user)
-            renew_session(user)
-            db.session.commit()
-            flash(_("2단계 인증을 껐습니다. 다른 기기의 로그인은 모두 끝났습니다."), "success")
-            return redirect(url_for("auth.two_factor"))
-    return _two_factor_status(disable_form=form)
+            return change(user)
+    return _two_factor_status(**{f"{prefix}_form": form})
+
+
+@bp.post("/account/two-factor/disable")
+@login_required
+def two_factor_disable():
+    def disable(user):
+        two_factor.disable(user, by=user)
+        renew_session(user)
+        db.session.commit()
+        flash(_("2단계 인증을 껐습니다. 다른 기기의 로그인은 모두 끝났습니다."), "success")
+        return redirect(url_for("auth.two_factor"))
+
+    return _with_current_password("disable", disable, refusal=_admins_keep_two_factor)
+
+
+def _admins_keep_two_factor(user):
+    """Why ``user`` may not switch two-factor login off (an admin must keep it), or None."""
+    return _("관리자 계정은 2단계 인증을 끌 수 없습니다.") if two_factor.is_required_for(user) else None
 
 
 @bp.post("/account/two-factor/recovery-codes")
 @login_required
 def two_factor_recovery_codes():
-    user = current_user._get_current_object()
-    if not two_factor.is_enabled(user):
-        return redirect(url_for("auth.two_factor"))
-    form = CurrentPasswordForm(prefix="codes")
-    if form.validate_on_submit():
-        if not recheck_password(user, form.current_password):
-            if not current_user.is_authenticated:
-                return redirect(url_for("auth.login"))
-        else:
-            codes = two_factor.regenerate_recovery_codes(user)
-            db.session.commit()
-            flash(_("복구 코드를 새로 만들었습니다. 예전 복구 코드는 더 이상 쓸 수 없습니다."), "success")
-            return render_template("auth/recovery_codes.html", codes=codes)
-    return _two_factor_status(codes_form=form)
+    def regenerate(user):
+        codes = two_factor.regenerate_recovery_codes(user)
+        db.session.commit()
+        flash(_("복구 코드를 새로 만들었습니다. 예전 복구 코드는 더 이상 쓸 수 없습니다."), "success")
+        return render_template("auth/recovery_codes.html", codes=codes)
+
+    return _with_current_password("codes", regenerate)
 
 
 @bp.post("/language/<code>")
 def set_language(code):
-    form = LanguageForm()
+    form = ButtonForm()
     if form.validate_on_submit() and code in current_app.config["LANGUAGES"]:
         if current_user.is_authenticated:
             current_user.locale = code

@@ -14,7 +14,7 @@ from conference.core.i18n import gettext as _
 from conference.extensions import db
 from conference.models import ImportBatch
 from conference.shared.permissions import can_register_cases, require
-from conference.shared.rules import RuleError
+from conference.shared.webforms import commit_change
 
 
 def _parse_upload(storage):
@@ -71,19 +71,20 @@ def import_preview(batch_id):
     error = None
     if request.method == "POST":
         decisions = {row: request.form.get(f"decision-{row}", "") for row in repeats}
-        try:
+
+        def import_batch():
             result = imports.import_rows(rows, decisions, by=current_user, discovered_on=today_local(),
                                          filename=batch.filename)
-        except RuleError as problem:
-            db.session.rollback()
-            batch = _pending_batch(batch_id)
-            error = problem.message
-        else:
             batch.status, batch.payload = "imported", ""
-            db.session.commit()
-            flash(_("가구 %(created)s건을 등록하고 %(merged)s건을 기존 사례에 합쳤습니다.",
-                    created=len(result.created), merged=len(result.merged_rows)), "success")
+            return result
+
+        imported = commit_change(import_batch, quiet=True, success=lambda result: _(
+            "가구 %(created)s건을 등록하고 %(merged)s건을 기존 사례에 합쳤습니다.",
+            created=len(result.created), merged=len(result.merged_rows)))
+        if imported:
             return redirect(url_for("cases.index"))
+        batch = _pending_batch(batch_id)
+        error = imported.error.message
     return render_template("cases/import_preview.html", batch=batch, rows=rows, repeats=repeats,
                            warnings=payload["warnings"], error=error, decisions=request.form)
 

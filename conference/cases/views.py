@@ -1,9 +1,9 @@
 """The case register: list, quarterly counts, case file and its edits."""
 from datetime import timedelta
+from functools import partial
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from conference import audit
 from conference.cases import queries, services
@@ -12,13 +12,12 @@ from conference.cases.forms import (CaseFilterForm, ConsentForm, HouseholdForm, 
 from conference.core.formatting import today_local
 from conference.core.i18n import gettext as _
 from conference.extensions import db
-from conference.models import Agency, Household, Member
+from conference.models import Household
 from conference.shared import pagecache, permissions
 from conference.shared.paging import paginate
 from conference.shared.permissions import (can_edit_case, can_register_cases, can_see_identity, can_view_case,
                                            is_case_staff, require)
-from conference.shared.rules import RuleError
-from conference.shared.webforms import attach_error, page_number
+from conference.shared.webforms import active_agencies, commit_change, one_or_404, page_number
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 permissions.case_work_only(bp)
@@ -35,10 +34,6 @@ def get_case(household_id: int, *, edit: bool = False, loader=queries.load_case_
     if edit:
         require(can_edit_case(current_user, household))
     return household
-
-
-def _agencies():
-    return db.session.execute(select(Agency).where(Agency.is_active.is_(True)).order_by(Agency.name)).scalars().all()
 
 
 @bp.get("")
@@ -72,18 +67,12 @@ def checks_due():
 def monitoring(household_id):
     household = get_case(household_id, edit=True)
     form = MonitoringForm()
-    if form.validate_on_submit():
-        try:
-            services.record_monitoring(household, by=current_user, contacted_on=form.contacted_on.data,
-                                       method=form.method.data, content=form.content.data or "",
-                                       next_check_on=form.next_check_on.data, today=today_local())
-        except RuleError as error:
-            db.session.rollback()
-            attach_error(form, error.field, error.message)
-        else:
-            db.session.commit()
-            flash(_("점검 기록을 남겼습니다."), "success")
-            return redirect(url_for("cases.detail", household_id=household_id) + "#monitoring")
+    if form.validate_on_submit() and commit_change(
+            partial(services.record_monitoring, household, by=current_user, contacted_on=form.contacted_on.data,
+                    method=form.method.data, content=form.content.data or "",
+                    next_check_on=form.next_check_on.data, today=today_local()),
+            success=_("점검 기록을 남겼습니다."), form=form):
+        return redirect(url_for("cases.detail", household_id=household_id) + "#monitoring")
     household = get_case(household_id, edit=True)
     return render_template("cases/monitoring_form.html", form=form, household=household)
 
@@ -101,7 +90,7 @@ def stats():
 @bp.route("/new", methods=["GET", "POST"])
 def new():
     require(can_register_cases(current_user))
-    form = HouseholdForm(_agencies(), queries.coordinators())
+    form = HouseholdForm(active_agencies(), queries.coordinators())
     if form.validate_on_submit():
         household = services.register_household(by=current_user, head=form.head(), **form.values())
         db.session.commit()
@@ -136,7 +125,7 @@ def _case_file_page(household_id: int) -> str:
 @bp.route("/<int:household_id>/edit", methods=["GET", "POST"])
 def edit(household_id):
     household = get_case(household_id, edit=True)
-    form = HouseholdForm(_agencies(), queries.coordinators(), signals_level=household.signals_level)
+    form = HouseholdForm(active_agencies(), queries.coordinators(), signals_level=household.signals_level)
     if not form.is_submitted():
         form.fill_from(household)
     if form.validate_on_submit():
@@ -151,49 +140,34 @@ def edit(household_id):
 def member_new(household_id):
     household = get_case(household_id, edit=True)
     form = MemberForm()
-    if form.validate_on_submit():
-        services.add_member(household, by=current_user, **form.values())
-        db.session.commit()
-        flash(_("가구원을 추가했습니다."), "success")
-        return redirect(url_for("cases.detail", household_id=household.id) + "#members")
+    if form.validate_on_submit() and commit_change(
+            partial(services.add_member, household, by=current_user, **form.values()),
+            success=_("가구원을 추가했습니다."), form=form):
+        return redirect(url_for("cases.detail", household_id=household_id) + "#members")
     return render_template("cases/member_form.html", form=form, household=household, member=None)
-
-
-def _get_member(household: Household, member_id: int) -> Member:
-    member = next((m for m in household.members if m.id == member_id), None)
-    if member is None:
-        abort(404)
-    return member
 
 
 @bp.route("/<int:household_id>/members/<int:member_id>", methods=["GET", "POST"])
 def member_edit(household_id, member_id):
     household = get_case(household_id, edit=True)
-    member = _get_member(household, member_id)
+    member = one_or_404(household.members, member_id)
     form = MemberForm()
     if not form.is_submitted():
         form.name.data, form.relation.data, form.birth.data = member.name, member.relation, member.birth_text
         form.sex.data, form.has_disability.data = member.sex, member.has_disability
-    if form.validate_on_submit():
-        services.update_member(member, by=current_user, **form.values())
-        db.session.commit()
-        flash(_("가구원 정보를 저장했습니다."), "success")
-        return redirect(url_for("cases.detail", household_id=household.id) + "#members")
+    if form.validate_on_submit() and commit_change(
+            partial(services.update_member, member, by=current_user, **form.values()),
+            success=_("가구원 정보를 저장했습니다."), form=form):
+        return redirect(url_for("cases.detail", household_id=household_id) + "#members")
     return render_template("cases/member_form.html", form=form, household=household, member=member)
 
 
 @bp.post("/<int:household_id>/members/<int:member_id>/delete")
 def member_delete(household_id, member_id):
     household = get_case(household_id, edit=True)
-    member = _get_member(household, member_id)
-    try:
-        services.remove_member(member, by=current_user)
-    except RuleError as error:
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_("가구원을 삭제했습니다."), "success")
-    return redirect(url_for("cases.detail", household_id=household.id) + "#members")
+    member = one_or_404(household.members, member_id)
+    commit_change(partial(services.remove_member, member, by=current_user), success=_("가구원을 삭제했습니다."))
+    return redirect(url_for("cases.detail", household_id=household_id) + "#members")
 
 
 @bp.route("/<int:household_id>/status", methods=["GET", "POST"])
@@ -201,58 +175,41 @@ def status(household_id):
     household = get_case(household_id, edit=True)
     form = StatusForm(household, services.next_stages(household))
     if form.validate_on_submit():
-        try:
-            services.change_status(household, by=current_user, to_status=form.to_status.data,
-                                   reason=form.reason.data, track=form.track.data,
-                                   classification=form.classification.data,
-                                   closure_reason=form.closure_reason.data)
-        except RuleError as error:
-            db.session.rollback()
-            household = get_case(household_id, edit=True)
-            attach_error(form, error.field, error.message)
-        else:
-            db.session.commit()
-            flash(_("단계를 기록했습니다."), "success")
-            return redirect(url_for("cases.detail", household_id=household.id) + "#status")
+        if commit_change(partial(services.change_status, household, by=current_user, to_status=form.to_status.data,
+                                 reason=form.reason.data, track=form.track.data,
+                                 classification=form.classification.data, closure_reason=form.closure_reason.data),
+                         success=_("단계를 기록했습니다."), form=form):
+            return redirect(url_for("cases.detail", household_id=household_id) + "#status")
+        household = get_case(household_id, edit=True)
     return render_template("cases/status_form.html", form=form, household=household)
 
 
 @bp.route("/<int:household_id>/consents/new", methods=["GET", "POST"])
 def consent_new(household_id):
     household = get_case(household_id, edit=True)
-    form = ConsentForm(_agencies())
+    form = ConsentForm(active_agencies())
     if form.validate_on_submit():
-        try:
-            services.record_consent(household, by=current_user, consented_on=form.consented_on.data,
-                                    agency_ids=form.agency_ids.data, covers_sensitive=form.covers_sensitive.data,
-                                    note=form.note.data or "")
-        except RuleError as error:
-            db.session.rollback()
-            household = get_case(household_id, edit=True)
-            attach_error(form, error.field, error.message)
-        else:
-            db.session.commit()
-            flash(_("정보제공 동의를 기록했습니다."), "success")
-            return redirect(url_for("cases.detail", household_id=household.id) + "#consent")
+        if commit_change(partial(services.record_consent, household, by=current_user,
+                                 consented_on=form.consented_on.data, agency_ids=form.agency_ids.data,
+                                 covers_sensitive=form.covers_sensitive.data, note=form.note.data or ""),
+                         success=_("정보제공 동의를 기록했습니다."), form=form):
+            return redirect(url_for("cases.detail", household_id=household_id) + "#consent")
+        household = get_case(household_id, edit=True)
     return render_template("cases/consent_form.html", form=form, household=household)
 
 
 @bp.route("/<int:household_id>/consents/<int:consent_id>/withdraw", methods=["GET", "POST"])
 def consent_withdraw(household_id, consent_id):
     household = get_case(household_id, edit=True)
-    consent = next((c for c in household.consents if c.id == consent_id), None)
-    if consent is None:
-        abort(404)
+    consent = one_or_404(household.consents, consent_id)
     form = WithdrawConsentForm()
     if form.validate_on_submit():
-        try:
-            services.withdraw_consent(consent, by=current_user, withdrawn_on=form.withdrawn_on.data)
-        except RuleError as error:
-            attach_error(form, error.field, error.message)
-        else:
-            db.session.commit()
-            flash(_("동의 철회를 기록했습니다."), "success")
-            return redirect(url_for("cases.detail", household_id=household.id) + "#consent")
+        if commit_change(partial(services.withdraw_consent, consent, by=current_user,
+                                 withdrawn_on=form.withdrawn_on.data),
+                         success=_("동의 철회를 기록했습니다."), form=form):
+            return redirect(url_for("cases.detail", household_id=household_id) + "#consent")
+        household = get_case(household_id, edit=True)
+        consent = one_or_404(household.consents, consent_id)
     return render_template("cases/withdraw_form.html", form=form, household=household, consent=consent)
 
 
@@ -264,16 +221,11 @@ def assessment_new(household_id):
     if not form.is_submitted() and previous is not None:
         form.fill_from(previous)
     if form.validate_on_submit():
-        try:
-            services.record_assessment(household, by=current_user, assessed_on=form.assessed_on.data,
-                                       ratings=form.ratings(), notes_levels=form.notes_levels(),
-                                       summary=form.summary.data or "", summary_level=form.summary_level.data)
-        except RuleError as error:
-            db.session.rollback()
-            household = get_case(household_id, edit=True)
-            attach_error(form, error.field, error.message)
-        else:
-            db.session.commit()
-            flash(_("욕구 및 위기도 조사를 기록했습니다."), "success")
-            return redirect(url_for("cases.detail", household_id=household.id) + "#assessment")
+        if commit_change(partial(services.record_assessment, household, by=current_user,
+                                 assessed_on=form.assessed_on.data, ratings=form.ratings(),
+                                 notes_levels=form.notes_levels(), summary=form.summary.data or "",
+                                 summary_level=form.summary_level.data),
+                         success=_("욕구 및 위기도 조사를 기록했습니다."), form=form):
+            return redirect(url_for("cases.detail", household_id=household_id) + "#assessment")
+        household = get_case(household_id, edit=True)
     return render_template("cases/assessment_form.html", form=form, household=household, previous=previous)

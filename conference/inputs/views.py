@@ -1,4 +1,6 @@
 """Agency input pages: my agency's cases at a meeting, the input form with revisions, the coordinator's matrix."""
+from functools import partial
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -10,13 +12,11 @@ from conference.extensions import db
 from conference.inputs import services
 from conference.inputs.forms import AgencyInputForm
 from conference.meetings import packets
-from conference.meetings.forms import StatusForm
 from conference.models import AgendaItem, Household
 from conference.shared import permissions
 from conference.shared.permissions import (REFUSED, can_manage_meetings, can_view_meeting, input_agency_for, require,
                                            visible_households)
-from conference.shared.rules import RuleError
-from conference.shared.webforms import attach_error
+from conference.shared.webforms import ButtonForm, commit_change, one_or_404
 
 bp = Blueprint("inputs", __name__, url_prefix="/meetings/<int:meeting_id>/inputs")
 permissions.case_work_only(bp)
@@ -50,7 +50,7 @@ def index(meeting_id):
         counts = {state: sum(1 for c in cells.values() if c.state == state)
                   for state in ("missing", "draft", "submitted", "overdue")}
         return render_template("inputs/matrix.html", meeting=meeting, cells=cells, counts=counts,
-                               remind_form=StatusForm(), invitations=sorted(meeting.invitations,
+                               remind_form=ButtonForm(), invitations=sorted(meeting.invitations,
                                                                             key=lambda i: i.agency.name))
     agency_id = input_agency_for(current_user, meeting, None)
     if agency_id is REFUSED:
@@ -73,10 +73,7 @@ def _form_context(meeting, item, agency_id):
 def _reload(meeting_id, item_id):
     """The meeting and item again after a rollback (which expires every loaded relationship)."""
     meeting = _meeting(meeting_id)
-    item = next((i for i in _open_items(meeting) if i.id == item_id), None)
-    if item is None:
-        abort(404)
-    return meeting, item
+    return meeting, one_or_404(_open_items(meeting), item_id)
 
 
 @bp.route("/<int:item_id>", methods=["GET", "POST"])
@@ -104,9 +101,11 @@ def edit(meeting_id, item_id):
     conflict = None
     if form.validate_on_submit():
         try:
-            services.save_input(item, agency_id=agency_id, by=current_user, values=form.values(),
-                                base_version=form.base_version(), submit=bool(request.form.get("submit")),
-                                today=today_local())
+            saved = commit_change(
+                partial(services.save_input, item, agency_id=agency_id, by=current_user, values=form.values(),
+                        base_version=form.base_version(), submit=bool(request.form.get("submit")), today=today_local()),
+                success=_("기관 의견을 제출했습니다.") if request.form.get("submit") else _("임시 저장했습니다."),
+                form=form)
         except services.InputConflict:
             db.session.rollback()
             meeting, item = _reload(meeting_id, item_id)
@@ -116,15 +115,10 @@ def edit(meeting_id, item_id):
                                       "다시 저장하세요. 적은 내용은 그대로 있습니다."))
             return render_template("inputs/form.html", form=form, current=conflict, conflict=True,
                                    **_form_context(meeting, item, agency_id)), 409
-        except RuleError as error:
-            db.session.rollback()
-            meeting, item = _reload(meeting_id, item_id)
-            current = services.find_input(item, agency_id)
-            attach_error(form, error.field, error.message)
-        else:
-            db.session.commit()
-            flash(_("기관 의견을 제출했습니다.") if request.form.get("submit") else _("임시 저장했습니다."), "success")
-            return redirect(url_for("inputs.index", meeting_id=meeting.id))
+        if saved:
+            return redirect(url_for("inputs.index", meeting_id=meeting_id))
+        meeting, item = _reload(meeting_id, item_id)
+        current = services.find_input(item, agency_id)
     page = render_template("inputs/form.html", form=form, current=current, conflict=conflict,
                            **_form_context(meeting, item, agency_id))
     audit.record_access("input.view", item.household, details={"meeting_id": meeting.id, "agency_id": agency_id})
@@ -149,7 +143,7 @@ def history(meeting_id, item_id):
 def remind(meeting_id):
     meeting = _meeting(meeting_id)
     require(can_manage_meetings(current_user))
-    if StatusForm().validate_on_submit():
+    if ButtonForm().validate_on_submit():
         cells = services.input_matrix(meeting, services.meeting_inputs(meeting), today_local())
         told = services.remind_agencies(meeting, by=current_user, cells=cells)
         db.session.commit()

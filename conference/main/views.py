@@ -3,13 +3,13 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from conference.actions import queries as action_queries
-from conference.auth.forms import LanguageForm
 from conference.core.formatting import today_local
 from conference.extensions import db
 from conference.main import todo
 from conference.meetings import queries as meeting_queries
 from conference.models import Role
 from conference.shared import notifications as notification_services
+from conference.shared.webforms import ButtonForm
 
 bp = Blueprint("main", __name__)
 
@@ -49,9 +49,9 @@ def account():
 def notifications():
     """The signed-in user's own notifications; POST marks them all read."""
     if request.method == "POST":
-        if LanguageForm().validate_on_submit():
+        if ButtonForm().validate_on_submit():
             notification_services.mark_all_read(current_user)
             db.session.commit()
         return redirect(url_for("main.notifications"))
     return render_template("main/notifications.html", items=notification_services.latest(current_user),
-                           form=LanguageForm(), todo=todo.for_user(current_user, today_local()))
+                           form=ButtonForm(), todo=todo.for_user(current_user, today_local()))

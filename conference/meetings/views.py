@@ -1,9 +1,9 @@
 """Meetings: schedule, invite, build the agenda, need-to-know, pledge, packets and calendar files."""
 from datetime import datetime, UTC
+from functools import partial
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from conference import audit
 from conference.cases.queries import load_case_file
@@ -16,12 +16,12 @@ from conference.meetings import calendar, packets, queries, services
 from conference.meetings.forms import (AgendaItemForm, DownloadForm, InvitationForm, InviteForm, MeetingForm,
                                        NewAgendaItemForm, PledgeForm, StatusForm)
 from conference.meetings.packet_docx import build_packet_docx
-from conference.models import Agency, MeetingStatus, PacketSection, Role
+from conference.models import MeetingStatus, PacketSection, Role
 from conference.shared import pagecache, permissions
 from conference.shared.permissions import (PLEDGE_NEEDED, REFUSED, can_manage_meetings, can_view_case, can_view_meeting,
                                            has_pledged, require)
-from conference.shared.rules import RuleError
-from conference.shared.webforms import attach_error, page_number
+from conference.shared.webforms import (ButtonForm, active_agencies, attach_error, commit_change, one_or_404,
+                                        page_number)
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 permissions.case_work_only(bp)
@@ -36,10 +36,6 @@ def get_meeting(meeting_id: int, *, manage: bool = False, loader=packets.load_me
     if manage:
         require(can_manage_meetings(current_user))
     return meeting
-
-
-def _active_agencies():
-    return db.session.execute(select(Agency).where(Agency.is_active.is_(True)).order_by(Agency.name)).scalars().all()
 
 
 def _meeting_form(**kwargs):
@@ -58,23 +54,19 @@ def index():
 def new():
     require(can_manage_meetings(current_user))
     form = _meeting_form()
-    agencies = _active_agencies()
+    agencies = active_agencies()
     if not form.is_submitted():
         form.coordinator_id.data = current_user.id
     if form.validate_on_submit():
-        try:
-            meeting = services.create_meeting(
-                by=current_user, kind=form.kind.data, starts_at=form.starts_at(), place=form.place.data,
-                duration_minutes=form.duration_minutes.data, number=form.number.data or None,
-                chair_id=form.chair_id.data or None, coordinator_id=form.coordinator_id.data,
-                agency_ids=request.form.getlist("agency_ids", type=int))
-        except RuleError as error:
-            db.session.rollback()
-            attach_error(form, "day" if error.field == "starts_at" else error.field, error.message)
-        else:
-            db.session.commit()
-            flash(_("%(title)s을(를) 만들었습니다.", title=meeting.title), "success")
-            return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+        created = commit_change(
+            partial(services.create_meeting, by=current_user, kind=form.kind.data, starts_at=form.starts_at(),
+                    place=form.place.data, duration_minutes=form.duration_minutes.data,
+                    number=form.number.data or None, chair_id=form.chair_id.data or None,
+                    coordinator_id=form.coordinator_id.data, agency_ids=request.form.getlist("agency_ids", type=int)),
+            success=lambda meeting: _("%(title)s을(를) 만들었습니다.", title=meeting.title),
+            form=form, fields={"starts_at": "day"})
+        if created:
+            return redirect(url_for("meetings.detail", meeting_id=created.result.id))
     return render_template("meetings/form.html", form=form, meeting=None, agencies=agencies,
                            chosen=set(request.form.getlist("agency_ids", type=int)))
 
@@ -95,7 +87,7 @@ def _meeting_page(meeting_id: int) -> str:
         "meetings/detail.html", meeting=meeting,
         repeats={h for h, lines in history.items() if packets.is_repeat(meeting, lines)},
         with_children={i.household_id for i in meeting.agenda_items if services.has_children(i.household)},
-        invite_form=InviteForm([a for a in _active_agencies() if a.id not in invited]),
+        invite_form=InviteForm([a for a in active_agencies() if a.id not in invited]),
         today=today_local(), statuses=list(MeetingStatus), steps=services.status_steps(meeting),
         status_form=StatusForm(), needs_reason=services.needs_reason,
         pledged={p.user_id for p in meeting.pledges}, pledges=sorted(meeting.pledges, key=lambda p: p.accepted_at))
@@ -112,19 +104,13 @@ def edit(meeting_id):
         form.duration_minutes.data = meeting.duration_minutes
         form.chair_id.data, form.coordinator_id.data = meeting.chair_id or 0, meeting.coordinator_id
     if form.validate_on_submit():
-        try:
-            services.update_meeting(meeting, by=current_user, starts_at=form.starts_at(), place=form.place.data,
-                                    number=form.number.data or meeting.number,
-                                    duration_minutes=form.duration_minutes.data,
-                                    chair_id=form.chair_id.data or None, coordinator_id=form.coordinator_id.data)
-        except RuleError as error:
-            db.session.rollback()
-            meeting = get_meeting(meeting_id, manage=True)
-            attach_error(form, "day" if error.field == "starts_at" else error.field, error.message)
-        else:
-            db.session.commit()
-            flash(_("회의 정보를 저장했습니다."), "success")
-            return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+        if commit_change(partial(services.update_meeting, meeting, by=current_user, starts_at=form.starts_at(),
+                                 place=form.place.data, number=form.number.data or meeting.number,
+                                 duration_minutes=form.duration_minutes.data, chair_id=form.chair_id.data or None,
+                                 coordinator_id=form.coordinator_id.data),
+                         success=_("회의 정보를 저장했습니다."), form=form, fields={"starts_at": "day"}):
+            return redirect(url_for("meetings.detail", meeting_id=meeting_id))
+        meeting = get_meeting(meeting_id, manage=True)
     return render_template("meetings/form.html", form=form, meeting=meeting, agencies=[], chosen=set())
 
 
@@ -133,86 +119,63 @@ def status(meeting_id):
     meeting = get_meeting(meeting_id, manage=True)
     form = StatusForm()
     if form.validate_on_submit():
-        try:
-            services.change_status(meeting, by=current_user, to_status=request.form.get("to", ""),
-                                   reason=form.reason.data or "")
-        except RuleError as error:
-            db.session.rollback()
-            if error.field == "reason":
-                attach_error(form, "reason", error.message)
-                return render_template("meetings/status_reason.html", meeting=get_meeting(meeting_id, manage=True),
-                                       form=form, step=MeetingStatus(request.form["to"]))
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(_("회의 상태를 '%(status)s'(으)로 바꿨습니다.", status=meeting.meeting_status.label), "success")
-    return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+        refused = commit_change(
+            partial(services.change_status, meeting, by=current_user, to_status=request.form.get("to", ""),
+                    reason=form.reason.data or ""),
+            success=lambda _result: _("회의 상태를 '%(status)s'(으)로 바꿨습니다.", status=meeting.meeting_status.label),
+            quiet=True).error
+        if refused is not None and refused.field == "reason":
+            attach_error(form, "reason", refused.message)
+            return render_template("meetings/status_reason.html", meeting=get_meeting(meeting_id, manage=True),
+                                   form=form, step=MeetingStatus(request.form["to"]))
+        if refused is not None:
+            flash(refused.message, "error")
+    return redirect(url_for("meetings.detail", meeting_id=meeting_id))
 
 
 @bp.post("/<int:meeting_id>/invitations")
 def invite(meeting_id):
     meeting = get_meeting(meeting_id, manage=True)
-    form = InviteForm(_active_agencies())
+    form = InviteForm(active_agencies())
     if form.validate_on_submit():
-        try:
-            services.invite_agency(meeting, by=current_user, agency_id=form.agency_id.data,
-                                   deadline=form.deadline.data, invitees=form.invitees.data or "")
-        except RuleError as error:
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(_("기관을 초대했습니다."), "success")
+        commit_change(partial(services.invite_agency, meeting, by=current_user, agency_id=form.agency_id.data,
+                              deadline=form.deadline.data, invitees=form.invitees.data or ""),
+                      success=_("기관을 초대했습니다."))
     else:
         for errors in form.errors.values():
             for message in errors:
                 flash(message, "error")
-    return redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#invitations")
-
-
-def _get_invitation(meeting, invitation_id):
-    invitation = next((i for i in meeting.invitations if i.id == invitation_id), None)
-    if invitation is None:
-        abort(404)
-    return invitation
+    return redirect(url_for("meetings.detail", meeting_id=meeting_id) + "#invitations")
 
 
 @bp.route("/<int:meeting_id>/invitations/<int:invitation_id>", methods=["GET", "POST"])
 def invitation_edit(meeting_id, invitation_id):
     meeting = get_meeting(meeting_id, manage=True)
-    invitation = _get_invitation(meeting, invitation_id)
+    invitation = one_or_404(meeting.invitations, invitation_id)
     form = InvitationForm(obj=invitation)
     if form.validate_on_submit():
-        try:
-            services.update_invitation(invitation, by=current_user, deadline=form.deadline.data,
-                                       invitees=form.invitees.data or "")
-        except RuleError as error:
-            attach_error(form, error.field, error.message)
-        else:
-            db.session.commit()
-            flash(_("정보 요청을 저장했습니다."), "success")
-            return redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#invitations")
+        if commit_change(partial(services.update_invitation, invitation, by=current_user, deadline=form.deadline.data,
+                                 invitees=form.invitees.data or ""),
+                         success=_("정보 요청을 저장했습니다."), form=form):
+            return redirect(url_for("meetings.detail", meeting_id=meeting_id) + "#invitations")
+        meeting = get_meeting(meeting_id, manage=True)
+        invitation = one_or_404(meeting.invitations, invitation_id)
     return render_template("meetings/invitation_form.html", form=form, meeting=meeting, invitation=invitation)
 
 
 @bp.post("/<int:meeting_id>/invitations/<int:invitation_id>/delete")
 def invitation_delete(meeting_id, invitation_id):
     meeting = get_meeting(meeting_id, manage=True)
-    invitation = _get_invitation(meeting, invitation_id)
-    if StatusForm().validate_on_submit():
-        try:
-            services.withdraw_invitation(invitation, by=current_user)
-        except RuleError as error:
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(_("초대를 취소했습니다."), "success")
-    return redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#invitations")
+    invitation = one_or_404(meeting.invitations, invitation_id)
+    if ButtonForm().validate_on_submit():
+        commit_change(partial(services.withdraw_invitation, invitation, by=current_user), success=_("초대를 취소했습니다."))
+    return redirect(url_for("meetings.detail", meeting_id=meeting_id) + "#invitations")
 
 
 @bp.route("/<int:meeting_id>/agenda/new", methods=["GET", "POST"])
 def agenda_new(meeting_id):
     meeting = get_meeting(meeting_id, manage=True)
-    form = NewAgendaItemForm(_active_agencies())
+    form = NewAgendaItemForm(active_agencies())
     search = (request.args.get("q") or "").strip()[:50]
     candidates = queries.candidate_households(current_user, search) if search else []
     household = None
@@ -222,57 +185,41 @@ def agenda_new(meeting_id):
         if household is None or not can_view_case(current_user, household):
             abort(404)
     if form.validate_on_submit() and household is not None:
-        try:
-            services.add_agenda_item(meeting, by=current_user, household=household,
-                                     key_question=form.key_question.data or "",
-                                     key_question_level=form.key_question_level.data,
-                                     presenting_agency_id=form.presenting_agency_id.data or None,
-                                     minutes_allotted=form.minutes_allotted.data,
-                                     consent_override_reason=form.consent_override_reason.data or "")
-        except RuleError as error:
-            db.session.rollback()
-            meeting = get_meeting(meeting_id, manage=True)
-            household = load_case_file(household_id)
-            attach_error(form, error.field, error.message)
-        else:
-            db.session.commit()
-            flash(_("사례 %(number)s을(를) 안건에 올렸습니다.", number=household.case_number), "success")
-            return redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#agenda")
+        if commit_change(partial(services.add_agenda_item, meeting, by=current_user, household=household,
+                                 key_question=form.key_question.data or "",
+                                 key_question_level=form.key_question_level.data,
+                                 presenting_agency_id=form.presenting_agency_id.data or None,
+                                 minutes_allotted=form.minutes_allotted.data,
+                                 consent_override_reason=form.consent_override_reason.data or ""),
+                         success=_("사례 %(number)s을(를) 안건에 올렸습니다.", number=household.case_number), form=form):
+            return redirect(url_for("meetings.detail", meeting_id=meeting_id) + "#agenda")
+        meeting = get_meeting(meeting_id, manage=True)
+        household = load_case_file(household_id)
     return render_template("meetings/agenda_new.html", form=form, meeting=meeting, search=search,
                            candidates=candidates, household=household)
-
-
-def _get_item(meeting, item_id):
-    item = next((i for i in meeting.agenda_items if i.id == item_id), None)
-    if item is None:
-        abort(404)
-    return item
 
 
 @bp.route("/<int:meeting_id>/agenda/<int:item_id>", methods=["GET", "POST"])
 def agenda_edit(meeting_id, item_id):
     meeting = get_meeting(meeting_id, manage=True)
-    item = _get_item(meeting, item_id)
-    form = AgendaItemForm(_active_agencies(), obj=item)
+    item = one_or_404(meeting.agenda_items, item_id)
+    form = AgendaItemForm(active_agencies(), obj=item)
     if not form.is_submitted():
         form.presenting_agency_id.data = item.presenting_agency_id or 0
     if form.validate_on_submit():
         sections = {i.agency_id: set(request.form.getlist(f"sections-{i.agency_id}")) for i in meeting.invitations}
-        try:
+
+        def save():
             services.update_agenda_item(item, by=current_user, key_question=form.key_question.data or "",
                                         key_question_level=form.key_question_level.data,
                                         presenting_agency_id=form.presenting_agency_id.data or None,
                                         minutes_allotted=form.minutes_allotted.data)
             services.set_sections(item, by=current_user, sections_by_agency=sections)
-        except RuleError as error:
-            db.session.rollback()
-            meeting = get_meeting(meeting_id, manage=True)
-            item = _get_item(meeting, item_id)
-            attach_error(form, error.field, error.message)
-        else:
-            db.session.commit()
-            flash(_("안건을 저장했습니다."), "success")
-            return redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#agenda")
+
+        if commit_change(save, success=_("안건을 저장했습니다."), form=form):
+            return redirect(url_for("meetings.detail", meeting_id=meeting_id) + "#agenda")
+        meeting = get_meeting(meeting_id, manage=True)
+        item = one_or_404(meeting.agenda_items, item_id)
     return render_template("meetings/agenda_edit.html", form=form, meeting=meeting, item=item,
                            sections=list(PacketSection),
                            visible={v.agency_id: v.section_set for v in item.visibility})
@@ -281,35 +228,28 @@ def agenda_edit(meeting_id, item_id):
 @bp.post("/<int:meeting_id>/agenda/<int:item_id>/<any(delete, up, down):action>")
 def agenda_change(meeting_id, item_id, action):
     meeting = get_meeting(meeting_id, manage=True)
-    item = _get_item(meeting, item_id)
-    if StatusForm().validate_on_submit():
+    item = one_or_404(meeting.agenda_items, item_id)
+    if ButtonForm().validate_on_submit():
+        if action == "delete":
+            change = partial(services.remove_agenda_item, item, by=current_user,
+                             confirmed=request.form.get("confirm") == "1")
+        else:
+            change = partial(services.move_agenda_item, item, by=current_user, offset=-1 if action == "up" else 1)
         try:
-            if action == "delete":
-                services.remove_agenda_item(item, by=current_user, confirmed=request.form.get("confirm") == "1")
-            else:
-                services.move_agenda_item(item, by=current_user, offset=-1 if action == "up" else 1)
+            commit_change(change)
         except services.InputsWouldBeLost as lost:
             return render_template("meetings/agenda_remove.html", meeting=meeting, item=item,
-                                   agencies=lost.agencies, form=StatusForm())
-        except RuleError as error:
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-    return redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#agenda")
+                                   agencies=lost.agencies, form=ButtonForm())
+    return redirect(url_for("meetings.detail", meeting_id=meeting_id) + "#agenda")
 
 
 @bp.post("/<int:meeting_id>/agenda/children-first")
 def agenda_children_first(meeting_id):
     meeting = get_meeting(meeting_id, manage=True)
-    if StatusForm().validate_on_submit():
-        try:
-            services.put_children_first(meeting, by=current_user)
-        except RuleError as error:
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(_("아동이 있는 가구를 앞으로 옮겼습니다."), "success")
-    return redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#agenda")
+    if ButtonForm().validate_on_submit():
+        commit_change(partial(services.put_children_first, meeting, by=current_user),
+                      success=_("아동이 있는 가구를 앞으로 옮겼습니다."))
+    return redirect(url_for("meetings.detail", meeting_id=meeting_id) + "#agenda")
 
 
 @bp.route("/<int:meeting_id>/pledge", methods=["GET", "POST"])
@@ -325,21 +265,22 @@ def pledge(meeting_id):
                            pledged=has_pledged(meeting, current_user))
 
 
-def _packet_for_request(meeting):
-    """The copy of the packet the request reads (404 when none), or PLEDGE_NEEDED."""
+def _packet_for_request(meeting_id):
+    """The meeting and the copy of its packet the request reads: 404 when there is none; a partner who has not
+    pledged confidentiality for the meeting is sent to the pledge first."""
+    meeting = get_meeting(meeting_id)
     copy = packets.packet_for_reader(meeting, current_user, request.values.get("agency", type=int),
                                      coordinator_notes=can_manage_meetings(current_user), today=today_local())
     if copy is REFUSED:
         abort(404)
-    return copy
+    if copy is PLEDGE_NEEDED:
+        abort(redirect(url_for("meetings.pledge", meeting_id=meeting.id)))
+    return meeting, copy
 
 
 @bp.get("/<int:meeting_id>/packet")
 def packet(meeting_id):
-    meeting = get_meeting(meeting_id)
-    copy = _packet_for_request(meeting)
-    if copy is PLEDGE_NEEDED:
-        return redirect(url_for("meetings.pledge", meeting_id=meeting.id))
+    meeting, copy = _packet_for_request(meeting_id)
     data = copy.packet
     page = render_template("meetings/packet.html", meeting=meeting, packet=data, download_form=DownloadForm(),
                            can_manage=can_manage_meetings(current_user))
@@ -350,10 +291,7 @@ def packet(meeting_id):
 
 @bp.post("/<int:meeting_id>/packet.docx")
 def packet_docx(meeting_id):
-    meeting = get_meeting(meeting_id)
-    copy = _packet_for_request(meeting)
-    if copy is PLEDGE_NEEDED:
-        return redirect(url_for("meetings.pledge", meeting_id=meeting.id))
+    meeting, copy = _packet_for_request(meeting_id)
     form = DownloadForm()
     if not form.validate_on_submit():
         for message in form.purpose.errors:

@@ -1,9 +1,9 @@
 """Meeting day and minutes: attendance, one screen per case, review, approval, corrections, Word files."""
 from datetime import UTC, datetime
+from functools import partial
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from conference import audit
 from conference.core.downloads import DOCX, attachment
@@ -11,28 +11,29 @@ from conference.core.formatting import today_local
 from conference.core.i18n import gettext as _
 from conference.extensions import db
 from conference.minutes import document, forms, services
-from conference.models import REVIEW_OUTCOMES, Agency, Disclosure, MeetingStatus, NeedDomain
+from conference.models import REVIEW_OUTCOMES, Disclosure, MeetingStatus, NeedDomain
 from conference.shared import permissions
 from conference.shared.permissions import (REFUSED, can_approve_minutes, can_export_full_names, can_manage_meetings,
                                            can_read_minutes, can_view_meeting, reader_agency_for, require)
 from conference.shared.rules import RuleError
+from conference.shared.webforms import active_agencies, commit_change, one_or_404
 
 bp = Blueprint("minutes", __name__, url_prefix="/meetings/<int:meeting_id>")
 permissions.case_work_only(bp)
 
 
 
-def get_meeting(meeting_id: int, *, run: bool = False):
+def get_meeting(meeting_id: int, *, run: bool = False, may=None):
+    """The meeting with its minutes: 404 when the user may not see it; 403 when ``run`` and the user does not run
+    meetings, or when ``may(user, meeting)`` (``can_read_minutes`` …) says no."""
     meeting = services.load_for_minutes(meeting_id)
     if meeting is None or not can_view_meeting(current_user, meeting):
         abort(404)
     if run:
         require(can_manage_meetings(current_user))
+    if may is not None:
+        require(may(current_user, meeting))
     return meeting
-
-
-def _agencies():
-    return db.session.execute(select(Agency).where(Agency.is_active.is_(True)).order_by(Agency.name)).scalars().all()
 
 
 @bp.route("/run", methods=["GET", "POST"])
@@ -44,25 +45,24 @@ def run(meeting_id):
     if request.method == "POST" and schedule.validate_on_submit():
         rows = [(request.form.get(f"attendee-{n}-name", ""), forms._int(request.form.get(f"attendee-{n}-agency")),
                  request.form.get(f"attendee-{n}-position", "")) for n in range(len(meeting.attendees) + 6)]
-        try:
+
+        def save():
             services.record_attendance(meeting, by=current_user, rows=rows)
             services.set_schedule(meeting, by=current_user, next_meeting=schedule.next_meeting.data,
                                   next_check=schedule.next_check.data)
-        except RuleError as problem:
-            db.session.rollback()
-            meeting = get_meeting(meeting_id, run=True)
-            error = problem.message
-        else:
-            db.session.commit()
-            flash(_("참석자와 일정을 저장했습니다."), "success")
-            return redirect(url_for("minutes.run", meeting_id=meeting.id))
-    return render_template("minutes/run.html", meeting=meeting, schedule=schedule, agencies=_agencies(),
+
+        saved = commit_change(save, success=_("참석자와 일정을 저장했습니다."), quiet=True)
+        if saved:
+            return redirect(url_for("minutes.run", meeting_id=meeting_id))
+        meeting = get_meeting(meeting_id, run=True)
+        error = saved.error.message
+    return render_template("minutes/run.html", meeting=meeting, schedule=schedule, agencies=active_agencies(),
                            error=error, form_values=request.form if error else None,
                            recording=meeting.status in services.RECORDING, statuses=list(MeetingStatus))
 
 
 def _case_context(meeting, item, earlier):
-    agencies = _agencies()
+    agencies = active_agencies()
     return {"meeting": meeting, "item": item, "earlier": earlier, "agencies": agencies,
             "outside_consent": services.agencies_needing_override(item, {a.id for a in agencies}),
             "levels": list(Disclosure),
@@ -75,29 +75,28 @@ def _case_context(meeting, item, earlier):
 def run_case(meeting_id, item_id):
     """One screen per agenda item: inputs, earlier actions, discussion, root causes, decisions, new actions."""
     meeting = get_meeting(meeting_id, run=True)
-    item = next((i for i in meeting.agenda_items if i.id == item_id), None)
-    if item is None:
-        abort(404)
+    item = one_or_404(meeting.agenda_items, item_id)
     earlier = services.earlier_open_actions(meeting).get(item.household_id, [])
     context = _case_context(meeting, item, earlier)
     if request.method == "POST":
         form = request.form
-        try:
+
+        def save():
             services.save_case_record(item, forms.case_record_draft(form, [a.id for a in earlier]), by=current_user,
                                       base_version=forms._int(form.get("version")) or 0, earlier=earlier)
+
+        try:
+            saved = commit_change(save, quiet=True, success=lambda _result: _("사례 %(number)s 기록을 저장했습니다.",
+                                                                              number=item.household.case_number))
         except services.RecordConflict:
             db.session.rollback()
             return render_template("minutes/run_case.html", values=form, conflict=True,
                                    error=_("다른 사람이 그사이 이 사례 기록을 저장했습니다. 적은 내용은 아래에 그대로 있습니다. "
                                            "새로 고쳐진 내용을 확인한 뒤 다시 저장하세요."),
                                    **_case_context(*_reloaded(meeting_id, item_id))), 409
-        except RuleError as problem:
-            db.session.rollback()
-            return render_template("minutes/run_case.html", values=form, error=problem.message,
-                                   error_field=problem.field, **_case_context(*_reloaded(meeting_id, item_id))), 200
-        case_number = item.household.case_number
-        db.session.commit()
-        flash(_("사례 %(number)s 기록을 저장했습니다.", number=case_number), "success")
+        if not saved:
+            return render_template("minutes/run_case.html", values=form, error=saved.error.message,
+                                   error_field=saved.error.field, **_case_context(*_reloaded(meeting_id, item_id))), 200
         return redirect(url_for("minutes.run_case", meeting_id=meeting_id, item_id=item_id))
     return render_template("minutes/run_case.html", values=None, error=None, **context)
 
@@ -142,53 +141,42 @@ def _back(meeting_id):
     return redirect(url_for("minutes.minutes_page", meeting_id=meeting_id))
 
 
+def _submitted(form, message) -> bool:
+    """Whether ``form`` came back valid; if not, ``message`` is flashed for the minutes page to show."""
+    if form.validate_on_submit():
+        return True
+    flash(message, "error")
+    return False
+
+
 @bp.post("/minutes/review")
 def request_review(meeting_id):
     meeting = get_meeting(meeting_id, run=True)
     form = forms.ReviewRequestForm()
-    if not form.validate_on_submit():
-        flash(_("검토 기한을 날짜로 입력하세요."), "error")
-        return _back(meeting_id)
-    try:
-        services.request_review(meeting, by=current_user, deadline=form.deadline.data, today=today_local())
-    except RuleError as problem:
-        db.session.rollback()
-        flash(problem.message, "error")
-    else:
-        db.session.commit()
-        flash(_("참석자에게 회의록 검토를 요청했습니다."), "success")
+    if _submitted(form, _("검토 기한을 날짜로 입력하세요.")):
+        commit_change(partial(services.request_review, meeting, by=current_user, deadline=form.deadline.data,
+                              today=today_local()),
+                      success=_("참석자에게 회의록 검토를 요청했습니다."))
     return _back(meeting_id)
 
 
 @bp.post("/minutes/respond")
 def respond(meeting_id):
-    meeting = get_meeting(meeting_id)
-    require(can_read_minutes(current_user, meeting))
+    meeting = get_meeting(meeting_id, may=can_read_minutes)
     form = forms.ResponseForm()
     if form.validate_on_submit():
-        try:
-            services.respond(meeting, user=current_user, confirmed=form.confirmed.data, comment=form.comment.data or "")
-        except RuleError as problem:
-            db.session.rollback()
-            flash(problem.message, "error")
-        else:
-            db.session.commit()
-            flash(_("검토 의견을 남겼습니다."), "success")
+        commit_change(partial(services.respond, meeting, user=current_user, confirmed=form.confirmed.data,
+                              comment=form.comment.data or ""),
+                      success=_("검토 의견을 남겼습니다."))
     return _back(meeting_id)
 
 
 @bp.post("/minutes/approve")
 def approve(meeting_id):
-    meeting = get_meeting(meeting_id)
-    require(can_approve_minutes(current_user, meeting))
-    try:
-        minutes = services.finalise(meeting, by=current_user)
-    except RuleError as problem:
-        db.session.rollback()
-        flash(problem.message, "error")
-    else:
-        db.session.commit()
-        flash(_("결재했습니다. 회의록이 확정되었습니다 (해시 %(hash)s).", hash=minutes.content_hash[:12]), "success")
+    meeting = get_meeting(meeting_id, may=can_approve_minutes)
+    commit_change(partial(services.finalise, meeting, by=current_user),
+                  success=lambda minutes: _("결재했습니다. 회의록이 확정되었습니다 (해시 %(hash)s).",
+                                            hash=minutes.content_hash[:12]))
     return _back(meeting_id)
 
 
@@ -196,17 +184,9 @@ def approve(meeting_id):
 def correct(meeting_id):
     meeting = get_meeting(meeting_id, run=True)
     form = forms.CorrectionForm()
-    if not form.validate_on_submit():
-        flash(_("정정 사유를 적으세요."), "error")
-        return _back(meeting_id)
-    try:
-        services.correct(meeting, by=current_user, reason=form.reason.data)
-    except RuleError as problem:
-        db.session.rollback()
-        flash(problem.message, "error")
-    else:
-        db.session.commit()
-        flash(_("정정본을 열었습니다. 고친 뒤 다시 검토와 결재를 받으세요."), "success")
+    if _submitted(form, _("정정 사유를 적으세요.")):
+        commit_change(partial(services.correct, meeting, by=current_user, reason=form.reason.data),
+                      success=_("정정본을 열었습니다. 고친 뒤 다시 검토와 결재를 받으세요."))
     return _back(meeting_id)
 
 

@@ -13,21 +13,15 @@ from conference.models.labels import LabelledEnum
 
 
 class MeetingKind(LabelledEnum):
-    INTERNAL = "internal", _l("내부사례회의")
-    INTEGRATED = "integrated", _l("민관 통합사례회의")
-    SOLUTION = "solution", _l("솔루션회의")
+    # The third text is the official (Korean) name in a meeting's numbered title, in every UI language and document.
+    INTERNAL = "internal", _l("내부사례회의"), "내부사례회의"
+    INTEGRATED = "integrated", _l("민관 통합사례회의"), "민관협력 통합사례회의"
+    SOLUTION = "solution", _l("솔루션회의"), "솔루션회의"
 
     @property
     def title_label(self):
         """The name used in a meeting's numbered title."""
-        return MEETING_TITLE_LABELS[self]
-
-#: The official (Korean) name used in a meeting's title, in every UI language and document.
-MEETING_TITLE_LABELS = {
-    MeetingKind.INTERNAL: "내부사례회의",
-    MeetingKind.INTEGRATED: "민관협력 통합사례회의",
-    MeetingKind.SOLUTION: "솔루션회의",
-}
+        return self.note
 
 
 class MeetingStatus(LabelledEnum):
@@ -51,7 +45,7 @@ class PacketSection(LabelledEnum):
 
 def meeting_title(year: int, number: int, kind: str) -> str:
     """2021년도 제3회 민관협력 통합사례회의: the official name, in every UI language and document."""
-    return f"{year}년도 제{number}회 {MEETING_TITLE_LABELS[MeetingKind(kind)]}"
+    return f"{year}년도 제{number}회 {MeetingKind(kind).title_label}"
 
 
 class Meeting(db.Model):

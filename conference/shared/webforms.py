@@ -1,11 +1,20 @@
 """Helpers shared by every form page and list."""
-from flask import abort, request
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import abort, flash, request
+from flask_wtf import FlaskForm
+from sqlalchemy import select
 from wtforms import SelectField, SelectMultipleField, widgets
 from wtforms.validators import NumberRange, ValidationError
 
 from conference.core.i18n import lazy_gettext as _l
+from conference.extensions import db
+from conference.models import Agency
 from conference.models.disclosure import Disclosure
 from conference.shared.disclosure import UNKNOWN_LEVEL, is_level
+from conference.shared.rules import RuleError
 
 #: Far beyond any real list, small enough that page × size stays a sane OFFSET.
 MAX_PAGE = 100_000
@@ -16,6 +25,14 @@ def page_number() -> int:
     return min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
 
 
+def one_or_404(rows, row_id: int):
+    """The one of a loaded collection (a household's members, a meeting's agenda items) with this id; 404 if none."""
+    row = next((r for r in rows if r.id == row_id), None)
+    if row is None:
+        abort(404)
+    return row
+
+
 def attach_error(form, field_name: str, message) -> None:
     """Show ``message`` next to the named field, or above the form when there is no such field."""
     field = getattr(form, field_name, None)
@@ -23,6 +40,52 @@ def attach_error(form, field_name: str, message) -> None:
         field.errors = [*field.errors, message]
     else:
         form.form_errors.append(message)
+
+
+@dataclass
+class Outcome:
+    """What ``commit_change`` did: true when the change was committed (``result`` is what it returned), false when a
+    rule refused it (``error``)."""
+
+    result: Any = None
+    error: RuleError | None = None
+
+    def __bool__(self) -> bool:
+        return self.error is None
+
+
+def commit_change(change: Callable[[], Any], *, success=None, form=None, fields: dict[str, str] | None = None,
+                  quiet: bool = False) -> Outcome:
+    """End a request's change: run ``change`` (the service calls), then commit and flash ``success`` (a message, or a
+    function of the change's result giving one).
+
+    When a rule refuses the change (``RuleError``) the transaction is rolled back and the message shown next to the
+    ``form``'s field (``fields`` renames a service's field to the form's), flashed when there is no form, or left to
+    the caller when ``quiet``. The rollback expires what the request loaded: a page shown again reloads what it shows.
+    """
+    try:
+        result = change()
+    except RuleError as error:
+        db.session.rollback()
+        if form is not None and not quiet:
+            attach_error(form, (fields or {}).get(error.field, error.field), error.message)
+        elif not quiet:
+            flash(error.message, "error")
+        return Outcome(error=error)
+    message = success(result) if callable(success) else success
+    db.session.commit()
+    if message is not None:
+        flash(message, "success")
+    return Outcome(result=result)
+
+
+def active_agencies() -> list[Agency]:
+    """The agencies in use, by name: those a form offers to choose from."""
+    return db.session.execute(select(Agency).where(Agency.is_active.is_(True)).order_by(Agency.name)).scalars().all()
+
+
+class ButtonForm(FlaskForm):
+    """Only the CSRF token: the button pressed says what to do."""
 
 
 def refuse_null_characters():
