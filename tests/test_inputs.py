@@ -555,7 +555,11 @@ def test_reminder_notifies_practitioners_of_agencies_that_have_not_submitted(app
     unread = count(Notification, Notification.user_id == users["centre"].id, Notification.read_at.is_(None))
     assert unread == 2  # the invitation's information request and the reminder
     assert unread_badge(page) == 2
-    assert note.message in text(page) and f'href="/meetings/{meeting.id}/inputs"' in text(page)
+    # The link goes through /notifications/<id>, which marks it read and leads to the meeting's input page.
+    assert note.message in text(page)
+    centre_note = db.session.execute(select(Notification).where(
+        Notification.kind == "input.reminder", Notification.user_id == users["centre"].id)).scalar_one()
+    assert f'href="/notifications/{centre_note.id}"' in text(page)
     assert text(page).count('class="unread"') == 2
     response = web.post("/notifications", follow_redirects=True)
     assert unread_badge(response) == 0 and 'class="unread"' not in text(response)

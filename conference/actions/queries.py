@@ -8,6 +8,7 @@ from sqlalchemy.orm import aliased
 from conference.actions.services import ACTIVE
 from conference.extensions import db
 from conference.models import ActionItem, ActionStatus, Agency, Household, Meeting, Member
+from conference.models.actions import shown_status_label
 from conference.models.cases import case_number
 from conference.models.meetings import meeting_title
 from conference.shared.paging import paginate
@@ -89,11 +90,12 @@ def action_rows(ids: list[int], today: date) -> list[ActionRow]:
 
 def _row(row, today: date, labels: dict) -> ActionRow:
     status = ActionStatus(row.status)
+    proposed = row.completion_proposed_at is not None and status != ActionStatus.DONE
     return ActionRow(
         id=row.id, due_on=row.due_on, task=row.task, case_number=case_number(row.case_year, row.case_seq),
         head_name=row.head_name or "", agency=row.agency, person=row.person, status=status,
-        status_label=labels[status],
-        completion_proposed=row.completion_proposed_at is not None and status != ActionStatus.DONE,
+        status_label=str(shown_status_label(row.status, True)) if proposed and status.value in ACTIVE else labels[status],
+        completion_proposed=proposed,
         meeting_title=meeting_title(row.year, row.number, row.kind), due=due_state(row.status, row.due_on, today))
 
 

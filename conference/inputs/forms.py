@@ -1,12 +1,12 @@
 """The agency input form."""
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, FormField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms.validators import Optional
 
 from conference.core.i18n import lazy_gettext as _l
 from conference.inputs.services import LEVEL_FIELDS, MAX_TEXT, InputValues
 from conference.models import NeedDomain
-from conference.shared.webforms import DisclosureField, MultiCheckboxField
+from conference.shared.webforms import CountedLength, DisclosureField, MultiCheckboxField, counted
 
 TOO_LONG = _l("%(max)d자 이하로 적으세요.")
 
@@ -16,7 +16,8 @@ def plain_line_breaks(value):
     return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
 
 
-TEXT_RULES = [Length(max=MAX_TEXT, message=TOO_LONG)]
+TEXT_RULES = [CountedLength(max=MAX_TEXT, message=TOO_LONG)]
+COUNTED = counted(MAX_TEXT)
 TEXT_FILTERS = [plain_line_breaks]
 
 
@@ -25,8 +26,9 @@ class ResourceForm(FlaskForm):
         csrf = False
 
     is_public = SelectField(_l("구분"), choices=[("1", _l("공공")), ("0", _l("민간"))], default="1")
-    kind = StringField(_l("자원·서비스"), validators=[Optional(), Length(max=100, message=TOO_LONG)])
-    note = StringField(_l("내용"), validators=[Optional(), Length(max=1000, message=TOO_LONG)])
+    kind = StringField(_l("자원·서비스"), validators=[Optional(), CountedLength(max=100, message=TOO_LONG)])
+    note = StringField(_l("내용"), validators=[Optional(), CountedLength(max=1000, message=TOO_LONG)],
+                       render_kw=counted(1000))
 
     def validate(self, extra_validators=None):
         """A row with a note but no resource would be dropped on saving: ask for the resource instead."""
@@ -41,17 +43,17 @@ class AgencyInputForm(FlaskForm):
     """An agency's input on one case; build it with ``input_levels(...)`` as keyword arguments, so that the levels
     start from the saved ones (or the agency's default) when the form is shown or posted without them."""
 
-    facts = TextAreaField(_l("보유 정보 (기관 기록상 사실)"), validators=TEXT_RULES, filters=TEXT_FILTERS)
+    facts = TextAreaField(_l("보유 정보 (기관 기록상 사실)"), validators=TEXT_RULES, filters=TEXT_FILTERS, render_kw=COUNTED)
     facts_level = DisclosureField(_l("보유 정보 공개 범위"))
-    opinion = TextAreaField(_l("기관 의견"), validators=TEXT_RULES, filters=TEXT_FILTERS)
+    opinion = TextAreaField(_l("기관 의견"), validators=TEXT_RULES, filters=TEXT_FILTERS, render_kw=COUNTED)
     opinion_level = DisclosureField(_l("기관 의견 공개 범위"))
     domains = MultiCheckboxField(_l("관련 욕구 영역"), choices=[(d.value, d.label) for d in NeedDomain])
-    risk_concerns = TextAreaField(_l("위험 요인·우려"), validators=TEXT_RULES, filters=TEXT_FILTERS)
+    risk_concerns = TextAreaField(_l("위험 요인·우려"), validators=TEXT_RULES, filters=TEXT_FILTERS, render_kw=COUNTED)
     risk_level = DisclosureField(_l("위험 요인·우려 공개 범위"))
     resources = FieldList(FormField(ResourceForm), min_entries=3, max_entries=10)
-    withheld = TextAreaField(_l("공유하지 않은 정보와 이유"), validators=TEXT_RULES, filters=TEXT_FILTERS,
+    withheld = TextAreaField(_l("공유하지 않은 정보와 이유"), validators=TEXT_RULES, filters=TEXT_FILTERS, render_kw=COUNTED,
                              description=_l("예: 상담 세부 내용은 본인 동의가 없어 싣지 않음"))
-    coordinator_note = TextAreaField(_l("담당자에게만 전달"), validators=TEXT_RULES, filters=TEXT_FILTERS,
+    coordinator_note = TextAreaField(_l("담당자에게만 전달"), validators=TEXT_RULES, filters=TEXT_FILTERS, render_kw=COUNTED,
                                      description=_l("다른 기관에는 보이지 않습니다."))
     version = HiddenField()
     submit_input = BooleanField()

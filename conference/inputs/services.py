@@ -87,12 +87,21 @@ def _deadline(meeting: Meeting, agency_id: int) -> date | None:
     return invitation.deadline if invitation else None
 
 
+def closed_reason(meeting: Meeting):
+    """Why agency input on this meeting can no longer be changed (None while it can): the one rule the form page
+    (shown read-only) and ``save_input`` ask."""
+    if meeting.status == MeetingStatus.FINALISED.value:
+        return _l("회의록이 확정되어 더는 의견을 고칠 수 없습니다.")
+    return None
+
+
 def save_input(item: AgendaItem, *, agency_id: int, by: User, values: InputValues, base_version: int,
                submit: bool, today: date) -> AgencyInput:
     """Save (and optionally submit) an agency's input; refuses a save based on an outdated version."""
     meeting = item.meeting
-    if meeting.status == MeetingStatus.FINALISED.value:
-        raise RuleError("form", _l("회의록이 확정되어 더는 의견을 고칠 수 없습니다."))
+    closed = closed_reason(meeting)
+    if closed:
+        raise RuleError("form", closed)
     if agency_id not in {i.agency_id for i in meeting.invitations}:
         raise RuleError("form", _l("이 회의에 초대되지 않은 기관입니다."))
     if values.is_empty():

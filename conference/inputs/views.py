@@ -120,11 +120,24 @@ def edit(meeting_id, item_id):
         meeting, item = _reload(meeting_id, item_id)
         current = services.find_input(item, agency_id)
     page = render_template("inputs/form.html", form=form, current=current, conflict=conflict,
+                           read_only=_read_only_reason(meeting, current) if request.method == "GET" else None,
+                           can_enter=can_manage_meetings(current_user) and services.closed_reason(meeting) is None,
                            **_form_context(meeting, item, agency_id))
     audit.record_access("input.view", item.household, details={"meeting_id": meeting.id, "agency_id": agency_id})
     if request.method == "POST":
         db.session.commit()  # the form shown again with its errors: its access record is the only thing stored
     return page
+
+
+def _read_only_reason(meeting, current):
+    """Why the page shows the input without its form: it can no longer be changed, or the coordinator is reading
+    what an agency wrote (the form only when they enter what the agency said at the meeting, ``?enter=1``)."""
+    closed = services.closed_reason(meeting)
+    if closed:
+        return closed
+    if can_manage_meetings(current_user) and current is not None and not request.args.get("enter"):
+        return _("기관이 적은 의견입니다. 읽기 전용으로 보여 줍니다.")
+    return None
 
 
 @bp.get("/<int:item_id>/history")

@@ -1,5 +1,5 @@
 """The home page, different for each role."""
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from conference.actions import queries as action_queries
@@ -55,3 +55,14 @@ def notifications():
         return redirect(url_for("main.notifications"))
     return render_template("main/notifications.html", items=notification_services.latest(current_user),
                            form=ButtonForm(), todo=todo.for_user(current_user, today_local()))
+
+
+@bp.get("/notifications/<int:notification_id>")
+@login_required
+def open_notification(notification_id):
+    """Follow a notification's link, marking it read: only the user's own, only to a page of this app."""
+    notification = notification_services.mark_read(current_user, notification_id)
+    if notification is None:
+        abort(404)
+    db.session.commit()
+    return redirect(notification_services.internal_link(notification.link) or url_for("main.notifications"))

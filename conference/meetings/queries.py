@@ -1,12 +1,12 @@
 """Read-side queries for meetings."""
 from datetime import datetime, UTC
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from conference.cases.queries import CaseFilters, CaseRow, case_list_query, case_rows
 from conference.extensions import db
-from conference.models import AgendaItem, Invitation, Meeting, MeetingStatus, Role, User
+from conference.models import AgendaItem, Household, Invitation, Meeting, MeetingStatus, Role, User
 from conference.shared.paging import Page, paginate
 from conference.shared.permissions import visible_meetings
 
@@ -63,3 +63,26 @@ def latest_meeting_with_case(user, household_id: int) -> int | None:
              .where(AgendaItem.household_id == household_id))
     return db.session.execute(
         visible_meetings(user, query).order_by(Meeting.starts_at.desc()).limit(1)).scalar()
+
+
+def postponed_households(user, meeting: Meeting, limit: int = 50) -> list[tuple[CaseRow, str]]:
+    """Cases an earlier meeting put off (보류, 다음 회의로) that no later meeting has taken up and this one does not have
+    yet, with the reason: proposed for this meeting's agenda. Only households ``user`` may see; newest first.
+
+    (The agenda picker's list of waiting cases can add these rows to its own.)"""
+    later_item, later_meeting = aliased(AgendaItem), aliased(Meeting)
+    taken_up = exists().where(later_item.household_id == AgendaItem.household_id,
+                              later_item.meeting_id == later_meeting.id, later_meeting.starts_at > Meeting.starts_at)
+    on_agenda = {item.household_id for item in meeting.agenda_items}
+    rows = db.session.execute(
+        select(AgendaItem.household_id, AgendaItem.postponed_reason)
+        .join(Meeting, Meeting.id == AgendaItem.meeting_id)
+        .where(AgendaItem.postponed_reason != "", Meeting.id != meeting.id, ~taken_up,
+               AgendaItem.household_id.in_(case_list_query(user, CaseFilters()).with_only_columns(Household.id)
+                                           .order_by(None)))
+        .order_by(AgendaItem.postponed_at.desc()).limit(limit)).all()
+    reasons = {}
+    for household_id, reason in rows:
+        if household_id not in on_agenda:
+            reasons.setdefault(household_id, reason)
+    return [(row, reasons[row.id]) for row in case_rows(list(reasons))]

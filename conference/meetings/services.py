@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from conference import audit
 from conference.cases.services import checked_level, current_consent
 from conference.core.database import now_utc
-from conference.core.formatting import KST, today_local
+from conference.core.formatting import KST, korean_date, today_local
 from conference.core.i18n import lazy_gettext as _l
 from conference.core.ids import MAX_ID
 from conference.extensions import db
@@ -337,6 +337,24 @@ def change_status(meeting: Meeting, *, by: User, to_status: str, reason: str = "
         packets.freeze_packet(meeting.id, today_local())  # past meetings' packets are read as they were at the start
     audit.record("meeting.status", meeting, actor=by, details=details)
     meeting.status = target.value
+
+
+def is_meeting_day(meeting: Meeting, today: date) -> bool:
+    """Whether ``today`` is the meeting's date (Korean time)."""
+    return meeting.starts_at.astimezone(KST).date() == today
+
+
+def start_meeting(meeting: Meeting, *, by: User, today: date, confirmed: bool = False) -> None:
+    """Start the meeting (회의 중) from the meeting-day screen, through the status steps (준비 → 자료 공유 → 회의 중);
+    on another day than the meeting's only when the coordinator ``confirmed`` it."""
+    if meeting.status not in PREPARATION:
+        raise RuleError("status", _l("이미 시작한 회의입니다."))
+    if not is_meeting_day(meeting, today) and not confirmed:
+        raise RuleError("confirm_day", _l("오늘은 회의일(%(day)s)이 아닙니다. 그래도 시작하려면 확인란을 고르세요.",
+                                          day=korean_date(meeting.starts_at)))
+    if meeting.status == MeetingStatus.PREPARING.value:
+        change_status(meeting, by=by, to_status=MeetingStatus.SHARING.value)
+    change_status(meeting, by=by, to_status=MeetingStatus.IN_PROGRESS.value)
 
 
 def accept_pledge(meeting: Meeting, *, user: User, ip: str) -> Pledge:

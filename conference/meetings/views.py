@@ -89,6 +89,7 @@ def _meeting_page(meeting_id: int) -> str:
         with_children={i.household_id for i in meeting.agenda_items if services.has_children(i.household)},
         invite_form=InviteForm([a for a in active_agencies() if a.id not in invited]),
         today=today_local(), statuses=list(MeetingStatus), steps=services.status_steps(meeting),
+        preparing=meeting.status in services.PREPARATION, meeting_day=services.is_meeting_day(meeting, today_local()),
         status_form=StatusForm(), needs_reason=services.needs_reason,
         pledged={p.user_id for p in meeting.pledges}, pledges=sorted(meeting.pledges, key=lambda p: p.accepted_at))
 
@@ -196,7 +197,8 @@ def agenda_new(meeting_id):
         meeting = get_meeting(meeting_id, manage=True)
         household = load_case_file(household_id)
     return render_template("meetings/agenda_new.html", form=form, meeting=meeting, search=search,
-                           candidates=candidates, household=household)
+                           candidates=candidates, household=household,
+                           postponed=queries.postponed_households(current_user, meeting))
 
 
 @bp.route("/<int:meeting_id>/agenda/<int:item_id>", methods=["GET", "POST"])

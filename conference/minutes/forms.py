@@ -26,6 +26,27 @@ def _date(value) -> date | None:
         return None
 
 
+#: Where a suggested attendee comes from, as the run page labels it.
+SUGGESTION_SOURCES = {"chair": _l("주재"), "coordinator": _l("담당"), "pledge": _l("서약"), "invitation": _l("초대 명단")}
+
+
+def posted_attendance(form) -> list[dict]:
+    """The attendance rows as posted (attendee-N-name/-agency/-position; a suggested row carries -source and is
+    present only when its -present box is ticked), to show again after an error."""
+    numbers = sorted({int(key.split("-")[1]) for key in form if key.startswith("attendee-") and
+                      key.split("-")[1].isdigit()})
+    return [{"name": form.get(f"attendee-{n}-name", ""), "agency_id": _int(form.get(f"attendee-{n}-agency")),
+             "position": form.get(f"attendee-{n}-position", ""),
+             "source": form.get(f"attendee-{n}-source", "") if form.get(f"attendee-{n}-source") in SUGGESTION_SOURCES
+             else "", "present": bool(form.get(f"attendee-{n}-present"))} for n in numbers]
+
+
+def attendance_rows(form) -> list[tuple[str, int | None, str]]:
+    """(name, agency id, position) of each person present: every named row but a suggestion left unticked."""
+    return [(row["name"], row["agency_id"], row["position"]) for row in posted_attendance(form)
+            if row["present"] or not row["source"]]
+
+
 def action_rows(form) -> list[ActionDraft]:
     """action-N-* fields; a row with no task and no agency is a blank row and is skipped.
 
@@ -44,8 +65,14 @@ def action_rows(form) -> list[ActionDraft]:
         drafts.append(ActionDraft(task=row["task"], domain=row["domain"], agency_id=_int(row["agency"]),
                                   person=row["person"], due_on=_date(row["due"]),
                                   resource_public=row["resource_public"] != "0", resource_kind=row["resource_kind"],
-                                  task_level=row["level"] or None, consent_override_reason=row["override"]))
+                                  task_level=row["level"] or None, consent_override_reason=row["override"], row=n))
     return drafts
+
+
+def row_count(form, prefix: str) -> int:
+    """How many rows of ``prefix``-N-… fields were posted (the highest N + 1), so a page shown again keeps them all."""
+    numbers = [int(key.split("-")[1]) for key in form if key.startswith(f"{prefix}-") and key.split("-")[1].isdigit()]
+    return max(numbers, default=-1) + 1
 
 
 def cause_rows(form) -> list[CauseDraft]:

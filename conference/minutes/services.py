@@ -2,6 +2,7 @@
 
 Functions change data, write the audit trail and flush; the request (or command) commits once.
 """
+import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import NamedTuple
@@ -30,7 +31,7 @@ from conference.models import (REVIEW_OUTCOMES, Disclosure, ActionItem, ActionRe
 from conference.shared.disclosure import default_level
 from conference.shared.notifications import notify_user
 from conference.shared.permissions import can_approve_minutes
-from conference.shared.rules import RuleError
+from conference.shared.rules import RuleError, RuleErrors
 
 SHARED = Disclosure.SHARED.value
 #: Meeting statuses in which the record of the meeting may be written.
@@ -56,6 +57,8 @@ class ActionDraft:
     task_level: str | None = None
     #: Why the action goes to an agency the household's consent does not cover (동의 범위 예외 사유).
     consent_override_reason: str = ""
+    #: The row of the form it was written in (its fields are action-<row>-…); None when not from a form.
+    row: int | None = None
 
 
 class CauseDraft(NamedTuple):
@@ -167,43 +170,76 @@ class CheckedAction(NamedTuple):
 
 
 def _check_actions(drafts: list[ActionDraft], item: AgendaItem) -> list[CheckedAction]:
-    """Refuse the first action row that is incomplete or outside the consent without a reason; the rows' levels
-    and override reasons."""
+    """Refuse incomplete action rows, or rows outside the consent without a reason, with every problem of every row
+    at once (``RuleErrors``, each by its field); the rows' levels and override reasons."""
+    checked, problems = _action_problems(drafts, item)
+    if problems:
+        raise RuleErrors(problems)
+    return checked
+
+
+def _action_problems(drafts: list[ActionDraft], item: AgendaItem) -> tuple[list[CheckedAction], list]:
+    """The rows' checked levels and reasons, and every (field, message) problem of the rows, by the form's fields
+    (``action-<row>-<name>``; "actions" for a row that does not say where it came from)."""
     meeting = item.meeting
     domains = {d.value for d in NeedDomain}
     meeting_day = meeting.starts_at.astimezone(KST).date()
     uncovered = rules.uncovered_agencies({d.agency_id for d in drafts}, current_consent(item.household))
     needing = uncovered - _invited_under_override(item)
-    checked = []
+    checked, problems = [], []
     for number, draft in enumerate(drafts, start=1):
+        def problem(name, message, draft=draft):
+            problems.append((f"action-{draft.row}-{name}" if draft.row is not None else "actions", message))
+
         if not draft.task.strip() or len(draft.task) > 1000:
-            raise RuleError("actions", _l("%(n)s번째 과제: 과제 내용을 1000자 이하로 적으세요.", n=number))
+            problem("task", _l("%(n)s번째 과제: 과제 내용을 1000자 이하로 적으세요.", n=number))
         if draft.domain not in domains:
-            raise RuleError("actions", _l("%(n)s번째 과제: 욕구영역을 고르세요.", n=number))
+            problem("domain", _l("%(n)s번째 과제: 욕구영역을 고르세요.", n=number))
         if not draft.agency_id or db.session.get(Agency, draft.agency_id) is None:
-            raise RuleError("actions", _l("%(n)s번째 과제: 담당기관을 고르세요.", n=number))
+            problem("agency", _l("%(n)s번째 과제: 담당기관을 고르세요.", n=number))
         if draft.due_on is None or draft.due_on < meeting_day:
-            raise RuleError("actions", _l("%(n)s번째 과제: 기한을 회의일 이후 날짜로 적으세요.", n=number))
-        if len(draft.person) > 50 or len(draft.resource_kind) > 100:
-            raise RuleError("actions", _l("%(n)s번째 과제: 담당자는 50자, 연계자원은 100자 이하입니다.", n=number))
-        level = checked_level("actions", draft.task_level, default=default_level(domain=draft.domain),
-                              message=_l("%(n)s번째 과제: 공개 범위를 목록에서 고르세요.", n=number))
+            problem("due", _l("%(n)s번째 과제: 기한을 회의일 이후 날짜로 적으세요.", n=number))
+        if len(draft.person) > 50:
+            problem("person", _l("%(n)s번째 과제: 담당자는 50자 이하입니다.", n=number))
+        if len(draft.resource_kind) > 100:
+            problem("resource_kind", _l("%(n)s번째 과제: 연계자원은 100자 이하입니다.", n=number))
+        try:
+            level = checked_level("actions", draft.task_level, default=default_level(domain=draft.domain),
+                                  message=_l("%(n)s번째 과제: 공개 범위를 목록에서 고르세요.", n=number))
+        except RuleError as error:
+            problem("level", error.message)
+            level = SHARED
         reason = draft.consent_override_reason.strip()
         if len(reason) > MAX_OVERRIDE_REASON:
-            raise RuleError("actions", _l("%(n)s번째 과제: 동의 범위 예외 사유는 %(max)s자 이하로 적으세요.",
-                                          n=number, max=MAX_OVERRIDE_REASON))
+            problem("override", _l("%(n)s번째 과제: 동의 범위 예외 사유는 %(max)s자 이하로 적으세요.",
+                                   n=number, max=MAX_OVERRIDE_REASON))
         if draft.agency_id in needing and not reason:
-            raise RuleError("actions", _l(
+            problem("override", _l(
                 "%(n)s번째 과제: 담당기관이 이 가구의 정보제공 동의 범위 밖입니다. 동의를 받거나 동의 범위 예외 사유를 "
                 "적으세요.", n=number))
         if draft.agency_id not in uncovered:
             checked.append(CheckedAction(level, "", False))  # the consent covers it: nothing to override
         else:
             checked.append(CheckedAction(level, reason or item.consent_override_reason, bool(reason)))
-    return checked
+    return checked, problems
 
 
 def save_case_record(item: AgendaItem, draft: CaseRecordDraft, *, by: User, base_version: int,
+                     earlier: list[ActionItem]) -> CaseRecord:
+    """``_save_case_record``, refusing with the problems of the action rows too when another field is refused, so
+    that the writer sees them all at once."""
+    try:
+        return _save_case_record(item, draft, by=by, base_version=base_version, earlier=earlier)
+    except RuleErrors:
+        raise
+    except RuleError as error:
+        rows = _action_problems(draft.actions, item)[1] if item.meeting.status in RECORDING else []
+        if rows:
+            raise RuleErrors([(error.field, error.message), *rows]) from None
+        raise
+
+
+def _save_case_record(item: AgendaItem, draft: CaseRecordDraft, *, by: User, base_version: int,
                      earlier: list[ActionItem]) -> CaseRecord:
     """Save what the meeting found and decided for one case, its new actions and its review of earlier ones, over
     the version ``base_version`` of the record the writer started from (0: none yet; another raises
@@ -346,7 +382,8 @@ def respond(meeting: Meeting, *, user: User, confirmed: bool, comment: str) -> R
 def _check_complete(meeting: Meeting) -> None:
     if not meeting.attendees:
         raise RuleError("form", _l("참석자를 기록하세요."))
-    missing = [item.household.case_number for item in meeting.agenda_items if item.record is None]
+    missing = [item.household.case_number for item in meeting.agenda_items
+               if item.record is None and not item.postponed_reason]
     if missing:
         raise RuleError("form", _l("논의 기록이 없는 안건이 있습니다: %(cases)s", cases=", ".join(missing)))
 
@@ -363,7 +400,8 @@ def finalise(meeting: Meeting, *, by: User, at: datetime | None = None) -> Minut
         raise RuleError("form", _l("검토 요청을 거친 회의록만 결재할 수 있습니다."))
     _check_complete(meeting)
     for item in meeting.agenda_items:
-        _apply_decisions(item, by=by, meeting=meeting)
+        if not item.postponed_reason:  # a postponed case is decided at the next meeting
+            _apply_decisions(item, by=by, meeting=meeting)
         for action in item.actions:
             if action.status == ActionStatus.PLANNED.value:
                 action.status = ActionStatus.OPEN.value
@@ -452,7 +490,8 @@ def minutes_data(meeting: Meeting, *, approver: User | None = None, full_names: 
             discussion_level=record.discussion_level if record else SHARED,
             root_causes=[document.CauseLine(str(NeedDomain(r.domain).label), r.cause, r.level)
                          for r in record.root_causes] if record else [],
-            decided=decided_text(record), decisions=decisions_text(record),
+            decided="\n".join(filter(None, (postponed_text(item), decided_text(record)))),
+            decisions=decisions_text(record),
             decisions_level=record.decisions_level if record else SHARED,
             actions=[document.ActionLine(a.task, str(NeedDomain(a.domain).label), a.agency.name, a.person, a.due_on,
                                          a.resource_text, a.task_level, a.agency_id) for a in item.actions],
@@ -557,3 +596,70 @@ def final_data(minutes: Minutes, *, full_names: dict[str, str] | None = None) ->
         data.cases = [replace(c, name=full_names.get(c.case_number, c.name)) for c in data.cases]
     return data
 
+
+
+# --- 보류 (다음 회의로): a case the meeting puts off ---------------------------------------------------------------
+
+MAX_POSTPONE_REASON = 1000
+
+
+def postpone_case(item: AgendaItem, *, by: User, reason: str) -> None:
+    """보류: the meeting puts the case off to the next meeting, with a reason. The case then needs no record for the
+    review request and approval, its decisions are not applied, and it is proposed for the next meeting's agenda."""
+    _require_recording(item.meeting)
+    reason = reason.strip()
+    if not reason:
+        raise RuleError("postpone_reason", _l("보류 사유를 적으세요."))
+    if len(reason) > MAX_POSTPONE_REASON:
+        raise RuleError("postpone_reason", _l("보류 사유는 %(n)s자 이하로 적으세요.", n=MAX_POSTPONE_REASON))
+    item.postponed_reason, item.postponed_at = reason, now_utc()
+    audit.record("minutes.postpone", item.household, actor=by,
+                 details={"meeting_id": item.meeting_id, "item_id": item.id, "reason": reason})
+
+
+def resume_case(item: AgendaItem, *, by: User) -> None:
+    """Take a postponement back: the case is discussed at this meeting after all."""
+    _require_recording(item.meeting)
+    item.postponed_reason, item.postponed_at = "", None
+    audit.record("minutes.resume", item.household, actor=by, details={"meeting_id": item.meeting_id,
+                                                                        "item_id": item.id})
+
+
+def postponed_text(item: AgendaItem) -> str:
+    """The line the minutes show for a postponed case (empty when it was not postponed)."""
+    return f"보류 (다음 회의로): {item.postponed_reason}" if item.postponed_reason else ""
+
+
+# --- attendance suggested from the invitations, pledges, chair and coordinator -------------------------------------
+
+class AttendanceRow(NamedTuple):
+    name: str
+    agency_id: int | None
+    position: str
+    #: Where a suggestion comes from: invitation, pledge, chair or coordinator ("": recorded as present).
+    source: str = ""
+
+
+def attendance_suggestions(meeting: Meeting) -> list[AttendanceRow]:
+    """People expected at the meeting and not yet on its attendance list, once each (by name and agency): the chair,
+    the coordinator, those who pledged confidentiality and the invitees named on each invitation ("서마음 팀장").
+    The coordinator confirms each one; nothing is recorded until then. Needs ``load_for_minutes``."""
+    seen = {(a.name, a.agency_id) for a in meeting.attendees}
+    rows = []
+
+    def add(name, agency_id, position, source):
+        name = " ".join((name or "").split())
+        if name and len(name) <= 50 and (name, agency_id) not in seen:
+            seen.add((name, agency_id))
+            rows.append(AttendanceRow(name, agency_id, (position or "").strip()[:50], source))
+
+    for user, source in ((meeting.chair, "chair"), (meeting.coordinator, "coordinator")):
+        if user is not None:
+            add(user.display_name, user.agency_id, user.position, source)
+    for pledge in sorted(meeting.pledges, key=lambda p: p.accepted_at):
+        add(pledge.user.display_name, pledge.user.agency_id, pledge.user.position, "pledge")
+    for invitation in sorted(meeting.invitations, key=lambda i: i.agency.name):
+        for person in re.split(r"[,;/\n·]+", invitation.invitees or ""):
+            name, _, position = person.strip().partition(" ")
+            add(name, invitation.agency_id, position, "invitation")
+    return rows

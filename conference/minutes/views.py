@@ -10,13 +10,14 @@ from conference.core.downloads import DOCX, attachment
 from conference.core.formatting import today_local
 from conference.core.i18n import gettext as _
 from conference.extensions import db
+from conference.meetings import services as meeting_services
 from conference.minutes import document, forms, services
 from conference.models import REVIEW_OUTCOMES, Disclosure, MeetingStatus, NeedDomain
 from conference.shared import permissions
 from conference.shared.permissions import (REFUSED, can_approve_minutes, can_export_full_names, can_manage_meetings,
                                            can_read_minutes, can_view_meeting, reader_agency_for, require)
-from conference.shared.rules import RuleError
-from conference.shared.webforms import active_agencies, commit_change, one_or_404
+from conference.shared.rules import RuleError, problems_of
+from conference.shared.webforms import ButtonForm, active_agencies, attach_error, commit_change, one_or_404
 
 bp = Blueprint("minutes", __name__, url_prefix="/meetings/<int:meeting_id>")
 permissions.case_work_only(bp)
@@ -38,13 +39,12 @@ def get_meeting(meeting_id: int, *, run: bool = False, may=None):
 
 @bp.route("/run", methods=["GET", "POST"])
 def run(meeting_id):
-    """The meeting's attendance, schedule and agenda, for the coordinator during and after the meeting."""
+    """The meeting's attendance, schedule and agenda, for the coordinator during and after the meeting; before the
+    meeting, its start."""
     meeting = get_meeting(meeting_id, run=True)
     schedule = forms.ScheduleForm(obj=meeting.minutes)
-    error = None
     if request.method == "POST" and schedule.validate_on_submit():
-        rows = [(request.form.get(f"attendee-{n}-name", ""), forms._int(request.form.get(f"attendee-{n}-agency")),
-                 request.form.get(f"attendee-{n}-position", "")) for n in range(len(meeting.attendees) + 6)]
+        rows = forms.attendance_rows(request.form)
 
         def save():
             services.record_attendance(meeting, by=current_user, rows=rows)
@@ -54,11 +54,39 @@ def run(meeting_id):
         saved = commit_change(save, success=_("참석자와 일정을 저장했습니다."), quiet=True)
         if saved:
             return redirect(url_for("minutes.run", meeting_id=meeting_id))
-        meeting = get_meeting(meeting_id, run=True)
-        error = saved.error.message
+        return _run_page(get_meeting(meeting_id, run=True), schedule, error=saved.error.message,
+                         rows=forms.posted_attendance(request.form))
+    return _run_page(meeting, schedule)
+
+
+def _run_page(meeting, schedule, *, error=None, rows=None, start_error=None):
+    """The run page: the attendance rows as posted (``rows``), or those recorded, then the people expected (as
+    suggestions to confirm) and blank rows."""
+    if rows is None:
+        rows = ([{"name": a.name, "agency_id": a.agency_id, "position": a.position, "source": "", "present": True}
+                 for a in meeting.attendees]
+                + [{**row._asdict(), "present": False} for row in services.attendance_suggestions(meeting)]
+                + [{"name": "", "agency_id": None, "position": "", "source": "", "present": False}] * forms.BLANK_ROWS)
     return render_template("minutes/run.html", meeting=meeting, schedule=schedule, agencies=active_agencies(),
-                           error=error, form_values=request.form if error else None,
-                           recording=meeting.status in services.RECORDING, statuses=list(MeetingStatus))
+                           error=error, rows=rows, recording=meeting.status in services.RECORDING,
+                           statuses=list(MeetingStatus), start_form=ButtonForm(), start_error=start_error,
+                           preparing=meeting.status in meeting_services.PREPARATION,
+                           meeting_day=meeting_services.is_meeting_day(meeting, today_local()),
+                           sources=forms.SUGGESTION_SOURCES)
+
+
+@bp.post("/run/start")
+def start(meeting_id):
+    """Start the meeting (회의 중) from the meeting-day screen; on another day only once confirmed."""
+    meeting = get_meeting(meeting_id, run=True)
+    if ButtonForm().validate_on_submit():
+        started = commit_change(partial(meeting_services.start_meeting, meeting, by=current_user, today=today_local(),
+                                        confirmed=request.form.get("confirm_day") == "1"),
+                                success=_("회의를 시작했습니다. 참석자를 확인하고 안건별로 기록하세요."), quiet=True)
+        if not started:
+            meeting = get_meeting(meeting_id, run=True)
+            return _run_page(meeting, forms.ScheduleForm(obj=meeting.minutes), start_error=started.error), 200
+    return redirect(url_for("minutes.run", meeting_id=meeting_id))
 
 
 def _case_context(meeting, item, earlier):
@@ -96,7 +124,10 @@ def run_case(meeting_id, item_id):
                                    **_case_context(*_reloaded(meeting_id, item_id))), 409
         if not saved:
             return render_template("minutes/run_case.html", values=form, error=saved.error.message,
-                                   error_field=saved.error.field, **_case_context(*_reloaded(meeting_id, item_id))), 200
+                                   error_field=saved.error.field, problems=problems_of(saved.error),
+                                   posted_rows={"action": forms.row_count(form, "action"),
+                                                "cause": forms.row_count(form, "cause")},
+                                   **_case_context(*_reloaded(meeting_id, item_id))), 200
         return redirect(url_for("minutes.run_case", meeting_id=meeting_id, item_id=item_id))
     return render_template("minutes/run_case.html", values=None, error=None, **context)
 
@@ -118,7 +149,11 @@ def _reader(meeting):
 
 @bp.get("/minutes")
 def minutes_page(meeting_id):
-    meeting = get_meeting(meeting_id)
+    return _minutes_page(get_meeting(meeting_id))
+
+
+def _minutes_page(meeting, review_form=None):
+    """The minutes page; ``review_form`` as posted, to show it again with what was typed and its errors."""
     agency_id = _reader(meeting)
     minutes = meeting.minutes
     try:
@@ -129,7 +164,7 @@ def minutes_page(meeting_id):
         "minutes/minutes.html", meeting=meeting, minutes=minutes, data=data, agency_id=agency_id,
         responses=services.visible_responses(minutes, agency_id),
         can_manage=can_manage_meetings(current_user), can_approve=can_approve_minutes(current_user, meeting),
-        review_form=forms.ReviewRequestForm(), response_form=forms.ResponseForm(),
+        review_form=review_form or forms.ReviewRequestForm(), response_form=forms.ResponseForm(),
         correction_form=forms.CorrectionForm(), download_form=forms.MinutesDownloadForm(),
         full_names_allowed=can_export_full_names(current_user))
     audit.record_access("minutes.view", meeting, details={"revision": minutes.revision if minutes else 1,
@@ -153,11 +188,18 @@ def _submitted(form, message) -> bool:
 def request_review(meeting_id):
     meeting = get_meeting(meeting_id, run=True)
     form = forms.ReviewRequestForm()
-    if _submitted(form, _("검토 기한을 날짜로 입력하세요.")):
-        commit_change(partial(services.request_review, meeting, by=current_user, deadline=form.deadline.data,
-                              today=today_local()),
-                      success=_("참석자에게 회의록 검토를 요청했습니다."))
-    return _back(meeting_id)
+    if form.validate_on_submit():
+        sent = commit_change(partial(services.request_review, meeting, by=current_user, deadline=form.deadline.data,
+                                     today=today_local()),
+                             success=_("참석자에게 회의록 검토를 요청했습니다."), quiet=True)
+        if sent:
+            return _back(meeting_id)
+        if sent.error.field == "deadline":
+            attach_error(form, "deadline", sent.error.message)
+        else:
+            flash(sent.error.message, "error")
+    # Shown again with the deadline as typed, its problem beside it.
+    return _minutes_page(get_meeting(meeting_id, run=True), review_form=form)
 
 
 @bp.post("/minutes/respond")
@@ -229,3 +271,23 @@ def attendance_docx(meeting_id):
     audit.record("attendance.download", meeting, details={"purpose": form.purpose.data})
     db.session.commit()
     return attachment(content, f"{meeting.title} 참석자 명부.docx", DOCX)
+
+
+@bp.post("/run/<int:item_id>/postpone")
+def postpone(meeting_id, item_id):
+    """보류 (다음 회의로) with a reason, or (``undo``) taking the postponement back."""
+    meeting = get_meeting(meeting_id, run=True)
+    item = one_or_404(meeting.agenda_items, item_id)
+    if ButtonForm().validate_on_submit():
+        if request.form.get("undo"):
+            change, message = partial(services.resume_case, item, by=current_user), _("보류를 취소했습니다.")
+        else:
+            change = partial(services.postpone_case, item, by=current_user, reason=request.form.get("postpone_reason", ""))
+            message = _("사례 %(number)s을(를) 다음 회의로 보류했습니다.", number=item.household.case_number)
+        done = commit_change(change, success=message, quiet=True)
+        if not done:
+            meeting, item, earlier = _reloaded(meeting_id, item_id)
+            return render_template("minutes/run_case.html", values=None, error=None, postpone_error=done.error,
+                                   postpone_value=request.form.get("postpone_reason", ""),
+                                   **_case_context(meeting, item, earlier)), 200
+    return redirect(url_for("minutes.run_case", meeting_id=meeting_id, item_id=item_id))

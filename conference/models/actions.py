@@ -20,6 +20,17 @@ class ActionStatus(LabelledEnum):
     CHANGED = "changed", _l("상황 변화")
     NOT_DONE = "not_done", _l("미이행")
 
+#: How an action still open is shown once its agency proposed it done, until the coordinator confirms (완료 확인).
+PROPOSED_LABEL = _l("완료 제안됨")
+
+
+def shown_status_label(status: str, proposed: bool):
+    """The status an action is shown with: 완료 제안됨 while a completion proposal waits, else its status."""
+    if proposed and status in (ActionStatus.OPEN.value, ActionStatus.IN_PROGRESS.value):
+        return PROPOSED_LABEL
+    return ActionStatus(status).label
+
+
 #: Outcomes a meeting records for an earlier action.
 REVIEW_OUTCOMES = (ActionStatus.DONE, ActionStatus.IN_PROGRESS, ActionStatus.CHANGED, ActionStatus.NOT_DONE)
 
@@ -63,6 +74,11 @@ class ActionItem(db.Model):
     @property
     def action_status(self) -> ActionStatus:
         return ActionStatus(self.status)
+
+    @property
+    def shown_status_label(self):
+        """완료 제안됨 while the agency's completion proposal waits for the coordinator, else the status."""
+        return shown_status_label(self.status, self.completion_proposed_at is not None)
 
     @property
     def resource_text(self) -> str:

@@ -127,6 +127,10 @@ class AgendaItem(db.Model):
     minutes_allotted: Mapped[int] = mapped_column(default=15)
     #: Why the case is shared with invited agencies its consent does not cover; empty when consent covers all.
     consent_override_reason: Mapped[str] = mapped_column(Text, default="")
+    #: 보류 (다음 회의로): why the meeting put the case off; empty when it was not postponed. A postponed case needs no
+    #: record for review and approval, and is proposed for the next meeting's agenda.
+    postponed_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    postponed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = timestamp_column()
 
     meeting: Mapped[Meeting] = relationship(back_populates="agenda_items", lazy="raise")

@@ -1,5 +1,6 @@
 """In-app notifications: what needs the user's attention."""
 import json
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, select, update
 
@@ -22,6 +23,24 @@ def latest(user, limit: int = 100) -> list[Notification]:
 def mark_all_read(user) -> None:
     db.session.execute(update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
                        .values(read_at=now_utc()))
+
+
+def mark_read(user, notification_id: int) -> Notification | None:
+    """The user's own notification, marked read (None when it is not theirs or does not exist)."""
+    notification = db.session.execute(select(Notification).where(
+        Notification.id == notification_id, Notification.user_id == user.id)).scalar_one_or_none()
+    if notification is not None and notification.read_at is None:
+        notification.read_at = now_utc()
+    return notification
+
+
+def internal_link(link: str) -> str | None:
+    """``link`` when it is a path inside the app ("/meetings/3/minutes"), else None: never another site."""
+    link = (link or "").strip()
+    parts = urlsplit(link)
+    if not link.startswith("/") or link.startswith("//") or "\\" in link or parts.scheme or parts.netloc:
+        return None
+    return link
 
 
 def notify_agency(agency_id: int, *, kind: str, params: dict, link: str = "") -> list[int]:

@@ -7,7 +7,7 @@ from flask import abort, flash, request
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField, SelectMultipleField, widgets
-from wtforms.validators import NumberRange, ValidationError
+from wtforms.validators import Length, NumberRange, ValidationError
 
 from conference.core.i18n import lazy_gettext as _l
 from conference.extensions import db
@@ -137,3 +137,18 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
+
+
+class CountedLength(Length):
+    """WTForms' Length without the ``maxlength`` attribute it puts on the field: a browser silently cuts text pasted
+    beyond it. Over-long text is refused with the message instead; give the field ``render_kw=counted(max)`` for
+    the counter (static/js/counter.js)."""
+
+    def __init__(self, min=-1, max=-1, message=None):
+        super().__init__(min, max, message)
+        self.field_flags = {}
+
+
+def counted(max_chars: int) -> dict:
+    """``render_kw`` of a long text field: the counter shows how much of ``max_chars`` is used."""
+    return {"data-maxlength": max_chars}

@@ -179,10 +179,15 @@ def run_meeting(page, chair_page, base, meeting_id, title, meeting_day, today, t
 
     page.locator("main .page-head").get_by_role("link", name="회의 진행").click()
     page.wait_for_url(re.compile(rf"/meetings/{meeting_id}/run$"))
-    for n, (name, agency, position) in enumerate(ATTENDEES):
-        page.fill(f"input[name=attendee-{n}-name]", name)
-        page.select_option(f"select[name=attendee-{n}-agency]", label=agency)
-        page.fill(f"input[name=attendee-{n}-position]", position)
+    # Attendance starts from the people expected (chair, coordinator, whoever pledged): ticked when present.
+    suggested = page.locator("main tr.suggested")
+    expect(suggested.filter(has=page.locator("input[value='윤팀장']"))).to_have_count(1)
+    for name, agency, position in ATTENDEES:
+        row = suggested.filter(has=page.locator(f"input[value='{name}']"))
+        expect(row).to_have_count(1)
+        expect(row.locator("select option:checked")).to_have_text(agency)
+        row.get_by_role("checkbox").check()
+        row.locator("input[name$='-position']").fill(position)
     page.get_by_role("button", name="참석자·일정 저장").click()
     page.wait_for_url(re.compile(rf"/meetings/{meeting_id}/run$"))
     expect(flash(page)).to_have_text("참석자와 일정을 저장했습니다.")
