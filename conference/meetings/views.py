@@ -178,6 +178,7 @@ def agenda_new(meeting_id):
     form = NewAgendaItemForm(active_agencies())
     search = (request.args.get("q") or "").strip()[:50]
     candidates = queries.candidate_households(current_user, search) if search else []
+    waiting = None if search else queries.waiting_households(current_user, meeting)
     household = None
     household_id = request.values.get("household_id", type=record_id)
     if household_id:
@@ -196,7 +197,7 @@ def agenda_new(meeting_id):
         meeting = get_meeting(meeting_id, manage=True)
         household = load_case_file(household_id)
     return render_template("meetings/agenda_new.html", form=form, meeting=meeting, search=search,
-                           candidates=candidates, household=household)
+                           candidates=candidates, waiting=waiting, household=household)
 
 
 @bp.route("/<int:meeting_id>/agenda/<int:item_id>", methods=["GET", "POST"])
