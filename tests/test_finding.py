@@ -146,6 +146,8 @@ def test_the_picker_proposes_the_waiting_cases_before_any_search(staff, coordina
     # A search shows what it found instead.
     searched = picker(staff, meeting.id, "김대기")
     assert 'id="waiting"' not in searched and found(searched) == [waiting.case_number]
+    # And once a case is picked, the page is about that case.
+    assert 'id="waiting"' not in text(staff.get(f"/meetings/{meeting.id}/agenda/new?household_id={discussed.id}"))
 
 
 def test_the_waiting_list_is_capped_with_a_note(staff, make_meeting, make_case, monkeypatch):

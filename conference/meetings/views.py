@@ -178,9 +178,9 @@ def agenda_new(meeting_id):
     form = NewAgendaItemForm(active_agencies())
     search = (request.args.get("q") or "").strip()[:50]
     candidates = queries.candidate_households(current_user, search) if search else []
-    waiting = None if search else queries.waiting_households(current_user, meeting)
     household = None
     household_id = request.values.get("household_id", type=record_id)
+    waiting = None if search or household_id else queries.waiting_households(current_user, meeting)
     if household_id:
         household = load_case_file(household_id)
         if household is None or not can_view_case(current_user, household):
