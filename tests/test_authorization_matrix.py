@@ -122,6 +122,8 @@ MATRIX = [
     row("cases.new", "POST", "/cases/new", LOGIN, *STAFF_ONLY, data={}),
     row("cases.import_upload", "GET", "/cases/import", LOGIN, *STAFF_ONLY),
     row("cases.import_upload", "POST", "/cases/import", LOGIN, *STAFF_ONLY, data={}),
+    row("cases.import_template", "GET", "/cases/import/template.csv", LOGIN, *STAFF_ONLY),
+    row("cases.import_template", "GET", "/cases/import/template.xlsx", LOGIN, *STAFF_ONLY),
     # Only the uploader sees an upload; confirming without deciding on the repeated household changes nothing.
     row("cases.import_preview", "GET", "/cases/import/{batch}", LOGIN, 403, 200, 403, 403, 403, 403),
     row("cases.import_preview", "POST", "/cases/import/{batch}", LOGIN, 403, 200, 403, 403, 403, 403, data={}),

@@ -172,13 +172,14 @@ def test_a_postponed_case_shows_in_the_minutes_does_not_block_approval_and_comes
                                        "coordinator_id": coordinator_id})
     later = db.session.execute(select(Meeting).order_by(Meeting.id.desc())).scalars().first()
     proposal = page_of(client.get(f"/meetings/{later.id}/agenda/new"))
-    assert "지난 회의에서 보류한 사례" in proposal and postponed_case in proposal
-    assert "가구원 입원으로 다음 회의에서 논의" in proposal
-    assert all(case not in proposal.split('id="postponed"')[1] for case in other_cases)
+    waiting = proposal.split('id="waiting"')[1].split("</table>")[0]
+    assert f'id="postponed-{postponed_household}">보류 (다음 회의로)</span> 가구원 입원으로 다음 회의에서 논의' in waiting
+    assert waiting.count('id="postponed-') == 1  # the cases recorded at that meeting wait, not as postponed
+    assert all(waiting.index(postponed_case) < waiting.index(case) for case in other_cases if case in waiting)
     added = client.post(f"/meetings/{later.id}/agenda/new", data={"household_id": postponed_household,
                                                                  "minutes_allotted": 15, "presenting_agency_id": 0})
     assert added.status_code == 302
-    assert 'id="postponed"' not in page_of(client.get(f"/meetings/{later.id}/agenda/new"))  # taken up: proposed no more
+    assert 'id="postponed-' not in page_of(client.get(f"/meetings/{later.id}/agenda/new"))  # taken up: proposed no more
 
 
 def test_a_postponement_can_be_taken_back_and_then_the_case_needs_its_record(client, seeded):

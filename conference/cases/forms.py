@@ -226,7 +226,7 @@ class CaseFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField(_l("사례번호·성명"), validators=[Optional(), Length(max=50)])
+    q = StringField(_l("사례번호·성명·행정동"), validators=[Optional(), Length(max=50)])
     status = SelectField(_l("단계"), validators=[Optional()])
     classification = SelectField(_l("사례 구분"), validators=[Optional()])
     route = SelectField(_l("발굴경로"), validators=[Optional()])

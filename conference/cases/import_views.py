@@ -7,8 +7,10 @@ from flask_login import current_user
 from conference import audit
 from conference.cases import imports
 from conference.cases.forms import ImportUploadForm
-from conference.cases.importer import ImportRow, parse_with_config
+from conference.cases.import_template import template_csv, template_xlsx
+from conference.cases.importer import ImportRow, guide_with_config, parse_with_config
 from conference.cases.views import bp
+from conference.core.downloads import attachment
 from conference.core.formatting import today_local
 from conference.core.i18n import gettext as _
 from conference.extensions import db
@@ -43,7 +45,23 @@ def import_upload():
             audit.record("import.upload", batch, details={"filename": batch.filename, "rows": len(parsed.rows)})
             db.session.commit()
             return redirect(url_for("cases.import_preview", batch_id=batch.id))
-    return render_template("cases/import_upload.html", form=form, parsed=parsed)
+    return render_template("cases/import_upload.html", form=form, parsed=parsed,
+                           guide=guide_with_config(current_app.config))
+
+
+#: The blank form in each format: its builder, file name and media type.
+TEMPLATES = {
+    "csv": (template_csv, "발굴명단_양식.csv", "text/csv; charset=utf-8"),
+    "xlsx": (template_xlsx, "발굴명단_양식.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+}
+
+
+@bp.get("/import/template.<any(csv, xlsx):kind>")
+def import_template(kind):
+    """The header row and one example row that the import accepts, to fill in (coordinators, as the import)."""
+    require(can_register_cases(current_user))
+    build, filename, mimetype = TEMPLATES[kind]
+    return attachment(build(guide_with_config(current_app.config)), filename, mimetype)
 
 
 def _discard_pending_uploads():
@@ -69,7 +87,12 @@ def import_preview(batch_id):
     rows = [ImportRow.from_json(item) for item in payload["rows"]]
     repeats = imports.find_repeats(rows)
     error = None
-    if request.method == "POST":
+    chosen = request.form.to_dict()
+    choose_all = request.form.get("choose_all")
+    if request.method == "POST" and choose_all is not None:
+        # 모두 병합 / 모두 유지: every repeat's choice is set on the preview again; nothing is saved yet.
+        chosen = imports.decide_all(repeats, choose_all, chosen)
+    elif request.method == "POST":
         decisions = {row: request.form.get(f"decision-{row}", "") for row in repeats}
 
         def import_batch():
@@ -86,7 +109,7 @@ def import_preview(batch_id):
         batch = _pending_batch(batch_id)
         error = imported.error.message
     return render_template("cases/import_preview.html", batch=batch, rows=rows, repeats=repeats,
-                           warnings=payload["warnings"], error=error, decisions=request.form)
+                           warnings=payload["warnings"], error=error, decisions=chosen)
 
 
 @bp.post("/import/<int:batch_id>/cancel")

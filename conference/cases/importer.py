@@ -30,9 +30,6 @@ from functools import partial
 from conference.cases.reading import FileProblem, ReadLimits, read_table, size_text
 from conference.core.i18n import lazy_gettext as _l
 
-
-COLUMNS = ["추출회차", "행정동", "성명", "생년월일", "성별", "연락처", "주소", "가구원수", "위기정보", "발굴경로", "비고"]
-
 #: Free-text columns: a value that looks like a formula is kept as written, with a warning.
 FREE_TEXT_COLUMNS = ("주소", "위기정보", "비고")
 FORMULA_PREFIXES = ("=", "+", "-", "@")
@@ -43,6 +40,59 @@ MAX_SIGNALS = 1000
 MAX_PHONE = 20
 MAX_HOUSEHOLD_SIZE = 30
 MIN_BIRTH_YEAR = 1900
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of the form: its name (the header cell), whether a row needs it, what it holds and an example
+    that the checks below accept. The import page's format table and the downloadable templates come from here."""
+
+    name: str
+    required: object  # a lazy string: 필수, 선택 …
+    format: object
+    example: str
+    #: "districts" or "routes": the value must be one of the city's configured list (and the example is one).
+    choices: str = ""
+
+
+REQUIRED = _l("필수")
+OPTIONAL = _l("선택")
+
+#: The form's columns in order, each as the checks in ``_RowChecker`` read it (the one place they are described).
+FORM_COLUMNS = (
+    Column("추출회차", _l("발굴경로가 발굴시스템 추출이면 필수"),
+           _l("연도-회차 (회차는 1~12). 엑셀이 날짜로 바꾸지 않도록 셀 서식을 '텍스트'로 두세요."), "2024-1"),
+    Column("행정동", REQUIRED, _l("설정된 행정동 이름 그대로"), "중앙동", "districts"),
+    Column("성명", REQUIRED, _l("%(max)s자 이하. =, +, -, @ 로 시작할 수 없습니다.", max=MAX_NAME), "김민수"),
+    Column("생년월일", REQUIRED, _l("YYYY-MM-DD (1968.03.02, 19680302도 됩니다) 또는 태어난 해 YYYY"), "1968-03-02"),
+    Column("성별", OPTIONAL, _l("남 또는 여 (남자, 여자도 됩니다)"), "남"),
+    Column("연락처", OPTIONAL, _l("숫자와 하이픈(-)만, 숫자 9~13자리"), "010-2345-6789"),
+    Column("주소", REQUIRED, _l("%(max)s자 이하", max=MAX_ADDRESS), "경기도 동두천시 중앙로 101 2층"),
+    Column("가구원수", REQUIRED, _l("1에서 %(max)s 사이의 정수", max=MAX_HOUSEHOLD_SIZE), "3"),
+    Column("위기정보", OPTIONAL, _l("위기 신호를 세미콜론(;)으로 나누어 적습니다. %(max)s자 이하.", max=f"{MAX_SIGNALS:,}"), "단전;건강보험료 체납"),
+    Column("발굴경로", REQUIRED, _l("설정된 발굴경로 이름 그대로"), "복지사각지대 발굴시스템", "routes"),
+    Column("비고", OPTIONAL, _l("%(max)s자 이하", max=f"{MAX_NOTE:,}"), "독거"),
+)
+COLUMNS = [column.name for column in FORM_COLUMNS]
+
+
+@dataclass(frozen=True)
+class ColumnGuide:
+    """A form column as one city's import page explains it: its configured values listed, an example they hold."""
+
+    column: Column
+    example: str
+    choices: list[str]
+
+
+def column_guide(*, districts, routes, extraction_route: str) -> list[ColumnGuide]:
+    """``FORM_COLUMNS`` with the city's lists: 행정동 and 발굴경로 show the configured values, and the example row
+    (the downloadable templates' second row) passes ``parse_extraction`` with the same lists."""
+    lists = {"districts": list(districts), "routes": list(routes)}
+    examples = {"districts": lists["districts"][0] if lists["districts"] else "", "routes": extraction_route}
+    return [ColumnGuide(column, examples.get(column.choices, column.example), lists.get(column.choices, []))
+            for column in FORM_COLUMNS]
+
 
 #: 6 digits, an optional hyphen (or dash, or space), 7 digits — not part of a longer number.
 RRN_PATTERN = re.compile(r"(?<!\d)\d{6}\s*[-‐‑‒–—―－]?\s*\d{7}(?!\d)")
@@ -277,6 +327,12 @@ def parse_with_config(data: bytes, filename: str, config, today: date) -> Parsed
     return parse_extraction(data, filename, districts=config["DISTRICTS"], routes=config["DISCOVERY_ROUTES"],
                             extraction_route=config["EXTRACTION_ROUTE"], limits=ReadLimits.from_config(config),
                             today=today, route_aliases=config["DISCOVERY_ROUTE_ALIASES"])
+
+
+def guide_with_config(config) -> list[ColumnGuide]:
+    """``column_guide`` with the city's lists from the app configuration mapping."""
+    return column_guide(districts=config["DISTRICTS"], routes=config["DISCOVERY_ROUTES"],
+                        extraction_route=config["EXTRACTION_ROUTE"])
 
 
 class _RowChecker:

@@ -119,6 +119,14 @@ def find_repeats(rows: list[ImportRow]) -> dict[int, Repeat]:
     return repeats
 
 
+def decide_all(repeats: dict[int, Repeat], decision: str, chosen: dict[str, str]) -> dict[str, str]:
+    """The preview's choices (``decision-<row>`` fields) with every repeat set to ``decision`` ("merge" or "keep");
+    an unknown decision leaves them as they were."""
+    if decision not in DECISIONS:
+        return chosen
+    return {**chosen, **{f"decision-{row}": decision for row in repeats}}
+
+
 def import_rows(rows: list[ImportRow], decisions: dict[int, str], *, by: User | None, discovered_on: date,
                 filename: str = "", actor_name: str = "import") -> ImportResult:
     """Register the rows as households of stage 발굴, or merge repeats as decided.

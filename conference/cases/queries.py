@@ -3,7 +3,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, case, extract, func, select
+from sqlalchemy import String, bindparam, case, cast, extract, func, literal, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from conference.core.formatting import KST
@@ -121,21 +121,37 @@ def _filtered(user, query, filters: CaseFilters):
     return query
 
 
-def _is_case_number(text: str):
-    return re.fullmatch(r"(\d{4})-(\d{1,6})", text)
+#: A whole case number: 2021-0043, or 2021-43 without the zeros.
+_CASE_NUMBER = re.compile(r"(\d{4})-(\d{1,6})")
+#: Only digits and hyphens: a case number or part of one ("0002", "24-00"); never matched against names.
+_CASE_NUMBER_PART = re.compile(r"[\d-]*\d[\d-]*")
 
 
 def _is_name_search(text: str) -> bool:
-    return bool(text.strip()) and not _is_case_number(text.strip())
+    return bool(text.strip()) and not _CASE_NUMBER_PART.fullmatch(text.strip())
+
+
+def _case_number_text():
+    """SQL: the case number as shown (``case_number``: 2021-0043), built the same way on SQLite and PostgreSQL."""
+    seq = cast(Household.case_seq, String)
+    padded = case((Household.case_seq >= 10000, seq), else_=func.substr(literal("0000") + seq, func.length(seq) + 1))
+    return cast(Household.case_year, String) + literal("-") + padded
 
 
 def _search_condition(text: str):
-    """A case number (2021-0043, 2021-43) or the start of the head's name."""
-    match = _is_case_number(text)
-    if match:
-        return (Household.case_year == int(match[1])) & (Household.case_seq == int(match[2]))
-    # A range rather than LIKE, so the name index serves it on SQLite and PostgreSQL alike.
-    return (Member.name >= text) & (Member.name < text + "\U0010ffff")
+    """The one search rule of every case search (the case list and the agenda's picker): digits and hyphens find
+    a case number or any part of it (2021-43, 0002, 24-00); other text any part of the head's name (민수 finds
+    김민수) or of the 행정동. Callers scope the households to the user first (``visible_households``)."""
+    if _CASE_NUMBER_PART.fullmatch(text):
+        whole = _CASE_NUMBER.fullmatch(text)
+        exact = whole and (Household.case_year == int(whole[1])) & (Household.case_seq == int(whole[2]))
+        if whole and len(whole[2]) >= 4:
+            return exact  # as shown (2021-0043): no other number contains it, and the unique index finds it
+        part = _case_number_text().contains(text, autoescape=True)
+        return part | exact if whole else part
+    needle = text.lower()
+    return (func.lower(Member.name).contains(needle, autoescape=True)
+            | func.lower(Household.district).contains(needle, autoescape=True))
 
 
 def load_household(household_id: int) -> Household | None:

@@ -181,6 +181,7 @@ def agenda_new(meeting_id):
     candidates = queries.candidate_households(current_user, search) if search else []
     household = None
     household_id = request.values.get("household_id", type=record_id)
+    waiting = None if search or household_id else queries.waiting_households(current_user, meeting)
     if household_id:
         household = load_case_file(household_id)
         if household is None or not can_view_case(current_user, household):
@@ -197,8 +198,7 @@ def agenda_new(meeting_id):
         meeting = get_meeting(meeting_id, manage=True)
         household = load_case_file(household_id)
     return render_template("meetings/agenda_new.html", form=form, meeting=meeting, search=search,
-                           candidates=candidates, household=household,
-                           postponed=queries.postponed_households(current_user, meeting))
+                           candidates=candidates, waiting=waiting, household=household)
 
 
 @bp.route("/<int:meeting_id>/agenda/<int:item_id>", methods=["GET", "POST"])
