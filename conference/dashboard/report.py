@@ -12,6 +12,8 @@ from conference.documents import docx_kit, xlsx_kit
 #: The sheet's first rows: title, 기간, 작성 line; they repeat on every printed page.
 HEADING_ROWS = 3
 FIRST_TABLE_ROW = HEADING_ROWS + 2
+#: Word: the width between the margins of an A4 page, and of a table's label column (기관명 on one line).
+PAGE_MM, LABEL_MM = 170, 60
 
 
 @dataclass
@@ -95,7 +97,9 @@ def build_docx(report: PeriodReport, *, font: str, generated_at: datetime) -> by
     for table in report.tables:
         docx_kit.add_heading(document, table.title, level=1)
         lines = [*table.rows, *([table.total] if table.total is not None else [])]
-        made = docx_kit.add_table(document, table.headers, [[_text(v) for v in line] for line in lines])
+        figures = len(table.headers) - 1
+        made = docx_kit.add_table(document, table.headers, [[_text(v) for v in line] for line in lines],
+                                  [LABEL_MM] + [(PAGE_MM - LABEL_MM) / figures] * figures)
         docx_kit.right_align_columns(made, {i for line in lines for i, v in enumerate(line) if _is_figure(v)},
                                      bold_last_row=table.total is not None)
     return docx_kit.to_bytes(document)
