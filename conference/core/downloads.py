@@ -1,5 +1,6 @@
 """Sending generated files: attachment with a Korean file name, never cached."""
 import io
+from urllib.parse import quote
 
 from flask import Response, send_file
 
@@ -7,8 +8,15 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def attachment(content: bytes, filename: str, mimetype: str) -> Response:
-    """A download response; ``send_file`` writes the RFC 6266 ``filename*`` form for Hangul names."""
+def attachment(content: bytes, filename: str, mimetype: str, *, ascii_name: str | None = None) -> Response:
+    """A download response; ``send_file`` writes the RFC 6266 ``filename*`` form for Hangul names.
+
+    Its plain ``filename`` (for clients that do not read ``filename*``) drops every Hangul syllable ("2021 1  .xlsx");
+    ``ascii_name`` ("report-2021-Q1.xlsx") replaces it, the ``filename*`` staying as it is.
+    """
     response = send_file(io.BytesIO(content), mimetype=mimetype, as_attachment=True, download_name=filename)
+    if ascii_name is not None and not filename.isascii():
+        response.headers.set("Content-Disposition", "attachment", filename=ascii_name,
+                             **{"filename*": f"UTF-8''{quote(filename, safe='!#$&+-.^_`|~')}"})
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -10,8 +10,8 @@ from conference.core.database import now_utc
 from conference.core.formatting import KST
 from conference.dashboard.report import PeriodReport, ReportTable
 from conference.extensions import db
-from conference.models import (ActionItem, ActionStatus, Agency, Assessment, DomainRating, Household, Meeting,
-                               MeetingKind, MeetingStatus, NeedDomain, Stage)
+from conference.models import (ActionEvent, ActionItem, ActionReview, ActionStatus, Agency, Assessment, DomainRating,
+                               Household, Meeting, MeetingKind, MeetingStatus, NeedDomain, Stage, StatusChange)
 from conference.shared import freshness
 from conference.shared.permissions import visibility_scope, visible_actions, visible_households, visible_meetings
 
@@ -65,14 +65,16 @@ def _grouped(user, column, *conditions) -> dict[str, int]:
     return dict(db.session.execute(query).all())
 
 
-def _needs(user, severe: list[str]) -> dict[str, int]:
+def _needs(user, severe: list[str], as_of: date | None = None) -> dict[str, int]:
+    """Households per domain rated ``severe`` in their latest assessment (the latest made by ``as_of``)."""
     newer = aliased(Assessment)
+    newer_made, made = ([newer.assessed_on <= as_of], [Assessment.assessed_on <= as_of]) if as_of else ([], [])
     is_latest = ~select(newer.id).where(newer.household_id == Assessment.household_id,
-                                        newer.id > Assessment.id).exists()
+                                        newer.id > Assessment.id, *newer_made).exists()
     query = (select(DomainRating.domain, func.count())
              .join(Assessment, Assessment.id == DomainRating.assessment_id)
              .join(Household, Household.id == Assessment.household_id)
-             .where(is_latest, DomainRating.rating.in_(severe))
+             .where(is_latest, *made, DomainRating.rating.in_(severe))
              .group_by(DomainRating.domain))
     counts = dict(db.session.execute(visible_households(user, query)).all())
     return {domain.value: counts.get(domain.value, 0) for domain in NeedDomain}
@@ -111,39 +113,97 @@ def period_bounds(year: int, quarter: int | None) -> tuple[date, date]:
     return start, end - timedelta(days=1)
 
 
+#: Review outcomes that end an action (a later meeting found it done, or ended it as 상황 변화 / 미이행).
+CLOSING_OUTCOMES = (ActionStatus.DONE.value, ActionStatus.CHANGED.value, ActionStatus.NOT_DONE.value)
+
+
 def period_report(user, year: int, quarter: int | None, config, today: date, author: str) -> PeriodReport:
-    """The figures of a period, each table one aggregate query (or a fold of the dashboard's)."""
+    """The figures of a period as they stood on its 기준일 (its last day, or today while it runs), whatever the day
+    of the download: meetings and actions of the period, actions done or overdue on that day by their recorded
+    history, each case's stage and latest assessment on that day. Each table is one aggregate query."""
     start, end = period_bounds(year, quarter)
+    as_of = min(end, today)
+    since, until = _utc(start), _utc(end + timedelta(days=1))
     quarters = [quarter - 1] if quarter else [0, 1, 2, 3]
     routes = quarterly_counts(user, year, config["DISCOVERY_ROUTES"])
     route_rows = [(r.route, sum(r.discovered[q] for q in quarters), sum(r.selected[q] for q in quarters))
                   for r in routes]
-    route_rows.append(("합계", sum(r[1] for r in route_rows), sum(r[2] for r in route_rows)))
     meetings = visible_meetings(user, select(Meeting.kind, func.count()).where(
-        Meeting.starts_at >= _utc(start), Meeting.starts_at < _utc(end + timedelta(days=1)),
+        Meeting.starts_at >= since, Meeting.starts_at < until,
         Meeting.status == MeetingStatus.FINALISED.value).group_by(Meeting.kind))
-    active = ActionItem.status.in_([ActionStatus.OPEN.value, ActionStatus.IN_PROGRESS.value])
-    actions = visible_actions(user, (
-        select(Agency.name, func.count(), func.count(case((ActionItem.status == ActionStatus.DONE.value, 1))),
-               func.count(case((active & (ActionItem.due_on < today), 1))))
-        .join(Agency, Agency.id == ActionItem.agency_id).join(Meeting, Meeting.id == ActionItem.meeting_id)
-        .where(ActionItem.status != ActionStatus.PLANNED.value, Meeting.starts_at >= _utc(start),
-               Meeting.starts_at < _utc(end + timedelta(days=1)))
-        .group_by(Agency.name).order_by(Agency.name)))
-    action_rows = [AgencyActions(*row) for row in db.session.execute(actions).all()]
-    needs = _needs(user, config["ASSESSMENT_SCALE"][:2])
-    stages = _grouped(user, Household.status)
+    meeting_rows = [(str(MeetingKind(kind).label), n) for kind, n in db.session.execute(meetings).all()]
+    action_rows = _actions_as_of(user, since, until, as_of)
+    stages = _stages_as_of(user, as_of)
+    stage_rows = [(str(s.label), stages.get(s.value, 0)) for s in Stage]
+    needs = _needs(user, config["ASSESSMENT_SCALE"][:2], as_of=as_of)
+    need_rows = [(str(d.label), needs[d.value]) for d in NeedDomain]
     title = f"{year}년 {quarter}분기 통합사례관리 실적" if quarter else f"{year}년 통합사례관리 실적"
-    return PeriodReport(title=title, start=start, end=end, author=author, tables=[
-        ReportTable("발굴경로별 발굴·선정 가구", ["발굴경로", "발굴", "선정"], route_rows),
-        ReportTable("확정된 회의", ["회의 유형", "횟수"],
-                    [(str(MeetingKind(kind).label), n) for kind, n in db.session.execute(meetings).all()]),
-        ReportTable("기관별 실행과제", ["담당기관", "과제", "완료", "완료율(%)", "기한 지남"],
-                    [(a.agency, a.total, a.done, round(a.completion_rate * 100), a.overdue) for a in action_rows]),
-        ReportTable("현재 단계별 사례", ["단계", "가구"], [(str(s.label), stages.get(s.value, 0)) for s in Stage]),
-        ReportTable("욕구 영역별 위기·취약 가구(최근 조사)", ["욕구 영역", "가구"],
-                    [(str(d.label), needs[d.value]) for d in NeedDomain]),
-    ])
+    done, total = sum(a.done for a in action_rows), sum(a.total for a in action_rows)
+    return PeriodReport(
+        title=title, year=year, quarter=quarter, start=start, end=end, as_of=as_of, author=author,
+        written_on=today, tables=[
+            ReportTable("발굴경로별 발굴·선정 가구", ["발굴경로", "발굴", "선정"], route_rows, _total(route_rows)),
+            ReportTable("확정된 회의", ["회의 유형", "횟수"], meeting_rows, _total(meeting_rows)),
+            ReportTable("기관별 실행과제(기준일 현재)", ["담당기관", "과제", "완료", "완료율", "기한 지남"],
+                        [(a.agency, a.total, a.done, a.completion_rate, a.overdue) for a in action_rows],
+                        ("합계", total, done, done / total if total else 0.0, sum(a.overdue for a in action_rows))),
+            ReportTable("기준일 단계별 사례", ["단계", "가구"], stage_rows, _total(stage_rows)),
+            ReportTable("욕구 영역별 위기·취약 가구(기준일 최근 조사)", ["욕구 영역", "가구"], need_rows,
+                        _total(need_rows, "합계(영역 중복 포함)")),
+        ])
+
+
+def _total(rows: list[tuple], label: str = "합계") -> tuple:
+    """The 합계 row of a table whose first column is a label and the others counts."""
+    width = len(rows[0]) if rows else 2
+    return (label, *(sum(row[column] for row in rows) for column in range(1, width)))
+
+
+def _actions_as_of(user, since: datetime, until: datetime, as_of: date) -> list[AgencyActions]:
+    """Per agency, the actions of the meetings held in [since, until): how many, how many were done on ``as_of``,
+    and how many were overdue that day (due before it, by the due date it had then, and not yet ended).
+
+    An action is done on a day by its coordinator's confirmation (완료 확인) or a finalised later meeting's review
+    saying so on or before that day; a review ending it as 상황 변화 or 미이행 ends it too. Today's status alone says
+    nothing of the day: the 2021 report downloaded in 2026 counts as in 2021."""
+    day_after = _utc(as_of + timedelta(days=1))
+
+    def confirmed():
+        return select(ActionEvent.id).where(ActionEvent.action_id == ActionItem.id,
+                                            ActionEvent.kind == "confirmation", ActionEvent.happened_on <= as_of)
+
+    def reviewed(outcomes):
+        return (select(ActionReview.id).join(Meeting, Meeting.id == ActionReview.meeting_id)
+                .where(ActionReview.action_id == ActionItem.id, ActionReview.outcome.in_(outcomes),
+                       Meeting.status == MeetingStatus.FINALISED.value, Meeting.starts_at < day_after))
+
+    done = (ActionItem.status == ActionStatus.DONE.value) & (
+        confirmed().exists() | reviewed([ActionStatus.DONE.value]).exists())
+    ended = ActionItem.status.in_(CLOSING_OUTCOMES) & (confirmed().exists() | reviewed(CLOSING_OUTCOMES).exists())
+    #: The due date on ``as_of``: the first later change's old date, else today's.
+    later_change = (select(ActionEvent.old_due).where(ActionEvent.action_id == ActionItem.id,
+                                                      ActionEvent.kind == "due_change", ActionEvent.happened_on > as_of)
+                    .order_by(ActionEvent.happened_on, ActionEvent.id).limit(1).scalar_subquery())
+    due_then = func.coalesce(later_change, ActionItem.due_on)
+    query = (select(Agency.name, func.count(), func.count(case((done, 1))),
+                    func.count(case((~ended & (due_then < as_of), 1))))
+             .join(Agency, Agency.id == ActionItem.agency_id).join(Meeting, Meeting.id == ActionItem.meeting_id)
+             .where(ActionItem.status != ActionStatus.PLANNED.value, Meeting.starts_at >= since,
+                    Meeting.starts_at < until)
+             .group_by(Agency.name).order_by(Agency.name))
+    return [AgencyActions(*row) for row in db.session.execute(visible_actions(user, query)).all()]
+
+
+def _stages_as_of(user, as_of: date) -> dict[str, int]:
+    """Households discovered by ``as_of``, by the stage their last status change before the end of that day set
+    (발굴 when none was recorded by then)."""
+    latest = (select(StatusChange.to_status).where(StatusChange.household_id == Household.id,
+                                                   StatusChange.changed_at < _utc(as_of + timedelta(days=1)))
+              .order_by(StatusChange.changed_at.desc(), StatusChange.id.desc()).limit(1).scalar_subquery())
+    per_household = visible_households(user, select(
+        func.coalesce(latest, Stage.DISCOVERED.value).label("stage")).where(Household.discovered_on <= as_of))
+    stage = per_household.subquery().c.stage
+    return dict(db.session.execute(select(stage, func.count()).group_by(stage)).all())
 
 
 def _utc(day: date) -> datetime:

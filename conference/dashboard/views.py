@@ -37,13 +37,13 @@ def report(kind):
         abort(404)
     data = queries.period_report(current_user, year, quarter, current_app.config, today,
                                  author=current_user.agency.name)
+    font = current_app.config["DOCX_FONT"]
     if kind == "xlsx":
-        content, mimetype = build_xlsx(data), XLSX
+        content, mimetype = build_xlsx(data, font=font), XLSX
     else:
-        content = build_docx(data, font=current_app.config["DOCX_FONT"], generated_at=datetime.now(UTC))
-        mimetype = DOCX
+        content, mimetype = build_docx(data, font=font, generated_at=datetime.now(UTC)), DOCX
     # Aggregate figures only, so no purpose is asked; the download is still logged (in its own short
     # transaction, as every GET that records).
     audit.record_access("report.download", object_type="report", object_id=f"{year}-{quarter or 'all'}",
                         details={"kind": kind})
-    return attachment(content, f"{data.title}.{kind}", mimetype)
+    return attachment(content, f"{data.title}.{kind}", mimetype, ascii_name=f"{data.ascii_name}.{kind}")

@@ -146,6 +146,20 @@ def _shade(cell, fill: str):
     properties.append(shading)
 
 
+def right_align_columns(table, columns: set[int], *, bold_last_row: bool = False) -> None:
+    """Right-align the cells of ``columns`` (figures; their headers too) and, if asked, set the last row in bold
+    (a 합계 row); one pass over the rows, never ``table.cell``."""
+    rows = table.rows
+    for number, row in enumerate(rows):
+        for index, cell in enumerate(row.cells):
+            paragraph = cell.paragraphs[0]
+            if index in columns:
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            if bold_last_row and number == len(rows) - 1 and number > 0:
+                for run in paragraph.runs:
+                    run.bold = True
+
+
 def _style_id(document, name: str) -> str:
     """The style id for a style name, looked up once per document (python-docx scans every style each time)."""
     cache = document.__dict__.setdefault("_style_ids", {})
