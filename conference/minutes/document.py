@@ -414,6 +414,10 @@ def build_sign_in_sheet_docx(sheet: SignInSheet, *, font: str, generated_at: dat
     headers = ["연번", "성명", "소속기관", "직위", "서명"]
     total = docx_kit.usable_width_mm(document)
     widths = docx_kit.fit_columns(headers[:4], [r[:4] for r in rows], total - SIGNATURE_MM, whole=(0, 1, 3))
+    for column, least in ((1, 24.0), (3, 30.0)):  # room to write a name or a 직위 by hand
+        grow = max(0.0, least - widths[column])
+        widths[column] += grow
+        widths[2] -= grow
     widths.append(total - sum(widths))
     docx_kit.add_table(document, headers, rows, widths, row_height_mm=SIGN_IN_ROW_MM)
     return docx_kit.to_bytes(document)

@@ -465,12 +465,12 @@ def minutes_data(meeting: Meeting, *, approver: User | None = None, full_names: 
                for r in meeting.reviews]
     chair, coordinator = meeting.chair, meeting.coordinator
     signer = approver or chair
-    written = [item.record.updated_at for item in meeting.agenda_items if item.record is not None]
-    approvals = [document.Approval("작성", coordinator.display_name,
-                                   max(written).astimezone(KST).date() if written else None, position_of(coordinator)),
-                 document.Approval("결재", signer.display_name if signer else "",
-                                   minutes.finalised_at.astimezone(KST).date()
-                                   if minutes and minutes.finalised_at else None,
+    approved = minutes.finalised_at.astimezone(KST).date() if minutes and minutes.finalised_at else None
+    written = [item.record.updated_at.astimezone(KST).date() for item in meeting.agenda_items if item.record]
+    # 작성: the last save of a case record, never after the approval (a past meeting entered afterwards).
+    drafted = min(filter(None, (max(written, default=None), approved)), default=None)
+    approvals = [document.Approval("작성", coordinator.display_name, drafted, position_of(coordinator)),
+                 document.Approval("결재", signer.display_name if signer else "", approved,
                                    position_of(signer) if signer else "")]
     attendees = [document.Attendee(a.name, a.agency_name, a.position) for a in meeting.attendees]
     if chair is not None and not any(_is_user(a, chair) for a in meeting.attendees):
