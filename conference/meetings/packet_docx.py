@@ -18,7 +18,7 @@ def build_packet_docx(packet: Packet, *, font: str, author: str, generated_at: d
                                      created=generated_at)
     docx_kit.add_heading(document, f"{packet.title} 사전 공유자료", level=0)
     facts = [("일시", korean_datetime(packet.starts_at)), ("장소", packet.place),
-             ("주재", packet.chair or "—"), ("담당", packet.coordinator),
+             ("주재", packet.chair or "—"), ("담당", packet.contact),
              ("참석 기관", ", ".join(packet.agencies))]
     if packet.agency_name:
         facts.append(("열람 기관", packet.agency_name))
