@@ -223,10 +223,11 @@ def test_create_user(as_admin, admin, home_agency, app):
     ({"agency_id": "inactive"}, "agency_id", "올바르지 않은 선택값입니다."),
     ({"role": "superuser"}, "role", "올바르지 않은 선택값입니다."),
     ({"email": "not-an-email"}, "email", "이메일 형식이 올바르지 않습니다."),
+    ({"phone": "내선 2101"}, "phone", "업무 연락처는 031-860-2101처럼 숫자와 하이픈으로 적으세요."),
     ({"display_name": ""}, "display_name", "필수 항목입니다."),
 ], ids=["bad-username", "short-username", "no-username", "duplicate-username", "short-password",
         "password-with-username", "confirmation-differs", "unknown-agency", "inactive-agency", "unknown-role",
-        "bad-email", "no-name"])
+        "bad-email", "bad-phone", "no-name"])
 def test_bad_user_input_is_refused(as_admin, coordinator, home_agency, make_agency, changes, field, message):
     if changes.get("agency_id") == "inactive":
         changes = {"agency_id": str(make_agency("문 닫은 기관", is_active=False).id)}
@@ -249,6 +250,16 @@ def user_form_data(user, **changes):
             "agency_id": str(user.agency_id), "role": user.role, "is_active_account": "y"}
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}
+
+
+def test_an_account_keeps_its_office_phone(as_admin, make_user):
+    target = make_user("target1", Role.COORDINATOR)
+    response = as_admin.post(f"/admin/users/{target.id}", data=user_form_data(target, phone="031-860-2101"))
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, target.id).phone == "031-860-2101"
+    page = as_admin.get(f"/admin/users/{target.id}").get_data(as_text=True)
+    assert input_value(page, "phone") == "031-860-2101"
 
 
 def test_edit_user_page_shows_the_account(as_admin, make_user):

@@ -104,7 +104,8 @@ def test_the_whole_cycle_to_approved_minutes(client, seeded):
     document = docx.Document(io.BytesIO(download.data))
     body = "\n".join(p.text for p in document.paragraphs)
     assert "회의록" in document.paragraphs[0].text and "김○○" in body and "김민수" not in body
-    assert minutes.content_hash in body
+    footer = "\n".join(p.text for p in document.sections[0].footer.paragraphs)
+    assert minutes.content_hash in footer and minutes.content_hash not in body  # the hash is in the footer now
     action_table = next(t for t in document.tables if t.rows[0].cells[0].text == "과제")
     assert action_table.rows[1].cells[0].text == "안전계획 수립과 긴급 연락망"
 
@@ -268,7 +269,7 @@ def test_attendance_sheet_download(client, seeded):
     response = client.post(f"/meetings/{seeded}/attendance.docx", data={"purpose": "서명"})
     table = docx.Document(io.BytesIO(response.data)).tables[-1]
     assert [c.text for c in table.rows[0].cells] == ["연번", "성명", "소속기관", "직위", "서명"]
-    assert table.rows[1].cells[1].text == "서마음"
+    assert "서마음" in [row.cells[1].text for row in table.rows]  # the sheet now starts with the chair
     [event] = audit_actions("attendance.download")
     assert (event.object_id, json.loads(event.details)) == (str(seeded), {"purpose": "서명"})
 
@@ -281,7 +282,8 @@ def test_export_minutes_command_writes_the_approved_minutes(client, seeded, runn
     document = docx.Document(str(target))
     body = "\n".join(p.text for p in document.paragraphs)
     minutes = db.session.execute(select(Minutes).where(Minutes.meeting_id == seeded)).scalar_one()
-    assert minutes.content_hash in body and "김○○" in body
+    footer = "\n".join(p.text for p in document.sections[0].footer.paragraphs)
+    assert minutes.content_hash in footer and "김○○" in body
     sheet = tmp_path / "sheet.docx"
     assert runner.invoke(args=["export-minutes", str(seeded), "-o", str(sheet), "--attendance-sheet"]).exit_code == 0
     assert docx.Document(str(sheet)).tables[-1].rows[0].cells[-1].text == "서명"

@@ -364,6 +364,32 @@ def test_word_packet_layout(web, setting):
     assert setting["cases"][0].head_name not in everything and setting["cases"][1].head_name not in everything
 
 
+def test_word_packet_names_the_contact_with_an_office_phone(web, setting, coordinator):
+    coordinator.phone = "031-860-2101"
+    db.session.commit()
+    meeting = setting["meeting"]
+    pledge(meeting.id, setting["users"]["charity"])
+    web.login("charity1")
+    document = docx.Document(io.BytesIO(download(web, meeting.id).data))
+    facts = {row.cells[0].text: row.cells[1].text for row in document.tables[0].rows}
+    assert facts["담당"] == f"{coordinator.display_name} ({coordinator.agency.name} · 031-860-2101)"
+
+
+def test_word_packet_agenda_columns_fit_the_time_and_give_the_question_the_room(web, setting):
+    from conference.documents import docx_kit
+
+    web.login("coord1")
+    document = docx.Document(io.BytesIO(download(web, setting["meeting"].id).data))
+    agenda = next(t for t in document.tables if [c.text for c in t.rows[0].cells] ==
+                  ["순서", "사례", "논의 요청사항", "발표", "시간"])
+    widths = [column.width.mm for column in agenda.columns]
+    for row in agenda.rows:
+        for index in (0, 4):  # 순서 and 시간 ("15분") never wrap
+            assert docx_kit.cell_width_mm(row.cells[index].text) <= widths[index] + 0.01, row.cells[index].text
+        assert docx_kit.cell_width_mm(row.cells[1].text.split()[0]) <= widths[1] + 0.01  # the case number
+    assert widths[3] < widths[2] and widths[3] <= 25  # 발표 ("—") no wider than it needs
+
+
 def test_repeat_cases_are_marked_on_the_page_and_in_the_word_file(web, setting, make_case, add_item, coordinator):
     meeting = setting["meeting"]
     recent, old = make_case("박재상", consent=list(setting["agencies"].values())), make_case(

@@ -29,6 +29,8 @@ class AgencyForm(FlaskForm):
 
 USERNAME_RULE = Regexp(r"^[a-z0-9][a-z0-9._-]{2,39}$",
                        message=_l("아이디는 영문 소문자·숫자·점·밑줄·하이픈으로 3~40자입니다."))
+PHONE_RULE = Regexp(r"^(?=(?:\D*\d){8,12}\D*$)[0-9][0-9 ()-]{6,18}[0-9]$",
+                    message=_l("업무 연락처는 031-860-2101처럼 숫자와 하이픈으로 적으세요."))
 EMAIL_RULE = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("이메일 형식이 올바르지 않습니다."))
 
 
@@ -37,6 +39,7 @@ class UserEditForm(FlaskForm):
                                                      Length(max=50, message=_l("50자 이하로 입력하세요."))])
     position = StringField(_l("직위"), validators=[Length(max=50, message=_l("50자 이하로 입력하세요."))])
     email = StringField(_l("이메일"), validators=[Optional(), Length(max=120), EMAIL_RULE])
+    phone = StringField(_l("업무 연락처"), validators=[Optional(), PHONE_RULE])
     agency_id = SelectField(_l("소속기관"), coerce=int,
                             validators=[DataRequired(_l("소속기관을 고르세요."))])
     role = SelectField(_l("역할"), choices=[(r.value, r.label) for r in Role])
@@ -51,7 +54,8 @@ class UserEditForm(FlaskForm):
 
     def values(self) -> dict:
         return {"display_name": self.display_name.data, "position": (self.position.data or "").strip(),
-                "email": (self.email.data or "").strip(), "agency_id": self.agency_id.data,
+                "email": (self.email.data or "").strip(), "phone": (self.phone.data or "").strip(),
+                "agency_id": self.agency_id.data,
                 "role": self.role.data, "is_active_account": self.is_active_account.data}
 
 

@@ -12,7 +12,7 @@ from conference.models import Agency, User
 from conference.shared.rules import RuleError
 
 AGENCY_FIELDS = ("name", "is_public", "sector", "is_active")
-USER_FIELDS = ("display_name", "position", "email", "agency_id", "role", "is_active_account")
+USER_FIELDS = ("display_name", "position", "email", "phone", "agency_id", "role", "is_active_account")
 
 
 class AccountError(RuleError):
@@ -56,13 +56,14 @@ def username_taken(username: str) -> bool:
 
 
 def create_user(*, by: User | None, username: str, display_name: str, agency_id: int, role: str,
-                password: str, position: str = "", email: str = "", must_change_password: bool = True) -> User:
+                password: str, position: str = "", email: str = "", phone: str = "",
+                must_change_password: bool = True) -> User:
     """Create an account; ``by`` is None only for the command line."""
     username = normalise_username(username)
     if username_taken(username):
         raise AccountError("username", _l("이미 쓰이는 아이디입니다."))
     user = User(username=username, display_name=display_name.strip(), position=position.strip(),
-                email=email.strip(), agency_id=agency_id, role=role,
+                email=email.strip(), phone=phone.strip(), agency_id=agency_id, role=role,
                 password_hash=hash_password(password), must_change_password=must_change_password)
     db.session.add(user)
     db.session.flush()

@@ -18,7 +18,7 @@ def build_packet_docx(packet: Packet, *, font: str, author: str, generated_at: d
                                      created=generated_at)
     docx_kit.add_heading(document, f"{packet.title} 사전 공유자료", level=0)
     facts = [("일시", korean_datetime(packet.starts_at)), ("장소", packet.place),
-             ("주재", packet.chair or "—"), ("담당", packet.coordinator),
+             ("주재", packet.chair or "—"), ("담당", packet.contact),
              ("참석 기관", ", ".join(packet.agencies))]
     if packet.agency_name:
         facts.append(("열람 기관", packet.agency_name))
@@ -32,7 +32,7 @@ def build_packet_docx(packet: Packet, *, font: str, author: str, generated_at: d
     docx_kit.add_table(document, ["순서", "사례", "논의 요청사항", "발표", "시간"],
                        [(str(c.position), f"{c.case_number} {c.masked_name}", c.key_question or "—",
                          c.presenting_agency or "—", f"{c.minutes_allotted}분") for c in packet.cases],
-                       [12, 38, 80, 28, 12])
+                       whole=(0, 4))
     for case in packet.cases:
         _add_case(document, case, reader_copy=bool(packet.agency_id))
     return docx_kit.to_bytes(document)
@@ -69,7 +69,7 @@ def _add_case(document, case: PacketCase, *, reader_copy: bool):
             docx_kit.add_paragraph(document, f"사례 구분: {case.classification}")
         if case.needs:
             docx_kit.add_table(document, ["욕구 영역", "위기도", "내용"],
-                               [(n.domain, n.rating or "—", n.notes) for n in case.needs], [35, 25, 110])
+                               [(n.domain, n.rating or "—", n.notes) for n in case.needs], whole=(0, 1))
         if case.sensitive_withheld:
             docx_kit.add_paragraph(document, "민감정보(건강)는 정보제공 동의 범위 밖이라 싣지 않았습니다.")
     if case.shows(PacketSection.INPUTS):
@@ -96,5 +96,5 @@ def _add_case(document, case: PacketCase, *, reader_copy: bool):
         if case.open_actions:
             docx_kit.add_heading(document, "진행 중인 실행과제", level=3)
             docx_kit.add_table(document, ["과제", "담당기관", "기한", "상태"],
-                               [(a.task or "(비공개)", a.agency, korean_date(a.due) + (" (기한 지남)" if a.overdue else ""), a.status)
-                                for a in case.open_actions], [80, 40, 30, 20])
+                               [(a.task or "(비공개)", a.agency, korean_date(a.due) + ("\n(기한 지남)" if a.overdue else ""),
+                                 a.status) for a in case.open_actions], whole=(2, 3))

@@ -155,6 +155,15 @@ class Packet:
     readers: dict[int, tuple[str, date | None]] = field(default_factory=dict)
     #: When the packet was frozen (the meeting started); None while it is built from live data.
     frozen_at: datetime | None = None
+    #: The coordinator's agency and office phone (업무 연락처): whom an invited agency calls about the packet.
+    coordinator_agency: str = ""
+    coordinator_phone: str = ""
+
+    @property
+    def contact(self) -> str:
+        """담당: "한사례 (무한돌봄센터 · 031-860-2101)"."""
+        details = " · ".join(part for part in (self.coordinator_agency, self.coordinator_phone) if part)
+        return f"{self.coordinator} ({details})" if details else self.coordinator
 
 
 def load_meeting(meeting_id: int, *extra_options, item_options=()) -> Meeting | None:
@@ -248,6 +257,7 @@ def build_full_packet(meeting: Meeting, history: dict[int, list[HistoryLine]], t
     return Packet(
         meeting_id=meeting.id, title=meeting.title, starts_at=meeting.starts_at, place=meeting.place,
         chair=meeting.chair.display_name if meeting.chair else "", coordinator=meeting.coordinator.display_name,
+        coordinator_agency=meeting.coordinator.agency.name, coordinator_phone=meeting.coordinator.phone,
         agency_id=0, agency_name="", deadline=None,
         agencies=[i.agency.name for i in sorted(meeting.invitations, key=lambda i: i.agency.name)], cases=cases,
         readers=readers)

@@ -1,4 +1,4 @@
-"""Command line: write a meeting's minutes (or attendance sheet) as a Word file."""
+"""Command line: write a meeting's minutes (or its sign-in sheet) as a Word file."""
 from datetime import UTC, datetime
 
 import click
@@ -16,7 +16,8 @@ from conference.shared.rules import RuleError
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True)
 @click.option("--agency", "agency_id", type=int, default=None,
               help="Invited agency whose version to write (its need-to-know copy); omit for the full version.")
-@click.option("--attendance-sheet", is_flag=True, help="Write the attendance sheet (참석자 명부) instead.")
+@click.option("--attendance-sheet", is_flag=True,
+              help="Write the sign-in sheet (참석자 서명부) instead, from the invitations (also before the meeting).")
 @click.option("--purpose", default="명령줄 내보내기", show_default=True, help="Why the file is written (logged).")
 @with_appcontext
 def export_minutes_command(meeting_id, output, agency_id, attendance_sheet, purpose):
@@ -28,22 +29,25 @@ def export_minutes_command(meeting_id, output, agency_id, attendance_sheet, purp
     if agency_id is not None and agency_id not in {i.agency_id for i in meeting.invitations}:
         raise click.ClickException(f"기관 {agency_id}은(는) 이 회의에 초대되지 않았습니다. / Agency not invited.")
     minutes = meeting.minutes
+    font, now = current_app.config["DOCX_FONT"], datetime.now(UTC)
     if attendance_sheet:
-        data = services.minutes_data(meeting)
+        sheet = services.sign_in_sheet(meeting)
+        content = document.build_sign_in_sheet_docx(sheet, font=font, generated_at=now)
+        summary = f"참석자 서명부 {len(sheet.people)}명"
     else:
         try:
             data = services.reader_minutes(meeting, agency_id)
         except RuleError as problem:
             raise click.ClickException(str(problem.message)) from None
-    build = document.build_attendance_sheet_docx if attendance_sheet else document.build_minutes_docx
-    content = build(data, font=current_app.config["DOCX_FONT"], generated_at=datetime.now(UTC))
+        content = document.build_minutes_docx(data, font=font, generated_at=now)
+        summary = f"{len(data.cases)}건"
     with open(output, "wb") as handle:
         handle.write(content)
     audit.record("attendance.download" if attendance_sheet else "minutes.download", meeting, actor_name="cli",
                  details={"purpose": purpose, "file": output, "full_names": False, "agency_id": agency_id})
     db.session.commit()
     state = minutes.minutes_status.label if minutes else "초안"
-    click.echo(f"{output}: {meeting.title} · {state} · {len(data.cases)}건")
+    click.echo(f"{output}: {meeting.title} · {state} · {summary}")
 
 
 def register_commands(app):

@@ -1,4 +1,4 @@
-"""The minutes (회의록) and the attendance sheet (참석자 명부) as Word files, in the usual Korean
+"""The minutes (회의록) and the sign-in sheet (참석자 서명부) as Word files, in the usual Korean
 public-sector layout. Pure: plain data in, .docx bytes out; no request, no database.
 
 ``MinutesData`` is the full version (the city's): every text with its disclosure level and each invited agency's
@@ -8,7 +8,7 @@ Word file render whichever they are given and never filter on their own.
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from conference.core.formatting import korean_date, korean_datetime
+from conference.core.formatting import KST, korean_date, korean_datetime
 from conference.documents import docx_kit
 from conference.models.meetings import PacketSection
 from conference.shared import disclosure
@@ -122,13 +122,22 @@ class CaseMinutes:
     grants: dict[int, Grant] = field(default_factory=dict)
     #: In an agency's copy: how many pieces it is not shown ("비공개 N건").
     not_shown: int = 0
+    #: In an agency's copy: the 논의 요청사항 exists but is above the reader's level.
+    key_question_withheld: bool = False
 
 
 @dataclass
 class Approval:
+    """One step of the 결재란: 작성, 검토 or 결재, with the signer's name, 직위 and the day signed."""
+
     role: str
     name: str
     when: date | None = None
+    position: str = ""
+
+
+#: The steps of a 결재란, in order.
+SIGN_OFF_STEPS = ("작성", "검토", "결재")
 
 
 @dataclass
@@ -154,6 +163,23 @@ class MinutesData:
     draft: bool = False
     #: The agency whose copy this is ("" for the full version).
     reader: str = ""
+    #: When the meeting ended (its start plus its planned duration); None in snapshots kept before it was recorded.
+    ends_at: datetime | None = None
+    #: The chair's 직위.
+    chair_position: str = ""
+
+    @property
+    def chair_line(self) -> str:
+        """주재 with 직위: "윤팀장 (팀장)"."""
+        if not self.chair:
+            return "—"
+        return f"{self.chair} ({self.chair_position})" if self.chair_position else self.chair
+
+    @property
+    def head_count(self) -> str:
+        """"5개 기관 6명": the attendees and the agencies they came from."""
+        agencies = {a.agency for a in self.attendees if a.agency}
+        return f"{len(agencies)}개 기관 {len(self.attendees)}명"
 
     @property
     def heading(self) -> str:
@@ -207,11 +233,13 @@ def _case_copy(case: CaseMinutes, grant: Grant, reader: int) -> CaseMinutes:
             replace(p, text=keep(p.text, p.level, PacketSection.INPUTS, opinion.agency_id)) for p in opinion.parts]))
     actions = [a if a.agency_id == reader else
                replace(a, task=keep(a.task, a.level), person="", resource="") for a in case.actions]
+    key_question = keep(case.key_question, case.key_question_level)
     copy = replace(
         case, summary=case.summary if grant.shows(PacketSection.SUMMARY) else "",
         signals=keep(case.signals, case.signals_level, PacketSection.SUMMARY),
         overview=keep(case.overview, case.overview_level, PacketSection.SUMMARY),
-        key_question=keep(case.key_question, case.key_question_level), needs=needs, opinions=opinions,
+        key_question=key_question, needs=needs, opinions=opinions,
+        key_question_withheld=bool(case.key_question) and not key_question,
         discussion=keep(case.discussion, case.discussion_level),
         root_causes=[c for c in case.root_causes if keep(c.cause, c.level)],
         decisions=keep(case.decisions, case.decisions_level), actions=actions, grants={})
@@ -230,45 +258,74 @@ def _due(day: date | None) -> str:
     return korean_date(day) if day else "—"
 
 
+def meeting_time(starts_at: datetime, ends_at: datetime | None) -> str:
+    """일시 with its end: "2021. 3. 24.(수) 14:00 ~ 16:00" (the end's date too when the meeting ran past midnight)."""
+    text = korean_datetime(starts_at)
+    if ends_at is None:
+        return text
+    start, end = starts_at.astimezone(KST), ends_at.astimezone(KST)
+    return f"{text} ~ {end:%H:%M}" if start.date() == end.date() else f"{text} ~ {korean_datetime(ends_at)}"
+
+
+def sign_off_steps(data: MinutesData) -> list[docx_kit.SignStep]:
+    """The 결재란's three steps (작성 · 검토 · 결재) from the approvals recorded; a step nobody has yet is left
+    for a hand signature or stamp."""
+    approvals = {a.role: a for a in data.approvals}
+    approvals.setdefault("작성", Approval("작성", data.author))
+    approvals.setdefault("결재", Approval("결재", data.chair))
+    steps = []
+    for role in SIGN_OFF_STEPS:
+        approval = approvals.get(role) or Approval(role, "")
+        steps.append(docx_kit.SignStep(role, approval.position, approval.name,
+                                       korean_date(approval.when) if approval.when else ""))
+    return steps
+
+
+def footer_note(data: MinutesData) -> str:
+    return f"확정본 {data.revision}판 · 내용 해시 {data.content_hash}" if data.content_hash else ""
+
+
+def agenda_rows(data: MinutesData) -> list[tuple[str, str, str, str]]:
+    """순서 · 사례번호 · 대상 · 논의 요청사항 of each case, as the reader may read it."""
+    return [(str(c.position), c.case_number, c.name,
+             c.key_question or (WITHHELD if c.key_question_withheld else "—")) for c in data.cases]
+
+
 def build_minutes_docx(data: MinutesData, *, font: str, generated_at: datetime) -> bytes:
-    """The minutes: header facts, attendance, agenda, each case with its action plan, earlier actions, 결재."""
+    """The minutes: 결재란 at the top right, header facts, attendance, agenda, each case with its action plan,
+    earlier actions, next dates; the content hash in the footer."""
     title = data.heading + (f" · {data.reader} 열람용" if data.reader else "")
     document = docx_kit.new_document(font=font, title=title, author=data.author_agency,
-                                     header_mark=data.header_mark, subject="회의록", created=generated_at)
+                                     header_mark=data.header_mark, subject="회의록", created=generated_at,
+                                     footer_note=footer_note(data))
+    docx_kit.add_sign_off(document, sign_off_steps(data))
     docx_kit.add_heading(document, data.heading, level=0)
     docx_kit.add_facts(document, [
-        ("일시", korean_datetime(data.starts_at)), ("장소", data.place), ("회의유형", data.kind),
-        ("주재", data.chair or "—"), ("작성자", f"{data.author} ({data.author_agency})")])
+        ("일시", meeting_time(data.starts_at, data.ends_at)), ("장소", data.place), ("회의유형", data.kind),
+        ("주재", data.chair_line), ("작성자", f"{data.author} ({data.author_agency})")])
 
     docx_kit.add_heading(document, "참석자", level=1)
+    docx_kit.add_labelled(document, "참석 인원", data.head_count).paragraph_format.keep_with_next = True
     docx_kit.add_table(document, ["성명", "소속기관", "직위"],
-                       [(a.name, a.agency, a.position or "—") for a in data.attendees], [40, 80, 50])
+                       [(a.name, a.agency, a.position or "—") for a in data.attendees], whole=(0, 2))
     docx_kit.add_labelled(document, "불참기관", ", ".join(data.absent_agencies) or "없음")
 
     docx_kit.add_heading(document, "안건", level=1)
-    for case in data.cases:
-        docx_kit.add_paragraph(document, f"{case.position}. {case.case_number} {case.name}"
-                               + (f" — {case.key_question}" if case.key_question else ""))
+    docx_kit.add_table(document, ["순서", "사례번호", "대상", "논의 요청사항"], agenda_rows(data), whole=(0, 1, 2))
 
     if data.reviews:
         docx_kit.add_heading(document, "이전 실행과제 점검", level=1)
         docx_kit.add_table(document, ["사례", "과제", "담당기관", "기한", "결과", "비고"],
                            [(r.case_number, r.task or WITHHELD, r.agency, _due(r.due), r.outcome, r.note)
-                            for r in data.reviews],
-                           [22, 48, 28, 22, 18, 32])
+                            for r in data.reviews], whole=(0, 3, 4))
 
     for case in data.cases:
         _add_case(document, case)
 
     docx_kit.add_heading(document, "향후 일정", level=1)
-    docx_kit.add_facts(document, [("다음 회의", _due(data.next_meeting)), ("다음 점검일", _due(data.next_check))])
-
-    docx_kit.add_heading(document, "결재", level=1)
-    approvals = data.approvals or [Approval("작성", data.author), Approval("결재", data.chair)]
-    docx_kit.add_table(document, [a.role for a in approvals],
-                       [[a.name or "" for a in approvals], [_due(a.when) if a.when else "" for a in approvals]])
-    if data.content_hash:
-        docx_kit.add_paragraph(document, f"확정본 {data.revision}판 · 내용 해시 {data.content_hash}")
+    schedule = docx_kit.add_facts(document, [("다음 회의", _due(data.next_meeting)),
+                                             ("다음 점검일", _due(data.next_check))])
+    docx_kit.keep_together(schedule)
     return docx_kit.to_bytes(document)
 
 
@@ -302,7 +359,7 @@ def _add_case(document, case: CaseMinutes):
     if case.needs:
         docx_kit.add_heading(document, "주요 욕구 및 위기도", level=2)
         docx_kit.add_table(document, ["욕구 영역", "위기도", "내용"],
-                           [(n.domain, n.rating or "—", n.notes) for n in case.needs], [35, 25, 110])
+                           [(n.domain, n.rating or "—", n.notes) for n in case.needs], whole=(0, 1))
     if case.opinions:
         docx_kit.add_heading(document, "기관별 의견", level=2)
         for opinion in case.opinions:
@@ -318,18 +375,49 @@ def _add_case(document, case: CaseMinutes):
     docx_kit.add_heading(document, "실행계획", level=2)
     docx_kit.add_table(document, ["과제", "욕구영역", "담당기관", "담당자", "기한", "연계자원"],
                        [(a.task or WITHHELD, a.domain, a.agency, a.person, _due(a.due), a.resource or "—")
-                        for a in case.actions],
-                       [50, 22, 28, 20, 22, 28])
+                        for a in case.actions], whole=(3, 4))
 
 
-def build_attendance_sheet_docx(data: MinutesData, *, font: str, generated_at: datetime) -> bytes:
-    """참석자 명부: one row per attendee with an empty signature column, plus blank rows for walk-ins."""
-    document = docx_kit.new_document(font=font, title=f"{data.title} 참석자 명부", author=data.author_agency,
-                                     header_mark=HEADER_MARK, subject="참석자 명부", created=generated_at)
-    docx_kit.add_heading(document, f"{data.title} 참석자 명부", level=0)
-    docx_kit.add_facts(document, [("일시", korean_datetime(data.starts_at)), ("장소", data.place)])
+@dataclass
+class SignInSheet:
+    """참석자 서명부 of a meeting: who is expected (the invitations' invitees, the chair, the coordinator) and
+    whoever was recorded present besides them."""
+
+    title: str
+    starts_at: datetime
+    place: str
+    author_agency: str
+    people: list[Attendee]
+    ends_at: datetime | None = None
+
+
+#: Empty rows at the end of a sign-in sheet, for people nobody named in advance.
+BLANK_SIGN_IN_ROWS = 5
+#: A sign-in row is at least this high: room to sign by hand.
+SIGN_IN_ROW_MM = 12
+#: The signature column's width.
+SIGNATURE_MM = 45
+
+
+def build_sign_in_sheet_docx(sheet: SignInSheet, *, font: str, generated_at: datetime) -> bytes:
+    """참석자 서명부: 회의명 and 일시 at the top, the pledge, then 연번 · 성명 · 소속기관 · 직위 · 서명 per person
+    expected, with blank rows, each row tall enough to sign."""
+    name = f"{sheet.title} 참석자 서명부"
+    document = docx_kit.new_document(font=font, title=name, author=sheet.author_agency,
+                                     header_mark=HEADER_MARK, subject="참석자 서명부", created=generated_at)
+    docx_kit.add_heading(document, "참석자 서명부", level=0)
+    docx_kit.add_facts(document, [("회의명", sheet.title), ("일시", meeting_time(sheet.starts_at, sheet.ends_at)),
+                                  ("장소", sheet.place)])
     docx_kit.add_paragraph(document, "회의에서 알게 된 정보는 사례관리 목적 밖으로 쓰거나 알리지 않을 것을 서약합니다.")
-    rows = [(str(i), a.name, a.agency, a.position, "") for i, a in enumerate(data.attendees, start=1)]
-    rows += [(str(len(rows) + i), "", "", "", "") for i in range(1, 6)]
-    docx_kit.add_table(document, ["연번", "성명", "소속기관", "직위", "서명"], rows, [14, 34, 54, 34, 34])
+    rows = [(str(i), a.name, a.agency, a.position, "") for i, a in enumerate(sheet.people, start=1)]
+    rows += [(str(len(rows) + i), "", "", "", "") for i in range(1, BLANK_SIGN_IN_ROWS + 1)]
+    headers = ["연번", "성명", "소속기관", "직위", "서명"]
+    total = docx_kit.usable_width_mm(document)
+    widths = docx_kit.fit_columns(headers[:4], [r[:4] for r in rows], total - SIGNATURE_MM, whole=(0, 1, 3))
+    for column, least in ((1, 24.0), (3, 30.0)):  # room to write a name or a 직위 by hand
+        grow = max(0.0, least - widths[column])
+        widths[column] += grow
+        widths[2] -= grow
+    widths.append(total - sum(widths))
+    docx_kit.add_table(document, headers, rows, widths, row_height_mm=SIGN_IN_ROW_MM)
     return docx_kit.to_bytes(document)

@@ -4,7 +4,7 @@ Functions change data, write the audit trail and flush; the request (or command)
 """
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from flask import current_app
@@ -501,21 +501,85 @@ def minutes_data(meeting: Meeting, *, approver: User | None = None, full_names: 
                                    r.action.due_on, str(ActionStatus(r.outcome).label), r.note, r.action.task_level,
                                    r.action.agency_id)
                for r in meeting.reviews]
-    approvals = [document.Approval("작성", meeting.coordinator.display_name),
-                 document.Approval("결재", approver.display_name if approver else
-                                   (meeting.chair.display_name if meeting.chair else ""),
-                                   minutes.finalised_at.astimezone(KST).date()
-                                   if minutes and minutes.finalised_at else None)]
+    chair, coordinator = meeting.chair, meeting.coordinator
+    signer = approver or chair
+    approved = minutes.finalised_at.astimezone(KST).date() if minutes and minutes.finalised_at else None
+    written = [item.record.updated_at.astimezone(KST).date() for item in meeting.agenda_items if item.record]
+    # 작성: the last save of a case record, never after the approval (a past meeting entered afterwards).
+    drafted = min(filter(None, (max(written, default=None), approved)), default=None)
+    approvals = [document.Approval("작성", coordinator.display_name, drafted, position_of(coordinator)),
+                 document.Approval("결재", signer.display_name if signer else "", approved,
+                                   position_of(signer) if signer else "")]
+    attendees = [document.Attendee(a.name, a.agency_name, a.position) for a in meeting.attendees]
+    if chair is not None and not any(_is_user(a, chair) for a in meeting.attendees):
+        attendees.insert(0, document.Attendee(chair.display_name, chair.agency.name, position_of(chair)))
+        present.add(chair.agency_id)
     return document.MinutesData(
-        title=meeting.title, starts_at=meeting.starts_at, place=meeting.place,
-        kind=str(MeetingKind(meeting.kind).label), chair=meeting.chair.display_name if meeting.chair else "",
-        author=meeting.coordinator.display_name, author_agency=meeting.coordinator.agency.name,
-        attendees=[document.Attendee(a.name, a.agency_name, a.position) for a in meeting.attendees],
+        title=meeting.title, starts_at=meeting.starts_at, ends_at=ends_at(meeting), place=meeting.place,
+        kind=str(MeetingKind(meeting.kind).label), chair=chair.display_name if chair else "",
+        chair_position=position_of(chair) if chair else "",
+        author=coordinator.display_name, author_agency=coordinator.agency.name,
+        attendees=attendees,
         absent_agencies=sorted(name for agency_id, name in invited.items() if agency_id not in present),
         cases=cases, reviews=reviews, next_meeting=minutes.next_meeting if minutes else None,
         next_check=minutes.next_check if minutes else None, approvals=approvals,
         revision=minutes.revision if minutes else 1,
         draft=minutes is None or minutes.status != MinutesStatus.FINAL.value)
+
+
+#: 직위 on documents for an account without one, by role (Korean in every UI language: the documents are).
+ROLE_POSITIONS = {"coordinator": "사례관리 담당", "chair": "회의 주재", "admin": "관리자", "practitioner": "실무자"}
+
+
+def position_of(user: User) -> str:
+    """A person's 직위 on the minutes and the sign-in sheet: the account's own, else its role's title."""
+    return user.position or ROLE_POSITIONS.get(user.role, "")
+
+
+def ends_at(meeting: Meeting) -> datetime:
+    """When the meeting ends: its start plus its planned duration (no end time is recorded)."""
+    return meeting.starts_at + timedelta(minutes=meeting.duration_minutes or 0)
+
+
+def _is_user(attendee: Attendee, user: User) -> bool:
+    """Whether an attendance row is ``user`` (linked to the account, or the same name at the same agency)."""
+    return attendee.user_id == user.id or (attendee.name == user.display_name and attendee.agency_id == user.agency_id)
+
+
+def sign_in_sheet(meeting: Meeting) -> document.SignInSheet:
+    """참석자 서명부 as plain data, for printing before the meeting: the chair and the coordinator, each invited
+    agency's named invitees (or one row with the agency when it named nobody), then anyone recorded present who is
+    not on the list yet. Needs the meeting loaded by ``load_for_minutes``."""
+    people: list[document.Attendee] = []
+    seen: set[tuple[str, str]] = set()
+
+    def add(name: str, agency: str, position: str) -> None:
+        if name and (name, agency) in seen:
+            return
+        seen.add((name, agency))
+        people.append(document.Attendee(name, agency, position))
+
+    for user in (meeting.chair, meeting.coordinator):
+        if user is not None:
+            add(user.display_name, user.agency.name, position_of(user))
+    for invitation in sorted(meeting.invitations, key=lambda i: i.agency.name):
+        named = invitees(invitation.invitees)
+        for name, position in named or [("", "")]:
+            add(name, invitation.agency.name, position)
+    for attendee in meeting.attendees:
+        add(attendee.name, attendee.agency_name, attendee.position)
+    return document.SignInSheet(title=meeting.title, starts_at=meeting.starts_at, ends_at=ends_at(meeting),
+                                place=meeting.place, author_agency=meeting.coordinator.agency.name, people=people)
+
+
+def invitees(text: str) -> list[tuple[str, str]]:
+    """The people an invitation names ("서마음 팀장, 조아동"): (name, 직위) each, the first word being the name."""
+    people = []
+    for piece in re.split(r"[,;/\n·]+", text or ""):
+        words = piece.split()
+        if words:
+            people.append((words[0], " ".join(words[1:])))
+    return people
 
 
 def opinion_of(agency_input) -> document.Opinion:

@@ -77,4 +77,6 @@ def from_json(text: str) -> MinutesData:
         reviews=[ReviewLine(**{"level": UNKNOWN, **r, "due": _day(r["due"])}) for r in raw["reviews"]],
         next_meeting=_day(raw["next_meeting"]), next_check=_day(raw["next_check"]),
         approvals=[Approval(**{**a, "when": _day(a["when"])}) for a in raw["approvals"]],
-        content_hash=raw["content_hash"], revision=raw["revision"])
+        content_hash=raw["content_hash"], revision=raw["revision"],
+        ends_at=datetime.fromisoformat(raw["ends_at"]) if raw.get("ends_at") else None,
+        chair_position=raw.get("chair_position", ""))

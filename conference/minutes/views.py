@@ -260,17 +260,18 @@ def minutes_docx(meeting_id):
 
 @bp.post("/attendance.docx")
 def attendance_docx(meeting_id):
+    """참석자 서명부 for the coordinator, from the invitations: printable before the meeting starts."""
     meeting = get_meeting(meeting_id, run=True)
     form = forms.MinutesDownloadForm()
     if not form.validate_on_submit():
         for message in form.purpose.errors:
             flash(message, "error")
-        return redirect(url_for("minutes.run", meeting_id=meeting_id))
-    content = document.build_attendance_sheet_docx(services.minutes_data(meeting), generated_at=datetime.now(UTC),
-                                                   font=current_app.config["DOCX_FONT"])
+        return redirect(_safe_back(meeting_id))
+    content = document.build_sign_in_sheet_docx(services.sign_in_sheet(meeting), generated_at=datetime.now(UTC),
+                                                 font=current_app.config["DOCX_FONT"])
     audit.record("attendance.download", meeting, details={"purpose": form.purpose.data})
     db.session.commit()
-    return attachment(content, f"{meeting.title} 참석자 명부.docx", DOCX)
+    return attachment(content, f"{meeting.title} 참석자 서명부.docx", DOCX)
 
 
 @bp.post("/run/<int:item_id>/postpone")
@@ -291,3 +292,10 @@ def postpone(meeting_id, item_id):
                                    postpone_value=request.form.get("postpone_reason", ""),
                                    **_case_context(meeting, item, earlier)), 200
     return redirect(url_for("minutes.run_case", meeting_id=meeting_id, item_id=item_id))
+
+
+def _safe_back(meeting_id):
+    """Back to the meeting page when the form came from there, else to the run page."""
+    if request.form.get("back") == "meeting":
+        return url_for("meetings.detail", meeting_id=meeting_id)
+    return url_for("minutes.run", meeting_id=meeting_id)

@@ -66,6 +66,8 @@ class User(UserMixin, db.Model):
     #: 직위, shown on attendance lists and minutes.
     position: Mapped[str] = mapped_column(String(50), default="")
     email: Mapped[str] = mapped_column(String(120), default="")
+    #: 업무 연락처: the office phone printed as the contact on packets (a staff number, not a household's).
+    phone: Mapped[str] = mapped_column(String(20), default="")
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     role: Mapped[str] = mapped_column(String(20))
     is_active_account: Mapped[bool] = mapped_column("is_active", default=True)
