@@ -262,8 +262,9 @@ def build_world() -> dict[str, int]:
     consent = db.session.execute(select(Consent.id).where(Consent.household_id == kim)).scalars().first()
     prep = packets.load_meeting(prep.id)
     live = packets.load_meeting(live_id)
-    action = db.session.execute(select(ActionItem.id).where(
-        ActionItem.agency_id == agencies["중앙동 행정복지센터"].id).order_by(ActionItem.id)).scalars().first()
+    action = db.session.execute(select(ActionItem.id).where(  # one still to do (the demo's 2021 ones are done)
+        ActionItem.agency_id == agencies["중앙동 행정복지센터"].id, ActionItem.status.in_(["open", "in_progress"]))
+        .order_by(ActionItem.id)).scalars().first()
     return {
         "kim": kim, "choi": heads["최은정"].id, "member": member, "consent": consent,
         "prep": prep.id, "live": live_id, "drafted": drafted_id, "review": review_id, "final": final.id,

@@ -5,6 +5,11 @@ mental-health centre's words, the health domain and anything about mental health
 The consents show each case an agency can be in: 김민수's household names every agency but 천사운동본부 and covers
 sensitive data (the charity reads it through a recorded override, without sensitive data), 이영희's names every
 agency without sensitive data, 박철호's names every agency with it, and 한미숙 withdrew hers.
+
+The story is dated from the day it is seeded (``today_local``): the 2021 meeting of the news report is history, its
+actions done that spring; around today a meeting five weeks ago is approved and its actions followed up (most done or
+on time, two late by days and weeks), last week's minutes wait for review and 결재, and next week's meeting is being
+prepared. Everything is made through the features' services, on the days it happened where a service takes a day.
 """
 from datetime import date, datetime, time, timedelta, UTC
 from typing import NamedTuple
