@@ -3,11 +3,13 @@
 Ask for the ``world`` fixture (conftest.py registers this module for every test); to add rows of your own,
 call ``seed_world(extra=…)`` from a fixture instead.
 
-``conference.seed.demo`` seeds the 동두천시 setting: a finalised 2021 meeting (minutes, actions of four agencies) and
-an upcoming one (three cases, agency input), both chaired by ``chair`` and inviting 정신건강복지센터 (``mh``),
-드림스타트 (``dream``), 중앙동 행정복지센터 (``dong``) and 천사운동본부 (``angel``). On top of it:
+``conference.seed.demo`` seeds the 동두천시 setting: a finalised 2021 meeting (minutes, actions of four agencies, all
+done), and around today a finalised meeting five weeks ago (its actions done, late or still to do), last week's
+(minutes in review) and next week's (three cases, agency input), all chaired by ``chair`` and inviting 정신건강복지센터
+(``mh``), 드림스타트 (``dream``), 중앙동 행정복지센터 (``dong``) and 천사운동본부 (``angel``). On top of it:
 ``police`` works at an agency invited to nothing, ``chair2`` chairs nothing, every practitioner has pledged
-confidentiality for every meeting their agency is invited to, and the coordinator has two uploads waiting for
+confidentiality for every meeting their agency is invited to (the demo's attendees did so for the meetings held),
+and the coordinator has two uploads waiting for
 confirmation.
 ``unchaired`` is an internal meeting without a chair whose (empty) minutes wait for approval.
 
@@ -67,9 +69,11 @@ def seed_world(password: str = PASSWORD, *, extra=None) -> World:
     users = {u.username: u for u in db.session.execute(select(User)).scalars()}
     past = _one(select(Meeting).where(Meeting.year == 2021, Meeting.number == 3))
     upcoming = _one(select(Meeting).where(Meeting.starts_at > past.starts_at).order_by(Meeting.starts_at.desc()))
+    pledged = set(db.session.execute(select(Pledge.meeting_id, Pledge.user_id)).tuples())
     for invitation in db.session.execute(select(Invitation)).scalars():
         for username in PRACTITIONERS:
-            if users[username].agency_id == invitation.agency_id:
+            if users[username].agency_id == invitation.agency_id \
+                    and (invitation.meeting_id, users[username].id) not in pledged:
                 db.session.add(Pledge(meeting_id=invitation.meeting_id, user_id=users[username].id, ip="127.0.0.1"))
     unchaired = Meeting(kind=MeetingKind.INTERNAL.value, year=2021, number=1, place="시청",
                         starts_at=past.starts_at - timedelta(days=7), coordinator_id=users["coordinator"].id,
@@ -100,8 +104,9 @@ def seed_world(password: str = PASSWORD, *, extra=None) -> World:
                                                 Invitation.agency_id == users[username].agency_id))
 
     def action_of(username):
-        return _one(select(ActionItem.id).where(ActionItem.meeting_id == past.id,
-                                                ActionItem.agency_id == users[username].agency_id)
+        """The agency's first action still to do: of the meeting five weeks ago (the 2021 ones are done)."""
+        return _one(select(ActionItem.id).where(ActionItem.agency_id == users[username].agency_id,
+                                                ActionItem.status.in_(["open", "in_progress"]))
                     .order_by(ActionItem.id))
 
     ids = {
@@ -130,11 +135,16 @@ def world(app) -> World:
 def seeded(app) -> int:
     """The demo city alone (``conference.demo.seed`` with ``demo.DEFAULT_PASSWORD``); the id of its upcoming meeting.
 
-    That meeting invites four agencies and has inputs of some of them (version 1).
+    That meeting (next week, in preparation) invites four agencies and has inputs of some of them (version 1).
     """
     demo.seed(demo.DEFAULT_PASSWORD)
     db.session.commit()
-    return db.session.execute(select(Meeting).where(Meeting.year != 2021)).scalar_one().id
+    return upcoming_meeting_id()
+
+
+def upcoming_meeting_id() -> int:
+    """The demo's meeting in preparation (next week's)."""
+    return db.session.execute(select(Meeting.id).where(Meeting.status == MeetingStatus.PREPARING.value)).scalar_one()
 
 
 def login(client, username: str) -> None:

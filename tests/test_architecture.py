@@ -42,7 +42,7 @@ FEATURE_EDGES = {
     # home and the notifications page count the actions due
     ("main", "actions"),
     # the demo and generated data are made through the features' services
-    ("seed", "admin"), ("seed", "inputs"), ("seed", "minutes"),
+    ("seed", "actions"), ("seed", "admin"), ("seed", "inputs"), ("seed", "minutes"),
 }
 #: A feature uses another's services, queries and forms, not its views. The one exception: the case page,
 #: /cases/<id>, is added to the case register's blueprint by meetings, since for a partner agency it is a packet.

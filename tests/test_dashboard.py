@@ -110,12 +110,12 @@ def test_what_needs_me_on_the_notifications_page(client, seeded):
     page = client.get("/notifications").get_data(as_text=True)
     assert "지금 할 일" in page
     assert "의견을 아직 제출하지 않은 사례 (기한 전)" in page  # the upcoming meeting: 2 cases without mh's input
-    assert "기한이 지난 실행과제" in page  # the 2021 action of 정신건강복지센터
+    assert "기한이 지난 실행과제" in page  # 정신건강복지센터's action of five weeks ago, six days late
     login(client, "coordinator")
     page = client.get("/notifications").get_data(as_text=True)
-    assert "점검일이 된 사례" in page  # the 2021 minutes set 다음 점검일 2021. 4. 7.
+    assert "점검일이 된 사례" in page  # 박철호's check, set by the minutes approved five weeks ago, two days late
     login(client, "chair")
-    assert "결재를 기다리는 회의록" not in client.get("/notifications").get_data(as_text=True)
+    assert "결재를 기다리는 회의록</a>: <strong>1</strong>" in client.get("/notifications").get_data(as_text=True)
 
 
 def _bar_value(page: str, label: str) -> int:

@@ -56,8 +56,8 @@ from conference.core.formatting import KST, today_local
 from conference.meetings import packets
 from conference.meetings import services as meeting_services
 from conference.minutes import services as minutes_services
-from conference.models import (ActionItem, Agency, Consent, Household, ImportBatch, Meeting, MeetingKind, Member,
-                               User)
+from conference.models import (ActionItem, Agency, Consent, Household, ImportBatch, Meeting, MeetingKind,
+                               MeetingStatus, Member, User)
 
 PASSWORD = demo.DEFAULT_PASSWORD
 EXAMPLES = int(os.environ.get("CONFERENCE_FUZZ_EXAMPLES", "15"))
@@ -201,7 +201,7 @@ def build_world() -> dict[str, int]:
     coordinator, chair = users["coordinator"], users["chair"]
     partners = [agencies[name].id for name in demo.PARTNERS]
     final = db.session.execute(select(Meeting).where(Meeting.year == 2021)).scalar_one()
-    prep = db.session.execute(select(Meeting).where(Meeting.year != 2021)).scalar_one()
+    prep = db.session.execute(select(Meeting).where(Meeting.status == MeetingStatus.PREPARING.value)).scalar_one()
 
     def scheduled(days: int, households: list[str], *, recorded: bool = False) -> int:
         """A meeting under way; ``recorded``: with attendance and every case's record written."""
@@ -262,8 +262,9 @@ def build_world() -> dict[str, int]:
     consent = db.session.execute(select(Consent.id).where(Consent.household_id == kim)).scalars().first()
     prep = packets.load_meeting(prep.id)
     live = packets.load_meeting(live_id)
-    action = db.session.execute(select(ActionItem.id).where(
-        ActionItem.agency_id == agencies["중앙동 행정복지센터"].id).order_by(ActionItem.id)).scalars().first()
+    action = db.session.execute(select(ActionItem.id).where(  # one still to do (the demo's 2021 ones are done)
+        ActionItem.agency_id == agencies["중앙동 행정복지센터"].id, ActionItem.status.in_(["open", "in_progress"]))
+        .order_by(ActionItem.id)).scalars().first()
     return {
         "kim": kim, "choi": heads["최은정"].id, "member": member, "consent": consent,
         "prep": prep.id, "live": live_id, "drafted": drafted_id, "review": review_id, "final": final.id,

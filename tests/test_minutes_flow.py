@@ -197,7 +197,7 @@ def test_open_actions_are_reviewed_at_the_next_meeting_with_a_reason(client, see
     saved = record(client, next_meeting.id, item, **{f"review-{action.id}-outcome": "changed",
                                                     f"review-{action.id}-note": "전출 예정", "action-0-due": later})
     assert saved.status_code == 302
-    review = db.session.execute(select(ActionReview)).scalar_one()
+    review = db.session.execute(select(ActionReview).where(ActionReview.meeting_id == next_meeting.id)).scalar_one()
     assert (review.outcome, review.note) == ("changed", "전출 예정")
 
 
@@ -310,10 +310,10 @@ def test_coordinator_only_notes_reach_coordinators_but_not_the_chair(client, see
 
 
 def test_open_actions_are_carried_into_the_next_packets(client, seeded):
-    """The demo's 2021 minutes left actions open for 2021-0001; the upcoming meeting's packets show them."""
+    """The minutes approved five weeks ago left actions open for 2021-0001; the upcoming meeting's packets show them."""
     login(client, "coordinator")
     page = client.get(f"/meetings/{seeded}/packet").get_data(as_text=True)
-    assert "진행 중인 실행과제" in page and "안전계획 수립과 긴급 연락망 구성" in page and "overdue" in page
+    assert "진행 중인 실행과제" in page and "자녀 정서 지원 프로그램 연계" in page and "overdue" in page
     mh_agency = next(a for n, a in agency_ids().items() if n == "정신건강복지센터")
     download = client.post(f"/meetings/{seeded}/packet.docx?agency={mh_agency}", data={"purpose": "회의 준비"})
     tables = docx.Document(io.BytesIO(download.data)).tables

@@ -108,9 +108,11 @@ def test_home_and_notifications_mention_no_case_out_of_reach(app, leaky):
 
 @pytest.mark.parametrize("username", ["chair", "chair2"])
 def test_a_chair_is_told_only_of_minutes_they_approve(app, leaky, username):
-    """The unchaired meeting's minutes wait for approval, but no chair may open that meeting."""
+    """The unchaired meeting's minutes wait for approval, but no chair may open that meeting: ``chair`` is told of
+    last week's demo meeting alone, ``chair2`` of nothing."""
     page = text(signed_in(app, username).get("/notifications"))
-    assert "결재를 기다리는 회의록" not in page
+    waiting = re.search(r"결재를 기다리는 회의록</a>: <strong>(\d+)</strong>", page)
+    assert (waiting and int(waiting[1])) == {"chair": 1, "chair2": None}[username]
 
 
 def test_minutes_without_a_chair_cannot_be_sent_for_review(app, leaky):

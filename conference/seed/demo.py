@@ -5,8 +5,14 @@ mental-health centre's words, the health domain and anything about mental health
 The consents show each case an agency can be in: 김민수's household names every agency but 천사운동본부 and covers
 sensitive data (the charity reads it through a recorded override, without sensitive data), 이영희's names every
 agency without sensitive data, 박철호's names every agency with it, and 한미숙 withdrew hers.
+
+The story is dated from the day it is seeded (``today_local``): the 2021 meeting of the news report is history, its
+actions done that spring; around today a meeting five weeks ago is approved and its actions followed up (most done or
+on time, two late by days and weeks), last week's minutes wait for review and 결재, and next week's meeting is being
+prepared. Everything is made through the features' services, on the days it happened where a service takes a day.
 """
 from datetime import date, datetime, time, timedelta, UTC
+from typing import NamedTuple
 
 from conference import audit
 from conference.admin import services as account_services
@@ -17,7 +23,7 @@ from conference.extensions import db
 from conference.inputs import services as input_services
 from conference.meetings import services as meeting_services
 from conference.models import (ActionItem, AgendaItem, Agency, Disclosure, Household, Invitation, Meeting, MeetingKind,
-                               MeetingStatus, NeedDomain, Role, Sector, Stage, Track, User)
+                               MeetingStatus, NeedDomain, Notification, Role, Sector, Stage, Track, User)
 from conference.shared import disclosure
 
 DEFAULT_PASSWORD = "conference-demo"  # nosec B105  # the documented demo password, used only when seeding demo data
@@ -200,7 +206,9 @@ def _households_by_head() -> dict[str, Household]:
 
 
 def seed_meetings(coordinator: User, chair: User, agencies: dict[str, Agency]) -> int:
-    """The 2021 third integrated meeting of the news report and an upcoming one in preparation."""
+    """The 2021 third integrated meeting of the news report, its actions done by the spring, and the current
+    quarter around the day of seeding: a meeting five weeks ago (approved, its actions followed up since), last
+    week's (minutes in review) and next week's (in preparation)."""
     if db.session.execute(db.select(Meeting.id).limit(1)).first() is not None:
         return 0
     households = _households_by_head()
@@ -224,12 +232,16 @@ def seed_meetings(coordinator: User, chair: User, agencies: dict[str, Agency]) -
                 "meeting_id": past.id, "agencies": [agencies["천사운동본부"].id], "reason": OVERRIDE_REASON})
     db.session.flush()
     seed_past_minutes(past.id, coordinator, chair, agencies)
-    households = _households_by_head()  # loaded again: the minutes' approval expired what was loaded
+    finish_2021(past.id, coordinator, agencies)
 
-    upcoming_day = today_local() + timedelta(days=14)
+    days = quarter_days(today_local())
+    seed_held_meeting(days.earlier, EARLIER_MEETING, coordinator, chair, agencies, today=days.today)
+    seed_held_meeting(days.held, HELD_MEETING, coordinator, chair, agencies, today=days.today)
+    seed_checks(days, coordinator)
+    households = _households_by_head()  # loaded again: the approvals and reviews expired what was loaded
     upcoming = meeting_services.create_meeting(
         by=coordinator, kind=MeetingKind.INTEGRATED.value, place="동두천시청 소회의실",
-        starts_at=datetime.combine(upcoming_day, time(14), KST), chair_id=chair.id,
+        starts_at=datetime.combine(days.upcoming, time(14), KST), chair_id=chair.id,
         coordinator_id=coordinator.id, agency_ids=partner_ids)
     for name in ("김민수", "이영희", "박철호"):
         item = meeting_services.add_agenda_item(upcoming, by=coordinator, household=households[name],
@@ -238,7 +250,7 @@ def seed_meetings(coordinator: User, chair: User, agencies: dict[str, Agency]) -
         item.key_question_level = level_for(KEY_QUESTIONS[name])
     meeting_services.put_children_first(upcoming, by=coordinator)
     seed_inputs(upcoming, agencies)
-    return 2
+    return 4
 
 
 #: The 2021 meeting as the news report tells it: agency, opinion on the domestic-violence case.
@@ -346,3 +358,340 @@ def seed_inputs(meeting: Meeting, agencies: dict[str, Agency]) -> None:
                 facts=facts, opinion=opinion, domains=domains,
                 resources=tuple((public, kind, "") for public, kind in resources)))
         _set_input_levels(saved, agency)
+
+
+# --- how 2021 ended --------------------------------------------------------------------------------------------
+
+#: What each agency did about the 2021 meeting's actions, by task: (kind, day, text, result or new due date).
+#: Every one was finished by the spring; the coordinator confirmed each.
+FOLLOW_UP_2021 = {
+    "안전계획 수립과 긴급 연락망 구성": [
+        ("progress", date(2021, 3, 31), "가구 방문, 안전계획 함께 작성", "긴급 연락망 3곳 등록"),
+        ("propose", date(2021, 4, 6), "안전계획 수립과 연락망 구성 마침", ""),
+        ("confirm", date(2021, 4, 7), "", "")],
+    "정신건강 치료 재개와 주 1회 상담": [
+        ("progress", date(2021, 4, 2), "초기 상담 1회", "치료 재개 동의"),
+        ("progress", date(2021, 4, 9), "주 1회 상담 2회째", "우울 척도 소폭 호전"),
+        ("propose", date(2021, 4, 13), "치료 재개, 월 1회 점검으로 전환", ""),
+        ("confirm", date(2021, 4, 14), "", "")],
+    "자녀 정서 지원 프로그램 연계": [
+        ("due", date(2021, 4, 19), "프로그램 개강이 5월로 미뤄짐", date(2021, 5, 12)),
+        ("progress", date(2021, 5, 3), "정서 지원 프로그램 등록", "주 1회 참여 시작"),
+        ("propose", date(2021, 5, 10), "프로그램 연계 마침", ""),
+        ("confirm", date(2021, 5, 11), "", "")],
+    "주거 정리와 난방비 후원": [
+        ("progress", date(2021, 4, 17), "자원봉사자 6명 주거 정리", "폐기물 1톤 처리"),
+        ("propose", date(2021, 4, 28), "난방비 후원금 전달", ""),
+        ("confirm", date(2021, 4, 29), "", "")],
+    "방과후 돌봄 연계": [
+        ("confirm", date(2021, 4, 12), "지역아동센터 등록 확인(주 5일)", "")],
+}
+#: The coordinator's last check of 2021 on the households of the meeting: 정기 점검 마침 (no next check).
+CHECKS_2021 = {"김민수": (date(2021, 12, 15), "visit", "안전계획 유지, 치료 월 1회 지속. 정기 점검을 마침."),
+               "이영희": (date(2021, 12, 15), "phone", "체납 해소, 자녀 돌봄 안정. 정기 점검을 마침.")}
+
+
+def _practitioners() -> dict[int, User]:
+    """The demo's practitioner of each partner agency, by agency id."""
+    return {u.agency_id: u for u in db.session.execute(
+        db.select(User).where(User.role == Role.PRACTITIONER.value)).scalars()}
+
+
+def _follow_up(action: ActionItem, steps, coordinator: User, authors: dict[int, User]) -> None:
+    """Record what happened to an action, on the days it happened, through the action services."""
+    from conference.actions import services as action_services
+
+    author = authors[action.agency_id]
+    for kind, day, text, extra in steps:
+        if kind == "progress":
+            action_services.record_progress(action, by=author, checked_on=day, content=text, result=extra, today=day)
+        elif kind == "due":
+            action_services.change_due(action, by=author, new_due=extra, reason=text, today=day)
+        elif kind == "propose":
+            action_services.propose_completion(action, by=author, note=text, today=day)
+            action.completion_proposed_at = datetime.combine(day, time(17), KST)
+        else:
+            action_services.confirm_completion(action, by=coordinator, note=text, today=day)
+
+
+def _date_review_requests(meeting_id: int, *, sent: datetime, read: datetime | None,
+                          readers: set[int] | None = None) -> None:
+    """Date the requests to review a held meeting's minutes as they were sent, and read by ``readers`` (everyone by
+    default): they were not sent on the day the demo is seeded."""
+    requests = db.select(Notification.id).where(Notification.link == f"/meetings/{meeting_id}/minutes")
+    db.session.execute(db.update(Notification).where(Notification.id.in_(requests)).values(created_at=sent))
+    if read is not None:
+        if readers is not None:
+            requests = requests.where(Notification.user_id.in_(readers))
+        db.session.execute(db.update(Notification).where(Notification.id.in_(requests)).values(read_at=read))
+
+
+def finish_2021(meeting_id: int, coordinator: User, agencies: dict[str, Agency]) -> None:
+    """The 2021 meeting's actions done as the spring went, and the households' regular checks ended in December."""
+    authors = _practitioners()
+    for action in db.session.execute(db.select(ActionItem).where(ActionItem.meeting_id == meeting_id)
+                                     .order_by(ActionItem.id)).scalars():
+        _follow_up(action, FOLLOW_UP_2021[action.task], coordinator, authors)
+    _date_review_requests(meeting_id, sent=datetime(2021, 3, 24, 17, 0, tzinfo=KST),
+                          read=datetime(2021, 3, 25, 9, 0, tzinfo=KST))
+    households = _households_by_head()
+    for name, (day, method, content) in CHECKS_2021.items():
+        case_services.record_monitoring(households[name], by=coordinator, contacted_on=day, method=method,
+                                        content=content, next_check_on=None, today=day)
+    db.session.flush()
+
+
+# --- the current quarter ---------------------------------------------------------------------------------------
+
+class QuarterDays(NamedTuple):
+    """The days of the current quarter's story, from the day the demo is seeded."""
+
+    today: date
+    #: The meeting five weeks ago, approved; its actions are followed up since.
+    earlier: date
+    #: Last week's meeting, its minutes sent for review and waiting for the chair's approval.
+    held: date
+    #: Next week's meeting, in preparation, its agencies' input partly in.
+    upcoming: date
+
+
+def quarter_days(today: date) -> QuarterDays:
+    """Meetings on Thursdays: last week's, four weeks before it, and next week's (whose Monday deadline is ahead)."""
+    monday = today - timedelta(days=today.weekday())
+    held = monday - timedelta(days=4)
+    return QuarterDays(today=today, earlier=held - timedelta(days=28), held=held, upcoming=monday + timedelta(days=10))
+
+
+class Due(NamedTuple):
+    """A due date or event day counted from the meeting day ("meeting") or from the day of seeding ("today")."""
+
+    anchor: str
+    days: int
+
+    def on(self, meeting_day: date, today: date) -> date:
+        return (meeting_day if self.anchor == "meeting" else today) + timedelta(days=self.days)
+
+
+class PlannedAction(NamedTuple):
+    task: str
+    domain: str
+    agency: str
+    person: str
+    due: Due
+    resource: tuple[bool, str] | None = None
+    #: What happened afterwards: (kind, day, text, result), as in FOLLOW_UP_2021 but with ``Due`` days.
+    follow_up: tuple = ()
+
+
+class HeldCase(NamedTuple):
+    head: str
+    key_question: str
+    #: agency, submitted?, facts, opinion, domains
+    inputs: tuple
+    discussion: str
+    decisions: str
+    goals: str
+    root_causes: tuple
+    actions: tuple
+    #: The earlier open actions the meeting reviewed: task, outcome, note.
+    reviews: tuple = ()
+
+
+class HeldMeeting(NamedTuple):
+    cases: tuple
+    #: Usernames of the practitioners who confirmed the draft minutes.
+    reviewed_by: tuple
+    #: Whether the chair approved the minutes (three days after the meeting).
+    approved: bool
+    next_check: Due
+
+
+def _done(task_days: int, note: str) -> tuple:
+    """Reported done ``task_days`` after the meeting and confirmed by the coordinator the next day."""
+    return (("propose", Due("meeting", task_days), note, ""), ("confirm", Due("meeting", task_days + 1), "", ""))
+
+
+#: The meeting five weeks ago: 김민수's household referred again, 이영희's and 박철호's followed up. Of its actions
+#: three are done, two are on the way and due soon, one is due later and two are late (by days and by weeks).
+EARLIER_MEETING = HeldMeeting(cases=(
+    HeldCase(
+        "김민수", "재의뢰: 배우자의 음주 후 폭력이 다시 신고되었고 정신건강 치료가 중단되었습니다. 안전계획을 다시 "
+                 "점검하고 치료 재개 방안을 정해 주세요.",
+        (("정신건강복지센터", True, "재의뢰 뒤 초기 상담 1회. 우울 증상 재발, 치료 중단 상태.",
+          "음주 후 폭력이 되풀이되어 외상 반응이 심해졌습니다. 치료 재개와 위기 개입이 필요합니다.", ("health", "safety")),
+         ("중앙동 행정복지센터", True, "긴급복지 생계지원 상담, 에너지바우처 미신청.",
+          "생계지원 신청과 에너지바우처 안내를 맡겠습니다.", ("economy", "environment")),
+         ("드림스타트", True, "자녀 정서 불안으로 학교 상담 중.", "아동 정서 지원 프로그램을 다시 연계하겠습니다.",
+          ("family", "education")),
+         ("천사운동본부", True, "", "난방비와 생필품 후원을 지원할 수 있습니다.", ("economy",))),
+        "재의뢰 사례. 안전계획을 다시 세우고 치료 재개를 먼저 돕기로 함.", "고난도 사례로 다시 집중 관리",
+        "두 달 안에 치료 재개와 안전계획 재수립",
+        (("safety", "배우자의 음주와 반복 폭력"), ("health", "치료 중단으로 인한 우울 재발")),
+        (PlannedAction("정신건강 치료 재개와 주 1회 상담", "health", "정신건강복지센터", "서마음", Due("today", -6),
+                       (True, "정신건강 사례관리")),
+         PlannedAction("안전계획 점검과 긴급 연락망 갱신", "safety", "중앙동 행정복지센터", "문복지", Due("meeting", 14),
+                       None, (("progress", Due("meeting", 5), "가구 방문, 안전계획 다시 작성", "연락망 2곳 갱신"),
+                              *_done(12, "안전계획 점검과 연락망 갱신 마침"))),
+         PlannedAction("자녀 정서 지원 프로그램 연계", "family", "드림스타트", "조아동", Due("today", 5),
+                       (True, "드림스타트 서비스"),
+                       (("progress", Due("today", -3), "정서 지원 프로그램 상담", "다음 달 개강반 등록"),)),
+         PlannedAction("긴급복지 생계지원 신청과 에너지바우처 안내", "economy", "중앙동 행정복지센터", "문복지",
+                       Due("meeting", 10), (True, "긴급복지 생계지원"),
+                       (("confirm", Due("meeting", 8), "생계지원 결정, 에너지바우처 신청 접수", ""),)))),
+    HeldCase(
+        "이영희", "방과후 돌봄 공백과 관리비 체납: 기관별 역할을 나눠 주세요.",
+        (("드림스타트", True, "방과후 돌봄 공백 주 3일.", "지역아동센터 연계가 가능합니다.", ("education",)),
+         ("중앙동 행정복지센터", True, "공동주택 관리비 4개월 체납.", "분할 납부 상담과 긴급지원을 검토하겠습니다.",
+          ("economy",))),
+        "돌봄 공백과 관리비 체납 해소 방안 논의.", "서비스연계 유지", "체납 해소와 돌봄 공백 해소",
+        (("economy", "근로시간 감소로 소득 감소"),),
+        (PlannedAction("지역아동센터 방과후 돌봄 연계", "education", "드림스타트", "조아동", Due("meeting", 21),
+                       (False, "지역아동센터"), _done(18, "지역아동센터 등록(주 5일)")),
+         PlannedAction("체납 관리비 분할 납부 상담", "economy", "중앙동 행정복지센터", "문복지", Due("today", -19),
+                       None, (("progress", Due("meeting", 7), "관리사무소와 분할 납부 상담", "납부 계획 협의 중"),)))),
+    HeldCase(
+        "박철호", "독거 어르신의 건강 악화와 고립 위험: 정기 안부 확인과 방문 건강관리를 누가 맡을지 정해 주세요.",
+        (("중앙동 행정복지센터", True, "혼자 거주, 최근 2주간 외출 없음.", "주 1회 안부 확인을 맡겠습니다.", ("social",)),
+         ("정신건강복지센터", True, "고혈압 약 복용 중단 의심.", "방문 건강관리와 복약 확인 연계가 필요합니다.",
+          ("health",))),
+        "고립 위험이 커서 안부 확인과 건강관리를 나누어 맡기로 함.", "서비스연계", "정기 안부 확인 체계 마련",
+        (("social", "가족과 연락이 끊긴 독거"),),
+        (PlannedAction("주 1회 안부 전화와 월 1회 방문", "social", "중앙동 행정복지센터", "문복지", Due("today", 30)),
+         PlannedAction("방문 건강관리와 복약 확인", "health", "정신건강복지센터", "서마음", Due("today", 12),
+                       (True, "방문건강관리")))),
+), reviewed_by=("mh", "dream", "dong", "angel"), approved=True, next_check=Due("today", -2))
+
+#: Last week's meeting: its minutes wait for review (two attendees confirmed, two not yet) and for 결재.
+HELD_MEETING = HeldMeeting(cases=(
+    HeldCase(
+        "김민수", "지난 회의 실행과제 점검: 치료 재개가 늦어지고 있습니다. 피해자 안전과 주거 환경 개선을 함께 "
+                 "논의해 주세요.",
+        (("정신건강복지센터", True, "상담 1회 뒤 치료 일정 미정.", "치료 재개가 늦어져 우울 증상 악화가 우려됩니다.",
+          ("health",)),
+         ("중앙동 행정복지센터", True, "긴급복지 생계지원 지급 완료.", "도배·장판 등 주거환경 개선 지원이 필요합니다.",
+          ("environment",)),
+         ("드림스타트", True, "자녀 정서 지원 프로그램 상담 마침.", "다음 달 개강반에 등록했습니다.", ("family",))),
+        "치료 재개가 늦어지는 까닭(교통과 비용)을 확인함. 주거환경 개선을 함께 진행하기로 함.",
+        "고난도 유지, 치료 동행 지원", "한 달 안에 치료 재개",
+        (("health", "치료비와 교통 부담으로 치료 재개 지연"),),
+        (PlannedAction("정신건강 치료 동행 지원", "health", "정신건강복지센터", "서마음", Due("meeting", 21),
+                       (True, "치료비 지원")),
+         PlannedAction("주거환경 개선(도배·장판) 지원 신청", "environment", "중앙동 행정복지센터", "문복지",
+                       Due("meeting", 28), (True, "긴급복지 주거지원"))),
+        (("정신건강 치료 재개와 주 1회 상담", "in_progress", "치료 일정 조율 중"),)),
+    HeldCase(
+        "박철호", "겨울철 난방과 식사: 노인맞춤돌봄서비스 신청과 민간 후원 연계를 정해 주세요.",
+        (("중앙동 행정복지센터", True, "안부 전화 4회 모두 연결.", "겨울철 난방비 부담이 큽니다.", ("economy",)),
+         ("정신건강복지센터", False, "방문 건강관리 일정 조율 중.", "", ("health",))),
+        "겨울철 난방과 식사 지원 논의.", "서비스연계 유지", "겨울철 안전한 생활 유지",
+        (("economy", "기초연금 외 소득 없음"),),
+        (PlannedAction("노인맞춤돌봄서비스 신청", "daily_living", "중앙동 행정복지센터", "문복지", Due("meeting", 14),
+                       (True, "노인맞춤돌봄서비스")),)),
+), reviewed_by=("mh", "dong"), approved=False, next_check=Due("meeting", 14))
+
+#: The coordinator's checks since the approved meeting: (head, contacted, method, content, next check).
+CHECKS = [("이영희", Due("earlier", 14), "phone", "관리비 분할 납부 진행 확인", Due("today", 10)),
+          ("김민수", Due("held", 2), "visit", "치료 동행 일정 안내, 안전계획 유지 확인", Due("today", 14))]
+
+
+def seed_held_meeting(day: date, spec: HeldMeeting, coordinator: User, chair: User, agencies: dict[str, Agency],
+                      *, today: date) -> int:
+    """A meeting held on ``day``: prepared, run and recorded through the services, its minutes sent for review,
+    approved if ``spec`` says so and its actions followed up since. A meeting in the past cannot be scheduled
+    (``create_meeting`` refuses it), so its row is written as the 2021 one is; every step after goes through the
+    services."""
+    from flask import current_app
+
+    from conference.meetings import packets, rules
+    from conference.minutes import services as minutes_services
+
+    kind = MeetingKind.INTEGRATED.value
+    starts_at = datetime.combine(day, time(14), KST)
+    meeting = Meeting(kind=kind, year=day.year, number=meeting_services.next_number(kind, day.year),
+                      place="동두천시청 소회의실", starts_at=starts_at, duration_minutes=120, chair_id=chair.id,
+                      coordinator_id=coordinator.id, status=MeetingStatus.PREPARING.value)
+    meeting.invitations, meeting.agenda_items = [], []
+    db.session.add(meeting)
+    deadline = rules.working_days_before(day, current_app.config["INPUT_DEADLINE_WORKING_DAYS"])
+    for name in PARTNERS:
+        meeting.invitations.append(Invitation(agency=agencies[name], deadline=deadline))
+    db.session.flush()
+    audit.record("meeting.create", meeting, actor=coordinator, details={
+        "title": meeting.title, "starts_at": starts_at, "agencies": sorted(agencies[n].id for n in PARTNERS)})
+    households = _households_by_head()
+    items = {}
+    for case in spec.cases:
+        household = households[case.head]
+        items[case.head] = meeting_services.add_agenda_item(
+            meeting, by=coordinator, household=household, key_question=case.key_question,
+            key_question_level=level_for(case.key_question), consent_override_reason=_override_for(household))
+    meeting_services.put_children_first(meeting, by=coordinator)
+    meeting_services.change_status(meeting, by=coordinator, to_status=MeetingStatus.SHARING.value)
+    authors = _practitioners()
+    for case in spec.cases:
+        for agency_name, submit, facts, opinion, domains in case.inputs:
+            agency = agencies[agency_name]
+            saved = input_services.save_input(
+                items[case.head], agency_id=agency.id, by=authors[agency.id], submit=submit, base_version=0,
+                today=deadline - timedelta(days=1),
+                values=input_services.InputValues(facts=facts, opinion=opinion, domains=domains))
+            _set_input_levels(saved, agency)
+    packets.freeze_packet(meeting.id, day)  # the packet as it stood when the meeting started
+    meeting_services.change_status(meeting, by=coordinator, to_status=MeetingStatus.IN_PROGRESS.value)
+    meeting_id = meeting.id
+    db.session.flush()
+    db.session.expire_all()
+    meeting = minutes_services.load_for_minutes(meeting_id)
+    attendees = [authors[agencies[name].id] for name in PARTNERS]
+    for user in attendees:
+        meeting_services.accept_pledge(meeting, user=user, ip="")
+    minutes_services.record_attendance(meeting, by=coordinator, rows=[
+        (u.display_name, u.agency_id, u.position) for u in [*attendees, coordinator]])
+    earlier = minutes_services.earlier_open_actions(meeting)
+    for item in meeting.agenda_items:
+        case = next(c for c in spec.cases if c.head == item.household.members[0].name)
+        open_actions = earlier.get(item.household_id, [])
+        reviews = {a.id: (outcome, note) for task, outcome, note in case.reviews for a in open_actions
+                   if a.task == task}
+        minutes_services.save_case_record(item, minutes_services.CaseRecordDraft(
+            discussion=case.discussion, decisions=case.decisions, goals=case.goals,
+            root_causes=list(case.root_causes), reviews=reviews, actions=[
+                minutes_services.ActionDraft(a.task, a.domain, agencies[a.agency].id, a.person, a.due.on(day, today),
+                                             a.resource[0] if a.resource else None, a.resource[1] if a.resource else "")
+                for a in case.actions]), by=coordinator, base_version=0, earlier=open_actions)
+        _set_record_levels(item)
+    next_check = spec.next_check.on(day, today)
+    minutes_services.set_schedule(meeting, by=coordinator, next_meeting=day + timedelta(days=28),
+                                  next_check=next_check)
+    meeting_services.change_status(meeting, by=coordinator, to_status=MeetingStatus.MINUTES.value)
+    deadline = day + timedelta(days=6) if spec.approved else max(day + timedelta(days=6), today + timedelta(days=2))
+    minutes_services.request_review(meeting, by=coordinator, deadline=deadline, today=day + timedelta(days=1))
+    users = {u.username: u for u in attendees}
+    for username in spec.reviewed_by:
+        minutes_services.respond(meeting, user=users[username], confirmed=True, comment="")
+    db.session.flush()
+    _date_review_requests(meeting_id, sent=datetime.combine(day + timedelta(days=1), time(17), KST),
+                          read=datetime.combine(day + timedelta(days=2), time(9), KST),
+                          readers=None if spec.approved else {users[name].id for name in spec.reviewed_by})
+    if spec.approved:
+        db.session.expire_all()
+        meeting = minutes_services.load_for_minutes(meeting_id)
+        minutes_services.finalise(meeting, by=chair, at=datetime.combine(day + timedelta(days=3), time(10), KST))
+        db.session.flush()
+        follow_ups = {a.task: a.follow_up for case in spec.cases for a in case.actions}
+        for action in db.session.execute(db.select(ActionItem).where(ActionItem.meeting_id == meeting_id)
+                                         .order_by(ActionItem.id)).scalars():
+            steps = [(kind, when.on(day, today), text, extra) for kind, when, text, extra in follow_ups[action.task]]
+            _follow_up(action, steps, coordinator, _practitioners())
+    db.session.flush()
+    return meeting_id
+
+
+def seed_checks(days: QuarterDays, coordinator: User) -> None:
+    """The coordinator's recent checks (모니터링) of the households, each setting its next check."""
+    households = _households_by_head()
+    for name, contacted, method, content, next_check in CHECKS:
+        day = getattr(days, contacted.anchor) + timedelta(days=contacted.days)
+        case_services.record_monitoring(households[name], by=coordinator, contacted_on=day, method=method,
+                                        content=content, next_check_on=next_check.on(day, days.today), today=day)
+    db.session.flush()
