@@ -21,7 +21,7 @@ REFUSALS = (403, 404)
 #: list. The first of them a route has, in this order, is the object of the event; the others go into its details.
 #: Every ``*_id`` argument of a route is either here or in ``UNRECORDED_OBJECT_ARGS`` (tests/test_access_denied.py).
 DENIED_OBJECT_ARGS = {"household_id": "household", "action_id": "action_item", "meeting_id": "meeting",
-                      "batch_id": "import_batch"}
+                      "batch_id": "import_batch", "notification_id": "notification"}
 #: Arguments that name something else: parts of a case or meeting (named with it, recorded in the details) and the
 #: admin pages' accounts and agencies (no personal data of a case; practitioners are refused the whole blueprint).
 UNRECORDED_OBJECT_ARGS = frozenset({"member_id", "consent_id", "item_id", "invitation_id", "user_id", "agency_id"})

@@ -28,7 +28,8 @@ from conference.cases.importer import ImportRow
 from conference.extensions import db
 from conference.seed import demo
 from conference.models import (ActionItem, AgendaItem, Agency, Consent, Household, ImportBatch, Invitation, Meeting,
-                               MeetingKind, MeetingStatus, Member, Minutes, MinutesStatus, Pledge, Role, Sector, User)
+                               MeetingKind, MeetingStatus, Member, Minutes, MinutesStatus, Notification, Pledge, Role, Sector,
+                               User)
 
 PRACTITIONERS = ["mh", "dream", "dong", "angel", "police"]
 
@@ -109,6 +110,11 @@ def seed_world(password: str = PASSWORD, *, extra=None) -> World:
                                                 ActionItem.status.in_(["open", "in_progress"]))
                     .order_by(ActionItem.id))
 
+    reminder = Notification(user_id=users["mh"].id, kind="input.reminder", message="의견 제출 요청", link="/actions",
+                            params=json.dumps({"meeting": upcoming.title}, ensure_ascii=False))
+    db.session.add(reminder)
+    db.session.flush()
+
     ids = {
         "upcoming": upcoming.id, "past": past.id, "unchaired": unchaired.id,
         "case": kim.household_id, "hidden_case": hidden.household_id, "head": kim.id,
@@ -117,7 +123,7 @@ def seed_world(password: str = PASSWORD, *, extra=None) -> World:
         "invitation": invitation_of(upcoming, "mh"), "past_invitation": invitation_of(past, "mh"),
         "own_action": action_of("mh"), "other_action": action_of("dream"),
         "mh_agency": users["mh"].agency_id, "police_agency": police.id, "mh_user": users["mh"].id,
-        "batch": batches[0].id, "cancel_batch": batches[1].id,
+        "batch": batches[0].id, "cancel_batch": batches[1].id, "mh_notification": reminder.id,
     }
     assert all(ids.values()), ids
     case_numbers = {head: db.session.get(Household, member.household_id).case_number

@@ -79,6 +79,9 @@ MATRIX = [
     row("main.account", "GET", "/account", LOGIN, *ANY),
     row("main.notifications", "GET", "/notifications", LOGIN, *ANY),
     row("main.notifications", "POST", "/notifications", LOGIN, *(to("/notifications"),) * 6, data={}),
+    # A notification opens (and is marked read) for its own user only; for anyone else it does not exist.
+    row("main.open_notification", "GET", "/notifications/{mh_notification}", LOGIN, 404, 404, 404, 404,
+        to("/actions"), 404),
     # --- auth ---
     row("auth.login", "GET", "/login", 200, *(HOME,) * 6),
     row("auth.login", "POST", "/login", 200, *(HOME,) * 6, data={}),
@@ -193,11 +196,14 @@ MATRIX = [
     row("minutes.run", "POST", P + "/run", LOGIN, *MEETING_MANAGE, data={}),
     row("minutes.run_case", "GET", P + "/run/{past_item}", LOGIN, *MEETING_MANAGE),
     row("minutes.run_case", "POST", P + "/run/{past_item}", LOGIN, *MEETING_MANAGE, data={}),
+    # Starting a meeting already held, postponing a case of approved minutes: refused where allowed at all.
+    row("minutes.start", "POST", P + "/run/start", LOGIN, 403, 200, 403, 404, 403, 404, data={}),
+    row("minutes.postpone", "POST", P + "/run/{past_item}/postpone", LOGIN, 403, 200, 403, 404, 403, 404,
+        data={"postpone_reason": "다음 회의로"}),
     row("minutes.minutes_page", "GET", P + "/minutes", LOGIN, *MEETING_READ),
     # Draft minutes (none yet) are for staff until they are sent for review.
     row("minutes.minutes_page", "GET", U + "/minutes", LOGIN, *MEETING_MANAGE),
-    row("minutes.request_review", "POST", P + "/minutes/review", LOGIN,
-        403, to(P + "/minutes"), 403, 404, 403, 404, data={}),
+    row("minutes.request_review", "POST", P + "/minutes/review", LOGIN, *MEETING_MANAGE, data={}),
     row("minutes.respond", "POST", P + "/minutes/respond", LOGIN,
         403, to(P + "/minutes"), to(P + "/minutes"), 404, to(P + "/minutes"), 404, data={}),
     row("minutes.approve", "POST", P + "/minutes/approve", LOGIN, 403, 403, to(P + "/minutes"), 404, 403, 404, data={}),
