@@ -258,7 +258,7 @@ def test_the_chair_approves_the_generated_minutes_in_review(client, generated):
     meeting = next(m for m in _generated_meetings() if m.status == MeetingStatus.REVIEW.value)
     login(client, "chair")
     assert client.get(f"/meetings/{meeting.id}/minutes").status_code == 200
-    assert client.post(f"/meetings/{meeting.id}/minutes/approve").status_code == 302
+    assert client.post(f"/meetings/{meeting.id}/minutes/approve", data={"confirm": "reviews-missing"}).status_code == 302
     minutes = db.session.execute(select(Minutes).where(Minutes.meeting_id == meeting.id)).scalar_one()
     assert minutes.status == MinutesStatus.FINAL.value and minutes.content_hash
     planned = db.session.execute(select(func.count()).where(ActionItem.meeting_id == meeting.id,
