@@ -396,7 +396,8 @@ class Reviewer:
 class ReviewSummary:
     """Who has reviewed the minutes' current revision and who has not yet."""
 
-    #: Attendees asked to review (those with an account, the chair aside) who answered, and who did not yet.
+    #: Attendees asked to review (those with an account but the chair and the coordinator) who answered, and who
+    #: did not yet.
     reviewed: list[Reviewer]
     waiting: list[Reviewer]
     #: Attendees without an account: they were not asked in the app and are not counted.
@@ -419,7 +420,8 @@ class ReviewSummary:
 
 def review_summary(meeting: Meeting) -> ReviewSummary:
     """Who reviewed the minutes' current revision (their latest answer: confirmed or with a comment) and which
-    attendees with an account have not yet; the chair approves and is not counted. Needs ``load_for_minutes``."""
+    attendees with an account have not yet; the chair (who approves) and the coordinator (who wrote them) are not
+    counted. Needs ``load_for_minutes``."""
     minutes = meeting.minutes
     latest = {}
     for response in (minutes.responses if minutes else []):
@@ -429,7 +431,7 @@ def review_summary(meeting: Meeting) -> ReviewSummary:
     for attendee in meeting.attendees:
         if attendee.user_id is None:
             summary.offline.append(Reviewer(attendee.name, attendee.agency_name))
-        elif attendee.user_id != meeting.chair_id and attendee.user_id not in asked:
+        elif attendee.user_id not in (meeting.chair_id, meeting.coordinator_id, *asked):
             asked.add(attendee.user_id)
             response = latest.get(attendee.user_id)
             (summary.reviewed if response else summary.waiting).append(
