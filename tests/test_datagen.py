@@ -313,8 +313,8 @@ def test_the_app_opens_generated_meetings_minutes_and_cases(client, generated, u
     login(client, username)
     for url in _pages(meeting.id, household_id, upcoming.id, username == "coordinator"):
         assert client.get(url).status_code == 200, url
-    if username != "coordinator":  # others read a meeting as its packet
-        assert client.get(f"/meetings/{meeting.id}").headers["Location"].endswith(f"/meetings/{meeting.id}/packet")
+    if username != "coordinator":  # others open an approved meeting on its minutes (before: its packet)
+        assert client.get(f"/meetings/{meeting.id}").headers["Location"].endswith(f"/meetings/{meeting.id}/minutes")
 
     download = client.post(f"/meetings/{meeting.id}/minutes.docx", data={"purpose": "사례 점검"})
     assert download.status_code == 200

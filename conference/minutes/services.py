@@ -361,7 +361,8 @@ def approval_problems(meeting: Meeting) -> list[Problem]:
     both ask this one list. Needs the meeting loaded by ``load_for_minutes``."""
     problems = []
     if meeting.chair_id is None:
-        problems.append(Problem(_l("주재(결재권자)가 정해지지 않은 회의입니다. 회의 정보에서 주재를 정하세요.")))
+        problems.append(Problem(_l("주재(결재권자)가 정해지지 않은 회의입니다. 결재할 사람이 없으니 회의 정보에서 주재를 "
+                                   "정하세요.")))
     if not meeting.attendees:
         problems.append(Problem(_l("참석자를 기록하세요.")))
     for item in meeting.agenda_items:
@@ -450,10 +451,9 @@ def set_schedule(meeting: Meeting, *, by: User, next_meeting: date | None, next_
 
 
 def request_review(meeting: Meeting, *, by: User, deadline: date, today: date) -> None:
-    """Send the draft to the attendees (and the chair) to confirm or comment by ``deadline``."""
+    """Send the draft to the attendees (and the chair) to confirm or comment by ``deadline``; refused (``NotReady``)
+    with every problem ``approval_problems`` finds, so the approval cannot fail on one of them."""
     _require_recording(meeting)
-    if meeting.chair_id is None:
-        raise RuleError("deadline", _l("주재(결재권자)가 정해지지 않은 회의입니다. 결재할 사람이 없어 검토를 요청할 수 없습니다."))
     if deadline < today:
         raise RuleError("deadline", _l("검토 기한은 오늘 이후여야 합니다."))
     _require_ready(meeting)
