@@ -41,6 +41,8 @@ FEATURE_EDGES = {
     ("admin", "auth"),
     # home and the notifications page count the actions due
     ("main", "actions"),
+    # the chair's home lists the minutes waiting for their approval (결재), with the reviews in
+    ("main", "minutes"),
     # the demo and generated data are made through the features' services
     ("seed", "actions"), ("seed", "admin"), ("seed", "inputs"), ("seed", "minutes"),
 }

@@ -258,7 +258,7 @@ def test_the_chair_approves_the_generated_minutes_in_review(client, generated):
     meeting = next(m for m in _generated_meetings() if m.status == MeetingStatus.REVIEW.value)
     login(client, "chair")
     assert client.get(f"/meetings/{meeting.id}/minutes").status_code == 200
-    assert client.post(f"/meetings/{meeting.id}/minutes/approve").status_code == 302
+    assert client.post(f"/meetings/{meeting.id}/minutes/approve", data={"confirm": "reviews-missing"}).status_code == 302
     minutes = db.session.execute(select(Minutes).where(Minutes.meeting_id == meeting.id)).scalar_one()
     assert minutes.status == MinutesStatus.FINAL.value and minutes.content_hash
     planned = db.session.execute(select(func.count()).where(ActionItem.meeting_id == meeting.id,
@@ -313,8 +313,8 @@ def test_the_app_opens_generated_meetings_minutes_and_cases(client, generated, u
     login(client, username)
     for url in _pages(meeting.id, household_id, upcoming.id, username == "coordinator"):
         assert client.get(url).status_code == 200, url
-    if username != "coordinator":  # others read a meeting as its packet
-        assert client.get(f"/meetings/{meeting.id}").headers["Location"].endswith(f"/meetings/{meeting.id}/packet")
+    if username != "coordinator":  # others open an approved meeting on its minutes (before: its packet)
+        assert client.get(f"/meetings/{meeting.id}").headers["Location"].endswith(f"/meetings/{meeting.id}/minutes")
 
     download = client.post(f"/meetings/{meeting.id}/minutes.docx", data={"purpose": "사례 점검"})
     assert download.status_code == 200

@@ -192,7 +192,7 @@ def test_a_postponement_can_be_taken_back_and_then_the_case_needs_its_record(cli
     assert items(seeded)[0].postponed_reason == ""
     response = client.post(f"/meetings/{seeded}/minutes/review",
                            data={"deadline": (TODAY + timedelta(days=3)).isoformat()})
-    assert "논의 기록이 없는 안건이 있습니다" in page_of(response)
+    assert f"사례 {first.household.case_number}: 논의 기록이 없습니다." in page_of(response)
 
 
 # --- every error at once, by its field; typed values kept -----------------------------------------

@@ -64,6 +64,11 @@ def record(client, meeting_id, item, **extra):
     return client.post(f"/meetings/{meeting_id}/run/{item.id}", data=data)
 
 
+def approve(client, meeting_id):
+    """결재, confirming it although reviews are missing (the approval page's button)."""
+    return client.post(f"/meetings/{meeting_id}/minutes/approve", data={"confirm": "reviews-missing"})
+
+
 def test_the_whole_cycle_to_approved_minutes(client, seeded):
     login(client, "coordinator")
     start(client, seeded)
@@ -89,7 +94,7 @@ def test_the_whole_cycle_to_approved_minutes(client, seeded):
     assert refused.status_code == 403
 
     login(client, "chair")
-    client.post(f"/meetings/{seeded}/minutes/approve")
+    approve(client, seeded)
     db.session.expire_all()
     minutes = db.session.execute(select(Minutes).where(Minutes.meeting_id == seeded)).scalar_one()
     assert minutes.status == "final" and len(minutes.content_hash) == 64
@@ -137,9 +142,13 @@ def test_finalising_needs_attendance_and_a_record_of_every_case(client, seeded):
     deadline = (today_local() + timedelta(days=3)).isoformat()
     response = client.post(f"/meetings/{seeded}/minutes/review", data={"deadline": deadline}, follow_redirects=True)
     assert "참석자를 기록하세요." in response.get_data(as_text=True)
+    # Every problem at once, each case by its number (it was one problem at a time, the cases in one line).
+    for item in items(seeded):
+        assert f"사례 {item.household.case_number}: 논의 기록이 없습니다." in response.get_data(as_text=True)
     attend(client, seeded)
     response = client.post(f"/meetings/{seeded}/minutes/review", data={"deadline": deadline}, follow_redirects=True)
-    assert "논의 기록이 없는 안건이 있습니다" in response.get_data(as_text=True)
+    assert "참석자를 기록하세요." not in response.get_data(as_text=True)
+    assert "논의 기록이 없습니다" in response.get_data(as_text=True)
     assert db.session.get(Meeting, seeded).status == MeetingStatus.IN_PROGRESS.value
 
 
@@ -211,7 +220,7 @@ def test_status_decisions_take_effect_only_when_finalised(client, seeded):
     assert Stage.CLOSED.value not in statuses
     client.post(f"/meetings/{seeded}/minutes/review", data={"deadline": today_local().isoformat()})
     login(client, "chair")
-    client.post(f"/meetings/{seeded}/minutes/approve")
+    approve(client, seeded)
     db.session.expire_all()
     closed = [i.household for i in items(seeded)]
     assert {h.status for h in closed} == {Stage.CLOSED.value}

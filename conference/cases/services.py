@@ -49,6 +49,56 @@ def next_stages(household: Household) -> list[Stage]:
     return [s for s in Stage if s in TRANSITIONS[household.stage]]
 
 
+def stage_path(current: Stage, target: Stage) -> list[Stage] | None:
+    """The fewest allowed steps (``TRANSITIONS``) from ``current`` to ``target``, ``target`` last: [] when already
+    there, None when no steps lead there."""
+    paths = {current: []}
+    queue = [current]
+    while queue and target not in paths:
+        stage = queue.pop(0)
+        for step in (s for s in Stage if s in TRANSITIONS[stage] and s not in paths):
+            paths[step] = [*paths[stage], step]
+            queue.append(step)
+    return paths.get(target)
+
+
+def check_decision(household: Household, *, to_status: str, track: str = "", classification: str | None = None,
+                   closure_reason: str = "") -> list[Stage]:
+    """The stages a decision (a meeting's 선정 or 종결, or only a new 사례 구분) moves the household through, the
+    decided one last; [] when it changes nothing. Refused (``RuleError``) when no allowed steps lead there or the
+    decided stage lacks its track (one staying 선정 too: give the household's own to keep it) or closure reason.
+    Changes nothing; ``decide`` makes the moves."""
+    try:
+        target = Stage(to_status)
+    except ValueError:
+        raise RuleError("to_status", _l("알 수 없는 단계입니다.")) from None
+    if target == household.stage:
+        changed = (classification is not None and classification != household.classification) or (
+            target == Stage.SELECTED and bool(track) and track != household.track)
+        steps = [target] if changed else []
+    else:
+        steps = stage_path(household.stage, target)
+        if steps is None:
+            raise RuleError("to_status", _l("%(a)s 단계에서 %(b)s 단계로 갈 수 없습니다.",
+                                            a=household.stage.label, b=target.label))
+    _check_step(household, target, track=track, classification=classification, closure_reason=closure_reason)
+    return steps
+
+
+def decide(household: Household, *, by: User, to_status: str, reason: str, track: str = "",
+           classification: str | None = None, closure_reason: str = "", step_reason: str = "") -> list[StatusChange]:
+    """Carry out a decision checked by ``check_decision``: one ``change_status`` per stage it passes, each with its
+    reason (``step_reason`` for the stages before the decided one, ``reason`` by default)."""
+    steps = check_decision(household, to_status=to_status, track=track, classification=classification,
+                           closure_reason=closure_reason)
+    changes = [change_status(household, by=by, to_status=step.value, reason=step_reason or reason)
+               for step in steps[:-1]]
+    if steps:
+        changes.append(change_status(household, by=by, to_status=to_status, reason=reason, track=track,
+                                     classification=classification, closure_reason=closure_reason))
+    return changes
+
+
 def take_case_number(year: int, count: int = 1) -> int:
     """Reserve ``count`` consecutive case numbers of ``year``; returns the first sequence number.
 
@@ -170,7 +220,6 @@ def remove_member(member: Member, *, by: User):
 def change_status(household: Household, *, by: User, to_status: str, reason: str, track: str = "",
                   classification: str | None = None, closure_reason: str = "") -> StatusChange:
     """Move a household to another stage (or only re-classify it), recording who, when and why."""
-    config = current_app.config
     reason = (reason or "").strip()
     if not reason:
         raise RuleError("reason", _l("변경 사유를 입력하세요."))
@@ -183,12 +232,7 @@ def change_status(household: Household, *, by: User, to_status: str, reason: str
     if target != household.stage and target not in TRANSITIONS[household.stage]:
         raise RuleError("to_status", _l("%(a)s 단계에서 %(b)s 단계로 바로 갈 수 없습니다.",
                                         a=household.stage.label, b=target.label))
-    if target == Stage.SELECTED and track not in {t.value for t in Track}:
-        raise RuleError("track", _l("선정할 때는 사례관리 또는 서비스연계를 고르세요."))
-    if target == Stage.CLOSED and target != household.stage and closure_reason not in config["CLOSURE_REASONS"]:
-        raise RuleError("closure_reason", _l("종결 사유를 고르세요."))
-    if classification is not None and classification not in ("", *config["CLASSIFICATIONS"]):
-        raise RuleError("classification", _l("설정되지 않은 사례 구분입니다."))
+    _check_step(household, target, track=track, classification=classification, closure_reason=closure_reason)
     if target == household.stage and (classification is None or classification == household.classification) \
             and (target != Stage.SELECTED or track == household.track):
         raise RuleError("to_status", _l("바뀐 내용이 없습니다."))
@@ -212,6 +256,18 @@ def change_status(household: Household, *, by: User, to_status: str, reason: str
         "from": change.from_status, "to": change.to_status, "track": change.track,
         "classification": change.classification, "closure_reason": household.closure_reason})
     return change
+
+
+def _check_step(household: Household, target: Stage, *, track: str, classification: str | None,
+                closure_reason: str) -> None:
+    """What a stage needs beside the step itself: a track to be selected, a reason to be closed, a configured 구분."""
+    config = current_app.config
+    if target == Stage.SELECTED and track not in {t.value for t in Track}:
+        raise RuleError("track", _l("선정할 때는 사례관리 또는 서비스연계를 고르세요."))
+    if target == Stage.CLOSED and target != household.stage and closure_reason not in config["CLOSURE_REASONS"]:
+        raise RuleError("closure_reason", _l("종결 사유를 고르세요."))
+    if classification is not None and classification not in ("", *config["CLASSIFICATIONS"]):
+        raise RuleError("classification", _l("설정되지 않은 사례 구분입니다."))
 
 
 def current_consent(household: Household) -> Consent | None:

@@ -32,7 +32,8 @@ def for_user(user, today: date) -> list[Todo]:
         items.append(Todo(_l("점검일이 된 사례"), _checks_due(today), "cases.checks_due", {}))
         items.append(Todo(_l("완료 확인을 기다리는 실행과제"), _proposals(user), "actions.index", {"status": "active"}))
     if user.role == Role.CHAIR.value:
-        items.append(Todo(_l("결재를 기다리는 회의록"), _minutes_to_approve(user), "meetings.index", {}))
+        items.append(Todo(_l("결재를 기다리는 회의록"), _minutes_to_approve(user), "main.home",
+                          {"_anchor": "approval-queue"}))
     return [item for item in items if item.count]
 
 

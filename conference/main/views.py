@@ -7,6 +7,7 @@ from conference.core.formatting import today_local
 from conference.extensions import db
 from conference.main import todo
 from conference.meetings import queries as meeting_queries
+from conference.minutes import queries as minutes_queries
 from conference.models import Role
 from conference.shared import notifications as notification_services
 from conference.shared.webforms import ButtonForm
@@ -35,6 +36,8 @@ def home():
         context["action_counts"] = action_queries.due_counts(current_user, context["today"])
     elif current_user.role in (Role.COORDINATOR, Role.CHAIR):
         context["meetings"] = meeting_queries.upcoming_meetings(current_user)
+    if current_user.role == Role.CHAIR:
+        context["approval_queue"] = minutes_queries.approval_queue(current_user)
     return render_template(f"main/home_{current_user.role}.html", **context)
 
 

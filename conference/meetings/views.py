@@ -18,8 +18,8 @@ from conference.meetings.forms import (AgendaItemForm, DownloadForm, InvitationF
 from conference.meetings.packet_docx import build_packet_docx
 from conference.models import MeetingStatus, PacketSection, Role
 from conference.shared import pagecache, permissions
-from conference.shared.permissions import (PLEDGE_NEEDED, REFUSED, can_manage_meetings, can_view_case, can_view_meeting,
-                                           has_pledged, require)
+from conference.shared.permissions import (PLEDGE_NEEDED, REFUSED, can_manage_meetings, can_read_minutes, can_view_case,
+                                           can_view_meeting, has_pledged, require)
 from conference.shared.webforms import (ButtonForm, active_agencies, attach_error, commit_change, one_or_404,
                                         page_number)
 
@@ -73,10 +73,20 @@ def new():
 
 @bp.get("/<int:meeting_id>")
 def detail(meeting_id):
-    meeting = get_meeting(meeting_id, loader=packets.load_meeting_invitations)
+    """The meeting page for those who run meetings; others open the meeting on what its status calls for."""
     if not can_manage_meetings(current_user):
-        return redirect(url_for("meetings.packet", meeting_id=meeting.id))
+        meeting = get_meeting(meeting_id, loader=queries.meeting_with_minutes)
+        return redirect(_reading_page(meeting))
+    get_meeting(meeting_id, loader=packets.load_meeting_invitations)
     return pagecache.rendered(lambda: _meeting_page(meeting_id))
+
+
+def _reading_page(meeting) -> str:
+    """The minutes once the user may read them (sent for review or approved: the chair to approve), else the
+    packet."""
+    if can_read_minutes(current_user, meeting):
+        return url_for("minutes.minutes_page", meeting_id=meeting.id)
+    return url_for("meetings.packet", meeting_id=meeting.id)
 
 
 def _meeting_page(meeting_id: int) -> str:

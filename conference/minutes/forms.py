@@ -2,7 +2,7 @@
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from conference.core.i18n import lazy_gettext as _l
@@ -107,6 +107,16 @@ def case_record_draft(form, earlier_ids) -> CaseRecordDraft:
 
 class ReviewRequestForm(FlaskForm):
     deadline = DateField(_l("검토 기한"), validators=[InputRequired(_l("날짜를 YYYY-MM-DD 형식으로 입력하세요."))])
+
+
+#: The value the approval page's confirm button sends: "approve although reviews are missing".
+CONFIRMED = "reviews-missing"
+
+
+class ApproveForm(FlaskForm):
+    """결재; ``confirm`` is CONFIRMED once the chair has seen which reviews are missing and approves anyway."""
+
+    confirm = HiddenField()
 
 
 class ResponseForm(FlaskForm):

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
@@ -255,7 +254,6 @@ def _save_case_record(item: AgendaItem, draft: CaseRecordDraft, *, by: User, bas
     record = item.record
     if (record.version if record else 0) != base_version:
         raise RecordConflict()
-    config = current_app.config
     for name, text in (("discussion", draft.discussion), ("decisions", draft.decisions), ("goals", draft.goals)):
         if len(text) > MAX_TEXT:
             raise RuleError(name, _l("%(n)s자 이하로 적으세요.", n=MAX_TEXT))
@@ -263,14 +261,8 @@ def _save_case_record(item: AgendaItem, draft: CaseRecordDraft, *, by: User, bas
                                      message=_l("논의 내용의 공개 범위를 목록에서 고르세요."))
     decisions_level = checked_level("decisions_level", draft.decisions_level, default=Disclosure.SHARED,
                                     message=_l("결정사항의 공개 범위를 목록에서 고르세요."))
-    if draft.classification and draft.classification not in config["CLASSIFICATIONS"]:
-        raise RuleError("classification", _l("설정되지 않은 사례 구분입니다."))
-    if draft.status_to not in ("", Stage.SELECTED.value, Stage.CLOSED.value):
-        raise RuleError("status_to", _l("회의에서 정할 수 있는 단계는 선정과 종결입니다."))
-    if draft.status_to == Stage.SELECTED.value and draft.track not in {t.value for t in Track}:
-        raise RuleError("track", _l("선정할 때는 사례관리 또는 서비스연계를 고르세요."))
-    if draft.status_to == Stage.CLOSED.value and draft.closure_reason not in config["CLOSURE_REASONS"]:
-        raise RuleError("closure_reason", _l("종결 사유를 고르세요."))
+    _check_decision(item, draft.status_to, track=draft.track, classification=draft.classification,
+                    closure_reason=draft.closure_reason)
     causes = [CauseDraft(*row) for row in draft.root_causes]
     causes = [c._replace(cause=c.cause.strip()) for c in causes if c.cause.strip()]
     if any(c.domain not in {x.value for x in NeedDomain} or len(c.cause) > 2000 for c in causes):
@@ -336,6 +328,158 @@ def _save_case_record(item: AgendaItem, draft: CaseRecordDraft, *, by: User, bas
     return record
 
 
+#: The stages a meeting may decide for a case (선정, 종결); the case service says how the case gets there.
+DECIDED_STAGES = (Stage.SELECTED, Stage.CLOSED)
+
+
+class DecisionChoice(NamedTuple):
+    stage: Stage
+    #: The stages the case passes on the way, the decided one last ([]: it is there already).
+    path: list[Stage]
+
+
+def decision_choices(household) -> list[DecisionChoice]:
+    """The stage decisions the case screen offers for a household at its current stage, each with the stages the
+    case will pass at approval (``cases.services.stage_path``, the one rule of which step may follow which)."""
+    choices = []
+    for stage in DECIDED_STAGES:
+        path = [] if stage == household.stage else case_services.stage_path(household.stage, stage)
+        if path is not None:
+            choices.append(DecisionChoice(stage, path))
+    return choices
+
+
+def _check_decision(item: AgendaItem, status_to: str, *, track: str, classification: str,
+                    closure_reason: str) -> list[Stage]:
+    """Refuse, naming the case, a decision it cannot take from its current stage (or lacking its track or reason);
+    the stages it will pass at approval."""
+    household = item.household
+    if status_to not in ("", *(s.value for s in DECIDED_STAGES)):
+        raise RuleError("status_to", _l("사례 %(case)s: 회의에서 정할 수 있는 단계는 선정과 종결입니다.",
+                                        case=household.case_number))
+    if not status_to and not classification:
+        return []
+    try:
+        return case_services.check_decision(household, **_decision(household, status_to, track=track,
+                                                                   classification=classification,
+                                                                   closure_reason=closure_reason))
+    except RuleError as refused:
+        raise RuleError(refused.field, _l("사례 %(case)s: %(refusal)s", case=household.case_number,
+                                          refusal=refused.message)) from None
+
+
+def _decision(household, status_to: str, *, track: str, classification: str, closure_reason: str) -> dict:
+    """A case record's decision as the case service takes it: no stage decided keeps the stage (and its track)."""
+    return {"to_status": status_to or household.status, "track": track if status_to else household.track,
+            "classification": classification or None, "closure_reason": closure_reason}
+
+
+class Problem(NamedTuple):
+    """Something to fix before the minutes go for review or approval; the message names its case."""
+
+    message: str
+    case_number: str = ""
+    item_id: int | None = None
+
+
+class NotReady(RuleError):
+    """The minutes cannot go for review or be approved yet: ``problems`` lists every one, each naming its case."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("form", _l("먼저 고칠 것이 %(n)s건 있습니다: %(problems)s", n=len(problems),
+                                    problems=" / ".join(str(p.message) for p in problems)))
+        self.problems = problems
+
+
+def approval_problems(meeting: Meeting) -> list[Problem]:
+    """Everything that would stop the chair's approval (결재) and only the coordinator can fix: no chair named, no
+    attendance, a case without a record (unless postponed), a decision its case cannot take now. The review request and the approval
+    both ask this one list. Needs the meeting loaded by ``load_for_minutes``."""
+    problems = []
+    if meeting.chair_id is None:
+        problems.append(Problem(_l("주재(결재권자)가 정해지지 않은 회의입니다. 결재할 사람이 없으니 회의 정보에서 주재를 "
+                                   "정하세요.")))
+    if not meeting.attendees:
+        problems.append(Problem(_l("참석자를 기록하세요.")))
+    for item in meeting.agenda_items:
+        number, record = item.household.case_number, item.record
+        if item.postponed_reason:  # put off to the next meeting: neither recorded nor decided here
+            continue
+        if record is None:
+            problems.append(Problem(_l("사례 %(case)s: 논의 기록이 없습니다.", case=number), number, item.id))
+            continue
+        try:
+            _check_decision(item, record.status_to, track=record.track, classification=record.classification,
+                            closure_reason=record.closure_reason)
+        except RuleError as refused:
+            problems.append(Problem(refused.message, number, item.id))
+    return problems
+
+
+def _require_ready(meeting: Meeting) -> None:
+    problems = approval_problems(meeting)
+    if problems:
+        raise NotReady(problems)
+
+
+@dataclass
+class Reviewer:
+    """A person asked to review the minutes (an attendee with an account), or someone else who answered."""
+
+    name: str
+    agency: str
+    response: ReviewResponse | None = None
+
+
+@dataclass
+class ReviewSummary:
+    """Who has reviewed the minutes' current revision and who has not yet."""
+
+    #: Attendees asked to review (those with an account but the chair and the coordinator) who answered, and who
+    #: did not yet.
+    reviewed: list[Reviewer]
+    waiting: list[Reviewer]
+    #: Attendees without an account: they were not asked in the app and are not counted.
+    offline: list[Reviewer]
+    #: Others who answered (a colleague of an invited agency): shown, not counted.
+    others: list[Reviewer]
+
+    @property
+    def expected(self) -> int:
+        return len(self.reviewed) + len(self.waiting)
+
+    @property
+    def done(self) -> int:
+        return len(self.reviewed)
+
+    @property
+    def missing(self) -> int:
+        return len(self.waiting)
+
+
+def review_summary(meeting: Meeting) -> ReviewSummary:
+    """Who reviewed the minutes' current revision (their latest answer: confirmed or with a comment) and which
+    attendees with an account have not yet; the chair (who approves) and the coordinator (who wrote them) are not
+    counted. Needs ``load_for_minutes``."""
+    minutes = meeting.minutes
+    latest = {}
+    for response in (minutes.responses if minutes else []):
+        if response.revision == minutes.revision:
+            latest[response.user_id] = response
+    summary, asked = ReviewSummary([], [], [], []), set()
+    for attendee in meeting.attendees:
+        if attendee.user_id is None:
+            summary.offline.append(Reviewer(attendee.name, attendee.agency_name))
+        elif attendee.user_id not in (meeting.chair_id, meeting.coordinator_id, *asked):
+            asked.add(attendee.user_id)
+            response = latest.get(attendee.user_id)
+            (summary.reviewed if response else summary.waiting).append(
+                Reviewer(attendee.name, attendee.agency_name, response))
+    summary.others = [Reviewer(r.user.display_name, r.user.agency.name, r) for user_id, r in latest.items()
+                      if user_id not in asked]
+    return summary
+
+
 def set_schedule(meeting: Meeting, *, by: User, next_meeting: date | None, next_check: date | None) -> None:
     _require_recording(meeting)
     minutes = minutes_of(meeting)
@@ -345,13 +489,12 @@ def set_schedule(meeting: Meeting, *, by: User, next_meeting: date | None, next_
 
 
 def request_review(meeting: Meeting, *, by: User, deadline: date, today: date) -> None:
-    """Send the draft to the attendees (and the chair) to confirm or comment by ``deadline``."""
+    """Send the draft to the attendees (and the chair) to confirm or comment by ``deadline``; refused (``NotReady``)
+    with every problem ``approval_problems`` finds, so the approval cannot fail on one of them."""
     _require_recording(meeting)
-    if meeting.chair_id is None:
-        raise RuleError("deadline", _l("주재(결재권자)가 정해지지 않은 회의입니다. 결재할 사람이 없어 검토를 요청할 수 없습니다."))
     if deadline < today:
         raise RuleError("deadline", _l("검토 기한은 오늘 이후여야 합니다."))
-    _check_complete(meeting)
+    _require_ready(meeting)
     minutes = minutes_of(meeting)
     minutes.status, minutes.review_deadline = MinutesStatus.REVIEW.value, deadline
     meeting.status = MeetingStatus.REVIEW.value
@@ -379,15 +522,6 @@ def respond(meeting: Meeting, *, user: User, confirmed: bool, comment: str) -> R
     return response
 
 
-def _check_complete(meeting: Meeting) -> None:
-    if not meeting.attendees:
-        raise RuleError("form", _l("참석자를 기록하세요."))
-    missing = [item.household.case_number for item in meeting.agenda_items
-               if item.record is None and not item.postponed_reason]
-    if missing:
-        raise RuleError("form", _l("논의 기록이 없는 안건이 있습니다: %(cases)s", cases=", ".join(missing)))
-
-
 def finalise(meeting: Meeting, *, by: User, at: datetime | None = None) -> Minutes:
     """결재: lock the minutes with a content hash; decisions and actions take effect now.
 
@@ -398,7 +532,7 @@ def finalise(meeting: Meeting, *, by: User, at: datetime | None = None) -> Minut
         raise RuleError("form", _l("이 회의의 주재자(결재권자)만 결재할 수 있습니다."))
     if minutes is None or minutes.status != MinutesStatus.REVIEW.value:
         raise RuleError("form", _l("검토 요청을 거친 회의록만 결재할 수 있습니다."))
-    _check_complete(meeting)
+    _require_ready(meeting)
     for item in meeting.agenda_items:
         if not item.postponed_reason:  # a postponed case is decided at the next meeting
             _apply_decisions(item, by=by, meeting=meeting)
@@ -423,16 +557,16 @@ def finalise(meeting: Meeting, *, by: User, at: datetime | None = None) -> Minut
 
 
 def _apply_decisions(item: AgendaItem, *, by: User, meeting: Meeting) -> None:
+    """Move the case through every stage its decision implies (checked by ``approval_problems``), each step with
+    the meeting's decision as its reason."""
     record, household = item.record, item.household
-    if record is None:
+    if record is None or not (record.status_to or record.classification):
         return
     reason = f"{meeting.title} 결정"
-    target = record.status_to or household.status
-    classification = record.classification or None
-    if target == household.status and (classification is None or classification == household.classification):
-        return
-    case_services.change_status(household, by=by, to_status=target, reason=reason, track=record.track,
-                                classification=classification, closure_reason=record.closure_reason)
+    step_reason = f"{reason} ({Stage(record.status_to).label if record.status_to else ''} 결정에 따른 단계 이동)"
+    case_services.decide(household, by=by, reason=reason, step_reason=step_reason,
+                         **_decision(household, record.status_to, track=record.track,
+                                     classification=record.classification, closure_reason=record.closure_reason))
 
 
 def correct(meeting: Meeting, *, by: User, reason: str) -> Minutes:

@@ -96,7 +96,8 @@ def _case_context(meeting, item, earlier):
             "levels": list(Disclosure),
             "domains": list(NeedDomain), "outcomes": REVIEW_OUTCOMES, "blank_rows": forms.BLANK_ROWS,
             "config": current_app.config, "reviews": {r.action_id: r for r in meeting.reviews},
-            "recording": meeting.status in services.RECORDING}
+            "recording": meeting.status in services.RECORDING,
+            "decision_choices": services.decision_choices(item.household)}
 
 
 @bp.route("/run/<int:item_id>", methods=["GET", "POST"])
@@ -162,7 +163,7 @@ def _minutes_page(meeting, review_form=None):
         return render_template("minutes/not_held.html", meeting=meeting, message=problem.message)
     page = render_template(
         "minutes/minutes.html", meeting=meeting, minutes=minutes, data=data, agency_id=agency_id,
-        responses=services.visible_responses(minutes, agency_id),
+        responses=services.visible_responses(minutes, agency_id), **_approval_context(meeting, agency_id),
         can_manage=can_manage_meetings(current_user), can_approve=can_approve_minutes(current_user, meeting),
         review_form=review_form or forms.ReviewRequestForm(), response_form=forms.ResponseForm(),
         correction_form=forms.CorrectionForm(), download_form=forms.MinutesDownloadForm(),
@@ -213,12 +214,39 @@ def respond(meeting_id):
     return _back(meeting_id)
 
 
+def _approval_context(meeting, agency_id) -> dict:
+    """For the city's reading of the minutes: what stops the approval (and who fixes it) and who has reviewed."""
+    minutes = meeting.minutes
+    if agency_id is not None:
+        return {"problems": [], "summary": None}
+    open_minutes = meeting.status in services.RECORDING and (minutes is None or minutes.status != "final")
+    return {"problems": services.approval_problems(meeting) if open_minutes else [],
+            "summary": services.review_summary(meeting) if minutes and minutes.status != "draft" else None}
+
+
 @bp.post("/minutes/approve")
 def approve(meeting_id):
+    """결재. With reviews missing (or something only the coordinator can fix) the chair first gets a page saying
+    what; approving with reviews missing needs the confirmation it asks for."""
     meeting = get_meeting(meeting_id, may=can_approve_minutes)
-    commit_change(partial(services.finalise, meeting, by=current_user),
-                  success=lambda minutes: _("결재했습니다. 회의록이 확정되었습니다 (해시 %(hash)s).",
-                                            hash=minutes.content_hash[:12]))
+    form = forms.ApproveForm()
+    minutes = meeting.minutes
+    if minutes is not None and minutes.status == "review":
+        context = _approval_context(meeting, None)
+        confirmed = form.validate_on_submit() and form.confirm.data == forms.CONFIRMED
+        form.confirm.data = forms.CONFIRMED  # what the page's button sends
+        if context["problems"] or (context["summary"].missing and not confirmed):
+            return render_template("minutes/approve.html", meeting=meeting, minutes=minutes, form=form, **context)
+    outcome = commit_change(partial(services.finalise, meeting, by=current_user), quiet=True,
+                            success=lambda minutes: _("결재했습니다. 회의록이 확정되었습니다 (해시 %(hash)s).",
+                                                      hash=minutes.content_hash[:12]))
+    if isinstance(outcome.error, services.NotReady):  # found wanting since the page above was shown
+        meeting = get_meeting(meeting_id, may=can_approve_minutes)
+        form.confirm.data = forms.CONFIRMED
+        return render_template("minutes/approve.html", meeting=meeting, minutes=meeting.minutes, form=form,
+                               **_approval_context(meeting, None))
+    if outcome.error is not None:
+        flash(outcome.error.message, "error")
     return _back(meeting_id)
 
 

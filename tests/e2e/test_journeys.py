@@ -233,9 +233,19 @@ def run_meeting(page, chair_page, base, meeting_id, title, meeting_day, today, t
     expect(flash(page)).to_have_text("참석자에게 회의록 검토를 요청했습니다.")
     expect(page.locator("main .page-head .badge")).to_have_text("검토 요청")
 
+    # The chair: home → 결재 queue → the minutes → 결재, confirmed on the page that says which review is missing.
     log_in(chair_page, base, "chair")
-    chair_page.goto(f"{base}/meetings/{meeting_id}/minutes")
+    queue = chair_page.locator("#approval-queue tbody tr")
+    expect(queue).to_have_count(1)
+    expect(queue).to_contain_text("0 / 1명 검토")  # 서마음; the coordinator wrote the minutes
+    queue.get_by_role("link", name=f"{title} 회의록").click()
+    chair_page.wait_for_url(re.compile(rf"/meetings/{meeting_id}/minutes$"))
+    expect(chair_page.locator("#review-summary tr.waiting")).to_contain_text("서마음")
     chair_page.get_by_role("button", name="결재 (회의록 확정)").click()
+    chair_page.wait_for_url(re.compile(rf"/meetings/{meeting_id}/minutes/approve$"))
+    expect(chair_page.locator("#missing-reviews")).to_contain_text("검토 1건 중 0건만 들어왔습니다.")
+    expect(chair_page.locator("main .page-head")).to_contain_text(title)
+    chair_page.get_by_role("button", name="검토가 빠진 채로 결재").click()
     chair_page.wait_for_url(re.compile(rf"/meetings/{meeting_id}/minutes$"))
     expect(flash(chair_page)).to_contain_text("결재했습니다. 회의록이 확정되었습니다")
     expect(chair_page.locator("main .page-head .badge")).to_have_text("확정")
