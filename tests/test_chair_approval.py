@@ -142,7 +142,11 @@ def test_a_stage_changed_by_hand_since_the_decision_does_not_stop_the_approval(c
 
 def test_the_chairs_home_lists_exactly_their_minutes_in_review(client, seeded, make_user, make_meeting):
     login(client, "chair")
-    assert "결재할 회의록이 없습니다." in text(client.get("/home"))
+    waiting = db.session.execute(select(Meeting).join(Minutes).where(
+        Minutes.status == MinutesStatus.REVIEW.value)).scalars().all()  # the demo's meeting held last week
+    listed = [(f"/meetings/{m.id}/minutes", f"{m.title} 회의록") for m in waiting]
+    queue = text(client.get("/home")).split('id="approval-queue"')[1].split("</section>")[0]
+    assert re.findall(r"<tr><td><a href=\"([^\"]+)\">([^<]+)</a>", queue) == listed
     other_chair = make_user("chair9", Role.CHAIR)
     other = make_meeting(chair=other_chair, day=today_local() + timedelta(days=200))
     db.session.add(Minutes(meeting_id=other.id, status=MinutesStatus.REVIEW.value))
@@ -153,22 +157,23 @@ def test_the_chairs_home_lists_exactly_their_minutes_in_review(client, seeded, m
     page = text(client.get("/home"))
     queue = page.split('id="approval-queue"')[1].split("</section>")[0]
     rows = re.findall(r"<tr><td><a href=\"([^\"]+)\">([^<]+)</a>", queue)
-    assert rows == [(f"/meetings/{seeded}/minutes", f"{meeting.title} 회의록")]
+    assert rows == [*listed, (f"/meetings/{seeded}/minutes", f"{meeting.title} 회의록")]  # oldest meeting first
     assert other.title not in page
-    assert "0 / 2명 검토" in queue  # 서마음 and 문복지 have accounts; nobody has answered yet
+    assert "0 / 2명 검토" in queue.split(meeting.title)[1]  # 서마음 and 문복지 have accounts; nobody answered yet
     deadline_shown = (today_local() + timedelta(days=3))
     assert f"{deadline_shown.year}. {deadline_shown.month}. {deadline_shown.day}." in queue
     login(client, "mh")
     client.post(f"/meetings/{seeded}/minutes/respond", data={"confirmed": "y", "comment": ""})
     login(client, "chair")
-    assert "1 / 2명 검토" in text(client.get("/home"))
+    assert "1 / 2명 검토" in text(client.get("/home")).split(meeting.title)[1]
 
 
 def test_the_waiting_count_links_to_the_queue(client, seeded):
     in_review(client, seeded)
     login(client, "chair")
     page = text(client.get("/notifications"))
-    assert re.search(r'<a href="/home#approval-queue">결재를 기다리는 회의록</a>: <strong>1</strong>', page), page
+    assert re.search(r'<a href="/home#approval-queue">결재를 기다리는 회의록</a>: <strong>2</strong>', page), page
+    # (the demo's meeting held last week waits too)
 
 
 @pytest.mark.parametrize("username", ["chair", "mh"])

@@ -36,7 +36,7 @@ from conference.meetings import packets
 from conference.meetings import services as meeting_services
 from conference.seed import demo
 from conference.models import (ActionItem, AgendaItem, Agency, Consent, Household, ImportBatch, Invitation, Meeting,
-                               MeetingKind, MeetingStatus, Member, User)
+                               MeetingKind, MeetingStatus, Member, Notification, User)
 
 
 @dataclass(frozen=True)
@@ -186,6 +186,7 @@ def _ids():
         ("batch_id",): [{"batch_id": i} for (i,) in rows(ImportBatch.id)],
         ("agency_id",): [{"agency_id": i} for (i,) in rows(Agency.id)],
         ("user_id",): [{"user_id": i} for (i,) in rows(User.id)],
+        ("notification_id",): [{"notification_id": i} for (i,) in rows(Notification.id)],
         ("kind",): [{"kind": "xlsx"}, {"kind": "docx"}],
     }
 

@@ -155,7 +155,7 @@ def test_a_postponed_case_shows_in_the_minutes_does_not_block_approval_and_comes
     assert "보류 (다음 회의로): 가구원 입원으로 다음 회의에서 논의" in minutes_page
 
     login(client, "chair")
-    client.post(f"/meetings/{seeded}/minutes/approve")
+    client.post(f"/meetings/{seeded}/minutes/approve", data={"confirm": "reviews-missing"})  # no review came in
     assert status_of(seeded) == MeetingStatus.FINALISED.value
     download = client.post(f"/meetings/{seeded}/minutes.docx", data={"purpose": "결재 보고"})
     body = "\n".join(p.text for p in docx.Document(io.BytesIO(download.data)).paragraphs)
