@@ -318,6 +318,8 @@ def test_the_app_opens_generated_meetings_minutes_and_cases(client, generated, u
 
     download = client.post(f"/meetings/{meeting.id}/minutes.docx", data={"purpose": "사례 점검"})
     assert download.status_code == 200
-    body = "\n".join(p.text for p in docx.Document(io.BytesIO(download.data)).paragraphs)
+    word = docx.Document(io.BytesIO(download.data))
+    body = "\n".join(p.text for p in word.paragraphs)
+    footer = "\n".join(p.text for p in word.sections[0].footer.paragraphs)
     minutes = db.session.execute(select(Minutes).where(Minutes.meeting_id == meeting.id)).scalar_one()
-    assert meeting.title in body and minutes.content_hash in body and "○○" in body
+    assert meeting.title in body and minutes.content_hash in footer and "○○" in body

@@ -30,7 +30,7 @@ from conference.core.masking import mask_name
 from conference.extensions import db
 from conference.meetings import rules
 from conference.minutes import document, snapshot
-from conference.minutes.services import case_summary, decided_text, decisions_text
+from conference.minutes.services import case_summary, decided_text, decisions_text, position_of
 from conference.models import (ActionStatus, Agency, Disclosure, Assessment, Consent, DomainRating, Household, InputState,
                                Meeting, MeetingKind, MeetingStatus, Member, MinutesStatus, NeedDomain, Role, Stage,
                                Track, User)
@@ -753,17 +753,23 @@ class _Minutes(_Stage):
                                        note, a["task_level"], a["agency_id"])
                    for number, a, outcome, note in meeting.get("reviews", [])]
         finalised = minutes["finalised_at"].astimezone(KST).date()
+        # 작성: the day the case records were saved (3 hours after the start), never after the approval.
+        drafted = min((meeting["starts_at"] + timedelta(hours=3)).astimezone(KST).date(), finalised)
         chair = world.chair.display_name if world.chair else ""
+        chair_position = position_of(world.chair) if world.chair else ""
         return document.MinutesData(
             title=meeting_title(meeting["year"], meeting["number"], MeetingKind.INTEGRATED),
             starts_at=meeting["starts_at"],
-            place=meeting["place"], kind=self.kind_label, chair=chair, author=world.coordinator.display_name,
+            ends_at=meeting["starts_at"] + timedelta(minutes=meeting["duration_minutes"]),
+            place=meeting["place"], kind=self.kind_label, chair=chair, chair_position=chair_position,
+            author=world.coordinator.display_name,
             author_agency=world.agencies[world.coordinator.agency_id].name,
             attendees=[document.Attendee(a["name"], a["agency_name"], a["position"]) for a in attendees],
             absent_agencies=sorted(a.name for a in invited if a.id not in present), cases=cases, reviews=reviews,
             next_meeting=minutes["next_meeting"], next_check=minutes["next_check"],
-            approvals=[document.Approval("작성", world.coordinator.display_name),
-                       document.Approval("결재", chair, finalised)], revision=1)
+            approvals=[document.Approval("작성", world.coordinator.display_name, drafted,
+                                         position_of(world.coordinator)),
+                       document.Approval("결재", chair, finalised, chair_position)], revision=1)
 
     @staticmethod
     def _grants(item: _Item, meeting: SimpleNamespace) -> dict:
