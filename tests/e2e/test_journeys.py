@@ -28,6 +28,7 @@ KEY_QUESTION = "학교 밖 위기 신호가 늘었습니다. 기관별 역할을
 FACTS = "2020년 우울증 진단 후 3개월 상담.\n<b>태그</b> 그대로 보여야 함"
 OPINION = "치료 재개가 필요합니다.\n위기 시 연락 체계를 정해 주세요."
 ATTENDEES = [("한사례", "무한돌봄센터", "통합사례관리사"), ("서마음", "정신건강복지센터", "정신건강전문요원")]
+CHAIR = ("윤팀장", "동두천시 복지정책과", "희망복지팀장")
 DISCUSSION = "피해자 안전 확보를 우선하고 치료를 다시 시작하기로 함."
 CAUSE = "반복되는 가정폭력과 치료 중단"
 TASK = "정신건강 치료 재개 연계"
@@ -236,9 +237,10 @@ def run_meeting(page, chair_page, base, meeting_id, title, meeting_day, today, t
     # The chair: home → 결재 queue → the minutes → 결재, confirmed on the page that says which review is missing.
     log_in(chair_page, base, "chair")
     queue = chair_page.locator("#approval-queue tbody tr")
-    expect(queue).to_have_count(1)
-    expect(queue).to_contain_text("0 / 1명 검토")  # 서마음; the coordinator wrote the minutes
-    queue.get_by_role("link", name=f"{title} 회의록").click()
+    expect(queue).to_have_count(2)  # and the demo's meeting held last week
+    ours = queue.filter(has_text=title)
+    expect(ours).to_contain_text("0 / 1명 검토")  # 서마음; the coordinator wrote the minutes
+    ours.get_by_role("link", name=f"{title} 회의록").click()
     chair_page.wait_for_url(re.compile(rf"/meetings/{meeting_id}/minutes$"))
     expect(chair_page.locator("#review-summary tr.waiting")).to_contain_text("서마음")
     chair_page.get_by_role("button", name="결재 (회의록 확정)").click()
@@ -276,7 +278,7 @@ def check_minutes_docx(path, title, content_hash):
     paragraphs = document.paragraphs
     assert paragraphs[0].text == f"{title} 회의록"
     tables = {tuple(table_rows(t)[0]): table_rows(t)[1:] for t in document.tables}
-    assert tables[("성명", "소속기관", "직위")] == [list(a) for a in ATTENDEES]
+    assert tables[("성명", "소속기관", "직위")] == [list(a) for a in [CHAIR, *ATTENDEES]]  # the chair leads the list
     headings = [p.text for p in paragraphs if p.style.name == "Heading 1"]
     assert f"1. {CASE} {MASKED}" in headings, headings
     actions = tables[("과제", "욕구영역", "담당기관", "담당자", "기한", "연계자원")]
@@ -285,7 +287,7 @@ def check_minutes_docx(path, title, content_hash):
     assert RESOURCE in actions[0][5]
     header = document.sections[0].header
     assert "대외비 · 개인정보 포함 — 외부 유출 금지" in [p.text for p in header.paragraphs]
-    assert any(content_hash in p.text for p in paragraphs)
+    assert any(content_hash in p.text for p in document.sections[0].footer.paragraphs)  # in the footer, small
     everything = "\n".join([p.text for p in paragraphs] + [p.text for p in header.paragraphs] +
                            [cell.text for t in document.tables for row in t.rows for cell in row.cells])
     assert DISCUSSION in everything and CAUSE in everything
