@@ -356,3 +356,17 @@ def test_a_completion_proposal_shows_as_proposed_on_the_action_and_the_list(clie
     assert "완료 제안됨" in row and "진행 전" not in row
     client.post(f"/actions/{action.id}", data={"step": "confirm", "note": ""})
     assert '<span class="badge">완료</span>' in page_of(client.get(f"/actions/{action.id}"))
+
+
+def test_a_huge_row_number_is_ignored_not_drawn(client, seeded):
+    """action-999999999-task (typed into the address bar or a tampered form) must not make the page draw a billion
+    rows: numbers past the form's limit are ignored, and the refusal page comes back at once."""
+    login(client, "coordinator")
+    start(client, seeded)
+    item = items(seeded)[0]
+    response = client.post(f"/meetings/{seeded}/run/{item.id}", data={
+        "discussion": "논의", "action-999999999-task": "과제", "action-²-task": "과제", "cause-" + "9" * 5000: "x",
+        "action-0-task": "과제"})  # row 0 lacks its domain, agency and due date: refused, shown again
+    assert response.status_code == 200
+    assert 'name="action-999999999-task"' not in page_of(response)
+    assert items(seeded)[0].record is None

@@ -33,8 +33,7 @@ SUGGESTION_SOURCES = {"chair": _l("주재"), "coordinator": _l("담당"), "pledg
 def posted_attendance(form) -> list[dict]:
     """The attendance rows as posted (attendee-N-name/-agency/-position; a suggested row carries -source and is
     present only when its -present box is ticked), to show again after an error."""
-    numbers = sorted({int(key.split("-")[1]) for key in form if key.startswith("attendee-") and
-                      key.split("-")[1].isdigit()})
+    numbers = _row_numbers(form, "attendee")
     return [{"name": form.get(f"attendee-{n}-name", ""), "agency_id": _int(form.get(f"attendee-{n}-agency")),
              "position": form.get(f"attendee-{n}-position", ""),
              "source": form.get(f"attendee-{n}-source", "") if form.get(f"attendee-{n}-source") in SUGGESTION_SOURCES
@@ -54,8 +53,7 @@ def action_rows(form) -> list[ActionDraft]:
     outside the household's consent; the service checks both.
     """
     drafts = []
-    numbers = sorted({int(key.split("-")[1]) for key in form if key.startswith("action-") and
-                      key.split("-")[1].isdigit()})
+    numbers = _row_numbers(form, "action")
     for n in numbers:
         row = {name: (form.get(f"action-{n}-{name}") or "").strip()
                for name in ("task", "domain", "agency", "person", "due", "resource_public", "resource_kind", "level",
@@ -71,14 +69,28 @@ def action_rows(form) -> list[ActionDraft]:
 
 def row_count(form, prefix: str) -> int:
     """How many rows of ``prefix``-N-… fields were posted (the highest N + 1), so a page shown again keeps them all."""
-    numbers = [int(key.split("-")[1]) for key in form if key.startswith(f"{prefix}-") and key.split("-")[1].isdigit()]
-    return max(numbers, default=-1) + 1
+    return max(_row_numbers(form, prefix), default=-1) + 1
+
+
+#: Row numbers the case screen and attendance accept (action-N-…, cause-N-…, attendee-N-…): far more rows than a
+#: meeting writes, few enough that a page shown again after an error draws every one. Higher numbers are ignored.
+MAX_ROW_NUMBER = 200
+
+
+def _row_numbers(form, prefix: str) -> list[int]:
+    """The N of the posted ``prefix``-N-… fields, ascending, below MAX_ROW_NUMBER (ASCII digits only)."""
+    numbers = set()
+    for key in form:
+        head, _, rest = key.partition("-")
+        number = rest.split("-")[0]
+        if head == prefix and number.isascii() and number.isdigit() and len(number) <= 3 and int(number) < MAX_ROW_NUMBER:
+            numbers.add(int(number))
+    return sorted(numbers)
 
 
 def cause_rows(form) -> list[CauseDraft]:
     """cause-N-domain/-text/-level fields (level "": the domain's default); blank rows are left to the service."""
-    numbers = sorted({int(key.split("-")[1]) for key in form if key.startswith("cause-") and
-                      key.split("-")[1].isdigit()})
+    numbers = _row_numbers(form, "cause")
     return [CauseDraft((form.get(f"cause-{n}-domain") or "").strip(), form.get(f"cause-{n}-text") or "",
                        (form.get(f"cause-{n}-level") or "").strip() or None) for n in numbers]
 
