@@ -187,12 +187,13 @@ def test_a_postponement_can_be_taken_back_and_then_the_case_needs_its_record(cli
     start(client, seeded)
     attend(client, seeded)
     first = items(seeded)[0]
+    case_number = first.household.case_number
     client.post(f"/meetings/{seeded}/run/{first.id}/postpone", data={"postpone_reason": "자료 부족"})
     client.post(f"/meetings/{seeded}/run/{first.id}/postpone", data={"undo": "1"})
     assert items(seeded)[0].postponed_reason == ""
     response = client.post(f"/meetings/{seeded}/minutes/review",
                            data={"deadline": (TODAY + timedelta(days=3)).isoformat()})
-    assert f"사례 {first.household.case_number}: 논의 기록이 없습니다." in page_of(response)
+    assert f"사례 {case_number}: 논의 기록이 없습니다." in page_of(response)
 
 
 # --- every error at once, by its field; typed values kept -----------------------------------------
