@@ -371,3 +371,26 @@ def test_a_huge_row_number_is_ignored_not_drawn(client, seeded):
     assert response.status_code == 200
     assert 'name="action-999999999-task"' not in page_of(response)
     assert items(seeded)[0].record is None
+
+
+def test_an_agency_reads_that_a_case_was_postponed_but_not_why(client, seeded):
+    """The reason for a postponement is free text nobody gave a disclosure level (it may name an illness): an
+    agency's copy of the minutes says 보류 and leaves the reason out, counted as not shown."""
+    login(client, "coordinator")
+    start(client, seeded)
+    assert attend(client, seeded).status_code == 302
+    agenda = items(seeded)
+    postponed, others = agenda[0], agenda[1:]
+    client.post(f"/meetings/{seeded}/run/{postponed.id}/postpone", data={"postpone_reason": "어머니 정신과 입원"})
+    for item in others:
+        assert record(client, seeded, item).status_code == 302
+    client.post(f"/meetings/{seeded}/minutes/review", data={"deadline": (TODAY + timedelta(days=3)).isoformat()})
+    assert "보류 (다음 회의로): 어머니 정신과 입원" in page_of(client.get(f"/meetings/{seeded}/minutes"))
+    login(client, "mh")
+    agency_page = page_of(client.get(f"/meetings/{seeded}/minutes"))
+    assert "보류 (다음 회의로)" in agency_page and "어머니 정신과 입원" not in agency_page
+    download = client.post(f"/meetings/{seeded}/minutes.docx", data={"purpose": "검토"})
+    word = docx.Document(io.BytesIO(download.data))
+    everything = "\n".join([p.text for p in word.paragraphs] +
+                           [c.text for t in word.tables for r in t.rows for c in r.cells])
+    assert "보류 (다음 회의로)" in everything and "어머니 정신과 입원" not in everything

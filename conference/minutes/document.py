@@ -17,6 +17,7 @@ from conference.shared.disclosure import Grant
 HEADER_MARK = "대외비 · 개인정보 포함 — 외부 유출 금지"
 DRAFT_MARK = "초안 · 결재 전"
 SHARED = "shared"
+INTERNAL = "internal"
 
 
 @dataclass
@@ -118,6 +119,9 @@ class CaseMinutes:
     decisions_level: str = SHARED
     #: What the meeting decided formally (사례 구분, 선정, 종결): read by every agency that may read the case.
     decided: str = ""
+    #: Put off to the next meeting (보류); the reason is free text nobody gave a level, so it is read as 시 내부.
+    postponed: bool = False
+    postponed_reason: str = ""
     #: Each invited agency's grant (agency id → Grant) when the minutes were approved; empty in an agency's copy.
     grants: dict[int, Grant] = field(default_factory=dict)
     #: In an agency's copy: how many pieces it is not shown ("비공개 N건").
@@ -242,9 +246,18 @@ def _case_copy(case: CaseMinutes, grant: Grant, reader: int) -> CaseMinutes:
         key_question_withheld=bool(case.key_question) and not key_question,
         discussion=keep(case.discussion, case.discussion_level),
         root_causes=[c for c in case.root_causes if keep(c.cause, c.level)],
-        decisions=keep(case.decisions, case.decisions_level), actions=actions, grants={})
+        decisions=keep(case.decisions, case.decisions_level), actions=actions, grants={},
+        postponed_reason=keep(case.postponed_reason, INTERNAL))
     copy.not_shown = reading.not_shown
     return copy
+
+
+def decided_lines(case: CaseMinutes) -> list[str]:
+    """결정사항 as the minutes print it: the postponement (with its reason where the reader may read it), the
+    formal decision, then what was decided in words."""
+    postponed = ("보류 (다음 회의로)" + (f": {case.postponed_reason}" if case.postponed_reason else "")
+                 if case.postponed else "")
+    return [text for text in (postponed, case.decided, case.decisions) if text]
 
 
 WITHHELD = "(비공개)"
@@ -340,7 +353,7 @@ def summary_lines(case: CaseMinutes) -> list[tuple[str, str]]:
 
 
 def decision_text(case: CaseMinutes) -> str:
-    return "\n".join(text for text in (case.decided, case.decisions) if text)
+    return "\n".join(decided_lines(case))
 
 
 def _add_case(document, case: CaseMinutes):

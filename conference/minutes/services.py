@@ -624,7 +624,7 @@ def minutes_data(meeting: Meeting, *, approver: User | None = None, full_names: 
             discussion_level=record.discussion_level if record else SHARED,
             root_causes=[document.CauseLine(str(NeedDomain(r.domain).label), r.cause, r.level)
                          for r in record.root_causes] if record else [],
-            decided="\n".join(filter(None, (postponed_text(item), decided_text(record)))),
+            decided=decided_text(record), postponed=bool(item.postponed_reason), postponed_reason=item.postponed_reason,
             decisions=decisions_text(record),
             decisions_level=record.decisions_level if record else SHARED,
             actions=[document.ActionLine(a.task, str(NeedDomain(a.domain).label), a.agency.name, a.person, a.due_on,
@@ -821,11 +821,6 @@ def resume_case(item: AgendaItem, *, by: User) -> None:
     item.postponed_reason, item.postponed_at = "", None
     audit.record("minutes.resume", item.household, actor=by, details={"meeting_id": item.meeting_id,
                                                                         "item_id": item.id})
-
-
-def postponed_text(item: AgendaItem) -> str:
-    """The line the minutes show for a postponed case (empty when it was not postponed)."""
-    return f"보류 (다음 회의로): {item.postponed_reason}" if item.postponed_reason else ""
 
 
 # --- attendance suggested from the invitations, pledges, chair and coordinator -------------------------------------

@@ -63,7 +63,8 @@ def _case(c: dict) -> CaseMinutes:
         root_causes=[_cause(r) for r in c["root_causes"]], decisions=c["decisions"],
         actions=[ActionLine(**{"level": UNKNOWN, **a, "due": _day(a["due"])}) for a in c["actions"]],
         key_question=c.get("key_question", ""), signals=c.get("signals", ""), overview=c.get("overview", ""),
-        decided=c.get("decided", ""), grants={int(k): Grant.from_dict(g) for k, g in c.get("grants", {}).items()},
+        decided=c.get("decided", ""), postponed=c.get("postponed", False), postponed_reason=c.get("postponed_reason", ""),
+        grants={int(k): Grant.from_dict(g) for k, g in c.get("grants", {}).items()},
         **levels)
 
 
