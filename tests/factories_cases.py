@@ -1,10 +1,13 @@
 """Case-register factories shared by test modules: ask for ``make_household`` (conftest.py registers this module)."""
+import io
 import itertools
 from datetime import date
 
 import pytest
 
 from conference.cases import services
+from sqlalchemy import func, select
+
 from conference.extensions import db
 from conference.models import Household
 
@@ -31,3 +34,22 @@ def make_household(app):
         return household
 
     return factory
+
+
+# --- the discovery-list import (test_import_web, test_import_help) ---
+
+@pytest.fixture
+def importer_client(client, auth, coordinator):
+    """A client signed in as a coordinator, who may import discovery lists."""
+    auth.login("coord1")
+    return client
+
+
+def upload(client, data: bytes, filename="list.csv"):
+    """Post a discovery list to the import page."""
+    return client.post("/cases/import", data={"file": (io.BytesIO(data), filename)},
+                       content_type="multipart/form-data")
+
+
+def household_count() -> int:
+    return db.session.execute(select(func.count(Household.id))).scalar_one()

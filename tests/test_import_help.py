@@ -11,23 +11,12 @@ from sqlalchemy import func, select
 from conference.cases import importer
 from conference.core.formatting import today_local
 from conference.extensions import db
-from conference.models import AuditEvent, Household, Role
+from conference.models import AuditEvent, Role
+from factories_cases import household_count, upload
 from test_import import GOOD_CSV
 
 
-@pytest.fixture
-def signed_in(client, auth, coordinator):
-    auth.login("coord1")
-    return client
 
-
-def upload(client, data: bytes, filename="list.csv"):
-    return client.post("/cases/import", data={"file": (io.BytesIO(data), filename)},
-                       content_type="multipart/form-data")
-
-
-def households() -> int:
-    return db.session.execute(select(func.count(Household.id))).scalar_one()
 
 
 def merges() -> int:
@@ -41,8 +30,8 @@ def page_text(response) -> str:
 
 # --- the formats ---------------------------------------------------------------------------------------
 
-def test_the_import_page_explains_every_column_with_its_format_and_an_example(app, signed_in):
-    page = page_text(signed_in.get("/cases/import"))
+def test_the_import_page_explains_every_column_with_its_format_and_an_example(app, importer_client):
+    page = page_text(importer_client.get("/cases/import"))
     table = re.search(r'<table class="data" id="import-columns">(.*?)</table>', page, re.DOTALL)
     assert table, "no table of the columns"
     rows = re.findall(r'<tr><th scope="row">(.*?)</th><td>(.*?)</td>\s*<td>(.*?)</td>\s*<td><code>(.*?)</code>',
@@ -62,8 +51,8 @@ def test_the_import_page_explains_every_column_with_its_format_and_an_example(ap
 # --- the templates -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])
-def test_a_downloaded_template_is_read_back_by_the_import_without_errors(app, signed_in, kind):
-    response = signed_in.get(f"/cases/import/template.{kind}")
+def test_a_downloaded_template_is_read_back_by_the_import_without_errors(app, importer_client, kind):
+    response = importer_client.get(f"/cases/import/template.{kind}")
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     assert f".{kind}" in response.headers["Content-Disposition"]
@@ -76,21 +65,21 @@ def test_a_downloaded_template_is_read_back_by_the_import_without_errors(app, si
         "2024-1", app.config["DISTRICTS"][0], "김민수", app.config["EXTRACTION_ROUTE"])
 
     # And through the web: upload, preview, save.
-    uploaded = upload(signed_in, data, f"양식.{kind}")
+    uploaded = upload(importer_client, data, f"양식.{kind}")
     assert uploaded.status_code == 302, page_text(uploaded)
-    assert signed_in.post(uploaded.headers["Location"]).status_code == 302
-    assert households() == 1
+    assert importer_client.post(uploaded.headers["Location"]).status_code == 302
+    assert household_count() == 1
 
 
-def test_the_xlsx_template_keeps_its_cells_as_text(signed_in):
-    sheet = openpyxl.load_workbook(io.BytesIO(signed_in.get("/cases/import/template.xlsx").get_data())).active
+def test_the_xlsx_template_keeps_its_cells_as_text(importer_client):
+    sheet = openpyxl.load_workbook(io.BytesIO(importer_client.get("/cases/import/template.xlsx").get_data())).active
     assert [cell.value for cell in sheet[1]] == importer.COLUMNS
     assert all(cell.number_format == "@" and isinstance(cell.value, str) for cell in sheet[2])
     assert sheet.column_dimensions["A"].number_format == "@"  # what is typed under the example stays text too
 
 
-def test_the_csv_template_opens_in_excel_as_hangul(signed_in):
-    data = signed_in.get("/cases/import/template.csv").get_data()
+def test_the_csv_template_opens_in_excel_as_hangul(importer_client):
+    data = importer_client.get("/cases/import/template.csv").get_data()
     assert data.startswith("\ufeff".encode())
     assert data.decode("utf-8-sig").splitlines()[0] == ",".join(importer.COLUMNS)
 
@@ -114,35 +103,35 @@ def preview_again(client) -> str:
     """Import GOOD_CSV, then upload it again: every one of its five rows is a repeat; the preview's address."""
     first = upload(client, GOOD_CSV.encode("utf-8"))
     assert client.post(first.headers["Location"]).status_code == 302
-    assert households() == 5
+    assert household_count() == 5
     return upload(client, GOOD_CSV.encode("utf-8")).headers["Location"]
 
 
-def test_merge_all_merges_every_repeated_row(signed_in):
-    preview_url = preview_again(signed_in)
-    chosen = signed_in.post(preview_url, data={"choose_all": "merge"})
+def test_merge_all_merges_every_repeated_row(importer_client):
+    preview_url = preview_again(importer_client)
+    chosen = importer_client.post(preview_url, data={"choose_all": "merge"})
     assert chosen.status_code == 200
     assert checked_choices(chosen) == {f"decision-{row}": "merge" for row in range(2, 7)}
-    assert households() == 5 and merges() == 0  # choosing saves nothing yet
-    done = signed_in.post(preview_url, data=checked_choices(chosen))
+    assert household_count() == 5 and merges() == 0  # choosing saves nothing yet
+    done = importer_client.post(preview_url, data=checked_choices(chosen))
     assert done.status_code == 302
-    assert households() == 5 and merges() == 5
+    assert household_count() == 5 and merges() == 5
 
 
-def test_keep_all_registers_every_repeated_row_anew_and_one_row_can_still_differ(signed_in):
-    preview_url = preview_again(signed_in)
-    chosen = checked_choices(signed_in.post(preview_url, data={"choose_all": "keep"}))
+def test_keep_all_registers_every_repeated_row_anew_and_one_row_can_still_differ(importer_client):
+    preview_url = preview_again(importer_client)
+    chosen = checked_choices(importer_client.post(preview_url, data={"choose_all": "keep"}))
     assert set(chosen.values()) == {"keep"} and len(chosen) == 5
     chosen["decision-3"] = "merge"
-    assert signed_in.post(preview_url, data=chosen).status_code == 302
-    assert households() == 9 and merges() == 1
+    assert importer_client.post(preview_url, data=chosen).status_code == 302
+    assert household_count() == 9 and merges() == 1
 
 
-def test_the_choose_all_buttons_are_on_the_preview_and_junk_changes_nothing(signed_in):
-    preview_url = preview_again(signed_in)
-    page = page_text(signed_in.get(preview_url))
+def test_the_choose_all_buttons_are_on_the_preview_and_junk_changes_nothing(importer_client):
+    preview_url = preview_again(importer_client)
+    page = page_text(importer_client.get(preview_url))
     assert 'name="choose_all" value="merge"' in page and "모두 병합" in page
     assert 'name="choose_all" value="keep"' in page and "모두 유지" in page
-    junk = signed_in.post(preview_url, data={"choose_all": "everything", "decision-2": "keep"})
+    junk = importer_client.post(preview_url, data={"choose_all": "everything", "decision-2": "keep"})
     assert junk.status_code == 200 and checked_choices(junk) == {"decision-2": "keep"}
-    assert households() == 5
+    assert household_count() == 5
