@@ -21,10 +21,12 @@ from datetime import timedelta
 
 import pytest
 from conftest import PASSWORD
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import select, text
 
 from conference.admin import services as account_services
 from conference.cases.importer import ImportRow
+from conference.core.formatting import today_local
 from conference.extensions import db
 from conference.seed import demo
 from conference.models import (ActionItem, AgendaItem, Agency, Consent, Household, ImportBatch, Invitation, Meeting,
@@ -45,6 +47,69 @@ class World:
         return template.format(**self.ids)
 
 
+#: What each seeding found and left, by its key and the city's day: every table's rows, and what it returned.
+_SEEDED: dict[tuple, tuple[dict[str, list[dict]], dict[str, list[dict]], object]] = {}
+
+
+def seed_once(key: tuple, seed):
+    """Run ``seed()`` on this test's fresh database, or write the rows it wrote the last time it ran on a fresh
+    database in this test process on the same day (the demo's story is dated from the day it is seeded); return
+    what it returned.
+
+    Seeding the demo through the services takes a second or more and a quarter of the tests ask for it; writing
+    its rows back takes a few milliseconds. ``seed`` must return plain values (ids), not rows of the session.
+    A database that is not as the migrations left it (a fixture wrote first) is seeded as usual.
+    """
+    config = current_app.config
+    key = (*key, today_local(), config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_KIB"])
+    tables = db.metadata.sorted_tables
+    found = table_rows(db.session.connection(), tables, limit=_FRESH_ROWS)
+    if any(len(rows) == _FRESH_ROWS for rows in found.values()):
+        return seed()
+    if key in _SEEDED and _SEEDED[key][0] == found:
+        _found, left, result = _SEEDED[key]
+        write_rows(db.session.connection(), [table for table in tables if left[table.name] != found[table.name]], left)
+        return result
+    result = seed()
+    db.session.flush()
+    _SEEDED[key] = (found, table_rows(db.session.connection(), tables), result)
+    return result
+
+
+#: A table with this many rows is not as the migrations left it (they write one row, of data_version).
+_FRESH_ROWS = 10
+
+
+def table_rows(connection, tables, limit: int | None = None) -> dict[str, list[dict]]:
+    return {table.name: [dict(row) for row in connection.execute(
+        select(table).order_by(*table.primary_key.columns).limit(limit)).mappings()] for table in tables}
+
+
+def seed_demo(password: str = PASSWORD) -> None:
+    """``demo.seed(password)`` once per test process and day (``seed_once``); not committed."""
+    seed_once(("demo", password), lambda: demo.seed(password))
+
+
+def write_rows(connection, tables, rows: dict[str, list[dict]]) -> None:
+    """Replace the rows of ``tables`` (parents before children) with ``rows``, ids included; on PostgreSQL, set
+    each id sequence to the largest id."""
+    for table in reversed(tables):
+        connection.execute(table.delete())
+    for table in tables:
+        if rows[table.name]:
+            connection.execute(table.insert(), rows[table.name])
+    if connection.dialect.name != "postgresql":
+        return
+    for table in tables:
+        column = table.autoincrement_column  # login_session's key is a hash: no sequence
+        if column is not None:
+            name = connection.dialect.identifier_preparer.format_table(table)
+            # is_called true past the last id (so _empty_postgres sees it moved), false at the start when empty
+            connection.execute(text(f"SELECT setval(pg_get_serial_sequence(:table, :column), coalesce(last, 1), "
+                                    f"last IS NOT NULL) FROM (SELECT max({column.name}) AS last FROM {name}) AS ids"),
+                               {"table": name, "column": column.name})
+
+
 def _one(query):
     return db.session.execute(query).scalars().first()
 
@@ -54,6 +119,14 @@ def seed_world(password: str = PASSWORD, *, extra=None) -> World:
 
     ``extra`` (called with no arguments right after the demo, before the outsiders exist) may add more.
     """
+    if extra is not None:
+        return _seed_world(password, extra)
+    world = seed_once(("world", password), lambda: _seed_world(password, None))
+    db.session.commit()
+    return world
+
+
+def _seed_world(password: str, extra) -> World:
     demo.seed(password)
     db.session.flush()
     if extra is not None:
@@ -143,7 +216,7 @@ def seeded(app) -> int:
 
     That meeting (next week, in preparation) invites four agencies and has inputs of some of them (version 1).
     """
-    demo.seed(demo.DEFAULT_PASSWORD)
+    seed_demo(demo.DEFAULT_PASSWORD)
     db.session.commit()
     return upcoming_meeting_id()
 

@@ -13,6 +13,7 @@ from sqlalchemy import inspect, select, text
 
 from conftest import PASSWORD, POSTGRES_URL
 from factories import field_errors
+from factories_world import seed_demo
 from conference import audit
 from conference.audit.filters import AuditFilters, events_query
 from conference.core.formatting import KST, today_local
@@ -685,7 +686,7 @@ def test_the_household_filter_finds_packets_and_minutes_that_showed_the_case(as_
 
 
 def test_minutes_views_record_the_cases_they_showed(client):
-    demo.seed(demo.DEFAULT_PASSWORD)
+    seed_demo(demo.DEFAULT_PASSWORD)
     db.session.commit()
     meeting = db.session.execute(select(Meeting).where(Meeting.year == 2021)).scalar_one()
     shown = sorted(item.household.case_number for item in load_for_minutes(meeting.id).agenda_items)

@@ -6,7 +6,7 @@ from collections import Counter
 import docx
 import pytest
 from conftest import POSTGRES_URL, _copy_sqlite, make_app
-from factories_world import login
+from factories_world import login, seed_once
 from sqlalchemy import func, select
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -43,7 +43,9 @@ def _generate(app, seed=3):
 
 @pytest.fixture
 def generated(app):
-    return _generate(app)
+    written = seed_once(("generated", HOUSEHOLDS, 3), lambda: _generate(app))
+    db.session.commit()
+    return written
 
 
 def _generated_meetings():

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pytest
 from conftest import PASSWORD
 from factories import docx_every_text, signed_in
+from factories_world import seed_demo
 from sqlalchemy import func, select
 
 from conference.extensions import db
@@ -66,7 +67,7 @@ def mental_health_words(text: str) -> list[str]:
 
 @pytest.fixture
 def demo_seeded(app):
-    demo.seed(PASSWORD)
+    seed_demo(PASSWORD)
     db.session.commit()
     return db.session.execute(select(Meeting).order_by(Meeting.starts_at)).scalars().all()
 

@@ -37,12 +37,13 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from jinja2 import BytecodeCache
-from sqlalchemy import Integer, func, select, text
+from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
 from conftest import POSTGRES_URL, _copy_sqlite, _empty_postgres, make_app
+from factories_world import table_rows, write_rows
 from test_import import openpyxl_rows, streamed_rows
 from conference.seed import demo
 from conference.auth import two_factor
@@ -141,26 +142,14 @@ CASE_VARIANTS = [str, str.upper, str.lower, str.swapcase, lambda t: f" {t} "]
 
 def read_rows() -> dict[str, list[dict]]:
     with db.engine.connect() as connection:
-        return {table.name: [dict(row._mapping) for row in connection.execute(
-            select(table).order_by(*table.primary_key.columns))] for table in db.metadata.sorted_tables}
+        return table_rows(connection, db.metadata.sorted_tables)
 
 
 def restore(rows: dict[str, list[dict]]) -> None:
     """Put every table back as it was when the world was built (ids included)."""
-    tables = db.metadata.sorted_tables
     db.session.remove()
     with db.engine.begin() as connection:
-        for table in reversed(tables):
-            connection.execute(table.delete())
-        for table in tables:
-            if rows[table.name]:
-                connection.execute(table.insert(), rows[table.name])
-        if connection.dialect.name == "postgresql":
-            for table in tables:
-                if "id" in table.c and isinstance(table.c.id.type, Integer):  # login_session: a hash, no sequence
-                    connection.execute(text(
-                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                        f"coalesce((SELECT max(id) FROM {table.name}), 0) + 1, false)"))
+        write_rows(connection, db.metadata.sorted_tables, rows)
 
 
 def fingerprint() -> dict[str, str]:

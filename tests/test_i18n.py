@@ -14,6 +14,7 @@ from babel.messages.pofile import read_po
 from flask import g
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from factories_world import seed_demo
 
 from conference.extensions import db
 from conference.models import Notification, User
@@ -236,7 +237,7 @@ def test_code_translations_follow_the_request_and_a_forced_locale(app):
 def test_notifications_are_shown_in_the_readers_language(app, client):
     """Invitations notify the agency's practitioners; each reads the message in their own language. A notification
     stored before messages were kept with their values is shown as it was sent."""
-    demo.seed(demo.DEFAULT_PASSWORD)
+    seed_demo(demo.DEFAULT_PASSWORD)
     mh = db.session.execute(select(User).where(User.username == "mh")).scalar_one()
     db.session.add(Notification(user_id=mh.id, kind="input.request", message="예전 그대로의 알림"))
     db.session.commit()

@@ -1,6 +1,7 @@
 """Template helpers that stand in for slower library calls must give the same answers."""
 import pytest
 from flask import g, url_for
+from factories_world import seed_demo
 
 from conference.core.ids import MAX_ID
 from conference.extensions import db
@@ -31,7 +32,7 @@ def test_row_links_follow_the_script_root_of_each_request(app):
 
 def test_a_list_page_links_every_row(client):
     """The meeting list (one of the lists using row_url) links each meeting to its page."""
-    demo.seed(demo.DEFAULT_PASSWORD)
+    seed_demo(demo.DEFAULT_PASSWORD)
     db.session.commit()
     client.post("/login", data={"username": "coordinator", "password": demo.DEFAULT_PASSWORD})
     page = client.get("/meetings").get_data(as_text=True)
