@@ -48,7 +48,7 @@ run: db
 	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --access-logfile - app:app
 
 test: setup-dev
-	$(BIN)/pytest -n auto --durations=15
+	$(BIN)/pytest -n auto --dist worksteal --durations=15
 
 ## Every benchmark (pages at 1,000 and 50,000 households, gunicorn throughput, Word files); writes
 ## docs/PERFORMANCE.md. Needs wrk (installed with apt-get when missing and run as root).

@@ -74,6 +74,12 @@ BASE_CONFIG = {
 }
 
 
+def pytest_collection_modifyitems(items):
+    """Tests marked ``slow`` run first: the two workers (``--dist worksteal`` in the Makefile) then share the short
+    ones at the end, instead of one worker finishing a long test while the other waits."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 class SeparateContextClient(FlaskClient):
     """A test client whose every request runs in its own application context, as on a real server.
 

@@ -117,11 +117,11 @@ def _one(query):
 def seed_world(password: str = PASSWORD, *, extra=None) -> World:
     """Seed the demo and the extras described in the module docstring; commit; return the ids.
 
-    ``extra`` (called with no arguments right after the demo, before the outsiders exist) may add more.
+    ``extra`` (called with no arguments right after the demo, before the outsiders exist) may add more; the
+    same ``extra`` function is called once per test process and day (``seed_once``).
     """
-    if extra is not None:
-        return _seed_world(password, extra)
-    world = seed_once(("world", password), lambda: _seed_world(password, None))
+    what = (extra.__module__, extra.__qualname__) if extra is not None else None
+    world = seed_once(("world", password, what), lambda: _seed_world(password, extra))
     db.session.commit()
     return world
 

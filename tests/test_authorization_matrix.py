@@ -273,6 +273,7 @@ def request_as(app, username, method, url, data):
     return client.open(url, method=method, data=data)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("user", USERS)
 def test_authorization_matrix(app, world, user):
     column = USERS.index(user)

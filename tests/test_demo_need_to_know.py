@@ -251,6 +251,7 @@ def expectations(rows: Rows, meeting, reader: int) -> tuple[set[str], set[str]]:
     return withheld, forbidden - allowed
 
 
+@pytest.mark.slow
 def test_generated_history_read_as_angel_and_dream_shows_nothing_withheld(app, generated):
     agencies = generated
     rows = Rows()

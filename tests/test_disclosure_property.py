@@ -878,6 +878,7 @@ CORNERS = Scenario(invited=KEYS, copy_for="charity", households=[
 
 # --- the tests -------------------------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=not RANDOM,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.data_too_large])
@@ -897,6 +898,7 @@ def test_every_output_shows_each_reader_exactly_what_the_policy_allows(city_app,
     assert not findings.problems, report(findings, scenario)
 
 
+@pytest.mark.slow
 def test_each_corner_of_the_policy(city_app):
     """Each case of the policy once, checked by the oracle and, for a few, by hand."""
     app, reset = city_app

@@ -843,6 +843,7 @@ def generated_csv(count, offset=0):
     return "\n".join(lines) + "\n"
 
 
+@pytest.mark.slow
 def test_five_thousand_rows_parse_and_import(app, coordinator):
     parsed = parse(generated_csv(5000).encode("cp949"))
     assert parsed.ok, [str(e) for e in parsed.errors[:5]]

@@ -18,7 +18,7 @@ from conftest import BASE_POSTGRES_URL
 
 ROOT = Path(__file__).resolve().parent.parent
 
-pytestmark = pytest.mark.load
+pytestmark = [pytest.mark.load, pytest.mark.slow]
 
 
 def load_database_url() -> str | None:

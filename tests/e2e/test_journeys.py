@@ -11,6 +11,7 @@ from contextlib import ExitStack
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 import docx
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
@@ -294,6 +295,7 @@ def check_minutes_docx(path, title, content_hash):
     assert FULL_NAME not in everything
 
 
+@pytest.mark.slow
 def test_prepare_share_input_run_approve_and_download(live_server, browser, tmp_path):
     today = datetime.now(KST).date()
     meeting_day = today + timedelta(days=21)
