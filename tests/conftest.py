@@ -33,6 +33,7 @@ from jinja2 import BytecodeCache
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import Pool
 from werkzeug.routing import Rule
 
 from bench.load_test import create_postgres_database
@@ -154,11 +155,27 @@ def _share_compiled_sql(app):
             engine._compiled_cache = cache
 
 
+#: The connections to this test process's PostgreSQL database, shared by the engine of every app it makes: a new
+#: connection per test cost its log-in (SCRAM) and lost the statements the server had prepared.
+_POSTGRES_POOL: list[Pool] = []
+
+
+def _share_postgres_connections(app):
+    """Give the app's engine the process's pool of connections to POSTGRES_URL (made by the first app's engine)."""
+    with app.app_context():
+        if not POSTGRES_URL or db.engine.url.render_as_string(hide_password=False) != POSTGRES_URL:
+            return
+        if not _POSTGRES_POOL:
+            _POSTGRES_POOL.append(db.engine.pool)
+        db.engine.pool = _POSTGRES_POOL[0]
+
+
 def make_app(database_uri: str, **overrides):
     app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_uri, **overrides})
     app.test_client_class = SeparateContextClient
     app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
     _share_compiled_sql(app)
+    _share_postgres_connections(app)
     return app
 
 
@@ -214,14 +231,18 @@ def _empty_postgres():
     db.session.remove()
     try:
         with db.engine.begin() as conn:
-            for table in reversed(tables):
-                conn.execute(table.delete())
-            conn.execute(text("SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, start_value, false) "
-                              "FROM pg_sequences WHERE schemaname = current_schema() "
-                              "AND last_value IS NOT NULL"))
+            conn.exec_driver_sql(_emptying_sql(conn, tables))
     except IntegrityError:
         with db.engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {', '.join(t.name for t in tables)} RESTART IDENTITY CASCADE"))
+
+
+def _emptying_sql(conn, tables) -> str:
+    """The statements of ``_empty_postgres`` as one string: the server runs them in one round trip."""
+    quote = conn.dialect.identifier_preparer.format_table
+    return "".join(f"DELETE FROM {quote(table)};" for table in reversed(tables)) + (
+        "SELECT setval(format('%%I.%%I', schemaname, sequencename)::regclass, start_value, false) "  # %% for psycopg
+        "FROM pg_sequences WHERE schemaname = current_schema() AND last_value IS NOT NULL")
 
 
 @pytest.fixture
@@ -246,7 +267,7 @@ def app(database_uri):
         if POSTGRES_URL:
             _empty_postgres()
         db.session.remove()
-        db.engine.dispose()
+        db.engine.dispose(close=not POSTGRES_URL)  # the PostgreSQL connections stay for the next test
 
 
 @pytest.fixture
