@@ -9,7 +9,7 @@ import pytest
 from docx.oxml.ns import qn
 from sqlalchemy import select
 
-from factories import audit_actions, flashes
+from factories import audit_actions, counting_queries, flashes
 from factories_world import login
 
 from conference.documents import docx_kit
@@ -165,3 +165,17 @@ def test_no_date_or_case_number_is_wider_than_its_cell_in_the_meeting_files(clie
                         assert docx_kit.cell_width_mm(match.group(0), size) <= cell.width.mm + 0.01, match.group(0)
                         checked += 1
     assert checked > 0
+
+
+@pytest.mark.parametrize("file", ["minutes.docx", "packet.docx", "attendance.docx"])
+def test_a_download_reads_nothing_after_recording_it(client, seeded, file):
+    """The access-log line is the download's last statement: the file name is taken before the commit, which
+    expires the meeting, so answering does not read the whole meeting again (in a write transaction on SQLite)."""
+    login(client, "coordinator")
+    meeting_id = seeded if file != "minutes.docx" else db.session.execute(
+        select(Meeting.id).where(Meeting.year == 2021)).scalar_one()
+    with counting_queries() as statements:
+        response = client.post(f"/meetings/{meeting_id}/{file}", data={"purpose": "보관"})
+    assert response.status_code == 200 and response.mimetype.endswith("wordprocessingml.document")
+    recorded = [i for i, statement in enumerate(statements) if statement.startswith("INSERT INTO audit_event")]
+    assert recorded and statements[recorded[-1] + 1:] == []

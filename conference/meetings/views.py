@@ -312,10 +312,11 @@ def packet_docx(meeting_id):
     data = copy.packet
     content = build_packet_docx(data, font=current_app.config["DOCX_FONT"], author=current_user.agency.name,
                                 generated_at=datetime.now(UTC))
+    filename = f"{meeting.title} 사전공유자료 {data.agency_name or '전체'}.docx"  # before the commit reloads the meeting
     audit.record("packet.download", meeting, details={"agency_id": copy.agency_id, "purpose": form.purpose.data,
                                                       "cases": [c.case_number for c in data.cases]})
     db.session.commit()
-    return attachment(content, f"{meeting.title} 사전공유자료 {data.agency_name or '전체'}.docx", DOCX)
+    return attachment(content, filename, DOCX)
 
 
 @bp.get("/<int:meeting_id>/invitation.ics")

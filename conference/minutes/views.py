@@ -278,12 +278,13 @@ def minutes_docx(meeting_id):
         flash(problem.message, "error")
         return redirect(url_for("meetings.detail", meeting_id=meeting_id))
     content = document.build_minutes_docx(data, font=current_app.config["DOCX_FONT"], generated_at=datetime.now(UTC))
+    suffix = (" 실명" if full_names else "") + (f" {data.reader} 열람용" if data.reader else "")
+    filename = f"{meeting.title} 회의록{suffix}.docx"  # before the commit, which would reload the whole meeting
     audit.record("minutes.download", meeting, details={"purpose": form.purpose.data, "full_names": full_names,
                                                        "agency_id": agency_id,
                                                        "cases": [c.case_number for c in data.cases]})
     db.session.commit()
-    suffix = (" 실명" if full_names else "") + (f" {data.reader} 열람용" if data.reader else "")
-    return attachment(content, f"{meeting.title} 회의록{suffix}.docx", DOCX)
+    return attachment(content, filename, DOCX)
 
 
 @bp.post("/attendance.docx")
@@ -297,9 +298,10 @@ def attendance_docx(meeting_id):
         return redirect(_safe_back(meeting_id))
     content = document.build_sign_in_sheet_docx(services.sign_in_sheet(meeting), generated_at=datetime.now(UTC),
                                                  font=current_app.config["DOCX_FONT"])
+    filename = f"{meeting.title} 참석자 서명부.docx"  # before the commit, which would reload the whole meeting
     audit.record("attendance.download", meeting, details={"purpose": form.purpose.data})
     db.session.commit()
-    return attachment(content, f"{meeting.title} 참석자 서명부.docx", DOCX)
+    return attachment(content, filename, DOCX)
 
 
 @bp.post("/run/<int:item_id>/postpone")
