@@ -9,7 +9,8 @@ How fixtures are shared: a fixture is defined once and asked for by name in a te
 The app, database, clients and accounts (``app``, ``client``, ``auth``, ``admin``, ``as_admin`` …) live here; the
 rest lives in the helper modules registered once, in ``pytest_plugins`` below: ``factories`` (``web``, ``staff``,
 ``make_case``, ``make_meeting``, ``add_item``), ``factories_cases`` (``make_household``) and ``factories_world`` (the
-demo city: ``world``, ``seeded``). Put a new shared fixture in the module of its subject (a new module goes into
+demo city: ``world``, ``seeded``; a test process seeds it once a day and writes its rows back for the next test that
+asks, ``seed_once``). Put a new shared fixture in the module of its subject (a new module goes into
 ``pytest_plugins``); keep one that a single test file needs in that file, under a name no shared fixture has
 unless it replaces that fixture for the file on purpose (test_i18n's ``client``). Plain helper functions
 (``text``, ``flashes``, ``login`` …) are imported from those modules as usual.
