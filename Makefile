@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app app
+CHECKERS := tests/a11y/node_modules
 
 .PHONY: run test setup setup-dev translations extract-messages db lint bench clean
 
@@ -21,7 +22,12 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 
 setup: $(VENV)/.installed translations instance/config.py
 
-setup-dev: $(VENV)/.installed-dev translations
+setup-dev: $(VENV)/.installed-dev translations $(CHECKERS)/.installed
+
+## The accessibility checkers the tests run (axe-core, vnu.jar), from the npm registry: tests only, never served.
+$(CHECKERS)/.installed: tests/a11y/package.json tests/a11y/package-lock.json
+	cd tests/a11y && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
 
 ## Compile the committed .po catalogues into the .mo files Flask-Babel reads.
 translations: $(VENV)/.installed
@@ -64,4 +70,4 @@ lint: setup-dev
 	$(BIN)/bandit -q -r conference app.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache translations/*/LC_MESSAGES/*.mo
+	rm -rf $(VENV) .pytest_cache translations/*/LC_MESSAGES/*.mo $(CHECKERS)

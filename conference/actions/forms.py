@@ -1,31 +1,30 @@
 """Forms of the action follow-up."""
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
 from conference.core.i18n import lazy_gettext as _l
-from conference.shared.webforms import CountedLength, counted
+from conference.shared.webforms import CountedLength, Form, counted
 
 DATE = _l("날짜를 YYYY-MM-DD 형식으로 입력하세요.")
 TOO_LONG = _l("%(max)d자 이하로 적으세요.")
 
 
-class ProgressForm(FlaskForm):
+class ProgressForm(Form):
     checked_on = DateField(_l("점검일"), validators=[InputRequired(DATE)])
     content = TextAreaField(_l("한 일"), validators=[CountedLength(max=2000, message=TOO_LONG)], render_kw=counted(2000))
     result = TextAreaField(_l("결과"), validators=[CountedLength(max=2000, message=TOO_LONG)], render_kw=counted(2000))
 
 
-class NoteForm(FlaskForm):
+class NoteForm(Form):
     note = TextAreaField(_l("완료 내용"), validators=[CountedLength(max=2000, message=TOO_LONG)], render_kw=counted(2000))
 
 
-class DueForm(FlaskForm):
+class DueForm(Form):
     new_due = DateField(_l("새 기한"), validators=[InputRequired(DATE)])
     reason = TextAreaField(_l("사유"), validators=[CountedLength(max=2000, message=TOO_LONG)], render_kw=counted(2000))
 
 
-class ActionFilterForm(FlaskForm):
+class ActionFilterForm(Form):
     class Meta:
         csrf = False
 

@@ -1,11 +1,11 @@
 """Admin forms for agencies and accounts."""
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from conference.auth.forms import acceptable_password
 from conference.core.i18n import lazy_gettext as _l
 from conference.models import Role, Sector
+from conference.shared.webforms import NOTHING_CHOSEN, Form, chosen_id
 
 REQUIRED = _l("필수 항목입니다.")
 
@@ -14,7 +14,7 @@ def _public_choices():
     return [("1", _l("공공")), ("0", _l("민간"))]
 
 
-class AgencyForm(FlaskForm):
+class AgencyForm(Form):
     name = StringField(_l("기관명"), validators=[DataRequired(REQUIRED),
                                               Length(max=100, message=_l("100자 이하로 입력하세요."))])
     is_public = SelectField(_l("구분"), choices=_public_choices(), default="1")
@@ -34,13 +34,13 @@ PHONE_RULE = Regexp(r"^(?=(?:\D*\d){8,12}\D*$)[0-9][0-9 ()-]{6,18}[0-9]$",
 EMAIL_RULE = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("이메일 형식이 올바르지 않습니다."))
 
 
-class UserEditForm(FlaskForm):
+class UserEditForm(Form):
     display_name = StringField(_l("성명"), validators=[DataRequired(REQUIRED),
                                                      Length(max=50, message=_l("50자 이하로 입력하세요."))])
     position = StringField(_l("직위"), validators=[Length(max=50, message=_l("50자 이하로 입력하세요."))])
     email = StringField(_l("이메일"), validators=[Optional(), Length(max=120), EMAIL_RULE])
     phone = StringField(_l("업무 연락처"), validators=[Optional(), PHONE_RULE])
-    agency_id = SelectField(_l("소속기관"), coerce=int,
+    agency_id = SelectField(_l("소속기관"), coerce=chosen_id,
                             validators=[DataRequired(_l("소속기관을 고르세요."))])
     role = SelectField(_l("역할"), choices=[(r.value, r.label) for r in Role])
     is_active_account = BooleanField(_l("사용 중"), default=True)
@@ -50,7 +50,7 @@ class UserEditForm(FlaskForm):
 
     def __init__(self, agencies, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.agency_id.choices = [(a.id, a.name) for a in agencies]
+        self.agency_id.choices = [NOTHING_CHOSEN] + [(a.id, a.name) for a in agencies]
 
     def values(self) -> dict:
         return {"display_name": self.display_name.data, "position": (self.position.data or "").strip(),
@@ -70,7 +70,7 @@ class UserCreateForm(UserEditForm):
         return self.username.data or ""
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password = PasswordField(_l("임시 비밀번호"), validators=[DataRequired(REQUIRED), acceptable_password])
     confirm = PasswordField(_l("임시 비밀번호 확인"), validators=[
         DataRequired(REQUIRED), EqualTo("password", message=_l("비밀번호가 서로 다릅니다."))])

@@ -2,12 +2,12 @@
 import re
 from datetime import date
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from conference.audit.filters import OBJECT_TYPES, AuditFilters, household_id_for
 from conference.core.i18n import lazy_gettext as _l
+from conference.shared.webforms import Form
 
 KOREAN_DATE = re.compile(r"(\d{4})\s*(?:[-./]|년)\s*(\d{1,2})\s*(?:[-./]|월)\s*(\d{1,2})\s*(?:\.|일)?")
 MONTH = re.compile(r"(\d{4})\s*(?:[-./]|년)\s*(\d{1,2})\s*(?:\.|월)?")
@@ -122,17 +122,17 @@ class _FilterFields:
                             ip=self.ip.data or "")
 
 
-class AuditFilterForm(_FilterFields, FlaskForm):
+class AuditFilterForm(_FilterFields, Form):
     class Meta:
         csrf = False
 
 
-class AuditExportForm(_FilterFields, FlaskForm):
+class AuditExportForm(_FilterFields, Form):
     purpose = StringField(_l("내려받는 목적"), filters=[_strip], validators=[
         DataRequired(_l("내려받는 목적을 적으세요.")), no_control_characters, Length(min=2, max=200, message=_l("2~200자로 적으세요."))])
 
 
-class MonthForm(FlaskForm):
+class MonthForm(Form):
     class Meta:
         csrf = False
 
@@ -143,7 +143,7 @@ class MonthForm(FlaskForm):
             raise ValidationError(MONTH_MESSAGE)
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(Form):
     month = HiddenField()
     note = TextAreaField(_l("점검 의견"), filters=[_strip], validators=[
         DataRequired(_l("점검 의견을 적으세요. 이상이 없으면 '이상 없음'이라고 적으세요.")), no_control_characters,

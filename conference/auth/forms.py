@@ -1,10 +1,10 @@
 """Login, password and two-factor forms."""
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from conference.auth.passwords import password_problem
 from conference.core.i18n import lazy_gettext as _l
+from conference.shared.webforms import Form
 
 
 def acceptable_password(form, field):
@@ -14,14 +14,14 @@ def acceptable_password(form, field):
         raise ValidationError(problem)
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     username = StringField(_l("아이디"), validators=[DataRequired(_l("아이디를 입력하세요.")),
                                                   Length(max=40, message=_l("아이디가 너무 깁니다."))])
     password = PasswordField(_l("비밀번호"), validators=[DataRequired(_l("비밀번호를 입력하세요.")),
                                                       Length(max=128, message=_l("비밀번호가 너무 깁니다."))])
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField(_l("현재 비밀번호"),
                                      validators=[DataRequired(_l("현재 비밀번호를 입력하세요."))])
     new_password = PasswordField(_l("새 비밀번호"), validators=[DataRequired(_l("새 비밀번호를 입력하세요.")),
@@ -36,7 +36,7 @@ class ChangePasswordForm(FlaskForm):
         self.policy_username = username
 
 
-class TwoFactorCodeForm(FlaskForm):
+class TwoFactorCodeForm(Form):
     """A code from the authenticator app (or, at login, a recovery code)."""
     code = StringField(_l("인증 코드"), validators=[DataRequired(_l("인증 코드를 입력하세요.")),
                                                 Length(max=64, message=_l("인증 코드가 올바르지 않습니다."))],
@@ -50,7 +50,7 @@ def current_password_field():
         render_kw={"autocomplete": "current-password"})
 
 
-class CurrentPasswordForm(FlaskForm):
+class CurrentPasswordForm(Form):
     """The current password, asked again before a change to two-factor login."""
     current_password = current_password_field()
 

@@ -3,7 +3,6 @@ import re
 from datetime import date
 
 from flask import current_app
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation, ValidationError
@@ -14,7 +13,7 @@ from conference.core.i18n import lazy_gettext as _l
 from conference.models import NeedDomain, Stage, Track
 from conference.models.cases import MONITORING_METHODS
 from conference.shared.disclosure import default_level
-from conference.shared.webforms import DisclosureField, IntegerRange, MultiCheckboxField
+from conference.shared.webforms import DisclosureField, Form, IntegerRange, MultiCheckboxField
 
 REQUIRED = _l("필수 항목입니다.")
 DATE_MESSAGE = _l("날짜를 YYYY-MM-DD 형식으로 입력하세요.")
@@ -63,7 +62,7 @@ def not_in_future(form, field):
 SEX_CHOICES = [("", _l("모름")), ("남", _l("남")), ("여", _l("여"))]
 
 
-class HouseholdForm(FlaskForm):
+class HouseholdForm(Form):
     head_name = StringField(_l("대상자(세대주) 성명"), validators=[
         DataRequired(REQUIRED), Length(max=50, message=_l("50자 이하로 입력하세요.")), no_resident_number])
     head_birth = StringField(_l("생년월일"), validators=[DataRequired(REQUIRED), no_resident_number, valid_birth])
@@ -129,7 +128,7 @@ class HouseholdForm(FlaskForm):
         self.coordinator_id.data = household.coordinator_id or 0
 
 
-class MemberForm(FlaskForm):
+class MemberForm(Form):
     name = StringField(_l("성명"), validators=[DataRequired(REQUIRED), Length(max=50), no_resident_number])
     relation = StringField(_l("관계"), description=_l("배우자, 자녀, 부, 모 …"),
                            validators=[DataRequired(REQUIRED), Length(max=20), no_resident_number])
@@ -143,7 +142,7 @@ class MemberForm(FlaskForm):
                 "birth_date": birth, "sex": self.sex.data, "has_disability": self.has_disability.data}
 
 
-class StatusForm(FlaskForm):
+class StatusForm(Form):
     #: Not checked against the choices: change_status explains an impossible or outdated step in words.
     to_status = SelectField(_l("단계"), validate_choice=False)
     track = SelectField(_l("선정 유형"), choices=[("", "—")] + [(t.value, t.label) for t in Track])
@@ -164,7 +163,7 @@ class StatusForm(FlaskForm):
             self.track.data = household.track
 
 
-class ConsentForm(FlaskForm):
+class ConsentForm(Form):
     consented_on = DateField(_l("동의일"), default=today_local, validators=[InputRequired(DATE_MESSAGE), not_in_future])
     agency_ids = MultiCheckboxField(_l("정보를 받을 수 있는 기관"), coerce=int,
                                     validators=[DataRequired(_l("기관을 하나 이상 고르세요."))])
@@ -176,7 +175,7 @@ class ConsentForm(FlaskForm):
         self.agency_ids.choices = [(a.id, a.name) for a in agencies]
 
 
-class WithdrawConsentForm(FlaskForm):
+class WithdrawConsentForm(Form):
     withdrawn_on = DateField(_l("철회일"), default=today_local, validators=[InputRequired(DATE_MESSAGE), not_in_future])
 
 
@@ -184,7 +183,7 @@ def assessment_form_class(scale: list[str]):
     """An assessment form with a rating and notes field for each need domain."""
     rating_choices = [("", _l("해당 없음"))] + [(r, r) for r in scale]
 
-    class AssessmentForm(FlaskForm):
+    class AssessmentForm(Form):
         assessed_on = DateField(_l("조사일"), default=today_local, validators=[InputRequired(DATE_MESSAGE), not_in_future])
         summary = TextAreaField(_l("종합 소견"), validators=[Length(max=4000), no_resident_number])
         summary_level = DisclosureField(_l("종합 소견 공개 범위"))
@@ -216,11 +215,11 @@ def assessment_form_class(scale: list[str]):
     return AssessmentForm
 
 
-class ImportUploadForm(FlaskForm):
+class ImportUploadForm(Form):
     file = FileField(_l("발굴 명단 파일 (CSV 또는 XLSX)"), validators=[FileRequired(_l("파일을 고르세요."))])
 
 
-class CaseFilterForm(FlaskForm):
+class CaseFilterForm(Form):
     """The list's filters: a GET form, so no CSRF token."""
 
     class Meta:
@@ -255,7 +254,7 @@ class CaseFilterForm(FlaskForm):
             raise ValidationError(_l("분기는 2021-1 처럼 '연도-분기(1~4)'로 입력하세요."))
 
 
-class MonitoringForm(FlaskForm):
+class MonitoringForm(Form):
     contacted_on = DateField(_l("점검일"), default=today_local, validators=[InputRequired(DATE_MESSAGE)])
     method = SelectField(_l("방법"), choices=[("", _l("선택"))] + list(MONITORING_METHODS.items()), validate_choice=False)
     content = TextAreaField(_l("내용"), validators=[Length(max=4000)])

@@ -1,12 +1,11 @@
 """The agency input form."""
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, FormField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from conference.core.i18n import lazy_gettext as _l
 from conference.inputs.services import LEVEL_FIELDS, MAX_TEXT, InputValues
 from conference.models import NeedDomain
-from conference.shared.webforms import CountedLength, DisclosureField, MultiCheckboxField, counted
+from conference.shared.webforms import CountedLength, DisclosureField, Form, MultiCheckboxField, counted
 
 TOO_LONG = _l("%(max)d자 이하로 적으세요.")
 
@@ -21,7 +20,7 @@ COUNTED = counted(MAX_TEXT)
 TEXT_FILTERS = [plain_line_breaks]
 
 
-class ResourceForm(FlaskForm):
+class ResourceForm(Form):
     class Meta:
         csrf = False
 
@@ -39,7 +38,7 @@ class ResourceForm(FlaskForm):
         return valid
 
 
-class AgencyInputForm(FlaskForm):
+class AgencyInputForm(Form):
     """An agency's input on one case; build it with ``input_levels(...)`` as keyword arguments, so that the levels
     start from the saved ones (or the agency's default) when the form is shown or posted without them."""
 

@@ -1,19 +1,18 @@
 """Forms for meetings, invitations, agenda items, need-to-know and pledges."""
 from datetime import datetime, time
 
-from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField)
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from conference.core.formatting import KST
 from conference.core.i18n import lazy_gettext as _l
 from conference.models.meetings import MeetingKind
-from conference.shared.webforms import DisclosureField, IntegerRange
+from conference.shared.webforms import NOTHING_CHOSEN, DisclosureField, Form, IntegerRange, chosen_id
 
 REQUIRED = _l("필수 항목입니다.")
 
 
-class MeetingForm(FlaskForm):
+class MeetingForm(Form):
     kind = SelectField(_l("회의 유형"), choices=[(k.value, k.label) for k in MeetingKind],
                        default=MeetingKind.INTEGRATED.value)
     number = IntegerField(_l("회차"), validators=[Optional(), IntegerRange(min=1, max=999,
@@ -36,8 +35,8 @@ class MeetingForm(FlaskForm):
         return datetime.combine(self.day.data, self.start_time.data, KST)
 
 
-class InviteForm(FlaskForm):
-    agency_id = SelectField(_l("기관"), coerce=int, validate_choice=False,
+class InviteForm(Form):
+    agency_id = SelectField(_l("기관"), coerce=chosen_id, validate_choice=False,
                             validators=[DataRequired(_l("기관을 고르세요."))])
     deadline = DateField(_l("정보 요청 기한"), validators=[Optional()],
                          description=_l("비우면 회의 3일(근무일) 전"))
@@ -45,15 +44,15 @@ class InviteForm(FlaskForm):
 
     def __init__(self, agencies, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.agency_id.choices = [(0, _l("선택"))] + [(a.id, a.name) for a in agencies]
+        self.agency_id.choices = [NOTHING_CHOSEN] + [(a.id, a.name) for a in agencies]
 
 
-class InvitationForm(FlaskForm):
+class InvitationForm(Form):
     deadline = DateField(_l("정보 요청 기한"), validators=[InputRequired(_l("날짜를 YYYY-MM-DD 형식으로 입력하세요."))])
     invitees = StringField(_l("참석 요청 인원"), validators=[Length(max=200)])
 
 
-class AgendaItemForm(FlaskForm):
+class AgendaItemForm(Form):
     key_question = TextAreaField(_l("논의 요청사항"), validators=[Length(max=2000)])
     key_question_level = DisclosureField(_l("논의 요청사항 공개 범위"))
     presenting_agency_id = SelectField(_l("발표 기관"), coerce=int, validate_choice=True)
@@ -71,17 +70,17 @@ class NewAgendaItemForm(AgendaItemForm):
                                             description=_l("정보제공 동의에 없는 기관이 초대되어 있을 때만: 왜 공유해야 하는지 적으세요. 기록됩니다."))
 
 
-class PledgeForm(FlaskForm):
+class PledgeForm(Form):
     accept = BooleanField(_l("위 내용을 읽었으며 비밀유지를 서약합니다."),
                           validators=[DataRequired(_l("서약에 동의해야 자료를 볼 수 있습니다."))])
 
 
-class DownloadForm(FlaskForm):
+class DownloadForm(Form):
     purpose = StringField(_l("내려받는 목적"), validators=[
         DataRequired(_l("내려받는 목적을 적으세요.")), Length(min=2, max=200, message=_l("2~200자로 적으세요."))])
 
 
-class StatusForm(FlaskForm):
+class StatusForm(Form):
     """The target status is in the button; a step back from 회의록 작성 also says why (checked by the service)."""
     reason = StringField(_l("되돌리는 사유"), validators=[Optional()])
 

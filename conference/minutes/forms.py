@@ -1,12 +1,12 @@
 """Reading the meeting-mode forms: fixed fields through WTForms, repeated rows (actions, causes) by hand."""
 from datetime import date
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from conference.core.i18n import lazy_gettext as _l
 from conference.minutes.services import ActionDraft, CaseRecordDraft, CauseDraft
+from conference.shared.webforms import Form
 
 #: Blank rows offered for new actions and root causes.
 BLANK_ROWS = 3
@@ -117,7 +117,7 @@ def case_record_draft(form, earlier_ids) -> CaseRecordDraft:
         actions=action_rows(form), reviews=review_rows(form, earlier_ids))
 
 
-class ReviewRequestForm(FlaskForm):
+class ReviewRequestForm(Form):
     deadline = DateField(_l("검토 기한"), validators=[InputRequired(_l("날짜를 YYYY-MM-DD 형식으로 입력하세요."))])
 
 
@@ -125,27 +125,27 @@ class ReviewRequestForm(FlaskForm):
 CONFIRMED = "reviews-missing"
 
 
-class ApproveForm(FlaskForm):
+class ApproveForm(Form):
     """결재; ``confirm`` is CONFIRMED once the chair has seen which reviews are missing and approves anyway."""
 
     confirm = HiddenField()
 
 
-class ResponseForm(FlaskForm):
+class ResponseForm(Form):
     confirmed = BooleanField(_l("내용을 확인했습니다"))
     comment = TextAreaField(_l("의견"), validators=[Length(max=2000)])
 
 
-class CorrectionForm(FlaskForm):
+class CorrectionForm(Form):
     reason = TextAreaField(_l("정정 사유"), validators=[InputRequired(_l("정정 사유를 적으세요.")), Length(max=2000)])
 
 
-class MinutesDownloadForm(FlaskForm):
+class MinutesDownloadForm(Form):
     purpose = StringField(_l("내려받는 목적"), validators=[
         InputRequired(_l("내려받는 목적을 적으세요.")), Length(min=2, max=200, message=_l("2~200자로 적으세요."))])
     full_names = BooleanField(_l("실명 포함 (담당자만, 사유가 기록됩니다)"))
 
 
-class ScheduleForm(FlaskForm):
+class ScheduleForm(Form):
     next_meeting = DateField(_l("다음 회의"), validators=[Optional()])
     next_check = DateField(_l("다음 점검일"), validators=[Optional()])

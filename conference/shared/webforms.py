@@ -5,9 +5,11 @@ from typing import Any
 
 from flask import abort, flash, request
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import SelectField, SelectMultipleField, widgets
 from wtforms.validators import Length, NumberRange, ValidationError
+from wtforms.widgets import HiddenInput
 
 from conference.core.i18n import lazy_gettext as _l
 from conference.extensions import db
@@ -84,7 +86,20 @@ def active_agencies() -> list[Agency]:
     return db.session.execute(select(Agency).where(Agency.is_active.is_(True)).order_by(Agency.name)).scalars().all()
 
 
-class ButtonForm(FlaskForm):
+class Form(FlaskForm):
+    """Every form of the app: a FlaskForm whose hidden fields (the CSRF token among them) carry no id.
+
+    A page often holds several forms (a row's buttons, a filter and an export): an id on their hidden inputs would be
+    repeated, which HTML forbids and assistive technology trips on, and nothing refers to a hidden input by id.
+    """
+
+    def hidden_tag(self, *fields):
+        chosen = (getattr(self, f, None) if isinstance(f, str) else f for f in (fields or self))
+        return Markup("\n".join(str(f(id=False)) for f in chosen
+                                 if f is not None and isinstance(f.widget, HiddenInput)))
+
+
+class ButtonForm(Form):
     """Only the CSRF token: the button pressed says what to do."""
 
 
@@ -132,11 +147,25 @@ class DisclosureField(SelectField):
             raise ValidationError(UNKNOWN_LEVEL)
 
 
+def chosen_id(value) -> int | None:
+    """``coerce`` of a select whose first option is the empty "선택": nothing chosen is None (for DataRequired)."""
+    return None if value in ("", None) else int(value)
+
+
+#: The first option of a required select: chosen by nobody, so the browser and the rule both see "nothing yet".
+NOTHING_CHOSEN = ("", _l("선택"))
+
+
 class MultiCheckboxField(SelectMultipleField):
     """A multiple choice shown as a list of checkboxes."""
 
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
+
+    def __iter__(self):
+        for option in super().__iter__():
+            option.flags.required = False  # HTML would require every box ticked; the field's rule says how many
+            yield option
 
 
 class CountedLength(Length):

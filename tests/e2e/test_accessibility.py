@@ -1,0 +1,209 @@
+"""Every page each role can reach is accessible (axe-core in Chromium) and valid HTML (the Nu HTML Checker).
+
+Korean public-sector web services must meet KWCAG 2.2 (WCAG 2.1 AA). For each role, a test client signed in as the
+demo's account follows every link from its home page (and, for a visitor, from the login page), the way the masking
+sentinel crawl does; every HTML page it reaches goes through `vnu.jar` (Java), and enough of them to hold every route
+and every kind of element the role met (``pages_to_open``) are opened in Chromium and checked by axe-core with its
+default rules, best practices included.
+Both checkers come from the npm registry (tests/a11y/package.json, installed by `make setup-dev`) and are used by
+the tests only. The pages are the same on either database, so the PostgreSQL pass of `.ci/run` leaves them to the
+SQLite pass.
+"""
+import html
+import json
+import re
+import shutil
+import subprocess
+import threading
+from collections import deque
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from conftest import POSTGRES_URL, make_app
+from factories_world import seed_demo
+from werkzeug.serving import make_server
+
+from conference.extensions import db
+from conference.seed import demo
+from e2e.conftest import compile_translations
+from e2e.test_browser import log_in
+
+CHECKERS = Path(__file__).resolve().parent.parent / "a11y" / "node_modules"
+AXE = CHECKERS / "axe-core" / "axe.min.js"
+VNU = CHECKERS / "vnu-jar" / "build" / "dist" / "vnu.jar"
+
+#: A visitor, then every demo account: the admin, the coordinator, the chair and the four partner agencies.
+ROLES = [None, *(username for username, *_ in demo.USERS)]
+#: The same page asked with other filter values is the same page: at most this many of each path and query keys.
+VARIANTS = 3
+MAX_PAGES = 1500
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(bool(POSTGRES_URL), reason="pages do not depend on the database: the SQLite pass "
+                                                             "of .ci/run checks them")]
+
+
+def _require_checkers():
+    missing = [str(path) for path in (AXE, VNU) if not path.exists()]
+    if shutil.which("java") is None:
+        missing.append("java (apt-get install default-jre-headless)")
+    if missing:
+        pytest.fail("accessibility checkers missing (make setup-dev installs them): " + ", ".join(missing),
+                    pytrace=False)
+
+
+# --- what a role reaches ---------------------------------------------------------------------------------------
+
+def links(page: str) -> list[str]:
+    found = []
+    for href in re.findall(r'href="([^"]*)"', page):
+        parts = urlsplit(html.unescape(href))
+        if not parts.scheme and not parts.netloc and parts.path.startswith("/") \
+                and not parts.path.startswith("/static/"):
+            found.append(parts.path + (f"?{parts.query}" if parts.query else ""))
+    return found
+
+
+def crawl(client, start: str) -> dict[str, str]:
+    """Every HTML page reachable by GET from ``start`` (following links and redirects): its address and text."""
+    pages: dict[str, str] = {}
+    seen: set[str] = set()
+    variants: dict[tuple, int] = {}
+    queue = deque([start])
+    while queue:
+        url = queue.popleft()
+        parts = urlsplit(url)
+        kind = (parts.path, tuple(sorted({key for key, _ in parse_qsl(parts.query)})))
+        if url in seen or variants.get(kind, 0) >= VARIANTS:
+            continue
+        seen.add(url)
+        variants[kind] = variants.get(kind, 0) + 1
+        assert len(seen) < MAX_PAGES, f"the crawl reached {MAX_PAGES} addresses"
+        response = client.get(url)
+        if response.status_code in (301, 302, 303):
+            queue.append(response.headers["Location"])
+        elif response.status_code == 200 and response.mimetype == "text/html":
+            pages[url] = text = response.get_data(as_text=True)
+            queue.extend(link for link in links(text) if link not in seen)
+    return pages
+
+
+class _ElementKinds(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.kinds: set[tuple] = set()
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        self.kinds.add((tag, tuple(sorted(attributes)), attributes.get("class"), attributes.get("type"),
+                        attributes.get("role"), re.sub(r"\d+", "#", attributes.get("id") or "")))
+
+
+def element_kinds(page: str) -> set[tuple]:
+    """What kinds of element a page holds: tag, attribute names, class, type, role and id (numbers aside)."""
+    parser = _ElementKinds()
+    parser.feed(page)
+    return parser.kinds
+
+
+def pages_to_open(app, pages: dict[str, str]) -> list[str]:
+    """The pages axe opens: the richest page of each route, then (greedily) pages holding kinds of element none of
+    those holds, until every kind of element the role met is on a page axe checks. axe's rules look at an element
+    (its name, contrast, role) or at the page's structure (headings, landmarks): both are covered, in about a
+    third of the crawl."""
+    adapter = app.url_map.bind("localhost")
+    kinds = {url: element_kinds(text) for url, text in pages.items()}
+    richest: dict[str, str] = {}
+    for url in pages:
+        route = adapter.match(urlsplit(url).path)[0]
+        if route not in richest or len(kinds[url]) > len(kinds[richest[route]]):
+            richest[route] = url
+    chosen = list(richest.values())
+    covered = set().union(*(kinds[url] for url in chosen))
+    while missing := set().union(*kinds.values()) - covered:
+        url = max(kinds, key=lambda url: len(kinds[url] & missing))
+        chosen.append(url)
+        covered |= kinds[url]
+    return chosen
+
+
+def signed_in_client(app, username: str | None):
+    client = app.test_client()
+    if username is not None:
+        login = client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login).group(1)
+        response = client.post("/login", data={"csrf_token": token, "username": username,
+                                               "password": demo.DEFAULT_PASSWORD})
+        assert response.status_code == 302, username
+    return client
+
+
+# --- the checkers --------------------------------------------------------------------------------------------
+
+def vnu_errors(pages: dict[str, str], folder: Path) -> list[str]:
+    """The Nu HTML Checker's errors on every page, as "address: line: message"."""
+    files = {}
+    for number, (url, text) in enumerate(pages.items()):
+        files[f"page-{number}.html"] = url
+        (folder / f"page-{number}.html").write_text(text, encoding="utf-8")
+    (folder / "pages.json").write_text(json.dumps(files, ensure_ascii=False, indent=0), encoding="utf-8")
+    result = subprocess.run(["java", "-jar", str(VNU), "--format", "json", "--exit-zero-always", "--stdout",
+                             *(str(folder / name) for name in files)],
+                            capture_output=True, text=True, timeout=300, check=True)
+    return [f"{files.get(m.get('url', '').rsplit('/', 1)[-1], m.get('url'))}: line {m.get('lastLine')}: "
+            f"{m['message']}" for m in json.loads(result.stdout)["messages"] if m["type"] == "error"]
+
+
+AXE_RUN = """() => axe.run(document, {resultTypes: ['violations']}).then(result => result.violations.map(
+    v => `${v.id} (${v.impact}): ${v.help}: ` + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | ')))"""
+
+
+def axe_violations(browser, base: str, username: str | None, urls: list[str]) -> list[str]:
+    context = browser.new_context(bypass_csp=True, locale="ko-KR", timezone_id="Asia/Seoul")
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        if username is not None:
+            log_in(page, base, username, demo.DEFAULT_PASSWORD)
+            page.wait_for_url(re.compile(r"/home$"))
+        found = []
+        for url in urls:
+            page.goto(base + url)
+            page.add_script_tag(path=str(AXE))
+            found += [f"{url}: {violation}" for violation in page.evaluate(AXE_RUN)]
+        return found
+    finally:
+        context.close()
+
+
+# --- the test ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("username", ROLES, ids=lambda username: username or "visitor")
+def test_every_page_a_role_reaches_is_accessible_and_valid(database_uri, browser, tmp_path, username):
+    _require_checkers()
+    compile_translations()
+    app = make_app(database_uri, WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        seed_demo(demo.DEFAULT_PASSWORD)
+        db.session.commit()
+        db.session.remove()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        pages = crawl(signed_in_client(app, username), "/home" if username else "/login")
+        assert "/login" in pages if username is None else len(pages) > 10, sorted(pages)
+        errors = vnu_errors(pages, tmp_path)
+        assert not errors, f"{len(errors)} HTML errors:\n" + "\n".join(errors[:40])
+        violations = axe_violations(browser, f"http://127.0.0.1:{server.server_port}", username,
+                                    pages_to_open(app, pages))
+        assert not violations, f"{len(violations)} axe violations:\n" + "\n".join(violations[:40])
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
