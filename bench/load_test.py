@@ -1029,13 +1029,12 @@ def main(argv=None) -> int:
 
 
 def start_meeting(browser: Browser, meeting_id: int) -> None:
-    """The coordinator moves the meeting step by step to 회의 중 with the status buttons of its page."""
-    for step in (MeetingStatus.SHARING.value, MeetingStatus.IN_PROGRESS.value):
-        page = browser.get(f"/meetings/{meeting_id}", "meeting")
-        form = form_with(page, "csrf_token", action="/status") if page and page.status == 200 else None
-        if form is None or f'value="{step}"' not in page.text:
-            continue
-        browser.post(f"/meetings/{meeting_id}/status", "meeting status", [*form.data(), ("to", step)])
+    """The coordinator starts the meeting (회의 중) from its run page, confirming the day as the page asks when the
+    meeting is on another day."""
+    page = browser.get(f"/meetings/{meeting_id}/run", "meeting run")
+    form = form_with(page, "csrf_token", action="/run/start") if page and page.status == 200 else None
+    if form is not None:
+        browser.post(f"/meetings/{meeting_id}/run/start", "meeting start", [*form.data(), ("confirm_day", "1")])
 
 
 if __name__ == "__main__":

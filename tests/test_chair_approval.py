@@ -9,7 +9,7 @@ from factories import field_errors, text
 from factories_world import login
 
 from conference.cases.services import stage_path
-from conference.core.formatting import today_local
+from conference.core.formatting import KST, today_local
 from conference.extensions import db
 from conference.minutes import services as minutes_services
 from conference.shared.rules import RuleError
@@ -228,3 +228,27 @@ def test_approval_with_every_review_in_needs_no_extra_step(client, seeded):
     assert client.post(f"/meetings/{seeded}/minutes/approve").status_code == 302
     assert minutes_of(seeded).status == MinutesStatus.FINAL.value
 
+
+
+def test_the_minutes_page_shows_the_sign_off_box_the_end_time_and_the_head_count(client, seeded):
+    """As the Word file does (작성 · 검토 · 결재 with 직위, 성명, 일자; 일시 with its end; 참석 인원)."""
+    held = db.session.execute(select(Meeting).where(Meeting.status == MeetingStatus.FINALISED.value)
+                              .order_by(Meeting.starts_at.desc())).scalars().first()
+    chair = db.session.execute(select(User).where(User.username == "chair")).scalar_one()
+    coordinator = db.session.execute(select(User).where(User.username == "coordinator")).scalar_one()
+    login(client, "chair")
+    page = text(client.get(f"/meetings/{held.id}/minutes"))
+    sign_off = page.split('<table class="data compact sign-off">')[1].split("</table>")[0]
+    assert re.findall(r'<th scope="col">(.*?)</th>', sign_off) == ["구분", "작성", "검토", "결재"]
+    rows = {label: re.findall(r"<td>(.*?)</td>", cells)
+            for label, cells in re.findall(r'<th scope="row">(.*?)</th>(.*?)</tr>', sign_off, re.S)}
+    assert rows["직위"][0] == coordinator.position and rows["직위"][2] == chair.position
+    assert rows["성명"][0] == coordinator.display_name and rows["성명"][2] == chair.display_name
+    assert all(re.fullmatch(r"\d{4}\. \d{1,2}\. \d{1,2}\.", day) for day in (rows["일자"][0], rows["일자"][2]))
+    end = (held.starts_at + timedelta(minutes=held.duration_minutes)).astimezone(KST)
+    assert f"~ {end:%H:%M}</dd>" in page
+    table = page.split("<h2>참석자</h2>")[1].split("</table>")[0]
+    attendees = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td>", table)  # the chair is among them
+    agencies = len({agency for _name, agency in attendees})
+    assert len(attendees) >= 5 and "윤팀장" in dict(attendees)
+    assert f"<strong>참석 인원:</strong> {agencies}개 기관 {len(attendees)}명" in page

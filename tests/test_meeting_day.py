@@ -58,6 +58,26 @@ def test_on_the_meeting_day_the_start_needs_no_confirmation(client, seeded):
     assert status_of(seeded) == MeetingStatus.IN_PROGRESS.value
 
 
+def test_the_meeting_page_starts_a_meeting_off_its_day_only_through_the_confirmation(client, seeded):
+    """The status buttons of the meeting page and the run page's start follow one rule (services.start_meeting)."""
+    login(client, "coordinator")
+    client.post(f"/meetings/{seeded}/status", data={"to": "sharing"})
+    assert status_of(seeded) == MeetingStatus.SHARING.value
+    page = page_of(client.get(f"/meetings/{seeded}"))
+    assert 'id="start-day-warning"' in page and 'value="in_progress"' not in page
+    assert f'href="/meetings/{seeded}/run#start"' in page
+    refused = client.post(f"/meetings/{seeded}/status", data={"to": "in_progress"})  # a button kept from before
+    assert refused.status_code == 302 and refused.headers["Location"].endswith(f"/meetings/{seeded}/run#start")
+    assert status_of(seeded) == MeetingStatus.SHARING.value
+    assert "그래도 시작하려면 확인란을 고르세요" in page_of(client.get(f"/meetings/{seeded}/run"))
+    meeting = db.session.get(Meeting, seeded)
+    meeting.starts_at = meeting.starts_at.replace(year=TODAY.year, month=TODAY.month, day=TODAY.day)
+    db.session.commit()
+    assert 'value="in_progress"' in page_of(client.get(f"/meetings/{seeded}"))  # on the day, the button starts it
+    assert client.post(f"/meetings/{seeded}/status", data={"to": "in_progress"}).status_code == 302
+    assert status_of(seeded) == MeetingStatus.IN_PROGRESS.value
+
+
 def test_only_the_coordinator_starts_a_meeting(client, seeded):
     for username in ("chair", "mh"):
         login(client, username)

@@ -690,6 +690,16 @@ def status_of(meeting_id) -> str:
     return db.session.get(Meeting, meeting_id).status
 
 
+def start(staff, meeting_id):
+    """Start the meeting as its coordinator does before its day: from the run page, confirming the day."""
+    staff.post(f"/meetings/{meeting_id}/run/start", data={"confirm_day": "1"})
+
+
+def on_the_day(meeting_id):
+    meeting = db.session.get(Meeting, meeting_id)
+    meeting.starts_at = meeting.starts_at.replace(year=TODAY.year, month=TODAY.month, day=TODAY.day)
+
+
 def test_status_moves_one_step_at_a_time(staff, make_meeting, make_case, add_item, make_user):
     meeting = make_meeting()
     url = f"/meetings/{meeting.id}/status"
@@ -712,6 +722,7 @@ def test_status_moves_one_step_at_a_time(staff, make_meeting, make_case, add_ite
     assert ("error", "주재(결재권자)를 정한 뒤에 회의를 시작하세요. 회의 수정에서 정할 수 있습니다.") in flashes(chairless)
     assert status_of(meeting.id) == "sharing"
     db.session.get(Meeting, meeting.id).chair_id = make_user("chair1", Role.CHAIR).id
+    on_the_day(meeting.id)  # on another day, 회의 중 asks for a confirmation first (test_meeting_day.py)
     db.session.commit()
 
     for step in ("preparing", "sharing", "in_progress", "minutes", "in_progress", "minutes"):
@@ -730,8 +741,8 @@ def test_going_back_from_minutes_to_the_meeting_needs_a_reason(staff, make_meeti
     meeting = make_meeting(chair=make_user("chair1", Role.CHAIR))
     add_item(meeting.id, make_case())
     url = f"/meetings/{meeting.id}/status"
-    for step in ("sharing", "in_progress", "minutes"):
-        staff.post(url, data={"to": step})
+    start(staff, meeting.id)
+    staff.post(url, data={"to": "minutes"})
     assert "되돌리는 사유" in text(staff.get(f"/meetings/{meeting.id}"))  # the field sits by the button
 
     refused = staff.post(url, data={"to": "in_progress", "reason": reason})
@@ -751,8 +762,7 @@ def test_a_started_meeting_cannot_go_back_to_preparation(staff, make_meeting, ma
     meeting = make_meeting(chair=make_user("chair1", Role.CHAIR))
     add_item(meeting.id, make_case())
     url = f"/meetings/{meeting.id}/status"
-    staff.post(url, data={"to": "sharing"})
-    staff.post(url, data={"to": "in_progress"})
+    start(staff, meeting.id)
     back = staff.post(url, data={"to": "sharing"}, follow_redirects=True)
     assert ("error", "회의 상태는 한 단계씩만 바꿀 수 있습니다.") in flashes(back)
     assert status_of(meeting.id) == "in_progress"
@@ -765,8 +775,7 @@ def test_the_agenda_and_invitations_are_frozen_once_the_meeting_has_started(staf
     meeting = make_meeting([agencies["mental"]], chair=make_user("chair1", Role.CHAIR))
     first = make_case(consent=[agencies["mental"]])
     item_id = add_item(meeting.id, first)
-    staff.post(f"/meetings/{meeting.id}/status", data={"to": "sharing"})
-    staff.post(f"/meetings/{meeting.id}/status", data={"to": "in_progress"})
+    start(staff, meeting.id)
     assert status_of(meeting.id) == MeetingStatus.IN_PROGRESS.value
     frozen = "회의가 시작된 뒤에는 안건과 초대를 바꿀 수 없습니다."
 
@@ -991,8 +1000,7 @@ def test_an_invitation_cannot_be_changed_once_the_meeting_has_started_and_says_w
                                                                                   add_item, agencies, make_user):
     meeting = make_meeting([agencies["mental"]], chair=make_user("chair1", Role.CHAIR))
     add_item(meeting.id, make_case(consent=[agencies["mental"]]))
-    staff.post(f"/meetings/{meeting.id}/status", data={"to": "sharing"})
-    staff.post(f"/meetings/{meeting.id}/status", data={"to": "in_progress"})
+    start(staff, meeting.id)
     invitation = invitation_of(meeting.id, agencies["mental"].id)
     before = invitation.deadline
     response = staff.post(f"/meetings/{meeting.id}/invitations/{invitation.id}", data={

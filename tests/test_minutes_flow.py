@@ -27,8 +27,8 @@ def meeting_actions(meeting_id):
 
 
 def start(client, meeting_id):
-    for step in ("sharing", "in_progress"):
-        client.post(f"/meetings/{meeting_id}/status", data={"to": step})
+    """Start the meeting as its coordinator does on any day: from the run page, confirming the day."""
+    client.post(f"/meetings/{meeting_id}/run/start", data={"confirm_day": "1"})
     assert db.session.get(Meeting, meeting_id).status == MeetingStatus.IN_PROGRESS.value
 
 

@@ -324,9 +324,8 @@ def change_status(meeting: Meeting, *, by: User, to_status: str, reason: str = "
         raise RuleError("status", _l("회의 상태는 한 단계씩만 바꿀 수 있습니다."))
     if target == MeetingStatus.SHARING and not meeting.agenda_items:
         raise RuleError("status", _l("안건이 없는 회의는 자료를 공유할 수 없습니다."))
-    if target == MeetingStatus.IN_PROGRESS and meeting.chair_id is None:
-        # The chair approves the minutes, and cannot be named once the meeting has started.
-        raise RuleError("status", _l("주재(결재권자)를 정한 뒤에 회의를 시작하세요. 회의 수정에서 정할 수 있습니다."))
+    if target == MeetingStatus.IN_PROGRESS:
+        _check_startable(meeting)
     details = {"from": meeting.status, "to": target.value}
     if needs_reason(meeting, target.value):
         reason = " ".join(reason.split())
@@ -339,6 +338,13 @@ def change_status(meeting: Meeting, *, by: User, to_status: str, reason: str = "
     meeting.status = target.value
 
 
+def _check_startable(meeting: Meeting) -> None:
+    """What a meeting needs before it starts, whatever the day."""
+    if meeting.chair_id is None:
+        # The chair approves the minutes, and cannot be named once the meeting has started.
+        raise RuleError("status", _l("주재(결재권자)를 정한 뒤에 회의를 시작하세요. 회의 수정에서 정할 수 있습니다."))
+
+
 def is_meeting_day(meeting: Meeting, today: date) -> bool:
     """Whether ``today`` is the meeting's date (Korean time)."""
     return meeting.starts_at.astimezone(KST).date() == today
@@ -349,6 +355,7 @@ def start_meeting(meeting: Meeting, *, by: User, today: date, confirmed: bool = 
     on another day than the meeting's only when the coordinator ``confirmed`` it."""
     if meeting.status not in PREPARATION:
         raise RuleError("status", _l("이미 시작한 회의입니다."))
+    _check_startable(meeting)  # before the day: a confirmation would not help
     if not is_meeting_day(meeting, today) and not confirmed:
         raise RuleError("confirm_day", _l("오늘은 회의일(%(day)s)이 아닙니다. 그래도 시작하려면 확인란을 고르세요.",
                                           day=korean_date(meeting.starts_at)))

@@ -129,10 +129,16 @@ def edit(meeting_id):
 def status(meeting_id):
     meeting = get_meeting(meeting_id, manage=True)
     form = StatusForm()
+    to_status = request.form.get("to", "")
     if form.validate_on_submit():
+        if to_status == MeetingStatus.IN_PROGRESS.value and meeting.status == MeetingStatus.SHARING.value:
+            # a start, with its rule for another day than the meeting's (confirmed on the run page)
+            change = partial(services.start_meeting, meeting, by=current_user, today=today_local())
+        else:
+            change = partial(services.change_status, meeting, by=current_user, to_status=to_status,
+                             reason=form.reason.data or "")
         refused = commit_change(
-            partial(services.change_status, meeting, by=current_user, to_status=request.form.get("to", ""),
-                    reason=form.reason.data or ""),
+            change,
             success=lambda _result: _("회의 상태를 '%(status)s'(으)로 바꿨습니다.", status=meeting.meeting_status.label),
             quiet=True).error
         if refused is not None and refused.field == "reason":
@@ -141,6 +147,8 @@ def status(meeting_id):
                                    form=form, step=MeetingStatus(request.form["to"]))
         if refused is not None:
             flash(refused.message, "error")
+        if refused is not None and refused.field == "confirm_day":
+            return redirect(url_for("minutes.run", meeting_id=meeting_id, _anchor="start"))
     return redirect(url_for("meetings.detail", meeting_id=meeting_id))
 
 

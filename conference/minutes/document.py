@@ -180,10 +180,14 @@ class MinutesData:
         return f"{self.chair} ({self.chair_position})" if self.chair_position else self.chair
 
     @property
+    def attending_agencies(self) -> int:
+        """How many agencies the attendees came from."""
+        return len({a.agency for a in self.attendees if a.agency})
+
+    @property
     def head_count(self) -> str:
         """"5개 기관 6명": the attendees and the agencies they came from."""
-        agencies = {a.agency for a in self.attendees if a.agency}
-        return f"{len(agencies)}개 기관 {len(self.attendees)}명"
+        return f"{self.attending_agencies}개 기관 {len(self.attendees)}명"
 
     @property
     def heading(self) -> str:

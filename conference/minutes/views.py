@@ -167,7 +167,8 @@ def _minutes_page(meeting, review_form=None):
         can_manage=can_manage_meetings(current_user), can_approve=can_approve_minutes(current_user, meeting),
         review_form=review_form or forms.ReviewRequestForm(), response_form=forms.ResponseForm(),
         correction_form=forms.CorrectionForm(), download_form=forms.MinutesDownloadForm(),
-        full_names_allowed=can_export_full_names(current_user), decided_lines=document.decided_lines)
+        full_names_allowed=can_export_full_names(current_user), decided_lines=document.decided_lines,
+        meeting_time=document.meeting_time(data.starts_at, data.ends_at), sign_off=document.sign_off_steps(data))
     audit.record_access("minutes.view", meeting, details={"revision": minutes.revision if minutes else 1,
                                                           "cases": [c.case_number for c in data.cases]})
     return page

@@ -174,9 +174,18 @@ def practitioner_input(page, base, meeting_id, title):
 def run_meeting(page, chair_page, base, meeting_id, title, meeting_day, today, tmp_path):
     """Journey 3: record the meeting, have the minutes approved, download them as Word."""
     page.goto(f"{base}/meetings/{meeting_id}")
-    page.get_by_role("button", name="다음 단계로: 회의 중").click()
-    page.wait_for_url(re.compile(rf"/meetings/{meeting_id}$"))
+    # Three weeks early: the meeting page sends the start to the run page, which asks to confirm the day.
+    expect(page.get_by_role("button", name="다음 단계로: 회의 중")).to_have_count(0)
+    page.locator("#start-day-warning").get_by_role("link", name="회의 진행 화면에서 확인하고 시작하기").click()
+    page.wait_for_url(re.compile(rf"/meetings/{meeting_id}/run#start$"))
+    start = page.get_by_role("button", name="회의 시작 (회의 중으로)")
+    start.click()
+    expect(page.locator("#confirm_day-error")).to_contain_text("그래도 시작하려면 확인란을 고르세요")
+    page.get_by_role("checkbox", name="회의일이 아닌 날에 시작하는 것을 확인합니다.").check()
+    start.click()
+    page.wait_for_url(re.compile(rf"/meetings/{meeting_id}/run$"))
     expect(page.locator("main .page-head .badge")).to_have_text("회의 중")
+    page.goto(f"{base}/meetings/{meeting_id}")
     expect(page.locator("#invitations tbody tr", has_text="정신건강복지센터")).to_contain_text("서마음")
 
     page.locator("main .page-head").get_by_role("link", name="회의 진행").click()
@@ -204,6 +213,12 @@ def run_meeting(page, chair_page, base, meeting_id, title, meeting_day, today, t
     submitted = page.locator("main .input-line", has_text="정신건강복지센터")
     expect(submitted).to_contain_text("<b>태그</b>")
     expect(submitted.locator("b")).to_have_count(0)
+    # A decision the case cannot take as chosen (종결 with no reason) is refused by its field, naming the case.
+    page.select_option("select[name=status_to]", label="종결")
+    page.get_by_role("button", name="이 사례 기록 저장").click()
+    expect(page.locator("#closure_reason-error")).to_have_text(f"사례 {CASE}: 종결 사유를 고르세요.")
+    expect(page.locator("select[name=status_to]")).to_have_value("closed")
+    page.select_option("select[name=status_to]", value="")
     page.fill("textarea[name=discussion]", DISCUSSION)
     page.select_option("select[name=cause-0-domain]", label="안전")
     page.fill("input[name=cause-0-text]", CAUSE)

@@ -23,10 +23,10 @@ def start_meeting(page, base):
     """Open the demo's upcoming meeting for recording and return the URL of its first case screen."""
     page.goto(base + "/meetings")
     page.locator("a", has_text="2026년도").or_(page.locator("a", has_text="년도 제1회")).first.click()
-    meeting_url = page.url
-    for _ in range(2):
-        page.locator("button[name=to].primary").click()
-    page.goto(meeting_url.rstrip("/") + "/run")
+    page.goto(page.url.rstrip("/") + "/run")
+    page.get_by_role("checkbox", name="회의일이 아닌 날에 시작하는 것을 확인합니다.").check()  # next week's meeting
+    page.get_by_role("button", name="회의 시작 (회의 중으로)").click()
+    page.wait_for_url(re.compile(r"/run$"))
     page.locator("table a", has_text="2021-").first.click()
     return page.url
 
