@@ -167,3 +167,15 @@ def test_no_cycle_between_packages():
         if start not in done:
             visit(start, [start])
     assert not cycles, "\n".join(cycles)
+
+
+def test_every_form_is_the_apps_form():
+    """Forms derive ``shared.webforms.Form`` (hidden fields without an id, so that two forms on a page repeat none),
+    never FlaskForm directly: a FlaskForm anywhere else would bring the repeated ``csrf_token`` id back."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef) and any(
+                    (getattr(base, "id", None) or getattr(base, "attr", None)) == "FlaskForm" for base in node.bases):
+                found.append(f"{_module_name(path)}.{node.name}")
+    assert found == ["conference.shared.webforms.Form"], found
