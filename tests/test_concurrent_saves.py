@@ -20,7 +20,7 @@ from conference.inputs import services as input_services
 from conference.meetings import views as meeting_views
 from conference.minutes import services as minutes_services
 from conference.minutes import views as minutes_views
-from conference.models import AgencyInput, AuditEvent, CaseRecord, MeetingStatus, Minutes, Pledge, User
+from conference.models import AgencyInput, AuditEvent, CaseRecord, Minutes, Pledge, User
 from conference.models.inputs import InputRevision
 from conference.seed import demo
 
@@ -100,8 +100,7 @@ def case_record_form(discussion, version):
 @pytest.mark.parametrize("existing", [True, False], ids=["existing-record", "new-record"])
 def test_two_overlapping_case_record_saves_store_the_first_and_refuse_the_second(app, seeded, monkeypatch, existing):
     first, second = browser(app, "coordinator"), browser(app, "coordinator")
-    for step in (MeetingStatus.SHARING.value, MeetingStatus.IN_PROGRESS.value):
-        assert first.post(f"/meetings/{seeded}/status", data={"to": step}).status_code == 302
+    assert first.post(f"/meetings/{seeded}/run/start", data={"confirm_day": "1"}).status_code == 302  # next week's
     item = item_of(seeded, "김민수")
     url = f"/meetings/{seeded}/run/{item.id}"
     if existing:
@@ -140,8 +139,7 @@ def test_two_overlapping_pledges_of_one_person_are_one_pledge(app, seeded, monke
 
 def test_two_overlapping_first_saves_of_the_meeting_schedule_make_one_minutes_row(app, seeded, monkeypatch):
     first, second = browser(app, "coordinator"), browser(app, "coordinator")
-    for step in (MeetingStatus.SHARING.value, MeetingStatus.IN_PROGRESS.value):
-        assert first.post(f"/meetings/{seeded}/status", data={"to": step}).status_code == 302
+    assert first.post(f"/meetings/{seeded}/run/start", data={"confirm_day": "1"}).status_code == 302  # next week's
     url = f"/meetings/{seeded}/run"
     answers = interleave(monkeypatch, minutes_views, "get_meeting",  # both read the meeting without minutes
                          meanwhile(second, url, {"next_meeting": "2031-03-03", "next_check": ""}))
