@@ -442,3 +442,37 @@ def to_bytes(document) -> bytes:
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+class DocxWriter:
+    """One Word document being written, through the calls the builders make of any format (``hwpx_kit.HwpxWriter``
+    takes the same); ``finish()`` gives its bytes."""
+
+    def __init__(self, *, font: str, title: str, author: str, header_mark: str, subject: str = "",
+                 created: datetime | None = None, footer_note: str = ""):
+        self.document = new_document(font=font, title=title, author=author, header_mark=header_mark,
+                                      subject=subject, created=created, footer_note=footer_note)
+
+    def heading(self, text: str, level: int):
+        add_heading(self.document, text, level)
+
+    def paragraph(self, text: str):
+        add_paragraph(self.document, text)
+
+    def labelled(self, label: str, text: str, *, keep_with_next: bool = False):
+        add_labelled(self.document, label, text).paragraph_format.keep_with_next = keep_with_next or None
+
+    def table(self, headers: list[str], rows, *, whole=(), widths_mm: list[float] | None = None,
+              row_height_mm: float | None = None):
+        add_table(self.document, headers, rows, widths_mm, whole=whole, row_height_mm=row_height_mm)
+
+    def facts(self, pairs: list[tuple[str, str]], *, together: bool = False, widths_mm=(35, 135)):
+        table = add_facts(self.document, pairs, widths_mm)
+        if together:
+            keep_together(table)
+
+    def sign_off(self, steps: list[SignStep]):
+        add_sign_off(self.document, steps)
+
+    def finish(self) -> bytes:
+        return to_bytes(self.document)

@@ -1,4 +1,5 @@
-"""Command line: write a meeting's minutes (or its sign-in sheet) as a Word file."""
+"""Command line: write a meeting's minutes as a Word or 한글 file (by the output's extension), or its sign-in sheet."""
+import os
 from datetime import UTC, datetime
 
 import click
@@ -9,6 +10,11 @@ from conference import audit
 from conference.extensions import db
 from conference.minutes import document, services
 from conference.shared.rules import RuleError
+
+
+def output_format(path: str) -> str:
+    """hwpx for an output file ending in .hwpx, else docx (as before HWPX: ``-o /dev/null`` writes a Word file)."""
+    return "hwpx" if os.path.splitext(path)[1].lower() == ".hwpx" else "docx"
 
 
 @click.command("export-minutes")
@@ -22,7 +28,8 @@ from conference.shared.rules import RuleError
 @with_appcontext
 def export_minutes_command(meeting_id, output, agency_id, attendance_sheet, purpose):
     """Write the minutes of MEETING_ID as the web page builds them: the approved text once finalised, masked;
-    with --agency, that agency's version. A meeting that has not started has no minutes (exit status 1)."""
+    with --agency, that agency's version; a .hwpx output is written as a 한글 file. A meeting that has not started
+    has no minutes (exit status 1)."""
     meeting = services.load_for_minutes(meeting_id)
     if meeting is None:
         raise click.ClickException(f"회의 {meeting_id}이(가) 없습니다. / No such meeting.")
@@ -30,6 +37,9 @@ def export_minutes_command(meeting_id, output, agency_id, attendance_sheet, purp
         raise click.ClickException(f"기관 {agency_id}은(는) 이 회의에 초대되지 않았습니다. / Agency not invited.")
     minutes = meeting.minutes
     font, now = current_app.config["DOCX_FONT"], datetime.now(UTC)
+    file_format = output_format(output)
+    if attendance_sheet and file_format == "hwpx":
+        raise click.ClickException("참석자 서명부는 아직 Word(.docx)로만 씁니다. / The sign-in sheet is .docx only for now.")
     if attendance_sheet:
         sheet = services.sign_in_sheet(meeting)
         content = document.build_sign_in_sheet_docx(sheet, font=font, generated_at=now)
@@ -39,7 +49,8 @@ def export_minutes_command(meeting_id, output, agency_id, attendance_sheet, purp
             data = services.reader_minutes(meeting, agency_id)
         except RuleError as problem:
             raise click.ClickException(str(problem.message)) from None
-        content = document.build_minutes_docx(data, font=font, generated_at=now)
+        build = document.build_minutes_hwpx if file_format == "hwpx" else document.build_minutes_docx
+        content = build(data, font=font, generated_at=now)
         summary = f"{len(data.cases)}건"
     with open(output, "wb") as handle:
         handle.write(content)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from conference.core.formatting import KST, korean_date, korean_datetime
-from conference.documents import docx_kit
+from conference.documents import docx_kit, hwpx_kit
 from conference.models.meetings import PacketSection
 from conference.shared import disclosure
 from conference.shared.disclosure import Grant
@@ -309,41 +309,51 @@ def agenda_rows(data: MinutesData) -> list[tuple[str, str, str, str]]:
 
 
 def build_minutes_docx(data: MinutesData, *, font: str, generated_at: datetime) -> bytes:
-    """The minutes: 결재란 at the top right, header facts, attendance, agenda, each case with its action plan,
-    earlier actions, next dates; the content hash in the footer."""
+    """The minutes as a Word file (``write_minutes``)."""
+    return write_minutes(data, _writer(docx_kit.DocxWriter, data, font, generated_at))
+
+
+def build_minutes_hwpx(data: MinutesData, *, font: str, generated_at: datetime) -> bytes:
+    """The minutes as a 한글 file (``write_minutes``): the same content as the Word file."""
+    return write_minutes(data, _writer(hwpx_kit.HwpxWriter, data, font, generated_at))
+
+
+def _writer(kind, data: MinutesData, font: str, generated_at: datetime):
     title = data.heading + (f" · {data.reader} 열람용" if data.reader else "")
-    document = docx_kit.new_document(font=font, title=title, author=data.author_agency,
-                                     header_mark=data.header_mark, subject="회의록", created=generated_at,
-                                     footer_note=footer_note(data))
-    docx_kit.add_sign_off(document, sign_off_steps(data))
-    docx_kit.add_heading(document, data.heading, level=0)
-    docx_kit.add_facts(document, [
+    return kind(font=font, title=title, author=data.author_agency, header_mark=data.header_mark, subject="회의록",
+                created=generated_at, footer_note=footer_note(data))
+
+
+def write_minutes(data: MinutesData, writer) -> bytes:
+    """The minutes, in any format's writer: 결재란 at the top right, header facts, attendance, agenda, each case with
+    its action plan, earlier actions, next dates; the content hash in the footer."""
+    writer.sign_off(sign_off_steps(data))
+    writer.heading(data.heading, level=0)
+    writer.facts([
         ("일시", meeting_time(data.starts_at, data.ends_at)), ("장소", data.place), ("회의유형", data.kind),
         ("주재", data.chair_line), ("작성자", f"{data.author} ({data.author_agency})")])
 
-    docx_kit.add_heading(document, "참석자", level=1)
-    docx_kit.add_labelled(document, "참석 인원", data.head_count).paragraph_format.keep_with_next = True
-    docx_kit.add_table(document, ["성명", "소속기관", "직위"],
-                       [(a.name, a.agency, a.position or "—") for a in data.attendees], whole=(0, 2))
-    docx_kit.add_labelled(document, "불참기관", ", ".join(data.absent_agencies) or "없음")
+    writer.heading("참석자", level=1)
+    writer.labelled("참석 인원", data.head_count, keep_with_next=True)
+    writer.table(["성명", "소속기관", "직위"], [(a.name, a.agency, a.position or "—") for a in data.attendees],
+                 whole=(0, 2))
+    writer.labelled("불참기관", ", ".join(data.absent_agencies) or "없음")
 
-    docx_kit.add_heading(document, "안건", level=1)
-    docx_kit.add_table(document, ["순서", "사례번호", "대상", "논의 요청사항"], agenda_rows(data), whole=(0, 1, 2))
+    writer.heading("안건", level=1)
+    writer.table(["순서", "사례번호", "대상", "논의 요청사항"], agenda_rows(data), whole=(0, 1, 2))
 
     if data.reviews:
-        docx_kit.add_heading(document, "이전 실행과제 점검", level=1)
-        docx_kit.add_table(document, ["사례", "과제", "담당기관", "기한", "결과", "비고"],
-                           [(r.case_number, r.task or WITHHELD, r.agency, _due(r.due), r.outcome, r.note)
-                            for r in data.reviews], whole=(0, 3, 4))
+        writer.heading("이전 실행과제 점검", level=1)
+        writer.table(["사례", "과제", "담당기관", "기한", "결과", "비고"],
+                     [(r.case_number, r.task or WITHHELD, r.agency, _due(r.due), r.outcome, r.note)
+                      for r in data.reviews], whole=(0, 3, 4))
 
     for case in data.cases:
-        _add_case(document, case)
+        _write_case(writer, case)
 
-    docx_kit.add_heading(document, "향후 일정", level=1)
-    schedule = docx_kit.add_facts(document, [("다음 회의", _due(data.next_meeting)),
-                                             ("다음 점검일", _due(data.next_check))])
-    docx_kit.keep_together(schedule)
-    return docx_kit.to_bytes(document)
+    writer.heading("향후 일정", level=1)
+    writer.facts([("다음 회의", _due(data.next_meeting)), ("다음 점검일", _due(data.next_check))], together=True)
+    return writer.finish()
 
 
 def summary_lines(case: CaseMinutes) -> list[tuple[str, str]]:
@@ -360,39 +370,39 @@ def decision_text(case: CaseMinutes) -> str:
     return "\n".join(decided_lines(case))
 
 
-def _add_case(document, case: CaseMinutes):
-    docx_kit.add_heading(document, f"{case.position}. {case.case_number} {case.name}", level=1)
+def _write_case(writer, case: CaseMinutes):
+    writer.heading(f"{case.position}. {case.case_number} {case.name}", level=1)
     if case.not_shown:
-        docx_kit.add_paragraph(document, not_shown_text(case.not_shown))
-    docx_kit.add_heading(document, "사례 개요", level=2)
+        writer.paragraph(not_shown_text(case.not_shown))
+    writer.heading("사례 개요", level=2)
     lines = summary_lines(case)
     if not lines:
-        docx_kit.add_paragraph(document, "—")
+        writer.paragraph("—")
     for label, text in lines:
         if label:
-            docx_kit.add_labelled(document, label, text)
+            writer.labelled(label, text)
         else:
-            docx_kit.add_paragraph(document, text)
+            writer.paragraph(text)
     if case.needs:
-        docx_kit.add_heading(document, "주요 욕구 및 위기도", level=2)
-        docx_kit.add_table(document, ["욕구 영역", "위기도", "내용"],
-                           [(n.domain, n.rating or "—", n.notes) for n in case.needs], whole=(0, 1))
+        writer.heading("주요 욕구 및 위기도", level=2)
+        writer.table(["욕구 영역", "위기도", "내용"], [(n.domain, n.rating or "—", n.notes) for n in case.needs],
+                     whole=(0, 1))
     if case.opinions:
-        docx_kit.add_heading(document, "기관별 의견", level=2)
+        writer.heading("기관별 의견", level=2)
         for opinion in case.opinions:
-            docx_kit.add_labelled(document, opinion.agency, opinion.text or WITHHELD)
-    docx_kit.add_heading(document, "논의 내용", level=2)
-    docx_kit.add_paragraph(document, case.discussion or "—")
+            writer.labelled(opinion.agency, opinion.text or WITHHELD)
+    writer.heading("논의 내용", level=2)
+    writer.paragraph(case.discussion or "—")
     if case.root_causes:
-        docx_kit.add_heading(document, "근본원인", level=2)
+        writer.heading("근본원인", level=2)
         for line in case.root_causes:
-            docx_kit.add_labelled(document, line.domain, line.cause)
-    docx_kit.add_heading(document, "결정사항", level=2)
-    docx_kit.add_paragraph(document, decision_text(case) or "—")
-    docx_kit.add_heading(document, "실행계획", level=2)
-    docx_kit.add_table(document, ["과제", "욕구영역", "담당기관", "담당자", "기한", "연계자원"],
-                       [(a.task or WITHHELD, a.domain, a.agency, a.person, _due(a.due), a.resource or "—")
-                        for a in case.actions], whole=(3, 4))
+            writer.labelled(line.domain, line.cause)
+    writer.heading("결정사항", level=2)
+    writer.paragraph(decision_text(case) or "—")
+    writer.heading("실행계획", level=2)
+    writer.table(["과제", "욕구영역", "담당기관", "담당자", "기한", "연계자원"],
+                 [(a.task or WITHHELD, a.domain, a.agency, a.person, _due(a.due), a.resource or "—")
+                  for a in case.actions], whole=(3, 4))
 
 
 @dataclass

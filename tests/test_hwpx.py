@@ -1,0 +1,107 @@
+"""한글 (HWPX) minutes beside Word: one builder (``minutes.document.write_minutes``) over one document model, written
+by ``docx_kit.DocxWriter`` or ``hwpx_kit.HwpxWriter``. Every file is opened again with python-hwpx and checked
+with its validators; its text is the Word file's text."""
+import io
+import re
+
+import docx
+from hwpx import HwpxDocument
+from hwpx.tools.package_validator import validate_editor_open_safety, validate_package
+from hwpx.tools.validator import validate_document
+from sqlalchemy import select
+
+from conference.extensions import db
+from conference.models import Agency, Meeting, MeetingStatus, Minutes
+
+HP = "{http://www.hancom.co.kr/hwpml/2011/paragraph}"
+
+
+def approved_2021(seeded) -> Meeting:
+    return db.session.execute(select(Meeting).where(Meeting.year == 2021,
+                                                    Meeting.status == MeetingStatus.FINALISED.value)).scalar_one()
+
+
+def export(runner, tmp_path, meeting_id, name, *extra) -> bytes:
+    target = tmp_path / name
+    result = runner.invoke(args=["export-minutes", str(meeting_id), "-o", str(target), *extra])
+    assert result.exit_code == 0, result.output
+    return target.read_bytes()
+
+
+def assert_valid(content: bytes):
+    """The package and every part's XML as python-hwpx's validators read them (schema findings are warnings)."""
+    report = validate_document(content)
+    assert report.ok and not report.errors and not report.warnings, (report.errors, report.warnings)
+    assert validate_package(content).ok
+    assert validate_editor_open_safety(content).ok
+
+
+def hwpx_words(content: bytes) -> list[str]:
+    """Every text of the body (paragraphs and table cells), one entry per line or cell."""
+    text = HwpxDocument.open(content).text.plain()
+    return sorted(part.strip() for part in re.split(r"[\t\n]", text) if part.strip())
+
+
+def docx_words(content: bytes) -> list[str]:
+    document = docx.Document(io.BytesIO(content))
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        parts += [cell.text for row in table.rows for cell in row.cells]
+    return sorted(line.strip() for part in parts for line in part.split("\n") if line.strip())
+
+
+def header_and_footer(content: bytes) -> tuple[str, str]:
+    properties = HwpxDocument.open(content).sections[0].properties
+    return properties.headers[0].text, properties.footers[0].text
+
+
+def test_export_minutes_writes_a_valid_hwpx_with_the_word_files_text(runner, tmp_path, seeded):
+    meeting = approved_2021(seeded)
+    hwpx = export(runner, tmp_path, meeting.id, "minutes.hwpx")
+    word = export(runner, tmp_path, meeting.id, "minutes.docx")
+    assert hwpx.startswith(b"PK") and b"application/hwp+zip" in hwpx[:200]
+    assert_valid(hwpx)
+    assert hwpx_words(hwpx) == docx_words(word)
+
+    text = HwpxDocument.open(hwpx).text.plain()
+    for expected in (f"{meeting.title} 회의록", "일시\t2021. 3. 24.(수) 14:00 ~ 16:00", "참석 인원: ", "안건",
+                     "결정사항", "과제\t욕구영역\t담당기관\t담당자\t기한\t연계자원", "구분\t작성\t검토\t결재"):
+        assert expected in text, expected
+    header, footer = header_and_footer(hwpx)
+    minutes = db.session.execute(select(Minutes).where(Minutes.meeting_id == meeting.id)).scalar_one()
+    assert header == "대외비 · 개인정보 포함 — 외부 유출 금지"
+    assert minutes.content_hash in footer and "김○○" in text and "김민수" not in text
+
+
+def test_the_sign_off_box_comes_first_and_every_table_repeats_its_header_row(runner, tmp_path, seeded):
+    hwpx = export(runner, tmp_path, approved_2021(seeded).id, "minutes.hwpx")
+    document = HwpxDocument.open(hwpx)
+    sign_off = [[cell.text for cell in row.cells] for row in document.tables[0].rows]
+    assert [row[0] for row in sign_off] == ["구분", "직위", "성명", "서명", "일자"]
+    assert sign_off[0][1:] == ["작성", "검토", "결재"] and sign_off[3][1:] == ["", "", ""]
+    assert sign_off[2][1] == "한사례" and sign_off[2][3] == "윤팀장"
+    heights = [row.cells[1].element.find(f"{HP}cellSz").get("height") for row in document.tables[0].rows]
+    assert int(heights[3]) >= round(18 * 7200 / 25.4) > int(heights[2])  # room to sign or stamp
+    headed = [table for table in document.tables if table.rows[0].cells[0].element.get("header") == "1"]
+    assert len(headed) >= 4  # attendees, agenda, and each case's needs and action plan
+    assert all(table.element.get("repeatHeader") == "1" for table in headed)
+    assert all(table.element.find(f"{HP}pos").get("treatAsChar") == "0" for table in headed)  # they may split
+
+
+def test_an_agencys_hwpx_is_its_own_version(runner, tmp_path, seeded):
+    meeting = approved_2021(seeded)
+    agency = db.session.execute(select(Agency).where(Agency.name == "천사운동본부")).scalar_one()
+    hwpx = export(runner, tmp_path, meeting.id, "angel.hwpx", "--agency", str(agency.id))
+    word = export(runner, tmp_path, meeting.id, "angel.docx", "--agency", str(agency.id))
+    assert_valid(hwpx)
+    assert hwpx_words(hwpx) == docx_words(word)
+    assert header_and_footer(hwpx)[0] == "대외비 · 개인정보 포함 · 천사운동본부 열람용"
+    assert hwpx_words(hwpx) != hwpx_words(export(runner, tmp_path, meeting.id, "full.hwpx"))
+
+
+def test_the_sign_in_sheet_is_refused_as_hwpx_for_now_with_a_message(runner, tmp_path, seeded):
+    name = "sheet.hwpx"
+    result = runner.invoke(args=["export-minutes", str(approved_2021(seeded).id), "-o", str(tmp_path / name),
+                                 "--attendance-sheet"])
+    assert result.exit_code != 0 and "참석자 서명부는 아직 Word(.docx)로만" in result.output
+    assert not (tmp_path / name).exists()
