@@ -2,14 +2,19 @@
 by ``docx_kit.DocxWriter`` or ``hwpx_kit.HwpxWriter``. Every file is opened again with python-hwpx and checked
 with its validators; its text is the Word file's text."""
 import io
+import json
 import re
+from urllib.parse import quote, unquote
 
 import docx
 from hwpx import HwpxDocument
 from hwpx.tools.package_validator import validate_editor_open_safety, validate_package
 from hwpx.tools.validator import validate_document
+from factories import audit_actions
+from factories_world import login
 from sqlalchemy import select
 
+from conference.core.downloads import DOCX, HWPX
 from conference.extensions import db
 from conference.models import Agency, Meeting, MeetingStatus, Minutes
 
@@ -105,3 +110,29 @@ def test_the_sign_in_sheet_is_refused_as_hwpx_for_now_with_a_message(runner, tmp
                                  "--attendance-sheet"])
     assert result.exit_code != 0 and "참석자 서명부는 아직 Word(.docx)로만" in result.output
     assert not (tmp_path / name).exists()
+
+
+def test_the_minutes_page_offers_hwpx_beside_word_and_logs_the_format(client, seeded):
+    meeting = approved_2021(seeded)
+    login(client, "coordinator")
+    page = client.get(f"/meetings/{meeting.id}/minutes").get_data(as_text=True)
+    assert 'name="file_format" value="docx"' in page and 'name="file_format" value="hwpx"' in page
+    response = client.post(f"/meetings/{meeting.id}/minutes.docx", data={"purpose": "내부결재", "file_format": "hwpx"})
+    assert response.status_code == 200 and response.mimetype == HWPX
+    assert quote(f"{meeting.title} 회의록.hwpx") in response.headers["Content-Disposition"]
+    assert_valid(response.data)
+    [event] = audit_actions("minutes.download")
+    assert json.loads(event.details)["format"] == "hwpx" and json.loads(event.details)["purpose"] == "내부결재"
+    word = client.post(f"/meetings/{meeting.id}/minutes.docx", data={"purpose": "내부결재"})
+    assert word.mimetype == DOCX and hwpx_words(response.data) == docx_words(word.data)
+    refused = client.post(f"/meetings/{meeting.id}/minutes.docx", data={"purpose": "내부결재", "file_format": "pdf"})
+    assert refused.status_code == 302 and len(audit_actions("minutes.download")) == 2
+
+
+def test_an_agency_downloads_its_own_version_as_hwpx(client, seeded):
+    meeting = approved_2021(seeded)
+    login(client, "angel")
+    response = client.post(f"/meetings/{meeting.id}/minutes.docx", data={"purpose": "기관 보관", "file_format": "hwpx"})
+    assert response.status_code == 200 and response.mimetype == HWPX
+    assert header_and_footer(response.data)[0] == "대외비 · 개인정보 포함 · 천사운동본부 열람용"
+    assert "열람용.hwpx" in unquote(response.headers["Content-Disposition"])

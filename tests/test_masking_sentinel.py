@@ -24,12 +24,13 @@ from urllib.parse import quote, unquote, urlsplit
 import pytest
 from factories import docx_every_text, signed_in
 from factories_world import seed_world
+from hwpx import HwpxDocument
 from openpyxl import load_workbook
 from sqlalchemy import select
 
 from conference.cases import services as case_services
 from conference.cases.queries import load_case_file
-from conference.core.downloads import DOCX, XLSX
+from conference.core.downloads import DOCX, HWPX, XLSX
 from conference.core.formatting import today_local
 from conference.extensions import db
 from conference.meetings import packets
@@ -141,6 +142,14 @@ def xlsx_text(content: bytes) -> str:
     return "\n".join(parts)
 
 
+def hwpx_text(content: bytes) -> str:
+    """Every text of a 한글 file: the body as python-hwpx reads it and the raw XML of every part."""
+    parts = [HwpxDocument.open(content).text.plain()]
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        parts += [archive.read(name).decode("utf-8", "replace") for name in archive.namelist()]
+    return "\n".join(parts)
+
+
 def readable(response) -> str:
     """What a response shows: its headers (a download's file name) and its body as text, whatever the format."""
     headers = unquote(str(response.headers))
@@ -149,6 +158,8 @@ def readable(response) -> str:
         content = docx_every_text(response.data)
     elif kind == XLSX:
         content = xlsx_text(response.data)
+    elif kind == HWPX:
+        content = hwpx_text(response.data)
     else:
         content = html.unescape(response.get_data(as_text=True))
     return headers + "\n" + content
@@ -255,6 +266,7 @@ def downloads(client) -> dict[str, str]:
         for url, data in ((f"/meetings/{meeting_id}/packet.docx", purpose),
                           (f"/meetings/{meeting_id}/minutes.docx", purpose),
                           (f"/meetings/{meeting_id}/minutes.docx", {**purpose, "full_names": "y"}),
+                          (f"/meetings/{meeting_id}/minutes.docx", {**purpose, "file_format": "hwpx"}),
                           (f"/meetings/{meeting_id}/attendance.docx", purpose)):
             response = client.post(url, data=data)
             files[f"POST {url} {sorted(data)}"] = readable(response)
@@ -289,3 +301,6 @@ def test_case_staff_see_the_sentinels_in_full(app, sentinel_world):
     assert sentinel.head in leaks(full) and SENTINELS["second"].head in leaks(full)
     masked = readable(client.post(f"/meetings/{earlier}/minutes.docx", data={"purpose": "보관"}))
     assert not leaks(masked) and "한○○" in masked
+    full_hwpx = readable(client.post(f"/meetings/{earlier}/minutes.docx",
+                                     data={"purpose": "보관", "full_names": "y", "file_format": "hwpx"}))
+    assert sentinel.head in leaks(full_hwpx)  # the 한글 file is read as closely as the Word file

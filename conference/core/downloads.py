@@ -6,6 +6,10 @@ from flask import Response, send_file
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: A 한글 (OWPML) package, as its own mimetype file names it.
+HWPX = "application/hwp+zip"
+#: A document's file formats: extension and media type.
+DOCUMENT_FORMATS = {"docx": DOCX, "hwpx": HWPX}
 
 
 def attachment(content: bytes, filename: str, mimetype: str, *, ascii_name: str | None = None) -> Response:

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 
 from conference import audit
-from conference.core.downloads import DOCX, attachment
+from conference.core.downloads import DOCUMENT_FORMATS, DOCX, attachment
 from conference.core.formatting import today_local
 from conference.core.i18n import gettext as _
 from conference.extensions import db
@@ -263,11 +263,12 @@ def correct(meeting_id):
 
 @bp.post("/minutes.docx")
 def minutes_docx(meeting_id):
+    """The minutes as the reader may read them, as a Word file or (the 한글 button) an HWPX file."""
     meeting = get_meeting(meeting_id)
     agency_id = _reader(meeting)
     form = forms.MinutesDownloadForm()
     if not form.validate_on_submit():
-        for message in form.purpose.errors:
+        for message in (*form.purpose.errors, *form.file_format.errors):
             flash(message, "error")
         return _back(meeting_id)
     full_names = bool(form.full_names.data)
@@ -278,14 +279,16 @@ def minutes_docx(meeting_id):
     except RuleError as problem:
         flash(problem.message, "error")
         return redirect(url_for("meetings.detail", meeting_id=meeting_id))
-    content = document.build_minutes_docx(data, font=current_app.config["DOCX_FONT"], generated_at=datetime.now(UTC))
+    file_format = form.file_format.data
+    build = document.build_minutes_hwpx if file_format == "hwpx" else document.build_minutes_docx
+    content = build(data, font=current_app.config["DOCX_FONT"], generated_at=datetime.now(UTC))
     suffix = (" 실명" if full_names else "") + (f" {data.reader} 열람용" if data.reader else "")
-    filename = f"{meeting.title} 회의록{suffix}.docx"  # before the commit, which would reload the whole meeting
+    filename = f"{meeting.title} 회의록{suffix}.{file_format}"  # before the commit, which would reload the meeting
     audit.record("minutes.download", meeting, details={"purpose": form.purpose.data, "full_names": full_names,
-                                                       "agency_id": agency_id,
+                                                       "agency_id": agency_id, "format": file_format,
                                                        "cases": [c.case_number for c in data.cases]})
     db.session.commit()
-    return attachment(content, filename, DOCX)
+    return attachment(content, filename, DOCUMENT_FORMATS[file_format])
 
 
 @bp.post("/attendance.docx")
