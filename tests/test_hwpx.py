@@ -104,14 +104,6 @@ def test_an_agencys_hwpx_is_its_own_version(runner, tmp_path, seeded):
     assert hwpx_words(hwpx) != hwpx_words(export(runner, tmp_path, meeting.id, "full.hwpx"))
 
 
-def test_the_sign_in_sheet_is_refused_as_hwpx_for_now_with_a_message(runner, tmp_path, seeded):
-    name = "sheet.hwpx"
-    result = runner.invoke(args=["export-minutes", str(approved_2021(seeded).id), "-o", str(tmp_path / name),
-                                 "--attendance-sheet"])
-    assert result.exit_code != 0 and "참석자 서명부는 아직 Word(.docx)로만" in result.output
-    assert not (tmp_path / name).exists()
-
-
 def test_the_minutes_page_offers_hwpx_beside_word_and_logs_the_format(client, seeded):
     meeting = approved_2021(seeded)
     login(client, "coordinator")
@@ -136,3 +128,22 @@ def test_an_agency_downloads_its_own_version_as_hwpx(client, seeded):
     assert response.status_code == 200 and response.mimetype == HWPX
     assert header_and_footer(response.data)[0] == "대외비 · 개인정보 포함 · 천사운동본부 열람용"
     assert "열람용.hwpx" in unquote(response.headers["Content-Disposition"])
+
+
+def test_the_sign_in_sheet_of_the_upcoming_meeting_as_hwpx_lists_its_invitees(client, runner, tmp_path, seeded):
+    """Before anyone has signed in: from the invitations, as the Word sheet is; rows tall enough to sign."""
+    login(client, "coordinator")
+    response = client.post(f"/meetings/{seeded}/attendance.docx", data={"purpose": "서명 받기", "file_format": "hwpx"})
+    assert response.status_code == 200 and response.mimetype == HWPX
+    assert "참석자 서명부.hwpx" in unquote(response.headers["Content-Disposition"])
+    assert_valid(response.data)
+    word = export(runner, tmp_path, seeded, "sheet.docx", "--attendance-sheet")
+    assert hwpx_words(response.data) == docx_words(word)
+    assert hwpx_words(export(runner, tmp_path, seeded, "sheet.hwpx", "--attendance-sheet")) == docx_words(word)
+    sheet = HwpxDocument.open(response.data).tables[-1]
+    rows = [[cell.text for cell in row.cells] for row in sheet.rows]
+    assert rows[0] == ["연번", "성명", "소속기관", "직위", "서명"] and ["2", "한사례", "무한돌봄센터", "통합사례관리사", ""] in rows
+    heights = {int(row.cells[0].element.find(f"{HP}cellSz").get("height")) for row in sheet.rows[1:]}
+    assert min(heights) >= round(12 * 7200 / 25.4)
+    web = audit_actions("attendance.download")[0]  # then the two written with export-minutes
+    assert json.loads(web.details) == {"purpose": "서명 받기", "format": "hwpx"}

@@ -267,7 +267,8 @@ def downloads(client) -> dict[str, str]:
                           (f"/meetings/{meeting_id}/minutes.docx", purpose),
                           (f"/meetings/{meeting_id}/minutes.docx", {**purpose, "full_names": "y"}),
                           (f"/meetings/{meeting_id}/minutes.docx", {**purpose, "file_format": "hwpx"}),
-                          (f"/meetings/{meeting_id}/attendance.docx", purpose)):
+                          (f"/meetings/{meeting_id}/attendance.docx", purpose),
+                          (f"/meetings/{meeting_id}/attendance.docx", {**purpose, "file_format": "hwpx"})):
             response = client.post(url, data=data)
             files[f"POST {url} {sorted(data)}"] = readable(response)
     return files

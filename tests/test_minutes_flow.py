@@ -280,7 +280,7 @@ def test_attendance_sheet_download(client, seeded):
     assert [c.text for c in table.rows[0].cells] == ["연번", "성명", "소속기관", "직위", "서명"]
     assert "서마음" in [row.cells[1].text for row in table.rows]  # the sheet now starts with the chair
     [event] = audit_actions("attendance.download")
-    assert (event.object_id, json.loads(event.details)) == (str(seeded), {"purpose": "서명"})
+    assert (event.object_id, json.loads(event.details)) == (str(seeded), {"purpose": "서명", "format": "docx"})
 
 
 def test_export_minutes_command_writes_the_approved_minutes(client, seeded, runner, tmp_path):

@@ -453,6 +453,10 @@ class DocxWriter:
         self.document = new_document(font=font, title=title, author=author, header_mark=header_mark,
                                       subject=subject, created=created, footer_note=footer_note)
 
+    @property
+    def text_width_mm(self) -> float:
+        return usable_width_mm(self.document)
+
     def heading(self, text: str, level: int):
         add_heading(self.document, text, level)
 

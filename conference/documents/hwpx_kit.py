@@ -93,6 +93,9 @@ class HwpxWriter:
 
     # --- what the builders call --------------------------------------------------------------------------
 
+    #: The width between the margins, for builders that size columns themselves.
+    text_width_mm = TEXT_WIDTH_MM
+
     def heading(self, text: str, level: int):
         paragraph = self._paragraph(docx_kit.plain(text), self._headings[min(level, 2)])
         if level == 0:

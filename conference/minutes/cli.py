@@ -38,11 +38,10 @@ def export_minutes_command(meeting_id, output, agency_id, attendance_sheet, purp
     minutes = meeting.minutes
     font, now = current_app.config["DOCX_FONT"], datetime.now(UTC)
     file_format = output_format(output)
-    if attendance_sheet and file_format == "hwpx":
-        raise click.ClickException("참석자 서명부는 아직 Word(.docx)로만 씁니다. / The sign-in sheet is .docx only for now.")
     if attendance_sheet:
         sheet = services.sign_in_sheet(meeting)
-        content = document.build_sign_in_sheet_docx(sheet, font=font, generated_at=now)
+        build = document.build_sign_in_sheet_hwpx if file_format == "hwpx" else document.build_sign_in_sheet_docx
+        content = build(sheet, font=font, generated_at=now)
         summary = f"참석자 서명부 {len(sheet.people)}명"
     else:
         try:

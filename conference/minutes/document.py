@@ -427,24 +427,33 @@ SIGNATURE_MM = 45
 
 
 def build_sign_in_sheet_docx(sheet: SignInSheet, *, font: str, generated_at: datetime) -> bytes:
-    """참석자 서명부: 회의명 and 일시 at the top, the pledge, then 연번 · 성명 · 소속기관 · 직위 · 서명 per person
-    expected, with blank rows, each row tall enough to sign."""
-    name = f"{sheet.title} 참석자 서명부"
-    document = docx_kit.new_document(font=font, title=name, author=sheet.author_agency,
-                                     header_mark=HEADER_MARK, subject="참석자 서명부", created=generated_at)
-    docx_kit.add_heading(document, "참석자 서명부", level=0)
-    docx_kit.add_facts(document, [("회의명", sheet.title), ("일시", meeting_time(sheet.starts_at, sheet.ends_at)),
-                                  ("장소", sheet.place)])
-    docx_kit.add_paragraph(document, "회의에서 알게 된 정보는 사례관리 목적 밖으로 쓰거나 알리지 않을 것을 서약합니다.")
+    return write_sign_in_sheet(sheet, _sheet_writer(docx_kit.DocxWriter, sheet, font, generated_at))
+
+
+def build_sign_in_sheet_hwpx(sheet: SignInSheet, *, font: str, generated_at: datetime) -> bytes:
+    return write_sign_in_sheet(sheet, _sheet_writer(hwpx_kit.HwpxWriter, sheet, font, generated_at))
+
+
+def _sheet_writer(kind, sheet: SignInSheet, font: str, generated_at: datetime):
+    return kind(font=font, title=f"{sheet.title} 참석자 서명부", author=sheet.author_agency, header_mark=HEADER_MARK,
+                subject="참석자 서명부", created=generated_at)
+
+
+def write_sign_in_sheet(sheet: SignInSheet, writer) -> bytes:
+    """참석자 서명부, in any format's writer: 회의명 and 일시 at the top, the pledge, then 연번 · 성명 · 소속기관 · 직위 ·
+    서명 per person expected, with blank rows, each row tall enough to sign."""
+    writer.heading("참석자 서명부", level=0)
+    writer.facts([("회의명", sheet.title), ("일시", meeting_time(sheet.starts_at, sheet.ends_at)), ("장소", sheet.place)])
+    writer.paragraph("회의에서 알게 된 정보는 사례관리 목적 밖으로 쓰거나 알리지 않을 것을 서약합니다.")
     rows = [(str(i), a.name, a.agency, a.position, "") for i, a in enumerate(sheet.people, start=1)]
     rows += [(str(len(rows) + i), "", "", "", "") for i in range(1, BLANK_SIGN_IN_ROWS + 1)]
     headers = ["연번", "성명", "소속기관", "직위", "서명"]
-    total = docx_kit.usable_width_mm(document)
+    total = writer.text_width_mm
     widths = docx_kit.fit_columns(headers[:4], [r[:4] for r in rows], total - SIGNATURE_MM, whole=(0, 1, 3))
     for column, least in ((1, 24.0), (3, 30.0)):  # room to write a name or a 직위 by hand
         grow = max(0.0, least - widths[column])
         widths[column] += grow
         widths[2] -= grow
     widths.append(total - sum(widths))
-    docx_kit.add_table(document, headers, rows, widths, row_height_mm=SIGN_IN_ROW_MM)
-    return docx_kit.to_bytes(document)
+    writer.table(headers, rows, widths_mm=widths, row_height_mm=SIGN_IN_ROW_MM)
+    return writer.finish()

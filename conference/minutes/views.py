@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 
 from conference import audit
-from conference.core.downloads import DOCUMENT_FORMATS, DOCX, attachment
+from conference.core.downloads import DOCUMENT_FORMATS, attachment
 from conference.core.formatting import today_local
 from conference.core.i18n import gettext as _
 from conference.extensions import db
@@ -293,19 +293,21 @@ def minutes_docx(meeting_id):
 
 @bp.post("/attendance.docx")
 def attendance_docx(meeting_id):
-    """참석자 서명부 for the coordinator, from the invitations: printable before the meeting starts."""
+    """참석자 서명부 for the coordinator, from the invitations: printable before the meeting starts; Word or 한글."""
     meeting = get_meeting(meeting_id, run=True)
     form = forms.MinutesDownloadForm()
     if not form.validate_on_submit():
-        for message in form.purpose.errors:
+        for message in (*form.purpose.errors, *form.file_format.errors):
             flash(message, "error")
         return redirect(_safe_back(meeting_id))
-    content = document.build_sign_in_sheet_docx(services.sign_in_sheet(meeting), generated_at=datetime.now(UTC),
-                                                 font=current_app.config["DOCX_FONT"])
-    filename = f"{meeting.title} 참석자 서명부.docx"  # before the commit, which would reload the whole meeting
-    audit.record("attendance.download", meeting, details={"purpose": form.purpose.data})
+    file_format = form.file_format.data
+    build = document.build_sign_in_sheet_hwpx if file_format == "hwpx" else document.build_sign_in_sheet_docx
+    content = build(services.sign_in_sheet(meeting), generated_at=datetime.now(UTC),
+                    font=current_app.config["DOCX_FONT"])
+    filename = f"{meeting.title} 참석자 서명부.{file_format}"  # before the commit, which would reload the meeting
+    audit.record("attendance.download", meeting, details={"purpose": form.purpose.data, "format": file_format})
     db.session.commit()
-    return attachment(content, filename, DOCX)
+    return attachment(content, filename, DOCUMENT_FORMATS[file_format])
 
 
 @bp.post("/run/<int:item_id>/postpone")
