@@ -42,9 +42,10 @@ def assert_valid(content: bytes):
 
 
 def hwpx_words(content: bytes) -> list[str]:
-    """Every text of the body (paragraphs and table cells), one entry per line or cell."""
+    """Every text of the body (paragraphs and table cells), one entry per line or cell; a list item's "• " is the
+    Word file's bullet numbering, not text."""
     text = HwpxDocument.open(content).text.plain()
-    return sorted(part.strip() for part in re.split(r"[\t\n]", text) if part.strip())
+    return sorted(part.strip().removeprefix("• ") for part in re.split(r"[\t\n]", text) if part.strip())
 
 
 def docx_words(content: bytes) -> list[str]:
@@ -147,3 +148,32 @@ def test_the_sign_in_sheet_of_the_upcoming_meeting_as_hwpx_lists_its_invitees(cl
     assert min(heights) >= round(12 * 7200 / 25.4)
     web = audit_actions("attendance.download")[0]  # then the two written with export-minutes
     assert json.loads(web.details) == {"purpose": "서명 받기", "format": "hwpx"}
+
+
+def test_each_agencys_packet_as_hwpx_is_its_word_packet(client, runner, tmp_path, seeded):
+    """export-packet by the output's extension, and the packet page's 한글 button, for an invited agency."""
+    mental = db.session.execute(select(Agency).where(Agency.name == "정신건강복지센터")).scalar_one()
+    hwpx = export_packet(runner, tmp_path, seeded, "mh.hwpx", "--agency", str(mental.id))
+    word = export_packet(runner, tmp_path, seeded, "mh.docx", "--agency", str(mental.id))
+    assert_valid(hwpx)
+    assert hwpx_words(hwpx) == docx_words(word)
+    assert header_and_footer(hwpx)[0] == "대외비 · 개인정보 포함 · 정신건강복지센터 열람용"
+    full = export_packet(runner, tmp_path, seeded, "full.hwpx")
+    assert hwpx_words(full) == docx_words(export_packet(runner, tmp_path, seeded, "full.docx"))
+
+    login(client, "mh")
+    assert client.post(f"/meetings/{seeded}/pledge", data={"accept": "y"}).status_code == 302  # before reading
+    page = client.get(f"/meetings/{seeded}/packet").get_data(as_text=True)
+    assert 'name="file_format" value="hwpx"' in page
+    response = client.post(f"/meetings/{seeded}/packet.docx", data={"purpose": "회의 준비", "file_format": "hwpx"})
+    assert response.status_code == 200 and response.mimetype == HWPX
+    assert hwpx_words(response.data) == hwpx_words(hwpx)
+    event = audit_actions("packet.download")[-1]
+    assert json.loads(event.details)["format"] == "hwpx" and json.loads(event.details)["agency_id"] == mental.id
+
+
+def export_packet(runner, tmp_path, meeting_id, name, *extra) -> bytes:
+    target = tmp_path / name
+    result = runner.invoke(args=["export-packet", str(meeting_id), "-o", str(target), *extra])
+    assert result.exit_code == 0, result.output
+    return target.read_bytes()

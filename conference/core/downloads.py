@@ -12,6 +12,11 @@ HWPX = "application/hwp+zip"
 DOCUMENT_FORMATS = {"docx": DOCX, "hwpx": HWPX}
 
 
+def format_for_path(path: str) -> str:
+    """hwpx for a file name ending in .hwpx, else docx (as before HWPX: ``-o /dev/null`` writes a Word file)."""
+    return "hwpx" if path.lower().endswith(".hwpx") else "docx"
+
+
 def attachment(content: bytes, filename: str, mimetype: str, *, ascii_name: str | None = None) -> Response:
     """A download response; ``send_file`` writes the RFC 6266 ``filename*`` form for Hangul names.
 

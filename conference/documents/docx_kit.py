@@ -463,6 +463,9 @@ class DocxWriter:
     def paragraph(self, text: str):
         add_paragraph(self.document, text)
 
+    def bullet(self, text: str):
+        add_paragraph(self.document, text, style="List Bullet")
+
     def labelled(self, label: str, text: str, *, keep_with_next: bool = False):
         add_labelled(self.document, label, text).paragraph_format.keep_with_next = keep_with_next or None
 

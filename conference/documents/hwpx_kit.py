@@ -18,7 +18,7 @@ HP = "{http://www.hancom.co.kr/hwpml/2011/paragraph}"
 #: The fonts of python-hwpx's blank document, replaced by the city's.
 TEMPLATE_FONTS = ("함초롬바탕", "함초롬돋움")
 BODY_PT = 10.5
-HEADING_PT = {0: 18, 1: 13, 2: 11}
+HEADING_PT = {0: 18, 1: 13, 2: 11, 3: 10.5}
 #: The page, as the Word files have it (millimetres).
 MARGINS = {"margin_left_mm": 20, "margin_right_mm": 20, "margin_top_mm": 20, "margin_bottom_mm": 18,
            "header_margin_mm": 10, "footer_margin_mm": 10}
@@ -97,7 +97,7 @@ class HwpxWriter:
     text_width_mm = TEXT_WIDTH_MM
 
     def heading(self, text: str, level: int):
-        paragraph = self._paragraph(docx_kit.plain(text), self._headings[min(level, 2)])
+        paragraph = self._paragraph(docx_kit.plain(text), self._headings[min(level, 3)])
         if level == 0:
             self._format(paragraph, alignment="CENTER", spacing_before_pt=6, spacing_after_pt=6, keep_with_next=True)
         else:
@@ -106,6 +106,11 @@ class HwpxWriter:
     def paragraph(self, text: str):
         for line in docx_kit.plain(text).split("\n"):
             self._paragraph(line, self._body)
+
+    def bullet(self, text: str):
+        """A list item: "• " and the text, indented."""
+        for number, line in enumerate(docx_kit.plain(text).split("\n")):
+            self._format(self._paragraph(("• " if number == 0 else "  ") + line, self._body), indent_left_mm=5)
 
     def labelled(self, label: str, text: str, *, keep_with_next: bool = False):
         lines = docx_kit.plain(text).split("\n")

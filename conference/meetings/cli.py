@@ -1,4 +1,4 @@
-"""Command line: write a meeting's pre-read packet as a Word file."""
+"""Command line: write a meeting's pre-read packet as a Word or 한글 file (by the output's extension)."""
 from datetime import datetime, UTC
 
 import click
@@ -6,10 +6,11 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from conference import audit
+from conference.core.downloads import format_for_path
 from conference.core.formatting import today_local
 from conference.extensions import db
 from conference.meetings import packets
-from conference.meetings.packet_docx import build_packet_docx
+from conference.meetings.packet_docx import build_packet_docx, build_packet_hwpx
 from conference.shared.permissions import REFUSED
 
 
@@ -21,7 +22,8 @@ from conference.shared.permissions import REFUSED
 @click.option("--purpose", default="명령줄 내보내기", show_default=True, help="Why the file is written (logged).")
 @with_appcontext
 def export_packet_command(meeting_id, agency_id, output, purpose):
-    """Write the pre-read packet of MEETING_ID (as the web page builds it) to a .docx file."""
+    """Write the pre-read packet of MEETING_ID (as the web page builds it) to a .docx file, or a 한글 file when the
+    output ends in .hwpx."""
     meeting = packets.load_meeting(meeting_id)
     if meeting is None:
         raise click.ClickException(f"회의 {meeting_id}이(가) 없습니다. / No such meeting.")
@@ -29,8 +31,9 @@ def export_packet_command(meeting_id, agency_id, output, purpose):
     if copy is REFUSED:
         raise click.ClickException(f"기관 {agency_id}은(는) 이 회의에 초대되지 않았습니다. / Agency not invited.")
     data = copy.packet
-    content = build_packet_docx(data, font=current_app.config["DOCX_FONT"], author=current_app.config["DOCUMENT_AUTHOR"],
-                                generated_at=datetime.now(UTC))
+    build = build_packet_hwpx if format_for_path(output) == "hwpx" else build_packet_docx
+    content = build(data, font=current_app.config["DOCX_FONT"], author=current_app.config["DOCUMENT_AUTHOR"],
+                    generated_at=datetime.now(UTC))
     with open(output, "wb") as handle:
         handle.write(content)
     audit.record("packet.download", meeting, actor_name="cli",

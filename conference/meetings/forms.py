@@ -7,7 +7,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from conference.core.formatting import KST
 from conference.core.i18n import lazy_gettext as _l
 from conference.models.meetings import MeetingKind
-from conference.shared.webforms import NOTHING_CHOSEN, DisclosureField, Form, IntegerRange, chosen_id
+from conference.shared.webforms import (NOTHING_CHOSEN, DisclosureField, Form, IntegerRange, chosen_id,
+                                        file_format_field)
 
 REQUIRED = _l("필수 항목입니다.")
 
@@ -78,6 +79,7 @@ class PledgeForm(Form):
 class DownloadForm(Form):
     purpose = StringField(_l("내려받는 목적"), validators=[
         DataRequired(_l("내려받는 목적을 적으세요.")), Length(min=2, max=200, message=_l("2~200자로 적으세요."))])
+    file_format = file_format_field()
 
 
 class StatusForm(Form):

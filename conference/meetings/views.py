@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from conference import audit
 from conference.cases.queries import load_case_file
-from conference.core.downloads import DOCX, attachment
+from conference.core.downloads import DOCUMENT_FORMATS, attachment
 from conference.core.formatting import today_local
 from conference.core.i18n import gettext as _
 from conference.core.ids import record_id
@@ -15,7 +15,7 @@ from conference.extensions import db
 from conference.meetings import calendar, packets, queries, services
 from conference.meetings.forms import (AgendaItemForm, DownloadForm, InvitationForm, InviteForm, MeetingForm,
                                        NewAgendaItemForm, PledgeForm, StatusForm)
-from conference.meetings.packet_docx import build_packet_docx
+from conference.meetings.packet_docx import build_packet_docx, build_packet_hwpx
 from conference.models import MeetingStatus, PacketSection, Role
 from conference.shared import pagecache, permissions
 from conference.shared.permissions import (PLEDGE_NEEDED, REFUSED, can_manage_meetings, can_read_minutes, can_view_case,
@@ -314,17 +314,18 @@ def packet_docx(meeting_id):
     meeting, copy = _packet_for_request(meeting_id)
     form = DownloadForm()
     if not form.validate_on_submit():
-        for message in form.purpose.errors:
+        for message in (*form.purpose.errors, *form.file_format.errors):
             flash(message, "error")
         return redirect(url_for("meetings.packet", meeting_id=meeting.id, agency=copy.agency_id or None))
-    data = copy.packet
-    content = build_packet_docx(data, font=current_app.config["DOCX_FONT"], author=current_user.agency.name,
-                                generated_at=datetime.now(UTC))
-    filename = f"{meeting.title} 사전공유자료 {data.agency_name or '전체'}.docx"  # before the commit reloads the meeting
+    data, file_format = copy.packet, form.file_format.data
+    build = build_packet_hwpx if file_format == "hwpx" else build_packet_docx
+    content = build(data, font=current_app.config["DOCX_FONT"], author=current_user.agency.name,
+                    generated_at=datetime.now(UTC))
+    filename = f"{meeting.title} 사전공유자료 {data.agency_name or '전체'}.{file_format}"  # before the commit
     audit.record("packet.download", meeting, details={"agency_id": copy.agency_id, "purpose": form.purpose.data,
-                                                      "cases": [c.case_number for c in data.cases]})
+                                                      "format": file_format, "cases": [c.case_number for c in data.cases]})
     db.session.commit()
-    return attachment(content, filename, DOCX)
+    return attachment(content, filename, DOCUMENT_FORMATS[file_format])
 
 
 @bp.get("/<int:meeting_id>/invitation.ics")

@@ -1,5 +1,4 @@
 """Command line: write a meeting's minutes as a Word or 한글 file (by the output's extension), or its sign-in sheet."""
-import os
 from datetime import UTC, datetime
 
 import click
@@ -7,14 +6,10 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from conference import audit
+from conference.core.downloads import format_for_path
 from conference.extensions import db
 from conference.minutes import document, services
 from conference.shared.rules import RuleError
-
-
-def output_format(path: str) -> str:
-    """hwpx for an output file ending in .hwpx, else docx (as before HWPX: ``-o /dev/null`` writes a Word file)."""
-    return "hwpx" if os.path.splitext(path)[1].lower() == ".hwpx" else "docx"
 
 
 @click.command("export-minutes")
@@ -37,7 +32,7 @@ def export_minutes_command(meeting_id, output, agency_id, attendance_sheet, purp
         raise click.ClickException(f"기관 {agency_id}은(는) 이 회의에 초대되지 않았습니다. / Agency not invited.")
     minutes = meeting.minutes
     font, now = current_app.config["DOCX_FONT"], datetime.now(UTC)
-    file_format = output_format(output)
+    file_format = format_for_path(output)
     if attendance_sheet:
         sheet = services.sign_in_sheet(meeting)
         build = document.build_sign_in_sheet_hwpx if file_format == "hwpx" else document.build_sign_in_sheet_docx

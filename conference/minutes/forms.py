@@ -1,12 +1,12 @@
 """Reading the meeting-mode forms: fixed fields through WTForms, repeated rows (actions, causes) by hand."""
 from datetime import date
 
-from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from conference.core.i18n import lazy_gettext as _l
 from conference.minutes.services import ActionDraft, CaseRecordDraft, CauseDraft
-from conference.shared.webforms import Form
+from conference.shared.webforms import Form, file_format_field
 
 #: Blank rows offered for new actions and root causes.
 BLANK_ROWS = 3
@@ -144,8 +144,7 @@ class MinutesDownloadForm(Form):
     purpose = StringField(_l("내려받는 목적"), validators=[
         InputRequired(_l("내려받는 목적을 적으세요.")), Length(min=2, max=200, message=_l("2~200자로 적으세요."))])
     full_names = BooleanField(_l("실명 포함 (담당자만, 사유가 기록됩니다)"))
-    #: The button pressed: Word or 한글 (a post without it gets Word, as before HWPX).
-    file_format = SelectField(choices=[("docx", "Word"), ("hwpx", _l("한글"))], default="docx")
+    file_format = file_format_field()
 
 
 class ScheduleForm(Form):

@@ -147,6 +147,11 @@ class DisclosureField(SelectField):
             raise ValidationError(UNKNOWN_LEVEL)
 
 
+def file_format_field():
+    """Which file a download writes: the button pressed (Word or 한글); a post without it gets Word."""
+    return SelectField(choices=[("docx", "Word"), ("hwpx", _l("한글"))], default="docx")
+
+
 def chosen_id(value) -> int | None:
     """``coerce`` of a select whose first option is the empty "선택": nothing chosen is None (for DataRequired)."""
     return None if value in ("", None) else int(value)
