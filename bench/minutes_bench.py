@@ -1,4 +1,5 @@
-"""Benchmark: the Word minutes of 30 cases × 6 agency opinions and 100 actions, against bare python-docx.
+"""Benchmark: the Word minutes of 30 cases × 6 agency opinions and 100 actions, against bare python-docx; and the
+same minutes as HWPX against the Word builder.
 
 Usage (from the project root):
 
@@ -8,7 +9,8 @@ Usage (from the project root):
 The baseline writes the same text with plain python-docx (headings, paragraphs and the same tables built
 with ``add_row().cells``) but none of the layout work: no Korean fonts on the styles, header mark, page
 numbers, widths, shading or repeated header rows. Prints both medians (wall and CPU) and their ratio
-(target ≤ 1.2). ``table.cell(r, c)`` is never called in either.
+(target ≤ 1.2). ``table.cell(r, c)`` is never called in either. Then the HWPX builder of the same minutes against
+the Word builder (issue 18's target: ≤ 1.5).
 """
 import argparse
 import io
@@ -25,7 +27,7 @@ from docx import Document  # noqa: E402
 from bench.common import bare_table  # noqa: E402
 from conference.core.formatting import korean_date, korean_datetime  # noqa: E402
 from conference.minutes.document import (ActionLine, Attendee, CaseMinutes, CauseLine, MinutesData,  # noqa: E402
-                                         NeedLine, Opinion, Passage, build_minutes_docx)
+                                         NeedLine, Opinion, Passage, build_minutes_docx, build_minutes_hwpx)
 
 AGENCIES = ["정신건강복지센터", "드림스타트", "중앙동 행정복지센터", "천사운동본부", "동두천경찰서", "보건소"]
 DOMAINS = ["안전", "건강", "가족관계", "생활환경", "경제", "교육"]
@@ -118,6 +120,12 @@ def main():
     print(f"build_minutes_docx : wall {medians['ours'][0] * 1000:7.1f} ms  cpu {medians['ours'][1] * 1000:7.1f} ms")
     print(f"ratio              : wall {medians['ours'][0] / medians['bare'][0]:.2f}  "
           f"cpu {medians['ours'][1] / medians['bare'][1]:.2f}  (target ≤ 1.2)")
+    hwpx = lambda: build_minutes_hwpx(data, font="맑은 고딕", generated_at=datetime.now(UTC))  # noqa: E731
+    hwpx()
+    pairs = [(timed(hwpx), timed(ours)) for _ in range(args.runs)]
+    h = statistics.median(c for (_, c), _ in pairs), statistics.median(c for _, (_, c) in pairs)
+    print(f"build_minutes_hwpx : cpu {h[0] * 1000:7.1f} ms  against build_minutes_docx {h[1] * 1000:7.1f} ms  "
+          f"ratio {h[0] / h[1]:.2f}  (target ≤ 1.5)")
 
 
 if __name__ == "__main__":

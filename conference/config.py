@@ -78,7 +78,7 @@ class Defaults:
     AUDIT_REVIEW_DENIED_THRESHOLD = 30
     #: Most events one audit export may hold.
     AUDIT_EXPORT_MAX_ROWS = 50_000
-    #: Font used for East Asian text in Word documents.
+    #: The font of the Word and 한글 files (e.g. "맑은 고딕", or "함초롬바탕" / "함초롬돋움" as many city offices use).
     DOCX_FONT = "맑은 고딕"
     #: Author written into documents made from the command line.
     DOCUMENT_AUTHOR = "통합사례관리 담당"

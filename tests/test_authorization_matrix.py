@@ -234,6 +234,7 @@ MATRIX = [
     row("dashboard.index", "GET", "/dashboard", LOGIN, *CASE_WORK),
     row("dashboard.report", "GET", "/dashboard/report.xlsx", LOGIN, *CASE_WORK),
     row("dashboard.report", "GET", "/dashboard/report.docx?quarter=1", LOGIN, *CASE_WORK),
+    row("dashboard.report", "GET", "/dashboard/report.hwpx?quarter=2", LOGIN, *CASE_WORK),
 ]
 
 #: Served to anyone by Flask itself, holds no data.

@@ -177,3 +177,25 @@ def export_packet(runner, tmp_path, meeting_id, name, *extra) -> bytes:
     result = runner.invoke(args=["export-packet", str(meeting_id), "-o", str(target), *extra])
     assert result.exit_code == 0, result.output
     return target.read_bytes()
+
+
+def test_the_quarterly_report_as_hwpx_is_the_word_report(client, seeded):
+    """/dashboard/report.hwpx beside .docx and .xlsx: the same figures, the 합계 row in bold, figures right-aligned."""
+    login(client, "coordinator")
+    assert "report.hwpx" in client.get("/dashboard?year=2021").get_data(as_text=True)
+    response = client.get("/dashboard/report.hwpx?year=2021&quarter=1")
+    assert response.status_code == 200 and response.mimetype == HWPX
+    assert "report-2021-Q1.hwpx" in response.headers["Content-Disposition"]
+    assert_valid(response.data)
+    word = client.get("/dashboard/report.docx?year=2021&quarter=1")
+    assert hwpx_words(response.data) == docx_words(word.data)
+    document = HwpxDocument.open(response.data)
+    def style(cell):
+        return cell.paragraphs[0].runs[0].char_pr_id_ref
+
+    totalled = [table for table in document.tables if table.rows[-1].cells[0].text == "합계" and len(table.rows) > 2]
+    assert totalled, [table.rows[-1].cells[0].text for table in document.tables]
+    for table in totalled:  # the 합계 row is set as the (bold) header row is, the rows above it are not
+        assert style(table.rows[-1].cells[1]) == style(table.rows[0].cells[1]) != style(table.rows[1].cells[1])
+    assert header_and_footer(response.data)[0] == "통계 자료 · 개인정보 없음"
+    assert [json.loads(e.details) for e in audit_actions("report.download")] == [{"kind": "hwpx"}, {"kind": "docx"}]

@@ -198,7 +198,7 @@ def _ids():
         ("agency_id",): [{"agency_id": i} for (i,) in rows(Agency.id)],
         ("user_id",): [{"user_id": i} for (i,) in rows(User.id)],
         ("notification_id",): [{"notification_id": i} for (i,) in rows(Notification.id)],
-        ("kind",): [{"kind": "xlsx"}, {"kind": "docx"}, {"kind": "csv"}],
+        ("kind",): [{"kind": "xlsx"}, {"kind": "docx"}, {"kind": "hwpx"}, {"kind": "csv"}],
     }
 
 

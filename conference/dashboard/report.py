@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from conference.core.formatting import korean_date
-from conference.documents import docx_kit, xlsx_kit
+from conference.documents import docx_kit, hwpx_kit, xlsx_kit
 
 #: The sheet's first rows: title, 기간, 작성 line; they repeat on every printed page.
 HEADING_ROWS = 3
@@ -87,19 +87,31 @@ def build_xlsx(report: PeriodReport, *, font: str) -> bytes:
 
 
 def build_docx(report: PeriodReport, *, font: str, generated_at: datetime) -> bytes:
-    """The title, 기간 / 기준일 / 작성기관 / 작성일, then each table with its figures right-aligned and a bold 합계 row."""
-    document = docx_kit.new_document(font=font, title=report.title, author=report.author,
-                                     header_mark="통계 자료 · 개인정보 없음", subject="분기별 실적", created=generated_at)
-    docx_kit.add_heading(document, report.title, level=0)
-    docx_kit.add_facts(document, [("기간", f"{korean_date(report.start)} ~ {korean_date(report.end)}"),
-                                  ("기준일", korean_date(report.as_of)), ("작성기관", report.author),
-                                  ("작성일", korean_date(report.written_on))])
+    return write_report(report, _writer(docx_kit.DocxWriter, report, font, generated_at))
+
+
+def build_hwpx(report: PeriodReport, *, font: str, generated_at: datetime) -> bytes:
+    return write_report(report, _writer(hwpx_kit.HwpxWriter, report, font, generated_at))
+
+
+def _writer(kind, report: PeriodReport, font: str, generated_at: datetime):
+    return kind(font=font, title=report.title, author=report.author, header_mark="통계 자료 · 개인정보 없음",
+                subject="분기별 실적", created=generated_at)
+
+
+def write_report(report: PeriodReport, writer) -> bytes:
+    """The title, 기간 / 기준일 / 작성기관 / 작성일, then each table with its figures right-aligned and a bold 합계 row,
+    in any format's writer."""
+    writer.heading(report.title, level=0)
+    writer.facts([("기간", f"{korean_date(report.start)} ~ {korean_date(report.end)}"),
+                  ("기준일", korean_date(report.as_of)), ("작성기관", report.author),
+                  ("작성일", korean_date(report.written_on))])
     for table in report.tables:
-        docx_kit.add_heading(document, table.title, level=1)
+        writer.heading(table.title, level=1)
         lines = [*table.rows, *([table.total] if table.total is not None else [])]
         figures = len(table.headers) - 1
-        made = docx_kit.add_table(document, table.headers, [[_text(v) for v in line] for line in lines],
-                                  [LABEL_MM] + [(PAGE_MM - LABEL_MM) / figures] * figures)
-        docx_kit.right_align_columns(made, {i for line in lines for i, v in enumerate(line) if _is_figure(v)},
-                                     bold_last_row=table.total is not None)
-    return docx_kit.to_bytes(document)
+        writer.table(table.headers, [[_text(v) for v in line] for line in lines],
+                     widths_mm=[LABEL_MM] + [(PAGE_MM - LABEL_MM) / figures] * figures,
+                     right={i for line in lines for i, v in enumerate(line) if _is_figure(v)},
+                     bold_last_row=table.total is not None)
+    return writer.finish()

@@ -5,10 +5,10 @@ from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user
 
 from conference import audit
-from conference.core.downloads import DOCX, XLSX, attachment
+from conference.core.downloads import DOCUMENT_FORMATS, XLSX, attachment
 from conference.core.formatting import today_local
 from conference.dashboard import queries
-from conference.dashboard.report import build_docx, build_xlsx
+from conference.dashboard.report import build_docx, build_hwpx, build_xlsx
 from conference.models import ActionStatus, MeetingKind, NeedDomain, Stage
 from conference.shared import permissions
 
@@ -27,7 +27,7 @@ def index():
                            kinds=list(MeetingKind), action_statuses=[s for s in ActionStatus if s != "planned"])
 
 
-@bp.get("/report.<any(xlsx, docx):kind>")
+@bp.get("/report.<any(xlsx, docx, hwpx):kind>")
 def report(kind):
     """분기별 실적 for a year (and quarter): aggregate figures only, no personal data; the export is logged."""
     today = today_local()
@@ -41,7 +41,8 @@ def report(kind):
     if kind == "xlsx":
         content, mimetype = build_xlsx(data, font=font), XLSX
     else:
-        content, mimetype = build_docx(data, font=font, generated_at=datetime.now(UTC)), DOCX
+        build = build_hwpx if kind == "hwpx" else build_docx
+        content, mimetype = build(data, font=font, generated_at=datetime.now(UTC)), DOCUMENT_FORMATS[kind]
     # Aggregate figures only, so no purpose is asked; the download is still logged (in its own short
     # transaction, as every GET that records).
     audit.record_access("report.download", object_type="report", object_id=f"{year}-{quarter or 'all'}",

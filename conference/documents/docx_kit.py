@@ -470,8 +470,10 @@ class DocxWriter:
         add_labelled(self.document, label, text).paragraph_format.keep_with_next = keep_with_next or None
 
     def table(self, headers: list[str], rows, *, whole=(), widths_mm: list[float] | None = None,
-              row_height_mm: float | None = None):
-        add_table(self.document, headers, rows, widths_mm, whole=whole, row_height_mm=row_height_mm)
+              row_height_mm: float | None = None, right: set[int] = frozenset(), bold_last_row: bool = False):
+        table = add_table(self.document, headers, rows, widths_mm, whole=whole, row_height_mm=row_height_mm)
+        if right or bold_last_row:
+            right_align_columns(table, set(right), bold_last_row=bold_last_row)
 
     def facts(self, pairs: list[tuple[str, str]], *, together: bool = False, widths_mm=(35, 135)):
         table = add_facts(self.document, pairs, widths_mm)

@@ -122,8 +122,9 @@ class HwpxWriter:
             self._paragraph(line, self._body)
 
     def table(self, headers: list[str], rows, *, whole=(), widths_mm: list[float] | None = None,
-              row_height_mm: float | None = None):
-        """A grid whose header row repeats on every page, columns fitted to the text as in the Word file."""
+              row_height_mm: float | None = None, right: set[int] = frozenset(), bold_last_row: bool = False):
+        """A grid whose header row repeats on every page, columns fitted to the text as in the Word file; the
+        columns in ``right`` (figures) right-aligned, header included, and the last row (a 합계) in bold."""
         rows = [[docx_kit.plain(v) for v in values] for values in rows]
         if widths_mm is None:
             widths_mm = docx_kit.fit_columns(headers, rows, TEXT_WIDTH_MM, whole=whole)
@@ -134,6 +135,13 @@ class HwpxWriter:
             cell.element.set("borderFillIDRef", self._header_fill)
             cell.paragraphs[0].runs[0].char_pr_id_ref = self._cell_bold
             self._format(cell.paragraphs[0], alignment="CENTER")
+        body = table.rows[1:]
+        for row in body:
+            for index in right:
+                self._format(row.cells[index].paragraphs[0], alignment="RIGHT")
+        if bold_last_row and body:
+            for cell in body[-1].cells:
+                cell.paragraphs[0].runs[0].char_pr_id_ref = self._cell_bold
         table.set_treat_as_char(False)  # a table that flows: it may split across pages, its header repeated
 
     def facts(self, pairs: list[tuple[str, str]], *, together: bool = False, widths_mm=(35, 135)):
@@ -184,7 +192,15 @@ class HwpxWriter:
     def finish(self) -> bytes:
         styles = self.document.styles
         for settings, paragraphs in self._formats.items():
-            styles.apply_paragraph_format(paragraphs=paragraphs, **dict(settings))
+            # python-hwpx finds or makes the paraPr paragraph by paragraph; paragraphs that start from the same
+            # paraPr end on the same one: ask for one of each, then point the others at its answer
+            by_start: dict[str, list] = {}
+            for paragraph in paragraphs:
+                by_start.setdefault(paragraph.para_pr_id_ref, []).append(paragraph)
+            for first, *others in by_start.values():
+                styles.apply_paragraph_format(paragraphs=[first], **dict(settings))
+                for paragraph in others:
+                    paragraph.para_pr_id_ref = first.para_pr_id_ref
         self._tidy_header_and_footer()
         return self.document.to_bytes()
 
