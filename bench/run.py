@@ -41,7 +41,7 @@ from bench import minutes_bench, packet_bench  # noqa: E402
 from bench.common import (CASE_LIST_FILTERED, CASE_LIST_SEARCH, HOST, bench_app, count_statements,  # noqa: E402
                           free_port, median_p95, signed_in)
 from conference.extensions import db  # noqa: E402
-from conference.minutes.document import build_minutes_docx  # noqa: E402
+from conference.minutes.document import build_minutes_docx, build_minutes_hwpx  # noqa: E402
 from conference.models import AuditEvent, Household, Invitation, Meeting, MeetingStatus, Stage, User  # noqa: E402
 from conference.seed import demo  # noqa: E402
 
@@ -229,7 +229,11 @@ def measure_word(runs: int) -> dict[str, tuple[float, float]]:
                  lambda: build_minutes_docx(minutes, font="맑은 고딕", generated_at=datetime.now(UTC)),
                  lambda: minutes_bench.bare_minutes_docx(minutes)),
              "Word packet (30 cases, 6 agencies)": (lambda: packet_bench.styled_packet_docx(packet),
-                                                   lambda: packet_bench.bare_packet_docx(packet))}
+                                                   lambda: packet_bench.bare_packet_docx(packet)),
+             # the second column is the Word builder here, and the target 1.5 (issue 18)
+             "HWPX minutes against Word minutes": (
+                 lambda: build_minutes_hwpx(minutes, font="맑은 고딕", generated_at=datetime.now(UTC)),
+                 lambda: build_minutes_docx(minutes, font="맑은 고딕", generated_at=datetime.now(UTC)))}
     results = {}
     for name, (ours, bare) in pairs.items():
         ours(), bare()
