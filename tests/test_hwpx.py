@@ -1,9 +1,13 @@
 """한글 (HWPX) minutes beside Word: one builder (``minutes.document.write_minutes``) over one document model, written
 by ``docx_kit.DocxWriter`` or ``hwpx_kit.HwpxWriter``. Every file is opened again with python-hwpx and checked
 with its validators; its text is the Word file's text."""
+import glob
 import io
 import json
+import os
 import re
+import subprocess
+import sys
 from urllib.parse import quote, unquote
 
 import docx
@@ -199,3 +203,52 @@ def test_the_quarterly_report_as_hwpx_is_the_word_report(client, seeded):
         assert style(table.rows[-1].cells[1]) == style(table.rows[0].cells[1]) != style(table.rows[1].cells[1])
     assert header_and_footer(response.data)[0] == "통계 자료 · 개인정보 없음"
     assert [json.loads(e.details) for e in audit_actions("report.download")] == [{"kind": "hwpx"}, {"kind": "docx"}]
+
+
+#: rhwp (rhwp-python, a Rust HWP/HWPX renderer) lays the file out into SVG pages, one <text> per glyph with its
+#: position. Run in its own process: its wheel's FreeType is older than the one it calls, so the system's is loaded
+#: first (LD_PRELOAD).
+RENDER = """
+import json, re, sys
+import rhwp
+pages = rhwp.parse(sys.argv[1]).render_all_svg()
+glyphs = [[(float(y), text) for y, text in re.findall(r'<text [^>]*?y="([0-9.]+)"[^>]*>([^<]*)</text>', page)]
+          for page in pages]
+size = re.search(r'<svg [^>]*width="([0-9.]+)" height="([0-9.]+)"', pages[0]).groups()
+print(json.dumps({"size": [float(v) for v in size], "glyphs": glyphs}))
+"""
+
+
+def rendered(path) -> dict:
+    freetype = sorted(glob.glob("/usr/lib/*/libfreetype.so.6") + glob.glob("/usr/lib/libfreetype.so.6"))
+    assert freetype, "libfreetype6 is missing (apt-get install libfreetype6)"
+    result = subprocess.run([sys.executable, "-c", RENDER, str(path)], env={**os.environ, "LD_PRELOAD": freetype[0]},
+                            capture_output=True, text=True, timeout=120, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def line_of(glyphs, text: str) -> set[float]:
+    """The baselines the glyphs of ``text`` (spaces aside) sit on, where it first appears on the page."""
+    wanted = text.replace(" ", "")
+    joined = "".join(g for _, g in glyphs)
+    start = joined.index(wanted)
+    return {y for y, _ in glyphs[start:start + len(wanted)]}
+
+
+def test_hwpx_minutes_render_as_a4_pages_with_the_hangul_laid_out(runner, tmp_path, seeded):
+    """A render without 한글: the demo's approved 2021 minutes, through rhwp, are A4 pages (96 px to the inch) whose
+    glyphs hold the header mark on every page, the 결재란 and title first, and keep a date and a case number on
+    one line; the content hash is at the foot of the last page."""
+    meeting = approved_2021(seeded)
+    path = tmp_path / "minutes.hwpx"
+    path.write_bytes(export(runner, tmp_path, meeting.id, "minutes.hwpx"))
+    render = rendered(path)
+    assert [round(v) for v in render["size"]] == [794, 1123]  # 210 × 297 mm
+    pages = ["".join(g for _, g in page) for page in render["glyphs"]]
+    assert len(pages) >= 2 and all(page.startswith("대외비개인정보포함") for page in pages)
+    first = render["glyphs"][0]
+    assert pages[0].index("구분작성검토결재") < pages[0].index(meeting.title.replace(" ", "") + "회의록")
+    assert len(line_of(first, "2021. 3. 24.(수) 14:00 ~ 16:00")) == 1
+    assert len(line_of(first, "2021-0001")) == 1
+    minutes = db.session.execute(select(Minutes).where(Minutes.meeting_id == meeting.id)).scalar_one()
+    assert pages[-1].endswith(minutes.content_hash)
