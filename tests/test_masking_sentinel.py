@@ -4,7 +4,7 @@ phone number or address of a household in full.
 Only case staff see a household's identity (permissions.can_see_identity); everyone else gets 김○○, 010-****-1234
 and the 행정동, whether or not they may see the case. So the sentinels seeded here (names, phones and addresses
 nobody else has) must never appear for anyone else: not on a page reached by following links from /home, not on any
-GET route of the URL map filled with the world's ids, not in a packet, minutes or attendance Word file, a calendar
+GET route of the URL map filled with the world's ids, not in a packet, minutes or attendance Word or 한글 file, a calendar
 file or a report, not in a download's file name.
 
 The sentinel households: ``shared`` is on the upcoming agenda and on the agenda of an approved 2021 meeting (with
@@ -259,11 +259,13 @@ def crawl(client, start: list[str]) -> dict[str, str]:
 
 
 def downloads(client) -> dict[str, str]:
-    """Every Word file of every meeting, asked for with a purpose (and with full names, which must be refused)."""
+    """Every Word and 한글 file of every meeting, asked for with a purpose (and with full names, which must be
+    refused)."""
     files = {}
     purpose = {"purpose": "회의 준비"}
     for (meeting_id,) in db.session.execute(select(Meeting.id)).all():
         for url, data in ((f"/meetings/{meeting_id}/packet.docx", purpose),
+                          (f"/meetings/{meeting_id}/packet.docx", {**purpose, "file_format": "hwpx"}),
                           (f"/meetings/{meeting_id}/minutes.docx", purpose),
                           (f"/meetings/{meeting_id}/minutes.docx", {**purpose, "full_names": "y"}),
                           (f"/meetings/{meeting_id}/minutes.docx", {**purpose, "file_format": "hwpx"}),
