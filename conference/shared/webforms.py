@@ -95,8 +95,8 @@ class Form(FlaskForm):
 
     def hidden_tag(self, *fields):
         chosen = (getattr(self, f, None) if isinstance(f, str) else f for f in (fields or self))
-        return Markup("\n".join(str(f(id=False)) for f in chosen
-                                 if f is not None and isinstance(f.widget, HiddenInput)))
+        # the widgets give Markup (their values escaped); Markup.join escapes anything else
+        return Markup("\n").join(f(id=False) for f in chosen if f is not None and isinstance(f.widget, HiddenInput))
 
 
 class ButtonForm(Form):
