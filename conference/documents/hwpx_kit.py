@@ -176,8 +176,12 @@ class HwpxWriter:
         or one per row). Cells are taken row by row: python-hwpx's ``table.cell`` rebuilds the grid per call."""
         widths = [_units(w) for w in widths_mm]
         heights = row_height_mm if isinstance(row_height_mm, list) else [row_height_mm] * len(grid)
-        self._first = False
-        table = self.document.add_table(len(grid), len(widths), width=sum(widths), border_fill_id_ref=self._grid)
+        if self._first:  # into the blank document's first paragraph (else an empty line stays above the table)
+            self._first = False
+            table = self.document.paragraphs[0].add_table(len(grid), len(widths), width=sum(widths),
+                                                          border_fill_id_ref=self._grid)
+        else:
+            table = self.document.add_table(len(grid), len(widths), width=sum(widths), border_fill_id_ref=self._grid)
         table.set_column_widths(widths)
         for values, row, height in zip(grid, table.rows, heights, strict=True):
             for value, cell in zip(values, row.cells, strict=True):
