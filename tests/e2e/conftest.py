@@ -4,6 +4,7 @@ Never run `playwright install`: the tests use /usr/bin/chromium (apt-get install
 """
 import os
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -70,20 +71,21 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def live_server(database_uri):
-    """The app with CSRF on and the demo data, served on 127.0.0.1 at a port the OS picks."""
+@contextmanager
+def served_demo(database_uri, seed=lambda: demo.seed(demo.DEFAULT_PASSWORD)):
+    """The app with CSRF on and the demo data (``seed()``), served on 127.0.0.1 at a port the OS picks: yields the
+    app and its base URL."""
     compile_translations()
     app = make_app(database_uri, WTF_CSRF_ENABLED=True)
     with app.app_context():
-        demo.seed(demo.DEFAULT_PASSWORD)
+        seed()
         db.session.commit()
         db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield app, f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
         server.server_close()
@@ -93,6 +95,13 @@ def live_server(database_uri):
                 _empty_postgres()
             db.session.remove()
             db.engine.dispose()
+
+
+@pytest.fixture
+def live_server(database_uri):
+    """The demo city served on loopback (``served_demo``): its base URL."""
+    with served_demo(database_uri) as (_app, base):
+        yield base
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ import json
 import re
 import shutil
 import subprocess
-import threading
 from collections import deque
 from html.parser import HTMLParser
 from pathlib import Path
@@ -24,15 +23,14 @@ from typing import NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from conftest import POSTGRES_URL, make_app
+from conftest import POSTGRES_URL
 from factories_world import seed_demo
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from conference.extensions import db
 from conference.models import AgendaItem, Meeting, MeetingStatus, Role
 from conference.seed import demo
-from e2e.conftest import compile_translations
+from e2e.conftest import served_demo
 from e2e.test_browser import log_in
 
 CHECKERS = Path(__file__).resolve().parent.parent / "a11y" / "node_modules"
@@ -263,16 +261,7 @@ def axe_violations(browser, base: str, pages: list[Page], texts: dict[Page, str]
 @pytest.mark.parametrize("role", ROLES)
 def test_every_page_a_role_reaches_is_accessible_and_valid(database_uri, browser, tmp_path, role):
     _require_checkers()
-    compile_translations()
-    app = make_app(database_uri, WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        seed_demo(demo.DEFAULT_PASSWORD)
-        db.session.commit()
-        db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
+    with served_demo(database_uri, seed=lambda: seed_demo(demo.DEFAULT_PASSWORD)) as (app, base):
         with app.app_context():
             ids = _demo_ids()
         pages = {}
@@ -285,13 +274,5 @@ def test_every_page_a_role_reaches_is_accessible_and_valid(database_uri, browser
             pages.update((Page(username, url, posted=True), text) for url, text in answers.items())
         errors = vnu_errors(pages, tmp_path)
         assert not errors, f"{len(errors)} HTML errors:\n" + "\n".join(errors[:40])
-        violations = axe_violations(browser, f"http://127.0.0.1:{server.server_port}", pages_to_open(app, pages),
-                                    pages)
+        violations = axe_violations(browser, base, pages_to_open(app, pages), pages)
         assert not violations, f"{len(violations)} axe violations:\n" + "\n".join(violations[:40])
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
