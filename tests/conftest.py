@@ -151,6 +151,11 @@ def _share_compiled_sql(app):
     driver made with the same options (every app here) can share a dialect and that cache."""
     with app.app_context():
         for engine in db.engines.values():
+            if engine.url.drivername not in _COMPILED_SQL:
+                # The dialect learns the server's version on its engine's first connection; later engines that
+                # share it never make that first connection for it (test_app.py alone met an uninitialised one).
+                with engine.connect():
+                    pass
             dialect, cache = _COMPILED_SQL.setdefault(engine.url.drivername, (engine.dialect, engine._compiled_cache))
             engine.dialect = engine.pool._dialect = dialect
             engine._compiled_cache = cache

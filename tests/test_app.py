@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 import conference
 from conftest import POSTGRES_URL, make_app
 from conference.config import DEV_SECRET_KEY
+from conference.core.database import WriteInReadTransaction
 from conference.extensions import db
 from conference.models import Agency, LoginThrottle, User
 
@@ -137,8 +138,11 @@ def _other_writer_is_locked_out(database_file) -> bool:
 
 
 @sqlite_only
-@pytest.mark.parametrize("method, takes_lock", [(None, True), ("POST", True), ("GET", False)])
-def test_write_transactions_take_the_sqlite_lock_at_begin(app, method, takes_lock):
+@pytest.mark.parametrize("method, path, takes_lock", [
+    (None, None, True), ("POST", "/", True), ("GET", "/", False),
+    ("GET", "/notifications/1", True),  # following a notification marks it read (writes_on_get)
+])
+def test_write_transactions_take_the_sqlite_lock_at_begin(app, method, path, takes_lock):
     database_file = db.engine.url.database
     db.session.rollback()
     assert not _other_writer_is_locked_out(database_file)
@@ -146,11 +150,28 @@ def test_write_transactions_take_the_sqlite_lock_at_begin(app, method, takes_loc
         db.session.execute(text("SELECT 1"))  # a read, outside any request
         assert _other_writer_is_locked_out(database_file) is takes_lock
     else:
-        with app.test_request_context("/", method=method):
+        with app.test_request_context(path, method=method):
             db.session.execute(text("SELECT 1"))
             assert _other_writer_is_locked_out(database_file) is takes_lock
     db.session.rollback()
     assert not _other_writer_is_locked_out(database_file)
+
+
+@sqlite_only
+def test_a_write_in_a_read_only_request_transaction_fails_under_test(app):
+    """SQLite cannot turn a GET's read transaction into a write once another request has written ("database
+    is locked" at once): under test such a write fails every time, so a GET view that writes must say so."""
+    db.session.add(LoginThrottle(username="counter", failures=0))
+    db.session.commit()
+    with app.test_request_context("/", method="GET"):
+        db.session.execute(text("SELECT 1"))
+        with pytest.raises(WriteInReadTransaction, match="UPDATE login_throttle"):
+            db.session.execute(text("UPDATE login_throttle SET failures = 1"))
+        db.session.rollback()
+    with app.test_request_context("/", method="POST"):
+        db.session.execute(text("UPDATE login_throttle SET failures = 1"))
+        db.session.commit()
+    assert db.session.execute(text("SELECT failures FROM login_throttle")).scalar() == 1
 
 
 @sqlite_only

@@ -1,10 +1,11 @@
 """Database plumbing: SQLite connection settings, write transactions, saves that lost a race, UTC timestamps."""
+import weakref
 from contextlib import contextmanager
 from datetime import datetime, UTC
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from sqlalchemy import DateTime, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.types import TypeDecorator
@@ -58,11 +59,26 @@ def conflict_if_overtaken(conflict: Exception, *, creating: bool):
         raise conflict from None
 
 
+def writes_on_get(view):
+    """Mark a GET view that changes data (following a notification marks it read): its SQLite transaction
+    takes the write lock at BEGIN like a POST's. Put it right under the route decorator."""
+    view.writes_on_get = True
+    return view
+
+
 def _wants_write_lock() -> bool:
-    """Writes take SQLite's lock at BEGIN so they wait instead of failing; safe requests read only."""
+    """Writes take SQLite's lock at BEGIN so they wait instead of failing; safe requests read only,
+    unless their view is marked ``writes_on_get``."""
     if has_request_context():
-        return request.method not in SAFE_METHODS
+        if request.method not in SAFE_METHODS:
+            return True
+        view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+        return getattr(view, "writes_on_get", False)
     return True
+
+
+class WriteInReadTransaction(RuntimeError):
+    """A statement that writes ran in a SQLite transaction begun without the write lock."""
 
 
 @event.listens_for(Engine, "connect")
@@ -83,5 +99,26 @@ def _sqlite_on_connect(dbapi_connection, connection_record):
 def _sqlite_begin(conn):
     if conn.dialect.name != "sqlite":
         return
-    writes = conn.get_execution_options().get(WRITE_LOCK) or _wants_write_lock()
+    writes = bool(conn.get_execution_options().get(WRITE_LOCK) or _wants_write_lock())
+    if writes:
+        _READ_ONLY.discard(conn)
+    else:
+        _READ_ONLY.add(conn)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+#: Connections whose current SQLite transaction began without the write lock (kept per Connection, not per
+#: pooled DBAPI connection: the tests' in-memory database shares one between sessions).
+_READ_ONLY: "weakref.WeakSet[Connection]" = weakref.WeakSet()
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _sqlite_no_write_in_read_transaction(conn, cursor, statement, parameters, context, executemany):
+    """Under test, fail a request's write inside a transaction begun without the write lock. SQLite (WAL) cannot
+    upgrade such a transaction once another request has written: it answers "database is locked" at
+    once, whatever the busy timeout. Production leaves the statement to run."""
+    if conn not in _READ_ONLY or not conn.in_transaction():
+        return
+    if statement.lstrip()[:7].upper().startswith(_WRITES) and has_request_context() and current_app.testing:
+        raise WriteInReadTransaction(f"write in a read-only transaction: {statement[:60]}")

@@ -3,6 +3,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from conference.actions import queries as action_queries
+from conference.core.database import writes_on_get
 from conference.core.formatting import today_local
 from conference.extensions import db
 from conference.main import todo
@@ -61,6 +62,7 @@ def notifications():
 
 
 @bp.get("/notifications/<int:notification_id>")
+@writes_on_get
 @login_required
 def open_notification(notification_id):
     """Follow a notification's link, marking it read: only the user's own, only to a page of this app."""
