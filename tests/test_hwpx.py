@@ -8,7 +8,9 @@ import os
 import re
 import subprocess
 import sys
+import zipfile
 from urllib.parse import quote, unquote
+from xml.etree import ElementTree
 
 import docx
 import pytest
@@ -25,6 +27,7 @@ from conference.extensions import db
 from conference.models import Agency, Meeting, MeetingStatus, Minutes
 
 HP = "{http://www.hancom.co.kr/hwpml/2011/paragraph}"
+OPF = "{http://www.idpf.org/2007/opf/}"
 
 #: The writers get plain data (MinutesData, Packet, …), read from the database as for Word: the Word tests run that
 #: path on PostgreSQL, so the PostgreSQL pass of .ci/run leaves these to the SQLite pass.
@@ -66,6 +69,14 @@ def docx_words(content: bytes) -> list[str]:
     return sorted(line.strip() for part in parts for line in part.split("\n") if line.strip())
 
 
+def package_metadata(content: bytes) -> dict[str, str]:
+    """The title, author and subject a file manager shows, from Contents/content.hpf."""
+    with zipfile.ZipFile(io.BytesIO(content)) as package:
+        metadata = ElementTree.fromstring(package.read("Contents/content.hpf")).find(f"{OPF}metadata")
+    values = {meta.get("name"): meta.text for meta in metadata.iter(f"{OPF}meta")}
+    return {"title": metadata.find(f"{OPF}title").text, "creator": values["creator"], "subject": values["subject"]}
+
+
 def header_and_footer(content: bytes) -> tuple[str, str]:
     properties = HwpxDocument.open(content).sections[0].properties
     return properties.headers[0].text, properties.footers[0].text
@@ -87,6 +98,7 @@ def test_export_minutes_writes_a_valid_hwpx_with_the_word_files_text(runner, tmp
     minutes = db.session.execute(select(Minutes).where(Minutes.meeting_id == meeting.id)).scalar_one()
     assert header == "대외비 · 개인정보 포함 — 외부 유출 금지"
     assert minutes.content_hash in footer and "김○○" in text and "김민수" not in text
+    assert package_metadata(hwpx) == {"title": f"{meeting.title} 회의록", "creator": "무한돌봄센터", "subject": "회의록"}
 
 
 def test_the_sign_off_box_comes_first_and_every_table_repeats_its_header_row(runner, tmp_path, seeded):
