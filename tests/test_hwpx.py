@@ -270,3 +270,17 @@ def test_hwpx_minutes_render_as_a4_pages_with_the_hangul_laid_out(runner, tmp_pa
     assert len(line_of(first, "2021-0001")) == 1
     minutes = db.session.execute(select(Minutes).where(Minutes.meeting_id == meeting.id)).scalar_one()
     assert pages[-1].endswith(minutes.content_hash)
+
+
+def hwpx_fonts(content: bytes) -> set[str]:
+    with zipfile.ZipFile(io.BytesIO(content)) as package:
+        header = ElementTree.fromstring(package.read("Contents/header.xml"))
+    return {font.get("face") for font in header.iter("{http://www.hancom.co.kr/hwpml/2011/head}font")}
+
+
+@pytest.mark.parametrize("font", ["함초롬바탕", "맑은 고딕"])
+def test_the_citys_font_setting_is_the_hwpx_files_font(app, runner, tmp_path, seeded, font):
+    app.config["DOCX_FONT"] = font
+    hwpx = export(runner, tmp_path, approved_2021(seeded).id, "minutes.hwpx")
+    assert_valid(hwpx)
+    assert hwpx_fonts(hwpx) == {font}
