@@ -27,15 +27,16 @@ contacted; every request has a timeout, the run stops itself at ``--seconds`` pl
 server's process group is always terminated.
 """
 import argparse
-import ctypes
 import html
 import http.client
 import ipaddress
 import json
 import os
+import pwd
 import random
 import re
 import secrets
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -58,9 +59,10 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench.common import HOST, free_port  # noqa: E402
 from conference import create_app  # noqa: E402
+from conference.config import Defaults  # noqa: E402
 from conference.extensions import db  # noqa: E402
-from conference.models import (AgendaItem, AgencyInput, AuditEvent, CaseRecord, Invitation, Meeting,  # noqa: E402
-                               MeetingStatus, Pledge, Role, User)
+from conference.models import (AgendaItem, AgencyInput, AuditEvent, CaseRecord, Household, Invitation,  # noqa: E402
+                               Meeting, MeetingStatus, Pledge, Role, User)
 from conference.models.inputs import InputRevision  # noqa: E402
 from conference.seed import demo  # noqa: E402
 
@@ -76,6 +78,8 @@ PRACTITIONERS = [username for username, *_rest, role in demo.USERS if role == Ro
 #: Where browsing may go: pages, not downloads or actions.
 BROWSE_PREFIXES = ("/home", "/meetings", "/cases", "/actions", "/dashboard", "/notifications", "/account")
 NOT_BROWSED = re.compile(r"\.(docx|xlsx|ics|csv)$|/logout|/export|/report")
+#: The body of nginx's own 502, for a request whose app server connection broke (see NGINX_CONF).
+NGINX_CUT = "conference-load-test: upstream connection cut"
 #: Lines in the server's log that mean the app failed (a worker killed on purpose logs none of these).
 SERVER_ERRORS = re.compile(r"Traceback|database is locked|deadlock detected|Exception on ")
 
@@ -179,6 +183,11 @@ class Browser:
             return None
         finally:
             connection.close()
+        if response.status == 502 and NGINX_CUT.encode() in content:
+            # nginx's own answer for a request whose app server connection broke (a killed worker): cut, as a
+            # broken connection is without nginx; never an answer of the app
+            self.recorder.sample(kind, None, started, time.perf_counter() - started)
+            return None
         self.recorder.sample(kind, response.status, started, time.perf_counter() - started)
         for header in response.headers.get_all("Set-Cookie") or []:
             self._keep_cookie(header)
@@ -550,11 +559,6 @@ def wait_healthy(port: int, server: subprocess.Popen, seconds: float = 60) -> No
     raise SystemExit("gunicorn did not answer /healthz")
 
 
-def _die_with_parent():
-    """In the server's process, before gunicorn starts: be sent SIGTERM when this script ends, even by SIGKILL."""
-    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG (Linux)
-
-
 def _stop_run(signum, frame):
     raise SystemExit(f"stopped by signal {signal.Signals(signum).name}")
 
@@ -609,6 +613,231 @@ class WorkerKiller(threading.Thread):
                 self.replaced_after = time.monotonic() - self.killed_at
                 return
             time.sleep(0.02)
+
+
+# --- the app servers and nginx -------------------------------------------------------------------------------
+
+#: Starts a program that is sent SIGTERM when the thread that started it ends (PR_SET_PDEATHSIG survives exec):
+#: no server outlives this script, even one restarted while the simulated users' threads run.
+DIE_WITH_PARENT = ("import ctypes, os, signal, sys; ctypes.CDLL(None).prctl(1, signal.SIGTERM); "
+                   "os.execv(sys.argv[1], sys.argv[1:])")
+
+
+def start_process(command: list[str], env: dict, log_path: Path) -> subprocess.Popen:
+    with open(log_path, "a") as log:
+        return subprocess.Popen([sys.executable, "-c", DIE_WITH_PARENT, *command], cwd=ROOT, env=env, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+
+class AppServer:
+    """One app server: gunicorn with ``workers`` workers on a loopback port of its own."""
+
+    def __init__(self, number: int, workers: int, workdir: Path, env: dict):
+        self.number, self.workers, self.env = number, workers, env
+        self.port = free_port()
+        self.log_path = workdir / f"gunicorn-{number}.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self):
+        self.process = start_process(
+            [str(BIN / "gunicorn"), "--workers", str(self.workers), "--bind", f"{HOST}:{self.port}", "--timeout",
+             "30", "--graceful-timeout", "15", "--no-control-socket", "app:app"], self.env, self.log_path)
+        wait_healthy(self.port, self.process)
+
+    @property
+    def master(self) -> int:
+        return self.process.pid
+
+    def stop(self):
+        stop_server(self.process)
+
+
+NGINX_CONF = """# written by bench/load_test.py
+{user}pid {workdir}/nginx.pid;
+error_log {workdir}/nginx-error.log warn;
+daemon off;
+worker_processes 1;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    default_type text/plain;
+    client_body_temp_path {workdir}/nginx-body;
+    proxy_temp_path {workdir}/nginx-proxy;
+    fastcgi_temp_path {workdir}/nginx-fastcgi;
+    uwsgi_temp_path {workdir}/nginx-uwsgi;
+    scgi_temp_path {workdir}/nginx-scgi;
+    upstream conference {{
+{servers}
+    }}
+    server {{
+        listen {host}:{port};
+        client_max_body_size 20m;
+        location / {{
+            proxy_pass http://conference;
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header X-Forwarded-Host $http_host;
+            proxy_connect_timeout 2s;
+            proxy_read_timeout 60s;
+            proxy_next_upstream error timeout;
+            error_page 502 = @cut;
+        }}
+        location @cut {{
+            return 502 "{cut}";
+        }}
+    }}
+}}
+"""
+
+
+def nginx_binary() -> str:
+    found = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
+    if not found:
+        raise SystemExit("--servers needs nginx (Debian: apt-get install nginx; .ci/run installs it)")
+    return found
+
+
+class Nginx:
+    """nginx on a loopback port of its own, balancing over the app servers; a server can be taken out of the
+    rotation and put back (``nginx -s reload``: requests under way finish on the old configuration)."""
+
+    def __init__(self, workdir: Path, servers: list[AppServer]):
+        self.workdir, self.servers = workdir, servers
+        self.port = free_port()
+        self.conf = workdir / "nginx.conf"
+        self.log_path = workdir / "nginx.log"
+        self.process: subprocess.Popen | None = None
+
+    def write(self, down: AppServer | None = None):
+        lines = "\n".join(f"        server {HOST}:{s.port} max_fails=1 fail_timeout=2s{' down' if s is down else ''};"
+                          for s in self.servers)
+        user = f"user {pwd.getpwuid(os.geteuid()).pw_name};\n" if os.geteuid() == 0 else ""
+        self.conf.write_text(NGINX_CONF.format(user=user, workdir=self.workdir, servers=lines, host=HOST,
+                                               port=self.port, cut=NGINX_CUT))
+
+    def start(self):
+        self.write()
+        self.process = start_process([nginx_binary(), "-p", str(self.workdir), "-c", str(self.conf)], os.environ,
+                                     self.log_path)
+        wait_healthy(self.port, self.process)
+
+    def reload(self, down: AppServer | None = None, seconds: float = 30):
+        """Rewrite the configuration and reload it; return once the workers of the old one have finished."""
+        old = set(children(self.process.pid))
+        self.write(down)
+        os.kill(self.process.pid, signal.SIGHUP)
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            now = set(children(self.process.pid))
+            if now and not now & old:
+                return
+            time.sleep(0.05)
+        raise SystemExit("nginx did not reload")
+
+    def stop(self):
+        if self.process is not None:
+            stop_server(self.process)
+
+
+@dataclass
+class Restart:
+    """One app server restarted during the run: taken out of nginx's rotation, stopped, started, put back."""
+
+    server: int
+    at: float = 0.0
+    out_of_rotation: float = 0.0
+    stopped_for: float = 0.0
+
+
+def restart_server(nginx: Nginx, server: AppServer, started: float) -> Restart:
+    restart = Restart(server.number, at=time.monotonic() - started)
+    left = time.monotonic()
+    nginx.reload(down=server)  # new requests go to the others; the ones under way finish
+    stopped = time.monotonic()
+    server.stop()
+    server.start()
+    restart.stopped_for = time.monotonic() - stopped
+    nginx.reload()
+    restart.out_of_rotation = time.monotonic() - left
+    return restart
+
+
+# --- one server's change seen by the other ----------------------------------------------------------------------
+
+def _signed_in(port: int, recorder: Recorder, username: str, name: str) -> Browser | None:
+    user = SimulatedUser(0, "check", username, port=port, recorder=recorder, meeting_id=0, seed=0, think_ms=0)
+    user.browser.name = name
+    return user.browser if user.login() else None
+
+
+def cross_server_checks(servers: list[AppServer], url: str) -> list[str]:
+    """Straight to two app servers (not through nginx): a kept case file changed on one is fresh on the other, a
+    logout on one holds on the other, and a login lockout on one holds on the other. Returns what failed."""
+    recorder = Recorder()
+    first, second = servers[0].port, servers[1].port
+    failures = []
+    household = first_household(url)
+    readers = {port: _signed_in(port, recorder, "coordinator", f"check-{port}") for port in (first, second)}
+    if None in readers.values():
+        return ["the coordinator could not log in on both servers"]
+    for turn in range(4):
+        writer_port, reader_port = (first, second) if turn % 2 == 0 else (second, first)
+        reader, writer = readers[reader_port], readers[writer_port]
+        for _ in range(3):  # each of the reading server's workers keeps its own copy
+            reader.get(f"/cases/{household}", "kept page")
+        form = form_with(writer.get(f"/cases/{household}/edit", "case edit"), "note")
+        if form is None:
+            return failures + ["no case edit form"]
+        note = f"부하시험 메모 {turn}-{secrets.token_hex(3)}"
+        form.set("note", note)
+        answer = writer.post(f"/cases/{household}/edit", "case edit", form.data())
+        if not answer or answer.status != 302:
+            failures.append(f"the case edit on port {writer_port} was not saved ({answer and answer.status})")
+            continue
+        for _ in range(3):
+            page = reader.get(f"/cases/{household}", "kept page")
+            if not page or html.escape(note) not in page.text:
+                failures.append(f"case file on port {reader_port} stale after a change on port {writer_port}")
+                break
+
+    chair = _signed_in(first, recorder, "chair", "check-logout")
+    if chair is None:
+        return failures + ["the chair could not log in"]
+    on_second = Browser(second, recorder, "check-logout")  # the same browser (a login is bound to its User-Agent)
+    on_second.cookies = dict(chair.cookies)
+    home = on_second.get("/home", "home")
+    if not home or home.status != 200:
+        failures.append("a login made on one server is not valid on the other")
+    form = form_with(chair.get("/home", "home"), "csrf_token", action="/logout")
+    chair.post("/logout", "logout", form.data() if form else [])
+    after = on_second.get("/home", "home")
+    if not after or after.status != 302 or "/login" not in after.location:
+        failures.append("a logout on one server does not hold on the other (the old cookie still opens /home)")
+
+    failures += _lockout_holds(first, second, recorder)
+    failures += [f"unexpected answer during the checks: {line}" for line in recorder.unexpected
+                 if "POST /login" not in line]
+    return failures
+
+
+def _lockout_holds(first: int, second: int, recorder: Recorder) -> list[str]:
+    """Wrong passwords for ``admin`` on one server until it is locked; then the right one on the other."""
+    limit = Defaults.LOGIN_MAX_FAILURES
+    browser = Browser(first, recorder, "check-lockout")
+    for _ in range(limit):
+        form = form_with(browser.get("/login", "login"), "username")
+        form.set("username", "admin")
+        form.set("password", "wrong-password")
+        browser.post("/login", "login", form.data())
+    elsewhere = Browser(second, recorder, "check-lockout-2")
+    form = form_with(elsewhere.get("/login", "login"), "username")
+    form.set("username", "admin")
+    form.set("password", demo.DEFAULT_PASSWORD)
+    answer = elsewhere.post("/login", "login", form.data())
+    if not answer or answer.status == 302:
+        return ["a login lockout on one server does not hold on the other"]
+    return []
 
 
 # --- the database ---------------------------------------------------------------------------------------------
@@ -688,6 +917,14 @@ def pick_meeting(url: str) -> int:
     if row is None:
         raise SystemExit("no upcoming meeting with invited demo agencies: did seed-demo run?")
     return row[0]
+
+
+def first_household(url: str) -> int | None:
+    app = app_for(url)
+    with app.app_context():
+        found = db.session.execute(select(func.min(Household.id))).scalar()
+        db.engine.dispose()
+    return found
 
 
 def meeting_status(url: str, meeting_id: int) -> str:
@@ -824,14 +1061,17 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def report(args, *, backend: str, built: float, recorder: Recorder, elapsed: float, killer: WorkerKiller | None,
-           check: Check, audit_ok: bool, server_errors: list[str], baseline: float) -> bool:
+           check: Check, audit_ok: bool, server_errors: list[str], baseline: float, restart: Restart | None = None,
+           cross: list[str] | None = None) -> bool:
     samples = recorder.samples
     statuses = Counter()
     for _kind, status, _started, _seconds in samples:
         statuses["interrupted" if status is None else "5xx" if status >= 500 else "409" if status == 409
                  else "4xx" if status >= 400 else "3xx" if status >= 300 else "2xx"] += 1
     kills = 1 if killer and killer.killed else 0
-    print(f"\nLoad and fault test: {backend}, gunicorn --workers {args.workers}, {args.users} users, {args.seconds} s, "
+    servers = f"{args.servers} app servers (gunicorn --workers {args.workers} each) behind nginx" if args.servers > 1 \
+        else f"gunicorn --workers {args.workers}"
+    print(f"\nLoad and fault test: {backend}, {servers}, {args.users} users, {args.seconds} s, "
           f"think time 0–{args.think_ms} ms, database built in {built:.1f} s ({args.households} generated households)")
     if killer is not None:
         if killer.killed:
@@ -841,6 +1081,9 @@ def report(args, *, backend: str, built: float, recorder: Recorder, elapsed: flo
                   f"with {killer.writes_in_flight} write(s) in flight; {replaced}")
         else:
             print("worker kill requested but no worker was found")
+    if restart is not None:
+        print(f"app server {restart.server} restarted at {restart.at:.1f} s: out of nginx's rotation for "
+              f"{restart.out_of_rotation:.1f} s, stopped for {restart.stopped_for:.1f} s")
     print(f"\n{'kind':<26}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}{'409':>6}{'5xx':>5}{'cut':>5}")
     by_kind = defaultdict(list)
     for kind, status, _started, seconds in samples:
@@ -881,7 +1124,14 @@ def report(args, *, backend: str, built: float, recorder: Recorder, elapsed: flo
         print(f"  SERVER LOG {line}")
     print(f"database integrity check: {check.integrity}")
     print(f"audit chain: {check.audit}")
+    if cross is not None:
+        print("between the servers (kept page after a change, logout, login lockout): "
+              + ("held" if not cross else "; ".join(cross)))
     failures = []
+    if cross:
+        failures.append(f"{len(cross)} checks between the servers failed")
+    if args.servers > 1 and args.restart_server and restart is None:
+        failures.append("no app server was restarted")
     if statuses["5xx"]:
         failures.append(f"{statuses['5xx']} answers 5xx")
     if check.lost:
@@ -904,7 +1154,7 @@ def report(args, *, backend: str, built: float, recorder: Recorder, elapsed: flo
         failures.append("killed worker not replaced")
     if not check.acknowledged["input"] or not check.acknowledged["case record"]:
         failures.append("no acknowledged input or case record save: the scenario did not run")
-    print(f"SUMMARY requests={len(samples)} throughput={len(samples) / elapsed:.1f} 5xx={statuses['5xx']} "
+    print(f"SUMMARY servers={args.servers} requests={len(samples)} throughput={len(samples) / elapsed:.1f} 5xx={statuses['5xx']} "
           f"lost_writes={len(check.lost)} acknowledged={sum(check.acknowledged.values())} "
           f"conflicts={statuses['409']} interrupted={statuses['interrupted']} not_loopback={recorder.not_loopback}")
     print("RESULT: " + ("PASS" if not failures else "FAIL: " + "; ".join(failures)))
@@ -924,6 +1174,10 @@ def parse_args(argv=None):
     parser.add_argument("--think-ms", type=int, default=200, help="longest pause between a user's steps")
     parser.add_argument("--kill-worker", action=argparse.BooleanOptionalAction, default=True,
                         help="SIGKILL one worker halfway through (default: on)")
+    parser.add_argument("--servers", type=int, default=1,
+                        help="app servers (gunicorn each) behind nginx; more than one needs PostgreSQL")
+    parser.add_argument("--restart-server", action=argparse.BooleanOptionalAction, default=True,
+                        help="with --servers 2: restart the last app server at 60%% of the run (default: on)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--baseline-seconds", type=float, default=3,
                         help="seconds of /healthz before the run, the baseline of the throughput (0: none)")
@@ -935,6 +1189,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     if args.workers < 2:
         raise SystemExit("--workers must be at least 2")
+    if args.servers > 1 and not (args.database_url or "").startswith("postgresql"):
+        raise SystemExit("--servers 2 needs --database-url postgresql+psycopg://… (the servers share one database)")
     workdir = Path(tempfile.mkdtemp(prefix="conference-load-"))
     url = args.database_url or f"sqlite:///{workdir / 'load.sqlite'}"
     backend = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
@@ -942,23 +1198,24 @@ def main(argv=None) -> int:
     print(f"building the {backend} database …", flush=True)
     built = build_database(url, args.households, secret)
     meeting_id = pick_meeting(url)
-    port = free_port()
-    log_path = workdir / "gunicorn.log"
+    env = flask_env(url, secret)
+    if args.servers > 1:
+        env["CONFERENCE_TRUSTED_PROXIES"] = "1"  # behind nginx, as deployed (README "Several app servers")
+    servers = [AppServer(number, args.workers, workdir, env) for number in range(1, args.servers + 1)]
+    nginx = Nginx(workdir, servers) if args.servers > 1 else None
     recorder = Recorder()
     users: list[SimulatedUser] = []
-    killer = None
+    killer, restart, cross = None, None, None
     stop = threading.Event()
-    with open(log_path, "w") as log:
-        server = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--workers", str(args.workers), "--bind", f"{HOST}:{port}", "--timeout", "30",
-             "--graceful-timeout", "15", "--no-control-socket", "app:app"],
-            cwd=ROOT, env=flask_env(url, secret), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            preexec_fn=_die_with_parent)  # before any thread is started
     signal.signal(signal.SIGTERM, _stop_run)
     signal.signal(signal.SIGALRM, _stop_run)
-    signal.alarm(int(args.seconds + args.baseline_seconds + GRACE + 180))  # the whole run, whatever happens
+    signal.alarm(int(args.seconds + args.baseline_seconds + GRACE + 240))  # the whole run, whatever happens
     try:
-        wait_healthy(port, server)
+        for server in servers:
+            server.start()
+        if nginx is not None:
+            nginx.start()
+        port = nginx.port if nginx is not None else servers[0].port
         coordinator = SimulatedUser(0, "coordinator", "coordinator", port=port, recorder=recorder,
                                     meeting_id=meeting_id, seed=args.seed, think_ms=0)
         if not coordinator.login():
@@ -986,9 +1243,14 @@ def main(argv=None) -> int:
             user.deadline = started + args.seconds
             user.start_work.set()
         if args.kill_worker:
-            killer = WorkerKiller(server.pid, port, args.workers, started, started + args.seconds / 2, recorder, stop)
+            first = servers[0]
+            killer = WorkerKiller(first.master, first.port, args.workers, started, started + args.seconds / 2,
+                                  recorder, stop)
             killer.start()
         print(f"running for {args.seconds:.0f} s …", flush=True)
+        if nginx is not None and args.restart_server:
+            time.sleep(max(0.0, started + args.seconds * 0.6 - time.monotonic()))
+            restart = restart_server(nginx, servers[-1], started)  # in this thread: its servers live as long
         time.sleep(max(0.0, started + args.seconds - time.monotonic()))
         for user in users:
             user.stop.set()
@@ -1003,28 +1265,31 @@ def main(argv=None) -> int:
         stop.set()
         if killer is not None:
             killer.join(timeout=5)
+        if nginx is not None:
+            cross = cross_server_checks(servers, url)
     except BaseException:
-        print(f"aborted; the server's log is kept in {log_path}", file=sys.stderr)
+        print(f"aborted; the servers' logs are kept in {workdir}", file=sys.stderr)
         raise
     finally:
         signal.alarm(0)
         stop.set()
         for user in users:
             user.stop.set()
-        stop_server(server)
-    log_text = log_path.read_text(errors="replace")
-    server_errors = [line for line in log_text.splitlines() if SERVER_ERRORS.search(line)]
+        if nginx is not None:
+            nginx.stop()
+        for server in servers:
+            server.stop()
+    server_errors = [line for server in servers for line in server.log_path.read_text(errors="replace").splitlines()
+                     if SERVER_ERRORS.search(line)]
     check = check_writes(url, recorder, meeting_id)
     check.integrity = integrity(url)
     audit_ok, check.audit = verify_audit(url, secret)
     ok = report(args, backend=backend, built=built, recorder=recorder, elapsed=elapsed, killer=killer, check=check,
-                audit_ok=audit_ok, server_errors=server_errors, baseline=baseline)
+                audit_ok=audit_ok, server_errors=server_errors, baseline=baseline, restart=restart, cross=cross)
     if not ok or args.keep:
-        print(f"server log and files kept in {workdir}")
+        print(f"server logs and files kept in {workdir}")
     else:
-        for path in sorted(workdir.iterdir()):
-            path.unlink()
-        workdir.rmdir()
+        shutil.rmtree(workdir, ignore_errors=True)
     return 0 if ok else 1
 
 
