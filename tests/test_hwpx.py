@@ -284,3 +284,20 @@ def test_the_citys_font_setting_is_the_hwpx_files_font(app, runner, tmp_path, se
     hwpx = export(runner, tmp_path, approved_2021(seeded).id, "minutes.hwpx")
     assert_valid(hwpx)
     assert hwpx_fonts(hwpx) == {font}
+
+
+def test_markup_tabs_and_line_breaks_in_typed_text_stay_text():
+    """What people type (a 기관명 with "&", "<b>", a pasted tab, a line break in a cell) is text in the file."""
+    from conference.documents.hwpx_kit import HwpxWriter
+
+    writer = HwpxWriter(font="맑은 고딕", title="A & B <시험>", author="천사 & 이웃", header_mark="대외비 <기관>")
+    writer.heading("제목 <b>굵게</b> & 더", 1)
+    writer.labelled("의견", "첫째 줄 & 둘째\n<script>alert(1)</script>")
+    writer.table(["항목", "내용"], [["탭\t뒤", "줄\n바꿈 & <i>"]])
+    content = writer.finish()
+    assert_valid(content)
+    text = HwpxDocument.open(content).text.plain()
+    for typed in ("제목 <b>굵게</b> & 더", "의견: 첫째 줄 & 둘째", "<script>alert(1)</script>", "탭\t뒤", "바꿈 & <i>"):
+        assert typed in text, typed
+    assert header_and_footer(content)[0] == "대외비 <기관>"
+    assert package_metadata(content)["title"] == "A & B <시험>"

@@ -18,7 +18,6 @@ import re
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
-from xml.sax.saxutils import escape
 
 from lxml import etree
 
@@ -110,8 +109,9 @@ def _styles(font: str) -> _Styles:
 
 
 def _text(text: str) -> str:
-    """A run's text: tabs and line breaks as OWPML writes them."""
-    text = escape(text.replace("\r\n", "\n").replace("\r", "\n"))
+    """A run's text, escaped for XML, with tabs and line breaks as OWPML writes them."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text.replace("\t", "<hp:tab/>").replace("\n", "<hp:lineBreak/>")
 
 
