@@ -81,6 +81,12 @@ class WriteInReadTransaction(RuntimeError):
     """A statement that writes ran in a SQLite transaction begun without the write lock."""
 
 
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+#: Connections whose current SQLite transaction began without the write lock (kept per Connection, not per
+#: pooled DBAPI connection: the tests' in-memory database shares one between sessions).
+_READ_ONLY: "weakref.WeakSet[Connection]" = weakref.WeakSet()
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_on_connect(dbapi_connection, connection_record):
     if type(dbapi_connection).__module__ != "sqlite3":
@@ -105,12 +111,6 @@ def _sqlite_begin(conn):
     else:
         _READ_ONLY.add(conn)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
-
-
-_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
-#: Connections whose current SQLite transaction began without the write lock (kept per Connection, not per
-#: pooled DBAPI connection: the tests' in-memory database shares one between sessions).
-_READ_ONLY: "weakref.WeakSet[Connection]" = weakref.WeakSet()
 
 
 @event.listens_for(Engine, "before_cursor_execute")

@@ -25,7 +25,6 @@ from conference.documents import docx_kit
 
 #: HWPUNIT per millimetre (1 HWPUNIT = 1/7200 inch).
 PER_MM = 7200 / 25.4
-HP = "{http://www.hancom.co.kr/hwpml/2011/paragraph}"
 OPF = "{http://www.idpf.org/2007/opf/}"
 SECTION = "Contents/section0.xml"
 CONTENT = "Contents/content.hpf"
