@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import docx
 import pytest
+from flask import current_app
 from markupsafe import escape
 from sqlalchemy import select, update
 
@@ -967,6 +968,7 @@ def test_matrix_and_packet_queries_do_not_grow_with_the_number_of_inputs(web, se
     service_save(setting, 0, "mental", by=users["mental"], facts="하나", resources=((True, "상담", ""),))
     coordinator_web = web
     coordinator_web.login("coord1")
+    current_app.config["PAGE_CACHE_SIZE"] = 0  # each view renders its page (a kept packet reads nothing of it)
     urls = [f"/meetings/{meeting.id}/inputs", f"/meetings/{meeting.id}/packet",
             f"/meetings/{meeting.id}/packet?agency={setting['agencies']['centre'].id}"]
     for url in urls:

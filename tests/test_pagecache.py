@@ -7,15 +7,18 @@ check and the access record still happen on every view.
 import re
 from datetime import UTC, datetime
 
+import pytest
 import time_machine
-from flask import current_app
-from sqlalchemy import update
-
+from conftest import PASSWORD
 from factories import Web, audit_actions, counting_queries
+from factories_world import seed_demo
+from flask import current_app
+from sqlalchemy import delete, select, update
+
 from conference.cases import services as case_services
 from conference.cases.queries import load_case_file
 from conference.extensions import db
-from conference.models import Member, Role, User
+from conference.models import AgendaItem, CaseRecord, Invitation, Meeting, Member, Role, User
 
 
 def view(web, url) -> tuple[str, int]:
@@ -179,3 +182,71 @@ def test_cache_off_renders_every_view(staff, make_case):
     staff.get(url)
     assert rendered_in_full(staff, url) and rendered_in_full(staff, url)
     assert kept_pages() == 0
+
+
+# --- the packet and the minutes --------------------------------------------------------------------------------
+
+@pytest.fixture
+def demo_meetings(app):
+    """The demo: two approved meetings, one whose minutes are in review, one being prepared (by start)."""
+    seed_demo(PASSWORD)
+    db.session.commit()
+    return db.session.execute(select(Meeting).order_by(Meeting.starts_at)).scalars().all()
+
+
+def reader(app, username: str, meetings) -> Web:
+    web = Web(app, app.test_client())
+    web.login(username)
+    for meeting in meetings:
+        web.post(f"/meetings/{meeting.id}/pledge", data={"accept": "y"})  # practitioners pledge; staff need not
+    web.get("/home")  # the pledge's message is shown and gone
+    return web
+
+
+@pytest.mark.parametrize("username", ["coordinator", "angel"])
+@pytest.mark.parametrize("page, action, position", [("packet", "packet.view", 3), ("minutes", "minutes.view", 0),
+                                                    ("minutes", "minutes.view", 2)])
+def test_the_packet_and_the_minutes_are_kept_and_every_view_logged(app, demo_meetings, username, page, action,
+                                                                   position):
+    meeting = demo_meetings[position]
+    web = reader(app, username, [meeting])
+    url = f"/meetings/{meeting.id}/{page}"
+    assert rendered_in_full(web, url)
+    first, _ = view(web, url)
+    assert not rendered_in_full(web, url)
+    assert view(web, url)[0] == first and "김○○" in first
+    logged = [e for e in audit_actions(action) if e.object_id == str(meeting.id)]
+    assert len(logged) == 4 and len({e.details for e in logged}) == 1
+    assert "2021-" in logged[-1].details, "each view names the cases it showed"
+
+
+def test_a_change_to_the_packet_or_the_minutes_shows_at_once(app, demo_meetings):
+    preparing, in_review = demo_meetings[3], demo_meetings[2]
+    web = reader(app, "coordinator", [])
+    packet, minutes = f"/meetings/{preparing.id}/packet", f"/meetings/{in_review.id}/minutes"
+    for url in (packet, minutes):
+        view(web, url)
+        assert not rendered_in_full(web, url)
+    db.session.execute(update(AgendaItem).where(AgendaItem.meeting_id == preparing.id)
+                       .values(key_question="새로 적은 논의 요청사항"))
+    record = db.session.execute(select(CaseRecord).join(AgendaItem)
+                                .where(AgendaItem.meeting_id == in_review.id)).scalars().first()
+    record.discussion = "회의 뒤에 고친 논의 내용"
+    db.session.commit()
+    assert "새로 적은 논의 요청사항" in view(web, packet)[0]
+    assert "회의 뒤에 고친 논의 내용" in view(web, minutes)[0]
+
+
+def test_a_kept_packet_is_refused_once_the_agency_is_no_longer_invited(app, demo_meetings):
+    meeting = demo_meetings[3]
+    angel = reader(app, "angel", [meeting])
+    url = f"/meetings/{meeting.id}/packet"
+    view(angel, url)
+    assert not rendered_in_full(angel, url)
+    invitation = Invitation.__table__
+    meeting_id, agency_id = meeting.id, db.session.execute(select(User.agency_id).where(User.username == "angel")).scalar()
+    db.session.rollback()
+    with db.engine.begin() as connection:  # a change the data version does not see
+        connection.execute(delete(invitation).where(invitation.c.meeting_id == meeting_id,
+                                                    invitation.c.agency_id == agency_id))
+    assert angel.get(url).status_code == 404

@@ -14,10 +14,11 @@ from functools import cached_property
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from conference.cases.services import current_consent
 from conference.core.database import now_utc
+from conference.core.loading import fill
 from conference.core.formatting import KST
 from conference.core.masking import mask_address, mask_name
 from conference.extensions import db
@@ -166,60 +167,72 @@ class Packet:
         return f"{self.coordinator} ({details})" if details else self.coordinator
 
 
-def load_meeting(meeting_id: int, *extra_options, item_options=()) -> Meeting | None:
-    """A meeting with its invitations, agenda and every case detail a packet may show (what the session holds of
-    it already is completed, not read again).
-
-    ``extra_options`` load more of the meeting, ``item_options`` more of each agenda item (the minutes do).
-    """
-    return db.session.execute(
-        select(Meeting).where(Meeting.id == meeting_id).options(
-            *extra_options,
-            joinedload(Meeting.chair), joinedload(Meeting.coordinator), joinedload(Meeting.packet_snapshot),
-            # The services reach the meeting from an invitation or item (``item.meeting``): load it back too.
-            selectinload(Meeting.invitations).options(joinedload(Invitation.agency), joinedload(Invitation.meeting)),
-            selectinload(Meeting.pledges).joinedload(Pledge.user),
-            selectinload(Meeting.agenda_items).options(
-                *item_options,
-                joinedload(AgendaItem.meeting),
-                joinedload(AgendaItem.presenting_agency),
-                selectinload(AgendaItem.visibility),
-                selectinload(AgendaItem.inputs).options(selectinload(AgencyInput.resources),
-                                                        joinedload(AgencyInput.agency)),
-                joinedload(AgendaItem.household).options(
-                    selectinload(Household.members),
-                    selectinload(Household.actions).joinedload(ActionItem.agency),
-                    selectinload(Household.consents).selectinload(Consent.agencies),
-                    selectinload(Household.assessments).selectinload(Assessment.ratings),
-                ),
-            ),
-        )
-    ).unique().scalar_one_or_none()
+#: The meeting with the people named on it (its statement built once: the meeting page and packets read it often).
+_MEETING = (select(Meeting).where(Meeting.id == bindparam("meeting_id"))
+            .options(joinedload(Meeting.chair), joinedload(Meeting.coordinator), joinedload(Meeting.packet_snapshot)))
 
 
-_MEETING_WITH_INVITATIONS = (select(Meeting).where(Meeting.id == bindparam("meeting_id"))
-                             .options(selectinload(Meeting.invitations).joinedload(Invitation.agency)))
+def _meeting_row(meeting_id: int) -> Meeting | None:
+    return db.session.execute(_MEETING, {"meeting_id": meeting_id}).scalar_one_or_none()
+
+
+def load_meeting(meeting_id: int) -> Meeting | None:
+    """A meeting with its invitations, pledges, agenda and every case detail a packet may show, in a fixed number
+    of statements (what the session holds of it already is kept, not read again)."""
+    meeting = _meeting_row(meeting_id)
+    if meeting is not None:
+        _fill_invitations([meeting])
+        items = fill([meeting], Meeting.agenda_items)
+        fill(items, AgendaItem.presenting_agency)
+        fill(items, AgendaItem.visibility)
+        inputs = fill(items, AgendaItem.inputs)
+        fill(inputs, AgencyInput.resources)
+        fill(inputs, AgencyInput.agency)
+        households = fill(items, AgendaItem.household)
+        fill(households, Household.members)
+        fill(fill(households, Household.actions), ActionItem.agency)
+        fill(fill(households, Household.consents), Consent.agencies)
+        fill(fill(households, Household.assessments), Assessment.ratings)
+    return meeting
+
+
+def _fill_invitations(meetings: list[Meeting]) -> None:
+    """Each meeting's invitations with their agencies, and its pledges with who made them."""
+    fill(fill(meetings, Meeting.invitations), Invitation.agency)
+    fill(fill(meetings, Meeting.pledges), Pledge.user)
+
+
+_MEETING_ALONE = select(Meeting).where(Meeting.id == bindparam("meeting_id"))
 
 
 def load_meeting_invitations(meeting_id: int) -> Meeting | None:
-    """A meeting and its invitations: enough to check who may open it before a kept page is served (a statement
-    built once, as it runs on every view of the meeting page)."""
-    return db.session.execute(_MEETING_WITH_INVITATIONS, {"meeting_id": meeting_id}).scalar_one_or_none()
+    """A meeting and its invitations: enough to check who may open it before a kept page is served."""
+    meeting = db.session.execute(_MEETING_ALONE, {"meeting_id": meeting_id}).scalar_one_or_none()
+    if meeting is not None:
+        fill(fill([meeting], Meeting.invitations), Invitation.agency)
+    return meeting
+
+
+def load_meeting_access(meeting_id: int) -> Meeting | None:
+    """A meeting with what the checks before its packet and minutes read: its invitations, pledges and minutes.
+    ``load_meeting`` or ``load_for_minutes`` completes it when the page is rendered."""
+    meeting = _meeting_row(meeting_id)
+    if meeting is not None:
+        _fill_invitations([meeting])
+        fill([meeting], Meeting.minutes)
+    return meeting
 
 
 def load_meeting_outline(meeting_id: int) -> Meeting | None:
     """A meeting with its invitations, pledges and agenda (each case's number and members), for the pages
-    that show the agenda but no case details: a fraction of ``load_meeting``'s queries."""
-    return db.session.execute(
-        select(Meeting).where(Meeting.id == meeting_id).options(
-            joinedload(Meeting.chair), joinedload(Meeting.coordinator),
-            selectinload(Meeting.invitations).joinedload(Invitation.agency),
-            selectinload(Meeting.pledges).joinedload(Pledge.user),
-            selectinload(Meeting.agenda_items).options(
-                joinedload(AgendaItem.presenting_agency),
-                joinedload(AgendaItem.household).selectinload(Household.members)),
-        )
-    ).unique().scalar_one_or_none()
+    that show the agenda but no case details: a fraction of ``load_meeting``'s statements."""
+    meeting = _meeting_row(meeting_id)
+    if meeting is not None:
+        _fill_invitations([meeting])
+        items = fill([meeting], Meeting.agenda_items)
+        fill(items, AgendaItem.presenting_agency)
+        fill(fill(items, AgendaItem.household), Household.members)
+    return meeting
 
 
 def earlier_discussions(meeting: Meeting) -> dict[int, list[HistoryLine]]:

@@ -168,10 +168,3 @@ def latest_meeting_with_case(user, household_id: int) -> int | None:
              .where(AgendaItem.household_id == household_id))
     return db.session.execute(
         visible_meetings(user, query).order_by(Meeting.starts_at.desc()).limit(1)).scalar()
-
-
-def meeting_with_minutes(meeting_id: int) -> Meeting | None:
-    """A meeting with its invitations and minutes: enough to say who may open it and on which page."""
-    return db.session.execute(select(Meeting).where(Meeting.id == meeting_id).options(
-        selectinload(Meeting.invitations).joinedload(Invitation.agency), joinedload(Meeting.minutes))
-    ).unique().scalar_one_or_none()

@@ -75,10 +75,10 @@ def new():
 def detail(meeting_id):
     """The meeting page for those who run meetings; others open the meeting on what its status calls for."""
     if not can_manage_meetings(current_user):
-        meeting = get_meeting(meeting_id, loader=queries.meeting_with_minutes)
+        meeting = get_meeting(meeting_id, loader=packets.load_meeting_access)
         return redirect(_reading_page(meeting))
-    get_meeting(meeting_id, loader=packets.load_meeting_invitations)
-    return pagecache.rendered(lambda: _meeting_page(meeting_id))
+    meeting = get_meeting(meeting_id, loader=packets.load_meeting_invitations)
+    return pagecache.rendered(lambda: _meeting_page(meeting))
 
 
 def _reading_page(meeting) -> str:
@@ -89,8 +89,9 @@ def _reading_page(meeting) -> str:
     return url_for("meetings.packet", meeting_id=meeting.id)
 
 
-def _meeting_page(meeting_id: int) -> str:
-    meeting = packets.load_meeting_outline(meeting_id)
+def _meeting_page(meeting) -> str:
+    """The meeting page (``meeting`` is completed first: the session holds it while the view does)."""
+    packets.load_meeting_outline(meeting.id)
     invited = {i.agency_id for i in meeting.invitations}
     history = packets.earlier_discussions(meeting)
     return render_template(
@@ -285,10 +286,10 @@ def pledge(meeting_id):
                            pledged=has_pledged(meeting, current_user))
 
 
-def _packet_for_request(meeting_id):
+def _packet_for_request(meeting_id, *, loader=packets.load_meeting):
     """The meeting and the copy of its packet the request reads: 404 when there is none; a partner who has not
     pledged confidentiality for the meeting is sent to the pledge first."""
-    meeting = get_meeting(meeting_id)
+    meeting = get_meeting(meeting_id, loader=loader)
     copy = packets.packet_for_reader(meeting, current_user, request.values.get("agency", type=int),
                                      coordinator_notes=can_manage_meetings(current_user), today=today_local())
     if copy is REFUSED:
@@ -300,13 +301,20 @@ def _packet_for_request(meeting_id):
 
 @bp.get("/<int:meeting_id>/packet")
 def packet(meeting_id):
-    meeting, copy = _packet_for_request(meeting_id)
-    data = copy.packet
-    page = render_template("meetings/packet.html", meeting=meeting, packet=data, download_form=DownloadForm(),
-                           can_manage=can_manage_meetings(current_user))
-    audit.record_access("packet.view", meeting, details={"agency_id": copy.agency_id,
-                                                         "cases": [c.case_number for c in data.cases]})
+    """A reader's copy of the packet: kept until what it shows changes; each view recorded."""
+    meeting, copy = _packet_for_request(meeting_id, loader=packets.load_meeting_access)
+    page, cases = pagecache.rendered(lambda: _packet_page(copy))
+    audit.record_access("packet.view", meeting, details={"agency_id": copy.agency_id, "cases": cases})
     return page
+
+
+def _packet_page(copy) -> tuple[str, list[str]]:
+    """The packet page and the case numbers it shows (``copy``'s meeting is completed first)."""
+    packets.load_meeting(copy.meeting.id)
+    data = copy.packet
+    page = render_template("meetings/packet.html", meeting=copy.meeting, packet=data, download_form=DownloadForm(),
+                           can_manage=can_manage_meetings(current_user))
+    return page, [c.case_number for c in data.cases]
 
 
 @bp.post("/<int:meeting_id>/packet.docx")

@@ -9,13 +9,14 @@ from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from conference import audit
 from conference.cases import services as case_services
 from conference.cases.services import checked_level, current_consent
 from conference.core.database import conflict_if_overtaken, now_utc
+from conference.core.loading import fill
 from conference.core.formatting import KST
 from conference.core.i18n import lazy_gettext as _l
 from conference.core.masking import mask_name
@@ -589,13 +590,16 @@ def correct(meeting: Meeting, *, by: User, reason: str) -> Minutes:
 
 
 def load_for_minutes(meeting_id: int) -> Meeting | None:
-    """A meeting with everything its record and minutes show, in a fixed number of queries."""
-    return load_meeting(
-        meeting_id, selectinload(Meeting.attendees),
-        joinedload(Meeting.minutes).selectinload(Minutes.responses).joinedload(ReviewResponse.user),
-        selectinload(Meeting.reviews).joinedload(ActionReview.action).joinedload(ActionItem.agency),
-        item_options=(joinedload(AgendaItem.record).selectinload(CaseRecord.root_causes),
-                      selectinload(AgendaItem.actions).joinedload(ActionItem.agency)))
+    """A meeting with everything its record and minutes show, in a fixed number of statements."""
+    meeting = load_meeting(meeting_id)
+    if meeting is not None:
+        meetings = [meeting]
+        fill(meetings, Meeting.attendees)
+        fill(fill(fill(meetings, Meeting.minutes), Minutes.responses), ReviewResponse.user)
+        fill(fill(fill(meetings, Meeting.reviews), ActionReview.action), ActionItem.agency)
+        fill(fill(meeting.agenda_items, AgendaItem.record), CaseRecord.root_causes)
+        fill(fill(meeting.agenda_items, AgendaItem.actions), ActionItem.agency)
+    return meeting
 
 
 def minutes_data(meeting: Meeting, *, approver: User | None = None, full_names: bool = False

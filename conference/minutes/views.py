@@ -11,9 +11,10 @@ from conference.core.formatting import today_local
 from conference.core.i18n import gettext as _
 from conference.extensions import db
 from conference.meetings import services as meeting_services
+from conference.meetings.packets import load_meeting_access
 from conference.minutes import document, forms, services
 from conference.models import REVIEW_OUTCOMES, Disclosure, MeetingStatus, NeedDomain
-from conference.shared import permissions
+from conference.shared import pagecache, permissions
 from conference.shared.permissions import (REFUSED, can_approve_minutes, can_export_full_names, can_manage_meetings,
                                            can_read_minutes, can_view_meeting, reader_agency_for, require)
 from conference.shared.rules import RuleError, problems_of
@@ -24,10 +25,10 @@ permissions.case_work_only(bp)
 
 
 
-def get_meeting(meeting_id: int, *, run: bool = False, may=None):
+def get_meeting(meeting_id: int, *, run: bool = False, may=None, loader=services.load_for_minutes):
     """The meeting with its minutes: 404 when the user may not see it; 403 when ``run`` and the user does not run
     meetings, or when ``may(user, meeting)`` (``can_read_minutes`` …) says no."""
-    meeting = services.load_for_minutes(meeting_id)
+    meeting = loader(meeting_id)
     if meeting is None or not can_view_meeting(current_user, meeting):
         abort(404)
     if run:
@@ -150,17 +151,24 @@ def _reader(meeting):
 
 @bp.get("/minutes")
 def minutes_page(meeting_id):
-    return _minutes_page(get_meeting(meeting_id))
-
-
-def _minutes_page(meeting, review_form=None):
-    """The minutes page; ``review_form`` as posted, to show it again with what was typed and its errors."""
+    """The minutes as this reader may read them: kept until what they show changes; each view recorded."""
+    meeting = get_meeting(meeting_id, loader=load_meeting_access)
     agency_id = _reader(meeting)
+    page, seen = pagecache.rendered(lambda: _minutes_page(meeting, agency_id))
+    if seen is not None:
+        audit.record_access("minutes.view", meeting, details=seen)
+    return page
+
+
+def _minutes_page(meeting, agency_id, review_form=None) -> tuple[str, dict | None]:
+    """The minutes page (``meeting`` is completed first) and what its access record says (None: nothing shown);
+    ``review_form`` as posted, to show it again with what was typed and its errors."""
+    services.load_for_minutes(meeting.id)
     minutes = meeting.minutes
     try:
         data = services.reader_minutes(meeting, agency_id)
     except RuleError as problem:
-        return render_template("minutes/not_held.html", meeting=meeting, message=problem.message)
+        return render_template("minutes/not_held.html", meeting=meeting, message=problem.message), None
     page = render_template(
         "minutes/minutes.html", meeting=meeting, minutes=minutes, data=data, agency_id=agency_id,
         responses=services.visible_responses(minutes, agency_id), **_approval_context(meeting, agency_id),
@@ -169,9 +177,7 @@ def _minutes_page(meeting, review_form=None):
         correction_form=forms.CorrectionForm(), download_form=forms.MinutesDownloadForm(),
         full_names_allowed=can_export_full_names(current_user), decided_lines=document.decided_lines,
         meeting_time=document.meeting_time(data.starts_at, data.ends_at), sign_off=document.sign_off_steps(data))
-    audit.record_access("minutes.view", meeting, details={"revision": minutes.revision if minutes else 1,
-                                                          "cases": [c.case_number for c in data.cases]})
-    return page
+    return page, {"revision": minutes.revision if minutes else 1, "cases": [c.case_number for c in data.cases]}
 
 
 def _back(meeting_id):
@@ -201,7 +207,11 @@ def request_review(meeting_id):
         else:
             flash(sent.error.message, "error")
     # Shown again with the deadline as typed, its problem beside it.
-    return _minutes_page(get_meeting(meeting_id, run=True), review_form=form)
+    meeting = get_meeting(meeting_id, run=True)
+    page, seen = _minutes_page(meeting, _reader(meeting), review_form=form)
+    if seen is not None:
+        audit.record_access("minutes.view", meeting, details=seen)
+    return page
 
 
 @bp.post("/minutes/respond")

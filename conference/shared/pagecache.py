@@ -13,6 +13,7 @@ access record on every view. The pages live in the worker's memory only: never o
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import TypeVar
 
 from flask import current_app, request, session
 from flask_babel import get_locale
@@ -22,14 +23,17 @@ from conference.core.formatting import today_local
 from conference.shared import freshness
 
 _STORE = "rendered_pages"
+#: What a view keeps: the page, or the page with what its access record says of it.
+Page = TypeVar("Page")
 
 
 def _store() -> OrderedDict:
     return current_app.extensions.setdefault(_STORE, OrderedDict())
 
 
-def rendered(render: Callable[[], str]) -> str:
-    """The page ``render`` makes for this request: kept from an earlier identical view, or made now."""
+def rendered(render: Callable[[], Page]) -> Page:
+    """What ``render`` makes for this request (the page, or the page with what the view's access record says of
+    it): kept from an earlier identical view, or made now."""
     size = current_app.config["PAGE_CACHE_SIZE"]
     token = session.get("csrf_token")
     if not size or token is None or session.get("_flashes"):
