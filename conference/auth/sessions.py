@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import update
+from sqlalchemy import bindparam, select, update
 
 from conference import audit
 from conference.auth import services, two_factor
@@ -75,6 +75,10 @@ def _problem(login: LoginSession) -> str | None:
     return None
 
 
+#: Read on every request (built once: SQLAlchemy keys its compiled cache on the statement).
+_READ_LOGIN = select(LoginSession).where(LoginSession.id == bindparam("login_id"))
+
+
 @login_manager.user_loader
 def load_user(login_id: str):
     """The account of the login named in the cookie, while that login is open and passes every check.
@@ -85,7 +89,7 @@ def load_user(login_id: str):
     user_id, _sep, key = (login_id or "").partition(":")
     if not user_id.isdigit() or not key:
         return None
-    login = db.session.get(LoginSession, _digest(key))
+    login = db.session.execute(_READ_LOGIN, {"login_id": _digest(key)}).scalar_one_or_none()
     if login is None or login.user_id != int(user_id) or login.awaiting_second_factor or not login.user.is_active:
         return None
     problem = "ended" if login.ended_at is not None else _problem(login)

@@ -155,9 +155,12 @@ def _search_condition(text: str):
             | func.lower(Household.district).contains(needle, autoescape=True))
 
 
+_HOUSEHOLD_ALONE = select(Household).where(Household.id == bindparam("household_id"))
+
+
 def load_household(household_id: int) -> Household | None:
     """Only the household's own row: enough to check access before a kept page is served."""
-    return db.session.get(Household, household_id)
+    return db.session.execute(_HOUSEHOLD_ALONE, {"household_id": household_id}).scalar_one_or_none()
 
 
 #: The household with the people named on it (built once: the case file reads it on every view).

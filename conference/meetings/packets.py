@@ -172,6 +172,9 @@ _MEETING = (select(Meeting).where(Meeting.id == bindparam("meeting_id"))
             .options(joinedload(Meeting.chair), joinedload(Meeting.coordinator), joinedload(Meeting.packet_snapshot)))
 
 
+_MEETING_ALONE = select(Meeting).where(Meeting.id == bindparam("meeting_id"))
+
+
 def _meeting_row(meeting_id: int) -> Meeting | None:
     return db.session.execute(_MEETING, {"meeting_id": meeting_id}).scalar_one_or_none()
 
@@ -202,9 +205,6 @@ def _fill_invitations(meetings: list[Meeting]) -> None:
     fill(fill(meetings, Meeting.pledges), Pledge.user)
 
 
-_MEETING_ALONE = select(Meeting).where(Meeting.id == bindparam("meeting_id"))
-
-
 def load_meeting_invitations(meeting_id: int) -> Meeting | None:
     """A meeting and its invitations: enough to check who may open it before a kept page is served."""
     meeting = db.session.execute(_MEETING_ALONE, {"meeting_id": meeting_id}).scalar_one_or_none()
@@ -214,12 +214,12 @@ def load_meeting_invitations(meeting_id: int) -> Meeting | None:
 
 
 def load_meeting_access(meeting_id: int) -> Meeting | None:
-    """A meeting with what the checks before its packet and minutes read: its invitations, pledges and minutes.
-    ``load_meeting`` or ``load_for_minutes`` completes it when the page is rendered."""
-    meeting = _meeting_row(meeting_id)
+    """A meeting with what the checks before its packet and minutes read: its invitations, pledges and minutes
+    (their rows only). ``load_meeting`` or ``load_for_minutes`` completes it when the page is rendered."""
+    meeting = db.session.execute(_MEETING_ALONE, {"meeting_id": meeting_id}).scalar_one_or_none()
     if meeting is not None:
-        _fill_invitations([meeting])
-        fill([meeting], Meeting.minutes)
+        for collection in (Meeting.invitations, Meeting.pledges, Meeting.minutes):
+            fill([meeting], collection)
     return meeting
 
 
