@@ -184,19 +184,33 @@ def load_meeting(meeting_id: int) -> Meeting | None:
     of statements (what the session holds of it already is kept, not read again)."""
     meeting = _meeting_row(meeting_id)
     if meeting is not None:
-        _fill_invitations([meeting])
-        items = fill([meeting], Meeting.agenda_items)
+        items, households = _fill_grants(meeting)
         fill(items, AgendaItem.presenting_agency)
-        fill(items, AgendaItem.visibility)
         inputs = fill(items, AgendaItem.inputs)
         fill(inputs, AgencyInput.resources)
         fill(inputs, AgencyInput.agency)
-        households = fill(items, AgendaItem.household)
-        fill(households, Household.members)
         fill(fill(households, Household.actions), ActionItem.agency)
-        fill(fill(households, Household.consents), Consent.agencies)
         fill(fill(households, Household.assessments), Assessment.ratings)
     return meeting
+
+
+def load_meeting_grants(meeting_id: int) -> Meeting | None:
+    """A meeting with what deciding each invited agency's grant on each case reads (``disclosure.case_grant``):
+    invitations and pledges, and the agenda with its visibility rows and each household's members and consents."""
+    meeting = _meeting_row(meeting_id)
+    if meeting is not None:
+        _fill_grants(meeting)
+    return meeting
+
+
+def _fill_grants(meeting: Meeting) -> tuple[list[AgendaItem], list[Household]]:
+    _fill_invitations([meeting])
+    items = fill([meeting], Meeting.agenda_items)
+    fill(items, AgendaItem.visibility)
+    households = fill(items, AgendaItem.household)
+    fill(households, Household.members)
+    fill(fill(households, Household.consents), Consent.agencies)
+    return items, households
 
 
 def _fill_invitations(meetings: list[Meeting]) -> None:

@@ -22,7 +22,7 @@ from conference.core.i18n import lazy_gettext as _l
 from conference.core.masking import mask_name
 from conference.extensions import db
 from conference.meetings import rules
-from conference.meetings.packets import PREPARATION, build_full_packet, load_meeting, today_grants
+from conference.meetings.packets import PREPARATION, build_full_packet, load_meeting, load_meeting_grants, today_grants
 from conference.minutes import document, snapshot
 from conference.models import (REVIEW_OUTCOMES, Disclosure, ActionItem, ActionReview, ActionStatus, Agency, AgendaItem,
                                Attendee, CaseRecord, InputState, Meeting, MeetingKind, MeetingStatus,
@@ -593,13 +593,27 @@ def load_for_minutes(meeting_id: int) -> Meeting | None:
     """A meeting with everything its record and minutes show, in a fixed number of statements."""
     meeting = load_meeting(meeting_id)
     if meeting is not None:
-        meetings = [meeting]
-        fill(meetings, Meeting.attendees)
-        fill(fill(fill(meetings, Meeting.minutes), Minutes.responses), ReviewResponse.user)
-        fill(fill(fill(meetings, Meeting.reviews), ActionReview.action), ActionItem.agency)
+        _fill_review(meeting)
+        fill(fill(fill([meeting], Meeting.reviews), ActionReview.action), ActionItem.agency)
         fill(fill(meeting.agenda_items, AgendaItem.record), CaseRecord.root_causes)
         fill(fill(meeting.agenda_items, AgendaItem.actions), ActionItem.agency)
     return meeting
+
+
+def load_for_reading(meeting: Meeting) -> None:
+    """Complete ``meeting`` (loaded for its access check) for reading its minutes: approved minutes are read from
+    their snapshot, so only what today's grants, the attendance and the reviews need; a draft needs the record."""
+    if meeting.minutes is not None and meeting.minutes.status == MinutesStatus.FINAL.value:
+        load_meeting_grants(meeting.id)
+        _fill_review(meeting)
+    else:
+        load_for_minutes(meeting.id)
+
+
+def _fill_review(meeting: Meeting) -> None:
+    """The attendance, and the minutes with their review answers and who gave them."""
+    fill([meeting], Meeting.attendees)
+    fill(fill(fill([meeting], Meeting.minutes), Minutes.responses), ReviewResponse.user)
 
 
 def minutes_data(meeting: Meeting, *, approver: User | None = None, full_names: bool = False

@@ -163,7 +163,7 @@ def minutes_page(meeting_id):
 def _minutes_page(meeting, agency_id, review_form=None) -> tuple[str, dict | None]:
     """The minutes page (``meeting`` is completed first) and what its access record says (None: nothing shown);
     ``review_form`` as posted, to show it again with what was typed and its errors."""
-    services.load_for_minutes(meeting.id)
+    services.load_for_reading(meeting)
     minutes = meeting.minutes
     try:
         data = services.reader_minutes(meeting, agency_id)
