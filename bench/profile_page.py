@@ -3,7 +3,8 @@
     .venv/bin/python bench/profile_page.py --db /tmp/large.db --households 50000 --user coordinator /meetings/1
 
 The database is built with ``seed-demo --households N`` when the file does not exist yet and kept for the next
-run. CSRF stays on and TESTING off, as on a real server; the login goes through the form.
+run. CSRF stays on and TESTING off, as on a real server; the login goes through the form. Every view is rendered in
+full (kept pages off) unless ``--kept`` is given.
 """
 import argparse
 import cProfile
@@ -32,9 +33,11 @@ def main():
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--top", type=int, default=35)
     parser.add_argument("--sort", default="cumulative")
+    parser.add_argument("--kept", action="store_true", help="kept pages on, as deployed (default: every view rendered)")
     args = parser.parse_args()
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{args.db}", "SECRET_KEY": "profile"})
+    config = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{args.db}", "SECRET_KEY": "profile"}
+    app = create_app(config if args.kept else {**config, "PAGE_CACHE_SIZE": 0})
     if not args.db.exists():
         with app.app_context():
             upgrade()
