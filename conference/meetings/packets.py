@@ -26,7 +26,7 @@ from conference.models import (ActionItem, ActionStatus, AgencyInput, Assessment
                                NeedDomain)
 from conference.models.disclosure import Disclosure
 from conference.models.meetings import (AgendaItem, Invitation, Meeting, MeetingStatus, PacketSection, PacketSnapshot,
-                                        Pledge)
+                                        Pledge, meeting_title)
 from conference.shared import disclosure
 from conference.shared.disclosure import Grant
 from conference.shared.permissions import PLEDGE_NEEDED, REFUSED, Refusal, has_pledged, needs_pledge, reader_agency_for
@@ -254,17 +254,21 @@ def earlier_discussions(meeting: Meeting) -> dict[int, list[HistoryLine]]:
     household_ids = [item.household_id for item in meeting.agenda_items]
     if not household_ids:
         return {}
-    rows = db.session.execute(
-        select(AgendaItem.household_id, Meeting)
-        .join(Meeting, Meeting.id == AgendaItem.meeting_id)
-        .where(AgendaItem.household_id.in_(household_ids), Meeting.id != meeting.id,
-               Meeting.starts_at < meeting.starts_at)
-        .order_by(Meeting.starts_at.desc())
-    ).all()
+    rows = db.session.execute(_EARLIER_DISCUSSIONS, {"household_ids": household_ids, "meeting_id": meeting.id,
+                                                     "starts_at": meeting.starts_at}).all()
     history: dict[int, list[HistoryLine]] = {}
-    for household_id, earlier in rows:
-        history.setdefault(household_id, []).append(HistoryLine(earlier.title, earlier.starts_at))
+    for household_id, year, number, kind, starts_at in rows:
+        history.setdefault(household_id, []).append(HistoryLine(meeting_title(year, number, kind), starts_at))
     return history
+
+
+#: Built once (every packet and meeting page runs it); the columns of a history line only, no Meeting objects.
+_EARLIER_DISCUSSIONS = (
+    select(AgendaItem.household_id, Meeting.year, Meeting.number, Meeting.kind, Meeting.starts_at)
+    .join(Meeting, Meeting.id == AgendaItem.meeting_id)
+    .where(AgendaItem.household_id.in_(bindparam("household_ids", expanding=True)),
+           Meeting.id != bindparam("meeting_id"), Meeting.starts_at < bindparam("starts_at"))
+    .order_by(Meeting.starts_at.desc()))
 
 
 def is_repeat(meeting: Meeting, history: list[HistoryLine]) -> bool:
