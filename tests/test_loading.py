@@ -9,7 +9,7 @@ from conference.cases import services as case_services
 from conference.core import loading
 from conference.core.loading import fill
 from conference.extensions import db
-from conference.models import Assessment, Consent, Household, Member
+from conference.models import Assessment, Consent, Household, Member, StatusChange
 
 
 def households(ids):
@@ -86,3 +86,21 @@ def test_parents_are_read_in_chunks(three_cases, monkeypatch):
 def test_only_plain_foreign_key_relationships_can_be_filled(three_cases):
     with pytest.raises(ValueError, match="one foreign-key column"):
         fill(households(three_cases), Household.head)  # joined on is_head as well
+
+
+def test_a_many_to_one_of_the_loaded_objects_comes_in_the_same_statement(three_cases):
+    loaded = households(three_cases)
+    with counting_queries() as statements:
+        changes = fill(loaded, Household.status_changes, StatusChange.changed_by)
+    assert len(statements) == 1 and changes
+    with counting_queries() as statements:
+        assert {c.changed_by.username for c in changes} == {"coord1"}
+    assert statements == []
+    # a collection loaded earlier without it gets it with a statement of its own
+    db.session.expunge_all()
+    loaded = households(three_cases)
+    changes = fill(loaded, Household.status_changes)
+    with counting_queries() as statements:
+        fill(loaded, Household.status_changes, StatusChange.changed_by)
+        assert {c.changed_by.username for c in changes} == {"coord1"}
+    assert len(statements) == 1

@@ -174,12 +174,10 @@ def load_case_file(household_id: int) -> Household | None:
     if household is not None:
         households = [household]
         fill(households, Household.members)
-        fill(fill(households, Household.status_changes), StatusChange.changed_by)
+        fill(households, Household.status_changes, StatusChange.changed_by)
         fill(fill(households, Household.consents), Consent.agencies)
-        fill(fill(households, Household.monitoring), MonitoringEntry.by)
-        assessments = fill(households, Household.assessments)
-        fill(assessments, Assessment.ratings)
-        fill(assessments, Assessment.assessed_by)
+        fill(households, Household.monitoring, MonitoringEntry.by)
+        fill(fill(households, Household.assessments, Assessment.assessed_by), Assessment.ratings)
     return household
 
 

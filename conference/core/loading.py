@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import MANYTOMANY, MANYTOONE, RelationshipProperty
+from sqlalchemy.orm import MANYTOMANY, MANYTOONE, RelationshipProperty, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import BinaryExpression
 from sqlalchemy.sql.operators import eq
@@ -25,14 +25,14 @@ from conference.extensions import db
 #: Keys per statement: the same bound as ``selectinload``'s.
 CHUNK = 500
 
-_PLANS: dict[RelationshipProperty, "_Plan"] = {}
+_PLANS: dict[tuple[RelationshipProperty, ...], "_Plan"] = {}
 
 
 class _Plan:
     """How one relationship is loaded: its statement (built once), which attribute of a parent holds the key it
     is looked up by, and which value of each loaded row says whose it is."""
 
-    def __init__(self, prop: RelationshipProperty):
+    def __init__(self, prop: RelationshipProperty, joined: tuple):
         join = prop.primaryjoin
         if len(prop.synchronize_pairs) != 1 or not isinstance(join, BinaryExpression) or join.operator is not eq:
             raise ValueError(f"{prop}: only a relationship over one foreign-key column can be filled")
@@ -61,7 +61,8 @@ class _Plan:
             reverse = target.relationships.get(prop.back_populates) if prop.back_populates else None
             self.reverse = reverse.key if reverse is not None and reverse.direction is MANYTOONE else None
         # the relationship's order, then the primary key (ties come in the same order on every database)
-        self.statement = statement.order_by(*(prop.order_by or ()), *target.primary_key)
+        self.statement = statement.order_by(*(prop.order_by or ()), *target.primary_key) \
+            .options(*(joinedload(attribute) for attribute in joined))
 
     def load(self, keys: list) -> list[tuple]:
         """(key, child) of every child of the parents with these keys."""
@@ -75,19 +76,20 @@ class _Plan:
         return rows
 
 
-def _plan(attribute) -> _Plan:
-    prop = attribute.property
-    plan = _PLANS.get(prop)
+def _plan(attribute, joined: tuple) -> _Plan:
+    key = (attribute.property, *(j.property for j in joined))
+    plan = _PLANS.get(key)
     if plan is None:
-        plan = _PLANS[prop] = _Plan(prop)
+        plan = _PLANS[key] = _Plan(attribute.property, joined)
     return plan
 
 
-def fill(parents: Iterable, attribute) -> list:
+def fill(parents: Iterable, attribute, *joined) -> list:
     """Load ``attribute`` (a relationship such as ``Household.members``) of every object in ``parents`` with one
     statement, and return the distinct objects it holds, in order. A parent whose attribute is loaded already
-    keeps it (with any change not yet saved), as with ``selectinload``."""
-    plan = _plan(attribute)
+    keeps it (with any change not yet saved), as with ``selectinload``. ``joined``: many-to-one relationships of
+    the loaded objects read in the same statement (``joinedload``), such as ``Invitation.agency``."""
+    plan = _plan(attribute, joined)
     loaded: dict[int, object] = {}
     missing = []
     for parent in parents:
@@ -97,6 +99,10 @@ def fill(parents: Iterable, attribute) -> list:
                 loaded.setdefault(id(child), child)
         else:
             missing.append(parent)
+    if joined and loaded:  # children loaded earlier without them
+        held = list(loaded.values())
+        for attribute_of_child in joined:
+            fill(held, attribute_of_child)
     keys = list(dict.fromkeys(k for k in (getattr(p, plan.parent_key) for p in missing) if k is not None))
     found: dict = defaultdict(list)
     for key, child in plan.load(keys) if keys else ():

@@ -186,10 +186,8 @@ def load_meeting(meeting_id: int) -> Meeting | None:
     if meeting is not None:
         items, households = _fill_grants(meeting)
         fill(items, AgendaItem.presenting_agency)
-        inputs = fill(items, AgendaItem.inputs)
-        fill(inputs, AgencyInput.resources)
-        fill(inputs, AgencyInput.agency)
-        fill(fill(households, Household.actions), ActionItem.agency)
+        fill(fill(items, AgendaItem.inputs, AgencyInput.agency), AgencyInput.resources)
+        fill(households, Household.actions, ActionItem.agency)
         fill(fill(households, Household.assessments), Assessment.ratings)
     return meeting
 
@@ -205,7 +203,7 @@ def load_meeting_grants(meeting_id: int) -> Meeting | None:
 
 def _fill_grants(meeting: Meeting) -> tuple[list[AgendaItem], list[Household]]:
     _fill_invitations([meeting])
-    items = fill([meeting], Meeting.agenda_items)
+    items = fill([meeting], Meeting.agenda_items, AgendaItem.household)
     fill(items, AgendaItem.visibility)
     households = fill(items, AgendaItem.household)
     fill(households, Household.members)
@@ -215,15 +213,15 @@ def _fill_grants(meeting: Meeting) -> tuple[list[AgendaItem], list[Household]]:
 
 def _fill_invitations(meetings: list[Meeting]) -> None:
     """Each meeting's invitations with their agencies, and its pledges with who made them."""
-    fill(fill(meetings, Meeting.invitations), Invitation.agency)
-    fill(fill(meetings, Meeting.pledges), Pledge.user)
+    fill(meetings, Meeting.invitations, Invitation.agency)
+    fill(meetings, Meeting.pledges, Pledge.user)
 
 
 def load_meeting_invitations(meeting_id: int) -> Meeting | None:
     """A meeting and its invitations: enough to check who may open it before a kept page is served."""
     meeting = db.session.execute(_MEETING_ALONE, {"meeting_id": meeting_id}).scalar_one_or_none()
     if meeting is not None:
-        fill(fill([meeting], Meeting.invitations), Invitation.agency)
+        fill([meeting], Meeting.invitations, Invitation.agency)
     return meeting
 
 
@@ -243,8 +241,7 @@ def load_meeting_outline(meeting_id: int) -> Meeting | None:
     meeting = _meeting_row(meeting_id)
     if meeting is not None:
         _fill_invitations([meeting])
-        items = fill([meeting], Meeting.agenda_items)
-        fill(items, AgendaItem.presenting_agency)
+        items = fill([meeting], Meeting.agenda_items, AgendaItem.household, AgendaItem.presenting_agency)
         fill(fill(items, AgendaItem.household), Household.members)
     return meeting
 

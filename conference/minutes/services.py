@@ -594,9 +594,9 @@ def load_for_minutes(meeting_id: int) -> Meeting | None:
     meeting = load_meeting(meeting_id)
     if meeting is not None:
         _fill_review(meeting)
-        fill(fill(fill([meeting], Meeting.reviews), ActionReview.action), ActionItem.agency)
+        fill(fill([meeting], Meeting.reviews), ActionReview.action, ActionItem.agency)
         fill(fill(meeting.agenda_items, AgendaItem.record), CaseRecord.root_causes)
-        fill(fill(meeting.agenda_items, AgendaItem.actions), ActionItem.agency)
+        fill(meeting.agenda_items, AgendaItem.actions, ActionItem.agency)
     return meeting
 
 
@@ -613,7 +613,7 @@ def load_for_reading(meeting: Meeting) -> None:
 def _fill_review(meeting: Meeting) -> None:
     """The attendance, and the minutes with their review answers and who gave them."""
     fill([meeting], Meeting.attendees)
-    fill(fill(fill([meeting], Meeting.minutes), Minutes.responses), ReviewResponse.user)
+    fill(fill([meeting], Meeting.minutes), Minutes.responses, ReviewResponse.user)
 
 
 def minutes_data(meeting: Meeting, *, approver: User | None = None, full_names: bool = False
