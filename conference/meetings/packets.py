@@ -169,7 +169,7 @@ class Packet:
 
 #: The meeting with the people named on it (its statement built once: the meeting page and packets read it often).
 _MEETING = (select(Meeting).where(Meeting.id == bindparam("meeting_id"))
-            .options(joinedload(Meeting.chair), joinedload(Meeting.coordinator), joinedload(Meeting.packet_snapshot)))
+            .options(joinedload(Meeting.chair), joinedload(Meeting.coordinator)))
 
 
 _MEETING_ALONE = select(Meeting).where(Meeting.id == bindparam("meeting_id"))
@@ -184,12 +184,22 @@ def load_meeting(meeting_id: int) -> Meeting | None:
     of statements (what the session holds of it already is kept, not read again)."""
     meeting = _meeting_row(meeting_id)
     if meeting is not None:
+        fill([meeting], Meeting.packet_snapshot)
         items, households = _fill_grants(meeting)
         fill(items, AgendaItem.presenting_agency)
         fill(fill(items, AgendaItem.inputs, AgencyInput.agency), AgencyInput.resources)
         fill(households, Household.actions, ActionItem.agency)
         fill(fill(households, Household.assessments), Assessment.ratings)
     return meeting
+
+
+def complete_for_packet(meeting: Meeting) -> None:
+    """Complete ``meeting`` (loaded for its access check) for reading its packet: a packet frozen at the start
+    needs only today's grants beside it; a packet being prepared, every case detail (``load_meeting``)."""
+    if fill([meeting], Meeting.packet_snapshot):
+        load_meeting_grants(meeting.id)
+    else:
+        load_meeting(meeting.id)
 
 
 def load_meeting_grants(meeting_id: int) -> Meeting | None:

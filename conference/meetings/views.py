@@ -310,7 +310,7 @@ def packet(meeting_id):
 
 def _packet_page(copy) -> tuple[str, list[str]]:
     """The packet page and the case numbers it shows (``copy``'s meeting is completed first)."""
-    packets.load_meeting(copy.meeting.id)
+    packets.complete_for_packet(copy.meeting)
     data = copy.packet
     page = render_template("meetings/packet.html", meeting=copy.meeting, packet=data, download_form=DownloadForm(),
                            can_manage=can_manage_meetings(current_user))
