@@ -228,7 +228,8 @@ def _fill_invitations(meetings: list[Meeting]) -> None:
 
 
 def load_meeting_invitations(meeting_id: int) -> Meeting | None:
-    """A meeting and its invitations: enough to check who may open it before a kept page is served."""
+    """A meeting and its invitations: enough to check who may open it, or read its packet (``packet_for_reader``
+    reads a partner's pledge), before a kept page is served."""
     meeting = db.session.execute(_MEETING_ALONE, {"meeting_id": meeting_id}).scalar_one_or_none()
     if meeting is not None:
         fill([meeting], Meeting.invitations, Invitation.agency)
@@ -236,12 +237,12 @@ def load_meeting_invitations(meeting_id: int) -> Meeting | None:
 
 
 def load_meeting_access(meeting_id: int) -> Meeting | None:
-    """A meeting with what the checks before its packet and minutes read: its invitations, pledges and minutes
-    (their rows only). ``load_meeting`` or ``load_for_minutes`` completes it when the page is rendered."""
+    """A meeting with what the checks before its minutes read: its invitations and minutes (their rows only).
+    ``load_for_minutes`` or ``load_for_reading`` completes it when the page is rendered."""
     meeting = db.session.execute(_MEETING_ALONE, {"meeting_id": meeting_id}).scalar_one_or_none()
     if meeting is not None:
-        for collection in (Meeting.invitations, Meeting.pledges, Meeting.minutes):
-            fill([meeting], collection)
+        fill([meeting], Meeting.invitations)
+        fill([meeting], Meeting.minutes)
     return meeting
 
 
@@ -408,8 +409,10 @@ def packet_for_reader(meeting: Meeting, user, requested_agency_id: int | None, *
         agency_id = reader_agency_for(user, meeting, requested_agency_id)
     if agency_id is REFUSED:
         return REFUSED
-    if needs_pledge(user) and not has_pledged(meeting, user):
-        return PLEDGE_NEEDED
+    if needs_pledge(user):
+        fill([meeting], Meeting.pledges)  # (already there when the meeting was loaded in full)
+        if not has_pledged(meeting, user):
+            return PLEDGE_NEEDED
     return ReaderCopy(meeting, agency_id, coordinator_notes, today)
 
 

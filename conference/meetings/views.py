@@ -302,7 +302,7 @@ def _packet_for_request(meeting_id, *, loader=packets.load_meeting):
 @bp.get("/<int:meeting_id>/packet")
 def packet(meeting_id):
     """A reader's copy of the packet: kept until what it shows changes; each view recorded."""
-    meeting, copy = _packet_for_request(meeting_id, loader=packets.load_meeting_access)
+    meeting, copy = _packet_for_request(meeting_id, loader=packets.load_meeting_invitations)
     page, cases = pagecache.rendered(lambda: _packet_page(copy))
     audit.record_access("packet.view", meeting, details={"agency_id": copy.agency_id, "cases": cases})
     return page
