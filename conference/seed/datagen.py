@@ -5,9 +5,10 @@ invitations, agency input, attendance, case records, root causes, approved minut
 hash as the chair's approval makes them), actions with their progress, and monitoring contacts.
 ``generate_households`` builds the case register alone.
 
-Rows are written with Core ``insert`` in batches with explicit ids (no ORM objects), so 50,000 households
-with their history take well under two minutes. Every name is made up; text comes from the phrase lists in
-``conference.seed.datagen_phrases``. The same seed and the same day give the same data.
+Rows are written in batches with explicit ids (no ORM objects), with COPY on PostgreSQL and ``executemany`` on
+SQLite, each batch by a thread of its own while the next is generated: 500,000 households with their history take
+about seven minutes on PostgreSQL, six on SQLite (docs/PERFORMANCE.md). Every name is made up; text comes from the
+phrase lists in ``conference.seed.datagen_phrases``. The same seed and the same day give the same data.
 
 Every text gets the disclosure level its writer would choose (``_level``): 민감정보 for the health domain, for
 whatever a mental-health or health centre writes, and for any phrase about mental health, suicide risk, alcohol
@@ -18,12 +19,13 @@ recorded override, as the agenda demands), and withdrawn after the household's l
 import heapq
 import json
 import random
+import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import ARRAY, bindparam, func, insert, select, text, update
 
 from conference.core.formatting import KST, today_local
 from conference.core.masking import mask_name
@@ -95,16 +97,27 @@ SUMMARY = [("household", "가구", "households"), ("household_member", "가구�
 
 
 class _Writer:
-    """Rows waiting to be written; all of them go out together, parent tables first, as Core batches."""
+    """Rows waiting to be written; all of them go out together, parent tables first, through the driver's bulk path.
+
+    A full batch is written by a thread of its own while the next one is generated (the database works on the other
+    core: on PostgreSQL, checking the foreign keys takes longer than sending the rows). Only that thread uses the
+    connection until ``wait`` returns; everything else that reads or writes waits for it first.
+    """
+
+    #: False: Core ``insert`` batches instead of ``_bulk_insert``, one at a time (tests/test_datagen.py checks that
+    #: both write the same).
+    bulk = True
 
     def __init__(self):
         self.pending: dict[str, list[dict]] = defaultdict(list)
         self.waiting = 0
         self.written: Counter = Counter()
         self.last_ids: dict[str, int] = {}
+        self.sending: _Sending | None = None
 
     def next_id(self, table: str) -> int:
         if table not in self.last_ids:
+            self.wait()
             column = db.metadata.tables[table].c.id
             self.last_ids[table] = db.session.execute(select(func.max(column))).scalar() or 0
         self.last_ids[table] += 1
@@ -114,16 +127,56 @@ class _Writer:
         self.pending[table].append(row)
         self.waiting += 1
         if self.waiting >= BATCH:
-            self.flush()
+            self.send()
         return row
 
-    def flush(self) -> None:
-        for table in db.metadata.sorted_tables:
-            rows = self.pending.pop(table.name, None)
-            if rows:
-                db.session.execute(insert(table), rows)
-                self.written[table.name] += len(rows)
+    def send(self) -> None:
+        """Start writing what is pending (once the batch before it is in)."""
+        self.wait()
+        batch = [(table, self.pending.pop(table.name)) for table in db.metadata.sorted_tables
+                 if table.name in self.pending]
         self.waiting = 0
+        if not batch:
+            return
+        for table, rows in batch:
+            self.written[table.name] += len(rows)
+        connection = db.session.connection()
+        if self.bulk:
+            self.sending = _Sending(connection.connection.dbapi_connection, connection.dialect, batch)
+            self.sending.start()
+        else:
+            for table, rows in batch:
+                connection.execute(insert(table), rows)
+
+    def wait(self) -> None:
+        """Return once the batch being written is in; raise what writing it raised."""
+        sending, self.sending = self.sending, None
+        if sending is not None:
+            sending.join()
+            if sending.error is not None:
+                raise sending.error
+
+    def flush(self) -> None:
+        """Write everything pending, and wait for it."""
+        self.send()
+        self.wait()
+
+    def update(self, column, rows: list[tuple[int, object]]) -> None:
+        """Set ``column`` of the rows with the given ids: (id, value) pairs, after what is pending is written."""
+        self.flush()
+        if not rows:
+            return
+        connection, table = db.session.connection(), column.table
+        if self.bulk and connection.dialect.name == "postgresql":  # one statement over two arrays
+            ids, values = zip(*rows, strict=True)
+            given = func.unnest(bindparam("ids", list(ids), ARRAY(table.c.id.type)),
+                                bindparam("values", list(values), ARRAY(column.type)))
+            given = given.table_valued("id", "value").render_derived()
+            connection.execute(update(table).where(table.c.id == given.c.id).values({column: given.c.value}))
+        else:
+            connection.execute(update(table).where(table.c.id == bindparam("b_id"))
+                               .values({column: bindparam("b_value")}),
+                               [{"b_id": row_id, "b_value": value} for row_id, value in rows])
 
     def finish(self) -> Counter:
         """Write what is left, move PostgreSQL's sequences on, and mark dashboard figures and pages stale."""
@@ -132,6 +185,57 @@ class _Writer:
         if self.written:
             freshness.raise_versions(db.session.connection())
         return self.written
+
+
+class _Sending(threading.Thread):
+    """Writes one batch, table by table, through ``_bulk_insert`` (the error, if any, is kept for ``_Writer.wait``)."""
+
+    def __init__(self, dbapi_connection, dialect, batch: list[tuple]):
+        super().__init__(name="datagen-writer")
+        self.dbapi_connection, self.dialect, self.batch = dbapi_connection, dialect, batch
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            for table, rows in self.batch:
+                _bulk_insert(self.dbapi_connection, self.dialect, table, rows)
+        except BaseException as error:  # noqa: BLE001  # handed to the generating thread
+            self.error = error
+
+
+def _bulk_insert(dbapi_connection, dialect, table, rows: list[dict]) -> None:
+    """Write ``rows`` (dicts with the same columns) into ``table`` as Core ``insert`` would, only faster: COPY on
+    PostgreSQL, ``executemany`` of plain tuples on SQLite. Each value is converted as SQLAlchemy binds it (UTC
+    timestamps, dates, booleans); a column the rows leave out gets its Python default, or else its server default."""
+    columns = [column for column in table.columns if column.name in rows[0] or column.default is not None]
+    for column in columns:
+        if column.name not in rows[0] and not (column.default.is_scalar or column.default.is_callable):
+            raise ValueError(f"{table.name}.{column.name}: only Python defaults are filled in")
+    processors = [(column.name in rows[0], column.name, column.default,
+                   column.type.dialect_impl(dialect).bind_processor(dialect)) for column in columns]
+
+    def values(row: dict) -> tuple:
+        converted = []
+        for given, name, default, process in processors:
+            value = row[name] if given else default.arg if default.is_scalar else default.arg(None)
+            converted.append(process(value) if process else value)
+        return tuple(converted)
+
+    if dialect.name == "postgresql":
+        quote = dialect.identifier_preparer
+        into = f"{quote.format_table(table)} ({', '.join(quote.format_column(column) for column in columns)})"
+        with dbapi_connection.cursor() as cursor, cursor.copy(f"COPY {into} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(values(row))
+        return
+    statement = insert(table).compile(dialect=dialect, column_keys=[column.name for column in columns])
+    if list(statement.positiontup) != [column.name for column in columns]:
+        raise ValueError(f"{table.name}: the INSERT's parameters are not the columns given")
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.executemany(str(statement), [values(row) for row in rows])
+    finally:
+        cursor.close()
 
 
 def _sync_sequences(*tables: str) -> None:
@@ -872,13 +976,8 @@ class _FollowUp(_Stage):
                 continue
             first = case.last_discussed + timedelta(days=7)
             if first <= last:
-                rows.append({"b_id": case.consent_id,
-                             "b_on": first + timedelta(days=rng.randint(0, (last - first).days))})
-        self.writer.flush()
-        if rows:
-            table = Consent.__table__
-            db.session.execute(update(table).where(table.c.id == bindparam("b_id"))
-                               .values(withdrawn_on=bindparam("b_on")), rows)
+                rows.append((case.consent_id, first + timedelta(days=rng.randint(0, (last - first).days))))
+        self.writer.update(Consent.__table__.c.withdrawn_on, rows)
 
     def monitoring(self, all_cases: list[_Case]) -> None:
         """Contacts with selected and closed households; selected ones get a next check date, some already due."""
@@ -893,7 +992,7 @@ class _FollowUp(_Stage):
                 last = min(selected_on + timedelta(days=rng.randint(60, 200)), self.today - timedelta(days=1))
             else:
                 last = self.today - timedelta(days=rng.randint(1, 50))
-                checks.append({"b_id": case.id, "b_next": last + timedelta(days=30)})
+                checks.append((case.id, last + timedelta(days=30)))
             contacted = last
             for _ in range(rng.randint(1, 4)):
                 if contacted < selected_on:
@@ -904,8 +1003,4 @@ class _FollowUp(_Stage):
                     "method": method, "content": rng.choice(phrases.MONITORING[method]),
                     "by_id": self.world.coordinator.id, "created_at": _kst(contacted, 18)})
                 contacted -= timedelta(days=rng.randint(20, 40))
-        writer.flush()
-        if checks:
-            table = Household.__table__
-            db.session.execute(update(table).where(table.c.id == bindparam("b_id"))
-                               .values(next_check_on=bindparam("b_next")), checks)
+        writer.update(Household.__table__.c.next_check_on, checks)
