@@ -56,12 +56,15 @@ run: db
 test: setup-dev
 	$(BIN)/pytest -n auto --dist worksteal --durations=15
 
-## Every benchmark (pages at 1,000 and 50,000 households, gunicorn throughput, Word files); writes
-## docs/PERFORMANCE.md. Needs wrk (installed with apt-get when missing and run as root).
+## Every benchmark (pages at 1,000, 50,000 and 500,000 households on SQLite and on PostgreSQL, gunicorn throughput,
+## Word files); writes docs/PERFORMANCE.md. One database only: `make bench DATABASE=postgresql` (or sqlite). Needs wrk
+## (installed with apt-get when missing and run as root) and, for PostgreSQL, a local server (started when it is not
+## running and this runs as root, as .ci/run does; BENCH_POSTGRES_URL names another).
+DATABASE ?= sqlite,postgresql
 bench: setup-dev
 	@command -v wrk > /dev/null || { [ "$$(id -u)" = 0 ] && apt-get -qq install -y --no-install-recommends wrk > /dev/null; } \
 		|| { echo "wrk is missing: apt-get install wrk"; exit 1; }
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py --databases $(DATABASE)
 
 ## Style and bug checks (ruff), then static security checks (bandit); a false positive gets a
 ## `# nosec BXXX  # reason` comment where it stands, never a blanket skip.

@@ -1,5 +1,6 @@
-"""What the benchmarks share: the app on a fresh SQLite file with the demo accounts, a signed-in test client, a count
-of SQL statements, median and p95, a free loopback port, and the plain python-docx table of the Word baselines.
+"""What the benchmarks share: the app on a database (most benchmarks: a fresh SQLite file with the demo accounts), a
+signed-in test client, a count of SQL statements, median and p95, a free loopback port, and the plain python-docx
+table of the Word baselines.
 
 Imported as ``bench.common`` once a script has put the project root on ``sys.path``.
 """
@@ -23,9 +24,11 @@ CASE_LIST_FILTERED = "/cases?status=selected&district=중앙동&sort=discovered&
 CASE_LIST_SEARCH = "/cases?q=김민"
 
 
-def bench_app(path: Path, **config):
-    """The app on the SQLite file ``path`` as the page benchmarks run it: test mode, CSRF off, ``config`` on top."""
-    return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "bench", "TESTING": True,
+def bench_app(database: Path | str, **config):
+    """The app on ``database`` (a SQLite file, or a database URL) as the page benchmarks run it: test mode, CSRF off,
+    ``config`` on top."""
+    url = database if isinstance(database, str) else f"sqlite:///{database}"
+    return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": True,
                        "WTF_CSRF_ENABLED": False, **config})
 
 
