@@ -77,7 +77,7 @@ def detail(meeting_id):
     if not can_manage_meetings(current_user):
         meeting = get_meeting(meeting_id, loader=packets.load_meeting_access)
         return redirect(_reading_page(meeting))
-    meeting = get_meeting(meeting_id, loader=packets.load_meeting_invitations)
+    meeting = get_meeting(meeting_id, loader=packets.load_meeting_access)
     return pagecache.rendered(lambda: _meeting_page(meeting))
 
 
@@ -302,7 +302,7 @@ def _packet_for_request(meeting_id, *, loader=packets.load_meeting):
 @bp.get("/<int:meeting_id>/packet")
 def packet(meeting_id):
     """A reader's copy of the packet: kept until what it shows changes; each view recorded."""
-    meeting, copy = _packet_for_request(meeting_id, loader=packets.load_meeting_invitations)
+    meeting, copy = _packet_for_request(meeting_id, loader=packets.load_meeting_access)
     page, cases = pagecache.rendered(lambda: _packet_page(copy))
     audit.record_access("packet.view", meeting, details={"agency_id": copy.agency_id, "cases": cases})
     return page
