@@ -57,6 +57,8 @@ BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 PAGE_TARGET, THROUGHPUT_TARGET, WORD_TARGET = 1.5, 0.15, 1.2
 #: wrk runs per URL, taking turns with the other URLs of the same server (the ratio is to its own hello-world).
 ROUNDS = 2
+#: wrk and the login send the same User-Agent: a login is bound to its browser (conference/auth/sessions.py).
+USER_AGENT = "conference-bench"
 SIZES = (1000, 50000, 500000)
 DATABASES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 #: The PostgreSQL databases of the page table: this URL with ``_<size>`` after its database name.
@@ -260,6 +262,7 @@ def login_cookie(base: str, username: str) -> str:
     """Log in through the real form (CSRF on) and return the Cookie header value."""
     jar = CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.addheaders = [("User-Agent", USER_AGENT)]
     form = opener.open(base + "/login", timeout=10).read().decode()
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form) \
         or re.search(r'name="csrf_token" value="([^"]+)"', form)
@@ -270,7 +273,7 @@ def login_cookie(base: str, username: str) -> str:
 
 def wrk(url: str, cookie: str, seconds: int) -> tuple[float, int, int]:
     """Requests per second, total requests and non-2xx/3xx responses of one wrk run (2 threads, 8 connections)."""
-    headers = ["-H", f"Cookie: {cookie}"] if cookie else []
+    headers = ["-H", f"User-Agent: {USER_AGENT}"] + (["-H", f"Cookie: {cookie}"] if cookie else [])
     output = subprocess.run(["wrk", "-t2", "-c8", f"-d{seconds}s", *headers, url],
                             capture_output=True, text=True, check=True, timeout=seconds + 30).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
@@ -414,7 +417,7 @@ def report(args, built, measured, throughput, word) -> str:
                   "access-log rows written |", "|---|---|---|---|---|---|---|"]
         for database, results in throughput.items():
             for name, (rate, total, errors, logged, ratio) in results.items():
-                rows = f"{logged} of {total}" if name.startswith("case file") else "—"
+                rows = f"{logged} of {total}{'' if logged >= total else ' ✗'}" if name.startswith("case file") else "—"
                 flag = "" if ratio >= THROUGHPUT_TARGET or "every view rendered" in name else " ✗"
                 lines.append(f"| {DATABASES[database]} | {name} | {rate:.0f} | {ratio:.2f}{flag} | {total} | {errors} "
                              f"| {rows} |")
