@@ -170,7 +170,8 @@ def table(results: list[tuple[str, Measured, float]]) -> list[str]:
     for name, entry, ratio in results:
         target = RENDERED_TARGET if name.endswith(RENDERED) else KEPT_TARGET
         flag = "" if ratio >= target or name.startswith("hello") else " ✗"
-        rows = f"{entry.logged} of {entry.requests}" if name.startswith("case file") else "—"
+        rows = f"{entry.logged} of {entry.requests}{'' if entry.logged >= entry.requests else ' ✗'}" \
+            if name.startswith("case file") else "—"
         lines.append(f"| {name} | {entry.rate:.0f} | {ratio:.2f}{flag} | {entry.requests} | {entry.errors} | {rows} |")
     return lines
 
