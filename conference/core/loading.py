@@ -9,7 +9,8 @@ loaded, so that the next level chains: ``fill(fill(households, Household.consent
 The relationship must be a plain foreign-key one (one-to-many, many-to-one, one-to-one, or many-to-many through
 a table); its ``order_by`` is kept, and a collection without one comes in primary-key order. A one-to-many
 relationship also sets the reverse many-to-one of each child (``Member.household``) when it is declared with
-``back_populates``. Objects the session already holds are not read again.
+``back_populates``. A relationship the session holds loaded already is kept as it is (not read again), and an
+object the session holds is not overwritten by the rows read.
 """
 from collections import defaultdict
 from collections.abc import Iterable
