@@ -172,9 +172,6 @@ _MEETING = (select(Meeting).where(Meeting.id == bindparam("meeting_id"))
             .options(joinedload(Meeting.chair), joinedload(Meeting.coordinator)))
 
 
-_MEETING_ALONE = select(Meeting).where(Meeting.id == bindparam("meeting_id"))
-
-
 def _meeting_row(meeting_id: int) -> Meeting | None:
     return db.session.execute(_MEETING, {"meeting_id": meeting_id}).scalar_one_or_none()
 

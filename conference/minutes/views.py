@@ -154,7 +154,12 @@ def minutes_page(meeting_id):
     """The minutes as this reader may read them: kept until what they show changes; each view recorded."""
     meeting = get_meeting(meeting_id, loader=load_meeting_access)
     agency_id = _reader(meeting)
-    page, seen = pagecache.rendered(lambda: _minutes_page(meeting, agency_id))
+    return _recorded(meeting, pagecache.rendered(lambda: _minutes_page(meeting, agency_id)))
+
+
+def _recorded(meeting, shown: tuple[str, dict | None]) -> str:
+    """The page of ``shown`` (the page, what it showed); its view goes to the access log when it showed minutes."""
+    page, seen = shown
     if seen is not None:
         audit.record_access("minutes.view", meeting, details=seen)
     return page
@@ -208,10 +213,7 @@ def request_review(meeting_id):
             flash(sent.error.message, "error")
     # Shown again with the deadline as typed, its problem beside it.
     meeting = get_meeting(meeting_id, run=True)
-    page, seen = _minutes_page(meeting, _reader(meeting), review_form=form)
-    if seen is not None:
-        audit.record_access("minutes.view", meeting, details=seen)
-    return page
+    return _recorded(meeting, _minutes_page(meeting, _reader(meeting), review_form=form))
 
 
 @bp.post("/minutes/respond")
