@@ -11,11 +11,15 @@ from conference.models import ActionItem, ActionStatus, Agency, Household, Meeti
 from conference.models.actions import shown_status_label
 from conference.models.cases import case_number
 from conference.models.meetings import meeting_title
-from conference.shared.paging import paginate
+from conference.shared.paging import CappedCount, paginate
 from conference.shared.permissions import visible_actions
 
 #: Days before the due date from which an action counts as "due soon".
 DUE_SOON_DAYS = 14
+#: The home page's overdue and due-soon figures say "99+" beyond this.
+DUE_COUNT_CAP = 99
+#: The list counts its matches up to this many (then "250건 이상"), reading at most as many index entries.
+LIST_COUNT_CAP = 250
 
 
 @dataclass
@@ -49,16 +53,16 @@ def action_list_query(user, filters: ActionFilters, today: date):
     """The ids of the actions ``user`` may see that match ``filters``, in the list's order."""
     query = visible_actions(user, select(ActionItem.id).where(ActionItem.status != ActionStatus.PLANNED.value))
     if filters.status == "active":
-        query = query.where(ActionItem.status.in_(ACTIVE))
+        query = query.where(ActionItem.is_active())
     elif filters.status in {s.value for s in ActionStatus}:
         query = query.where(ActionItem.status == filters.status)
     if filters.agency:
         query = query.where(ActionItem.agency_id == filters.agency)
     if filters.due == "overdue":
-        query = query.where(ActionItem.due_on < today, ActionItem.status.in_(ACTIVE))
+        query = query.where(ActionItem.due_on < today, ActionItem.is_active())
     elif filters.due == "soon":
         query = query.where(ActionItem.due_on >= today, ActionItem.due_on <= today + timedelta(days=DUE_SOON_DAYS),
-                            ActionItem.status.in_(ACTIVE))
+                            ActionItem.is_active())
     return query.order_by(ActionItem.due_on, ActionItem.id)
 
 
@@ -77,7 +81,7 @@ def page_of_actions(user, filters: ActionFilters, today: date, page: int, per_pa
     """One page of the list. The page's ids are chosen first (an index walk and a sort of bare ids), then only
     those rows are joined to their household, agency and meeting: joining every match before the sort made
     an agency with hundreds of open actions pay for all of them."""
-    return paginate(action_list_query(user, filters, today), page=page, per_page=per_page,
+    return paginate(action_list_query(user, filters, today), page=page, per_page=per_page, cap=LIST_COUNT_CAP,
                     rows=lambda ids: action_rows(ids, today))
 
 
@@ -112,11 +116,13 @@ def is_overdue(action: ActionItem, today: date) -> bool:
     return due_state(action.status, action.due_on, today) == "overdue"
 
 
-def due_counts(user, today: date) -> dict[str, int]:
-    """How many of the user's visible active actions are overdue and due within two weeks (one query)."""
-    active = visible_actions(user, select(ActionItem.due_on).where(ActionItem.status.in_(ACTIVE))).subquery()
+def due_counts(user, today: date) -> dict[str, CappedCount]:
+    """How many of the user's visible active actions are overdue and due within two weeks, each counted up to
+    ``DUE_COUNT_CAP`` (99+): an agency with thousands of open actions reads as few rows as one with a hundred."""
+    active = visible_actions(user, select(ActionItem.id).where(ActionItem.is_active()))
     soon_until = today + timedelta(days=DUE_SOON_DAYS)
-    row = db.session.execute(select(
-        func.count().filter(active.c.due_on < today),
-        func.count().filter(active.c.due_on.between(today, soon_until)))).one()
-    return {"overdue": row[0], "soon": row[1]}
+    overdue = active.where(ActionItem.due_on < today)
+    soon = active.where(ActionItem.due_on.between(today, soon_until))
+    row = db.session.execute(select(*(select(func.count()).select_from(part.limit(DUE_COUNT_CAP + 1).subquery())
+                                      .scalar_subquery() for part in (overdue, soon)))).one()
+    return {"overdue": CappedCount.of(row[0], DUE_COUNT_CAP), "soon": CappedCount.of(row[1], DUE_COUNT_CAP)}

@@ -10,11 +10,12 @@ from conference.core.database import now_utc
 from conference.core.i18n import lazy_gettext as _l
 from conference.extensions import db
 from conference.models import ActionEvent, ActionItem, ActionStatus, User
+from conference.models.actions import ACTIVE_STATUSES
 from conference.shared.permissions import is_case_staff
 from conference.shared.rules import RuleError
 
 #: Actions that are still being worked on.
-ACTIVE = (ActionStatus.OPEN.value, ActionStatus.IN_PROGRESS.value)
+ACTIVE = ACTIVE_STATUSES
 MAX_TEXT = 2000
 
 

@@ -6,6 +6,22 @@ from sqlalchemy import func, select
 from conference.extensions import db
 
 
+class CappedCount(int):
+    """A count read only up to a cap: a number like any other, shown as "99+" when the cap was reached."""
+
+    capped: bool = False
+
+    @classmethod
+    def of(cls, counted: int, cap: int) -> "CappedCount":
+        """``counted`` from a query limited to ``cap + 1`` rows."""
+        count = cls(min(counted, cap))
+        count.capped = counted > cap
+        return count
+
+    def __str__(self) -> str:
+        return f"{int(self)}+" if self.capped else str(int(self))
+
+
 @dataclass
 class Page:
     """One page of a list whose total is counted only up to ``cap`` (counting 50,000 rows costs more than the page)."""

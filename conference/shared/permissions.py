@@ -4,7 +4,6 @@ from enum import Enum
 from flask import abort
 from flask_login import current_user, login_required
 from sqlalchemy import and_, false, func, or_, select
-from sqlalchemy.orm import aliased
 
 from conference.extensions import db
 from conference.models import ActionItem, AgendaItem, Consent, Household, Invitation, Meeting, Role
@@ -232,10 +231,6 @@ def can_export_full_names(user) -> bool:
 
 # --- Actions after the meeting ---
 
-#: The action row itself, read by id only when the household's consent does not cover the agency.
-_action = aliased(ActionItem)
-
-
 def visible_actions(user, query):
     """Filter a select of ActionItem: staff see all; practitioners their agency's while the household's consent
     covers the agency or the action records a consent override (a consent withdrawn since hides them); a chair
@@ -245,10 +240,11 @@ def visible_actions(user, query):
         return query
     decided = ActionItem.status != "planned"  # actions take effect when the minutes are approved
     if role == Role.PRACTITIONER:
-        overridden = select(_action.id).where(_action.id == ActionItem.id, _action.consent_override_reason != "")
+        # The override is the action's own column, not an EXISTS over the action again: PostgreSQL ran that as a
+        # hashed subplan over every action of every agency.
         return query.where(ActionItem.agency_id == user.agency_id, decided,
                            or_(consent_covers(ActionItem.household_id, user.agency_id, ActionItem),
-                               overridden.exists()))
+                               ActionItem.consent_override_reason != ""))
     if role == Role.CHAIR:
         return query.where(ActionItem.meeting_id.in_(select(Meeting.id).where(Meeting.chair_id == user.id)), decided)
     return query.where(false())
