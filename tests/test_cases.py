@@ -330,7 +330,7 @@ def four_cases(coordinator, make_user, make_household):
     ("q=20-0001", ["2020-0001"]),
     ("q=2021-00", ["2021-0003", "2021-0002", "2021-0001"]),
     ("q=송내", ["2021-0002"]),  # the 행정동
-    ("q=중앙동", ["2021-0001", "2020-0001"]),  # a name search: by name, 김민수 before 박철수
+    ("q=중앙동", ["2020-0001", "2021-0001"]),  # a 행정동 found by a name search: in case number order
     ("q=%", []),
     ("q=_", []),
     ("q=9999", []),
@@ -381,16 +381,52 @@ def test_a_name_search_lists_by_name_unless_another_order_is_chosen(staff, make_
 
 
 @pytest.mark.skipif(bool(POSTGRES_URL), reason="reads SQLite's query plan; PostgreSQL plans by its statistics")
-def test_a_name_search_walks_the_name_index_in_order(staff, make_household):
-    """No sorting of every match: the page comes straight off the head-name index (constant at any size)."""
+def test_a_name_search_reads_one_index_range_for_each_place_the_text_may_start(staff, make_household):
+    """No walk over every head's name and no sort of every match: each part of the search (the text at the 1st, 2nd,
+    3rd, 4th character, in a longer name, in the 행정동) reads its own index in order; only their pages are merged."""
     make_household("김가나")
     with counting_queries() as statements:
         staff.get("/cases?q=김")
     page_query = next(s for s in statements if "ORDER BY" in s and "LIMIT" in s)
     with db.engine.connect() as connection:
-        plan = " ".join(str(row) for row in connection.exec_driver_sql(
-            "EXPLAIN QUERY PLAN " + page_query, ("김", "김", 50, 0)))  # any part of the name, or of the 행정동
-    assert "ix_member_head_name" in plan and "TEMP B-TREE" not in plan, plan
+        plan = [row[1:] for row in connection.exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + page_query.replace("?", "'김'", page_query.count("?") - 2), (50, 0))]
+    details = " ".join(detail for _, _, detail in plan)
+    for place in range(1, 5):
+        assert f"USING INDEX ix_member_head_name_from_{place} (<expr>>? AND <expr><?)" in details, details
+    assert "ix_member_head_long_name" in details and "ix_household_district_case" in details, details
+    assert "SCAN household_member" not in details.replace("SCAN household_member USING INDEX ix_member_head_long_name",
+                                                          ""), details
+    assert [parent for parent, _, detail in plan if "TEMP B-TREE" in detail] == [0], details  # the merge only
+
+
+#: Heads named so that 민수 is found at each place a name search reads, and one found through the 행정동.
+SEARCHED = {"민수진": "중앙동", "민수민수": "중앙동", "김민수": "중앙동", "이민수민": "중앙동", "남궁민수": "중앙동",
+            "제갈공민수": "중앙동", "응우옌티민수": "중앙동", "박철수": "민수동", "박영희": "중앙동"}
+#: The list's order for 민수: names starting with it, then by the place it starts at, the longer names, the 행정동.
+SEARCH_ORDER = ["민수민수", "민수진", "김민수", "이민수민", "남궁민수", "제갈공민수", "응우옌티민수", "박철수"]
+
+
+def test_a_name_search_finds_any_part_of_a_name_once_in_the_order_of_where_it_starts(app, staff, make_household):
+    numbers = {name: make_household(name, district=district).case_number for name, district in SEARCHED.items()}
+    listed = listed_case_numbers(staff.get("/cases?q=민수"))
+    assert listed == [numbers[name] for name in SEARCH_ORDER]
+    descending = listed_case_numbers(staff.get("/cases?q=민수&sort=name&direction=desc"))
+    assert descending == listed[::-1]
+    by_case = listed_case_numbers(staff.get("/cases?q=민수&sort=case"))
+    assert sorted(by_case, reverse=True) == by_case and set(by_case) == set(listed)
+    app.config["CASE_LIST_PAGE_SIZE"] = 3
+    pages = [staff.get(f"/cases?q=민수&page={n}") for n in (1, 2, 3)]
+    assert sum((listed_case_numbers(page) for page in pages), []) == listed  # pages run across the parts
+    assert "8건" in text(pages[0]) and "1 / 3" in text(pages[0])
+
+
+def test_a_name_search_ignores_case_and_counts_each_household_once(staff, make_household):
+    numbers = {name: make_household(name).case_number for name in ("Kim Minsu", "MINSU Park", "Lee Sumin")}
+    assert listed_case_numbers(staff.get("/cases?q=minsu")) == [numbers["MINSU Park"], numbers["Kim Minsu"]]
+    assert listed_case_numbers(staff.get("/cases?q=KIM")) == [numbers["Kim Minsu"]]
+    response = staff.get("/cases?q=m")  # every name, each once, though some hold "m" more than once
+    assert sorted(listed_case_numbers(response)) == sorted(numbers.values()) and "3건" in text(response)
 
 
 @pytest.mark.skipif(bool(POSTGRES_URL), reason="reads SQLite's query plan; PostgreSQL plans by its statistics")

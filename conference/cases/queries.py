@@ -1,16 +1,17 @@
 """Read-side queries of the case register: the filtered list and the quarterly counts."""
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from sqlalchemy import String, bindparam, case, cast, extract, func, literal, select
+from sqlalchemy import String, and_, bindparam, case, cast, extract, func, literal, literal_column, select, union_all
 from sqlalchemy.orm import aliased, joinedload
 
 from conference.core.formatting import KST
 from conference.core.loading import fill
 from conference.extensions import db
 from conference.models import Assessment, Consent, Household, Member, MonitoringEntry, Role, Stage, StatusChange, User
-from conference.models.cases import CaseLabels
+from conference.models.cases import NAME_SEARCH_PLACES, CaseLabels, head_name_from
+from conference.shared.paging import Page, paginate
 from conference.shared.permissions import visible_households
 
 
@@ -82,24 +83,114 @@ def case_rows(ids: list[int]) -> list[CaseRow]:
     return [found[household_id] for household_id in ids if household_id in found]
 
 
-def case_list_query(user, filters: CaseFilters):
-    """The ids of the households ``user`` may see that match ``filters``, in the list's order."""
+def _order(filters: CaseFilters) -> tuple[str, str]:
+    """The list's sort and direction: by name for a name search, else by case number; names A→Z, others newest
+    first, unless the user chose."""
     sort = filters.sort if filters.sort in SORTS else ("name" if _is_name_search(filters.q) else "case")
-    direction = filters.direction or ("asc" if sort == "name" else "desc")
-    query = _filtered(user, _with_head(select(Household.id), filters.q, sort), filters)
+    return sort, filters.direction or ("asc" if sort == "name" else "desc")
+
+
+def case_page(user, filters: CaseFilters, *, page: int, per_page: int, cap: int = 1000) -> Page:
+    """One page of the case list with its count (up to ``cap`` more than the rows before the page)."""
+    sort, direction = _order(filters)
+    if sort == "name" and _is_name_search(filters.q):
+        needle, plain = filters.q.strip().lower(), replace(filters, q="")
+        before = (page - 1) * per_page
+        return paginate(_name_search_page(user, needle, plain, direction, upto=before + per_page), page=page,
+                        per_page=per_page, cap=cap, rows=case_rows,
+                        count_query=_name_search_matches(user, needle, plain, upto=before + cap + 1))
+    return paginate(case_list_query(user, filters), page=page, per_page=per_page, cap=cap, rows=case_rows,
+                    count_query=_filtered(user, select(Household.id), filters))
+
+
+def case_list_query(user, filters: CaseFilters):
+    """The ids of the households ``user`` may see that match ``filters``, in the list's order (``case_page`` reads
+    a name search in its default order faster)."""
+    sort, direction = _order(filters)
+    query = _filtered(user, _with_head(select(Household.id), sort), filters)
     return query.order_by(*(c.asc() if direction == "asc" else c.desc() for c in SORTS[sort]))
 
 
-def case_count_query(user, filters: CaseFilters):
-    """The same households as ``case_list_query``, unordered, for counting."""
-    return _filtered(user, _with_head(select(Household.id), filters.q, ""), filters)
-
-
-def _with_head(query, q: str, sort: str):
-    """Join the head only to search or sort by name: a list by case number or 행정동 reads its own index."""
-    if _is_name_search(q) or sort == "name":
-        query = query.join(Member, (Member.household_id == Household.id) & Member.is_head.is_(True))
+def _with_head(query, sort: str):
+    """Join the head only to sort by name: a list by case number or 행정동 reads its own index."""
+    if sort == "name":
+        query = query.join(Member, _HEAD)
     return query
+
+
+_HEAD = (Member.household_id == Household.id) & Member.is_head.is_(True)
+
+
+# --- Name search ---
+#
+# Any part of the head's name or of the 행정동 matches (민수 finds 김민수). Read as ``lower(name) LIKE '%민수%'``, every
+# search walked all the heads' names. Instead the matches are taken in parts, each a range of one index read in
+# order (``models.cases.head_name_from``): names starting with the text, then names where it starts at the 2nd, 3rd
+# and 4th character, then the few names longer than that, then the households whose 행정동 matches. The list shows the
+# parts in that order, each in its index's order, so a page reads about a page of each part however many households
+# there are, and the count stops at its cap the same way.
+
+def _after(prefix: str) -> str | None:
+    """The least string above every string that starts with ``prefix`` (in code point order); None if none."""
+    while prefix and ord(prefix[-1]) == 0x10FFFF:
+        prefix = prefix[:-1]
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1) if prefix else None
+
+
+def _name_search_parts(needle: str) -> list[tuple[object, tuple]]:
+    """(condition, order) of each part of a name search for the lowered ``needle``, in the list's order. A household
+    is in one part only: the text's first place in the name decides which."""
+    lowered, size = func.lower(Member.name), len(needle)
+    parts = []
+    for place in range(1, NAME_SEARCH_PLACES + 1):
+        key = head_name_from(place)
+        where = [key >= needle, key.startswith(needle, autoescape=True)]
+        if (bound := _after(needle)) is not None:
+            where.append(key < bound)
+        if place > 1:  # not already found at an earlier place
+            where.append(~func.substr(lowered, 1, place + size - 2).contains(needle, autoescape=True))
+        parts.append((and_(*where), (key, Member.household_id)))
+    longer = and_(func.length(Member.name) > literal_column(str(NAME_SEARCH_PLACES)),
+                  lowered.contains(needle, autoescape=True),
+                  ~func.substr(lowered, 1, NAME_SEARCH_PLACES + size - 1).contains(needle, autoescape=True))
+    parts.append((longer, (lowered, Member.household_id)))
+    districts = _districts_containing(needle)
+    parts.append((and_(Household.district.in_(districts), ~lowered.contains(needle, autoescape=True)),
+                  (Household.district, Household.case_year, Household.case_seq)))
+    return parts
+
+
+#: Every 행정동 in use, one index seek each (a loose scan of ``ix_household_district_case``): a few dozen in a city.
+_district = select(func.min(Household.district).label("name")).cte("district", recursive=True)
+_DISTRICTS = select(_district.union_all(
+    select(select(func.min(Household.district)).where(Household.district > _district.c.name).scalar_subquery())
+    .where(_district.c.name.is_not(None))).c.name)
+
+
+def _districts_containing(needle: str) -> list[str]:
+    return [name for name in db.session.execute(_DISTRICTS).scalars() if name is not None and needle in name.lower()]
+
+
+def _name_search_page(user, needle: str, filters: CaseFilters, direction: str, *, upto: int):
+    """The households of a name search in the list's order, each part read only up to ``upto`` rows."""
+    descending = direction == "desc"
+    ranked = []
+    for number, (where, order) in enumerate(_name_search_parts(needle)):
+        keys = (*order, literal_column("0"))[:3]  # the same columns in every part, for the union
+        columns = [literal_column(str(number)).label("part"), *(key.label(f"key{i}") for i, key in enumerate(keys))]
+        part = (_filtered(user, select(Household.id, *columns).join(Member, _HEAD).where(where), filters)
+                .order_by(*(column.desc() if descending else column.asc() for column in order)).limit(upto))
+        ranked.append(select(part.subquery()))
+    merged = union_all(*ranked).subquery()
+    keys = (merged.c.part, merged.c.key0, merged.c.key1, merged.c.key2)
+    return select(merged.c.id).order_by(*(key.desc() if descending else key.asc() for key in keys))
+
+
+def _name_search_matches(user, needle: str, filters: CaseFilters, *, upto: int):
+    """The households of a name search, unordered, each part read only up to ``upto`` rows: for counting."""
+    parts = [select(_filtered(user, select(Household.id).join(Member, _HEAD).where(where), filters)
+                    .limit(upto).subquery()) for where, _ in _name_search_parts(needle)]
+    return select(union_all(*parts).subquery().c.id)
 
 
 def _filtered(user, query, filters: CaseFilters):
@@ -150,9 +241,8 @@ def _search_condition(text: str):
             return exact  # as shown (2021-0043): no other number contains it, and the unique index finds it
         part = _case_number_text().contains(text, autoescape=True)
         return part | exact if whole else part
-    needle = text.lower()
-    return (func.lower(Member.name).contains(needle, autoescape=True)
-            | func.lower(Household.district).contains(needle, autoescape=True))
+    matching = [select(Household.id).join(Member, _HEAD).where(where) for where, _ in _name_search_parts(text.lower())]
+    return Household.id.in_(union_all(*matching))
 
 
 _HOUSEHOLD_ALONE = select(Household).where(Household.id == bindparam("household_id"))

@@ -45,9 +45,7 @@ def index():
         filters = queries.CaseFilters(**{k: (v or filters.__dict__[k]) for k, v in form.data.items()})
     # Bounded: a huge number would overflow the database's OFFSET.
     page = page_number()
-    cases = paginate(queries.case_list_query(current_user, filters), page=page,
-                             per_page=current_app.config["CASE_LIST_PAGE_SIZE"],
-                             count_query=queries.case_count_query(current_user, filters), rows=queries.case_rows)
+    cases = queries.case_page(current_user, filters, page=page, per_page=current_app.config["CASE_LIST_PAGE_SIZE"])
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("cases/index.html", form=form, cases=cases, args=args, today=today_local())
 

@@ -1,7 +1,7 @@
 """Households (cases), their members, status history, consent and needs assessments."""
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, and_, text
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, and_, func, literal_column, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from conference.core.database import now_utc
@@ -200,6 +200,28 @@ class Member(db.Model):
     @property
     def birth_text(self) -> str:
         return self.birth_date.isoformat() if self.birth_date else str(self.birth_year)
+
+
+#: A name search finds any part of a head's name (민수 finds 김민수) by reading one range of an index for each place
+#: the text may start at: the name lowered from its 1st, 2nd, 3rd and 4th character on. The few longer names have an
+#: index of their own (``cases.queries``).
+NAME_SEARCH_PLACES = 4
+_HEADS = {"sqlite_where": text("is_head IS 1"), "postgresql_where": text("is_head IS true")}
+#: Heads whose name is longer than the places above: SQL written out, as the partial index's condition must be.
+LONG_NAME_SQL = f"length(name) > {NAME_SEARCH_PLACES}"
+
+
+def head_name_from(place: int):
+    """SQL: the member's name in lower case from its ``place``-th character on (1: the whole name), written as the
+    index ``ix_member_head_name_from_<place>`` is, with the place as a literal so that SQLite matches the two."""
+    lowered = func.lower(Member.name)
+    return lowered if place == 1 else func.substr(lowered, literal_column(str(place)))
+
+
+for _place in range(1, NAME_SEARCH_PLACES + 1):
+    Index(f"ix_member_head_name_from_{_place}", head_name_from(_place), Member.household_id, **_HEADS)
+Index("ix_member_head_long_name", head_name_from(1), Member.household_id,
+      sqlite_where=text(f"is_head IS 1 AND {LONG_NAME_SQL}"), postgresql_where=text(f"is_head IS true AND {LONG_NAME_SQL}"))
 
 
 class StatusChange(db.Model):
