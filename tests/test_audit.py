@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import inspect, select, text
+from sqlalchemy import event, inspect, select, text
 
 from conftest import PASSWORD, POSTGRES_URL
 from factories import field_errors
@@ -128,6 +128,7 @@ def test_a_view_in_a_get_request_is_chained(client, coordinator, make_household)
     assert rows[-1].prev_hash == rows[-2].row_hash
 
 
+@pytest.mark.skipif(bool(POSTGRES_URL), reason="SQLite's path; PostgreSQL's is tested below")
 def test_a_views_record_is_written_after_its_read_transaction_ended(client, coordinator, make_household,
                                                                      monkeypatch):
     """On SQLite a read transaction left open while the record commits holds the WAL checkpoint back, and every
@@ -145,6 +146,44 @@ def test_a_views_record_is_written_after_its_read_transaction_ended(client, coor
     assert client.get(f"/cases/{household.id}").status_code == 200
     (reading, expired), = seen
     assert not reading and expired and not any(expired)
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL's path; SQLite's is tested above")
+def test_on_postgresql_a_views_record_is_committed_in_the_pages_own_transaction(client, coordinator, make_household,
+                                                                               monkeypatch):
+    """No reader holds PostgreSQL back, so a view takes one connection from the pool, not two (each pinged), and
+    its record is committed before the page goes out. The page's objects stay loaded (nothing is expired)."""
+    household_id = str(make_household().id)
+    login(client, "coord1")
+    client.get("/home")
+    seen, append, checkouts = [], audit._append_to_chain, []
+
+    def appending(connection, events):
+        session = db.session()
+        seen.append((connection is session.connection(), [inspect(o).expired for o in session.identity_map.values()]))
+        return append(connection, events)
+
+    def committed_before_the_response(response):
+        seen.append((len(checkouts), [inspect(o).expired for o in db.session.identity_map.values()]))
+        with db.engine.connect() as other:
+            seen.append(other.execute(select(AuditEvent.id).where(
+                AuditEvent.action == "household.view", AuditEvent.object_id == household_id)).all())
+        return response
+
+    def checkout(*args):
+        checkouts.append(args)
+
+    monkeypatch.setattr(audit, "_append_to_chain", appending)
+    client.application.after_request_funcs.setdefault(None, []).append(committed_before_the_response)
+    event.listen(db.engine, "checkout", checkout)
+    try:
+        assert client.get(f"/cases/{household_id}").status_code == 200
+    finally:
+        event.remove(db.engine, "checkout", checkout)
+        client.application.after_request_funcs[None].remove(committed_before_the_response)
+    (own_connection, before), (connections, after), stored = seen
+    assert own_connection and before and after and not any(before + after)
+    assert len(stored) == 1 and connections == 1
 
 
 def test_concurrent_writers_still_make_one_unbroken_chain(app, runner, admin):

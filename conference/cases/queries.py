@@ -10,7 +10,7 @@ from conference.core.formatting import KST
 from conference.core.loading import fill
 from conference.extensions import db
 from conference.models import Assessment, Consent, Household, Member, MonitoringEntry, Role, Stage, StatusChange, User
-from conference.models.cases import NAME_SEARCH_PLACES, CaseLabels, head_name_from
+from conference.models.cases import NAME_SEARCH_PLACES, CaseLabels, head_name_from, name_reaches
 from conference.shared.paging import Page, paginate
 from conference.shared.permissions import visible_households
 
@@ -39,8 +39,8 @@ def quarter_range(quarter: str) -> tuple[date, date]:
 
 SORTS = {
     "case": (Household.case_year, Household.case_seq),
-    # The head-name index in its own order: a common name prefix stops after one page instead of sorting thousands.
-    "name": (Member.name, Member.household_id),
+    # The head-name index in its own order: a page instead of sorting every household.
+    "name": (head_name_from(1), Member.household_id),
     "discovered": (Household.discovered_on, Household.id),
     "status": (Household.status, Household.case_year, Household.case_seq),
     "district": (Household.district, Household.case_year, Household.case_seq),
@@ -92,23 +92,35 @@ def _order(filters: CaseFilters) -> tuple[str, str]:
 
 def case_page(user, filters: CaseFilters, *, page: int, per_page: int, cap: int = 1000) -> Page:
     """One page of the case list with its count (up to ``cap`` more than the rows before the page)."""
-    sort, direction = _order(filters)
-    if sort == "name" and _is_name_search(filters.q):
-        needle, plain = filters.q.strip().lower(), replace(filters, q="")
-        before = (page - 1) * per_page
-        return paginate(_name_search_page(user, needle, plain, direction, upto=before + per_page), page=page,
-                        per_page=per_page, cap=cap, rows=case_rows,
-                        count_query=_name_search_matches(user, needle, plain, upto=before + cap + 1))
-    return paginate(case_list_query(user, filters), page=page, per_page=per_page, cap=cap, rows=case_rows,
-                    count_query=_filtered(user, select(Household.id), filters))
+    before = (page - 1) * per_page
+    if _in_name_search_order(filters):
+        count_query = select(_name_search_read(_scope(user, filters), filters, upto=before + cap + 1).c.id)
+    else:
+        count_query = _filtered(user, select(Household.id), filters)
+    return paginate(case_list_query(user, filters, upto=before + per_page), page=page, per_page=per_page, cap=cap,
+                    rows=case_rows, count_query=count_query)
 
 
-def case_list_query(user, filters: CaseFilters):
-    """The ids of the households ``user`` may see that match ``filters``, in the list's order (``case_page`` reads
-    a name search in its default order faster)."""
+def case_list_query(user, filters: CaseFilters, *, upto: int):
+    """The ids of the households ``user`` may see that match ``filters``, in the list's order, for a caller that
+    reads at most the first ``upto`` of them."""
     sort, direction = _order(filters)
+    if _in_name_search_order(filters):
+        merged = _name_search_read(_scope(user, filters), filters, upto=upto)
+        keys = (merged.c.part, merged.c.key0, merged.c.key1, merged.c.key2)
+        return select(merged.c.id).order_by(*(key.desc() if direction == "desc" else key.asc() for key in keys))
     query = _filtered(user, _with_head(select(Household.id), sort), filters)
     return query.order_by(*(c.asc() if direction == "asc" else c.desc() for c in SORTS[sort]))
+
+
+def _in_name_search_order(filters: CaseFilters) -> bool:
+    return _order(filters)[0] == "name" and _is_name_search(filters.q)
+
+
+def _scope(user, filters: CaseFilters):
+    """The households ``user`` may see that match ``filters`` apart from the search text, for each part of it."""
+    others = replace(filters, q="")
+    return lambda query: _filtered(user, query, others)
 
 
 def _with_head(query, sort: str):
@@ -139,24 +151,26 @@ def _after(prefix: str) -> str | None:
 
 def _name_search_parts(needle: str) -> list[tuple[object, tuple]]:
     """(condition, order) of each part of a name search for the lowered ``needle``, in the list's order. A household
-    is in one part only: the text's first place in the name decides which."""
+    is in one part only: the text's first place in the name decides which. The order is (text, number, number), None
+    where a part has no such key, so that the parts line up in one union."""
     lowered, size = func.lower(Member.name), len(needle)
     parts = []
     for place in range(1, NAME_SEARCH_PLACES + 1):
         key = head_name_from(place)
-        where = [key >= needle, key.startswith(needle, autoescape=True)]
+        where = [key >= needle]  # the names that start with it, in code point order (README: the database's locale)
         if (bound := _after(needle)) is not None:
             where.append(key < bound)
-        if place > 1:  # not already found at an earlier place
-            where.append(~func.substr(lowered, 1, place + size - 2).contains(needle, autoescape=True))
-        parts.append((and_(*where), (key, Member.household_id)))
-    longer = and_(func.length(Member.name) > literal_column(str(NAME_SEARCH_PLACES)),
+        if place > 1:  # the index's own condition, and not already found at an earlier place
+            where += [name_reaches(place),
+                      ~func.substr(lowered, 1, place + size - 2).contains(needle, autoescape=True)]
+        parts.append((and_(*where), (key, Member.household_id, None)))
+    longer = and_(name_reaches(NAME_SEARCH_PLACES + 1),
                   lowered.contains(needle, autoescape=True),
                   ~func.substr(lowered, 1, NAME_SEARCH_PLACES + size - 1).contains(needle, autoescape=True))
-    parts.append((longer, (lowered, Member.household_id)))
-    districts = _districts_containing(needle)
-    parts.append((and_(Household.district.in_(districts), ~lowered.contains(needle, autoescape=True)),
-                  (Household.district, Household.case_year, Household.case_seq)))
+    parts.append((longer, (None, Member.household_id, None)))
+    if districts := _districts_containing(needle):
+        parts.append((and_(Household.district.in_(districts), ~lowered.contains(needle, autoescape=True)),
+                      (Household.district, Household.case_year, Household.case_seq)))
     return parts
 
 
@@ -171,26 +185,23 @@ def _districts_containing(needle: str) -> list[str]:
     return [name for name in db.session.execute(_DISTRICTS).scalars() if name is not None and needle in name.lower()]
 
 
-def _name_search_page(user, needle: str, filters: CaseFilters, direction: str, *, upto: int):
-    """The households of a name search in the list's order, each part read only up to ``upto`` rows."""
-    descending = direction == "desc"
+def _heads(query):
+    return query.join(Member, _HEAD)
+
+
+def _name_search_read(scope, filters: CaseFilters, *, upto: int | None):
+    """The households of a name search as (id, part, key0, key1, key2), each part read in its own order up to
+    ``upto`` rows (all when None), each within ``scope``. Read in order, each part keeps to its index: SQLite chose
+    the index of the longer names only when asked for their order."""
+    descending = _order(filters)[1] == "desc"
     ranked = []
-    for number, (where, order) in enumerate(_name_search_parts(needle)):
-        keys = (*order, literal_column("0"))[:3]  # the same columns in every part, for the union
+    for number, (where, order) in enumerate(_name_search_parts(filters.q.strip().lower())):
+        keys = [literal_column(blank) if key is None else key for key, blank in zip(order, ("''", "0", "0"), strict=True)]
         columns = [literal_column(str(number)).label("part"), *(key.label(f"key{i}") for i, key in enumerate(keys))]
-        part = (_filtered(user, select(Household.id, *columns).join(Member, _HEAD).where(where), filters)
-                .order_by(*(column.desc() if descending else column.asc() for column in order)).limit(upto))
+        part = (scope(_heads(select(Household.id, *columns))).where(where)
+                .order_by(*(key.desc() if descending else key.asc() for key in order if key is not None)).limit(upto))
         ranked.append(select(part.subquery()))
-    merged = union_all(*ranked).subquery()
-    keys = (merged.c.part, merged.c.key0, merged.c.key1, merged.c.key2)
-    return select(merged.c.id).order_by(*(key.desc() if descending else key.asc() for key in keys))
-
-
-def _name_search_matches(user, needle: str, filters: CaseFilters, *, upto: int):
-    """The households of a name search, unordered, each part read only up to ``upto`` rows: for counting."""
-    parts = [select(_filtered(user, select(Household.id).join(Member, _HEAD).where(where), filters)
-                    .limit(upto).subquery()) for where, _ in _name_search_parts(needle)]
-    return select(union_all(*parts).subquery().c.id)
+    return union_all(*ranked).subquery()
 
 
 def _filtered(user, query, filters: CaseFilters):
@@ -241,8 +252,7 @@ def _search_condition(text: str):
             return exact  # as shown (2021-0043): no other number contains it, and the unique index finds it
         part = _case_number_text().contains(text, autoescape=True)
         return part | exact if whole else part
-    matching = [select(Household.id).join(Member, _HEAD).where(where) for where, _ in _name_search_parts(text.lower())]
-    return Household.id.in_(union_all(*matching))
+    return Household.id.in_(select(_name_search_read(lambda query: query, CaseFilters(q=text), upto=None).c.id))
 
 
 _HOUSEHOLD_ALONE = select(Household).where(Household.id == bindparam("household_id"))

@@ -67,8 +67,8 @@ def practitioner_home(user) -> list[tuple[Meeting, Invitation, bool]]:
 
 def candidate_households(user, text: str, limit: int = 20) -> list[CaseRow]:
     """Households to put on an agenda, found by the case list's one search rule (part of a case number, of the
-    head's name or of the 행정동), among those ``user`` may see."""
-    query = case_list_query(user, CaseFilters(q=text, sort="case", direction="desc")).limit(limit)
+    head's name or of the 행정동), among those ``user`` may see, in the case list's order for that search."""
+    query = case_list_query(user, CaseFilters(q=text), upto=limit).limit(limit)
     return case_rows(db.session.execute(query).scalars().all())
 
 

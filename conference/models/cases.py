@@ -154,10 +154,6 @@ class Member(db.Model):
     __tablename__ = "household_member"
     __table_args__ = (
         Index("ix_member_name_birth", "name", "birth_year"),
-        #: The case list's name search looks at heads only (a third of the members); with the household and
-        #: the head flag in it, a search counts its matches from the index alone.
-        Index("ix_member_head_name", "name", "household_id", "is_head", sqlite_where=text("is_head IS 1"),
-              postgresql_where=text("is_head IS true")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -203,12 +199,11 @@ class Member(db.Model):
 
 
 #: A name search finds any part of a head's name (민수 finds 김민수) by reading one range of an index for each place
-#: the text may start at: the name lowered from its 1st, 2nd, 3rd and 4th character on. The few longer names have an
-#: index of their own (``cases.queries``).
-NAME_SEARCH_PLACES = 4
-_HEADS = {"sqlite_where": text("is_head IS 1"), "postgresql_where": text("is_head IS true")}
-#: Heads whose name is longer than the places above: SQL written out, as the partial index's condition must be.
-LONG_NAME_SQL = f"length(name) > {NAME_SEARCH_PLACES}"
+#: the text may start at: the name lowered from its 1st, 2nd, … character on. The index of a place holds the heads
+#: whose name reaches it, so those of the later places (foreign-born heads' longer names) are small. Names longer
+#: still have an index of their own (``cases.queries``). The 1st place's also serves the list sorted by name. On
+#: PostgreSQL each expression has statistics too (migration 0025): a partial index's are not used.
+NAME_SEARCH_PLACES = 8
 
 
 def head_name_from(place: int):
@@ -218,10 +213,25 @@ def head_name_from(place: int):
     return lowered if place == 1 else func.substr(lowered, literal_column(str(place)))
 
 
+def _reaches(place: int) -> str:
+    """The condition of the place's partial index, written out: the name has a ``place``-th character."""
+    return f"length(name) >= {place}"
+
+
+def name_reaches(place: int):
+    """SQL: the member's name has a ``place``-th character, as ``_reaches`` says it (the place a literal)."""
+    return func.length(Member.name) >= literal_column(str(place))
+
+
+def _heads_where(*conditions: str) -> dict:
+    return {"sqlite_where": text(" AND ".join(("is_head IS 1", *conditions))),
+            "postgresql_where": text(" AND ".join(("is_head IS true", *conditions)))}
+
+
 for _place in range(1, NAME_SEARCH_PLACES + 1):
-    Index(f"ix_member_head_name_from_{_place}", head_name_from(_place), Member.household_id, **_HEADS)
-Index("ix_member_head_long_name", head_name_from(1), Member.household_id,
-      sqlite_where=text(f"is_head IS 1 AND {LONG_NAME_SQL}"), postgresql_where=text(f"is_head IS true AND {LONG_NAME_SQL}"))
+    Index(f"ix_member_head_name_from_{_place}", head_name_from(_place), Member.household_id,
+          **_heads_where(*([_reaches(_place)] if _place > 1 else [])))
+Index("ix_member_head_long_name", Member.household_id, **_heads_where(_reaches(NAME_SEARCH_PLACES + 1)))
 
 
 class StatusChange(db.Model):

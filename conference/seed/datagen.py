@@ -58,6 +58,14 @@ def _level(*parts: str, domain: str | None = None, sector: str | None = None) ->
     return SHARED
 
 
+def _head_name(household_id: int, korean: str) -> str:
+    """The head's name: ``korean`` (drawn either way, so the rest of the data stays as it was), or one in forty a
+    foreign-born head's longer name."""
+    if household_id % FOREIGN_EVERY:
+        return korean
+    return FOREIGN_NAMES[household_id // FOREIGN_EVERY % len(FOREIGN_NAMES)]
+
+
 def _strictest(*levels: str) -> str:
     return max(levels, key=[SHARED, SENSITIVE, INTERNAL].index)
 
@@ -69,6 +77,10 @@ SURNAMES = (["김"] * 21 + ["이"] * 15 + ["박"] * 8 + ["최"] * 5 + ["정"] * 
 GIVEN = ["민준", "서준", "도윤", "예준", "시우", "하준", "지호", "주원", "서연", "서윤", "지우", "서현", "민서", "하은",
          "영희", "철수", "영수", "순자", "영숙", "정숙", "옥순", "명숙", "성호", "영철", "정호", "광수", "동현", "은정",
          "미경", "현주", "대현", "민수", "은영", "경희", "정희", "미숙", "상훈", "성민", "재훈", "혜진", "수진"]
+#: Heads of multicultural families (다문화가족), one in forty: names longer than a name search's indexed places.
+FOREIGN_NAMES = ["응우옌티투", "쩐티투이린", "마리아산토스", "누르갈리예바", "응우옌반남", "팜티흐엉란", "로살린다크루즈",
+                 "아이게림베코바"]
+FOREIGN_EVERY = 40
 SIGNALS = ["단전", "단수", "단가스", "건강보험료 체납", "통신비 체납", "공동주택 관리비 체납", "금융 연체", "실직",
            "주거 위기", "의료비 과다"]
 RELATIONS = [("배우자", 0), ("자녀", 28), ("자녀", 32), ("부", -28), ("모", -26)]
@@ -330,7 +342,8 @@ def _write_households(writer: _Writer, count: int, *, config, coordinator_id: in
             else "", "next_check_on": None, "note": "", "created_at": now, "updated_at": now})
         writer.add("household_member", {
             "id": writer.next_id("household_member"), "household_id": household_id, "is_head": True,
-            "relation": "본인", "name": rng.choice(SURNAMES) + rng.choice(GIVEN), "birth_year": head_birth.year,
+            "relation": "본인", "name": _head_name(household_id, rng.choice(SURNAMES) + rng.choice(GIVEN)),
+            "birth_year": head_birth.year,
             "birth_date": head_birth, "sex": rng.choice("남여"), "has_disability": False})
         for relation, offset in rng.sample(RELATIONS, min(size - 1, len(RELATIONS))):
             born = max(1930, min(head_birth.year + offset + rng.randint(-3, 3), today_local().year))
