@@ -87,7 +87,7 @@ def test_a_practitioner_search_never_reaches_a_case_out_of_reach(app, make_user,
 
     def search(user, query):
         return [db.session.get(Household, i).case_number
-                for i in db.session.execute(case_list_query(user, CaseFilters(q=query))).scalars()]
+                for i in db.session.execute(case_list_query(user, CaseFilters(q=query), upto=100)).scalars()]
 
     for query in ("민수", "중앙", "0002", "0003", hidden.case_number, f"{str(TODAY.year)[2:]}-0", "수"):
         assert set(search(mental, query)) <= {shared.case_number}, query
