@@ -130,9 +130,9 @@ def test_an_agencys_page_is_chosen_from_one_index_in_order_before_anything_is_jo
         assert "INDEX ix_action_item_active_agency_due" in plan and "TEMP B-TREE" not in plan, (url, plan)
 
 
-def test_the_home_pages_due_figures_stop_counting_at_99(client, seeded):
-    """An agency with hundreds of overdue actions: the home page and the notifications say 99+, and reading them
-    costs no more than reading a hundred."""
+def test_the_due_figures_stop_counting_at_99_and_the_lists_count_at_100(client, seeded):
+    """An agency with hundreds of open actions: the home page and the notifications say 99+ overdue, the list
+    "100건 이상", and reading them costs no more than reading a hundred."""
     login(client, "mh")
     assert "기한 지남 1건" in client.get("/home").get_data(as_text=True)
     _many_actions("정신건강복지센터", range(-150, -30))  # 120 more overdue
@@ -144,7 +144,7 @@ def test_the_home_pages_due_figures_stop_counting_at_99(client, seeded):
     assert "기한 지남 99+건" in home and f"2주 안에 마감 {soon}건" in home
     assert "<strong>99+</strong>" in client.get("/notifications").get_data(as_text=True)
     listed_count = client.get("/actions").get_data(as_text=True)
-    assert "(250건 이상)" in listed_count
+    assert "(100건 이상)" in listed_count
 
 
 def test_the_coordinator_sees_every_action_and_filters_by_agency(client, seeded):

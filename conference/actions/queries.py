@@ -18,8 +18,9 @@ from conference.shared.permissions import visible_actions
 DUE_SOON_DAYS = 14
 #: The home page's overdue and due-soon figures say "99+" beyond this.
 DUE_COUNT_CAP = 99
-#: The list counts its matches up to this many (then "250건 이상"), reading at most as many index entries.
-LIST_COUNT_CAP = 250
+#: The list counts its matches up to this many (then "100건 이상"): each counted action is checked against the
+#: household's consent, so a larger cap made the count the one part of the page still growing with the data.
+LIST_COUNT_CAP = 100
 
 
 @dataclass
