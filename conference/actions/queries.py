@@ -6,9 +6,11 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import aliased
 
 from conference.actions.services import ACTIVE
+from conference.core.formatting import korean_date
+from conference.core.masking import mask_name
 from conference.extensions import db
 from conference.models import ActionItem, ActionStatus, Agency, Household, Meeting, Member
-from conference.models.actions import shown_status_label
+from conference.models.actions import PROPOSED_LABEL, shown_status_label
 from conference.models.cases import case_number
 from conference.models.meetings import meeting_title
 from conference.shared.paging import CappedCount, paginate
@@ -34,12 +36,16 @@ class ActionFilters:
 
 @dataclass(frozen=True, slots=True)
 class ActionRow:
-    """A line of the action list: plain values read in one statement, no ORM objects to build per row."""
+    """A line of the action list: plain values read in one statement and shaped for printing, no ORM objects to
+    build per row and no filter for the template to call per row."""
     id: int
     due_on: date
+    #: 2021. 3. 24.
+    due_text: str
     task: str
     case_number: str
-    head_name: str
+    #: The head's name masked (김○○): the list never shows it in full.
+    head_masked: str
     agency: str
     person: str
     status: ActionStatus
@@ -88,20 +94,27 @@ def page_of_actions(user, filters: ActionFilters, today: date, page: int, per_pa
 
 def action_rows(ids: list[int], today: date) -> list[ActionRow]:
     """The rows of the actions ``ids`` (chosen and checked by ``action_list_query``), in that order."""
-    found = {row.id: row for row in db.session.execute(_ACTION_ROWS, {"ids": ids})} if ids else {}
-    labels = {status: str(status.label) for status in ActionStatus}  # translated once, not once a row
-    return [_row(found[action_id], today, labels) for action_id in ids if action_id in found]
-
-
-def _row(row, today: date, labels: dict) -> ActionRow:
-    status = ActionStatus(row.status)
-    proposed = row.completion_proposed_at is not None and status != ActionStatus.DONE
-    return ActionRow(
-        id=row.id, due_on=row.due_on, task=row.task, case_number=case_number(row.case_year, row.case_seq),
-        head_name=row.head_name or "", agency=row.agency, person=row.person, status=status,
-        status_label=str(shown_status_label(row.status, True)) if proposed and status.value in ACTIVE else labels[status],
-        completion_proposed=proposed,
-        meeting_title=meeting_title(row.year, row.number, row.kind), due=due_state(row.status, row.due_on, today))
+    found = {row[0]: row for row in db.session.execute(_ACTION_ROWS, {"ids": ids}).tuples()} if ids else {}
+    labels = {status.value: (status, str(status.label)) for status in ActionStatus}  # translated once, not per row
+    titles = {}  # a page holds the actions of a few meetings
+    rows = []
+    for action_id in ids:
+        if action_id not in found:
+            continue
+        (_, due_on, task, person, status_value, proposed_at, agency, case_year, case_seq, head_name,
+         year, number, kind) = found[action_id]
+        status, label = labels[status_value]
+        if (shown := shown_status_label(status_value, proposed_at is not None)) is PROPOSED_LABEL:
+            label = str(shown)
+        if (year, number, kind) not in titles:
+            titles[year, number, kind] = meeting_title(year, number, kind)
+        rows.append(ActionRow(
+            id=action_id, due_on=due_on, due_text=korean_date(due_on), task=task,
+            case_number=case_number(case_year, case_seq), head_masked=mask_name(head_name or ""), agency=agency,
+            person=person, status=status, status_label=label,
+            completion_proposed=proposed_at is not None and status != ActionStatus.DONE,
+            meeting_title=titles[year, number, kind], due=due_state(status_value, due_on, today)))
+    return rows
 
 
 def due_state(status: str, due_on: date, today: date) -> str:
