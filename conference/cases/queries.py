@@ -125,20 +125,22 @@ def _scope(user, filters: CaseFilters):
 
 def _with_head(query, sort: str):
     """Join the head only to sort by name: a list by case number or 행정동 reads its own index."""
-    if sort == "name":
-        query = query.join(Member, _HEAD)
-    return query
+    return _heads(query) if sort == "name" else query
 
 
 _HEAD = (Member.household_id == Household.id) & Member.is_head.is_(True)
+
+
+def _heads(query):
+    return query.join(Member, _HEAD)
 
 
 # --- Name search ---
 #
 # Any part of the head's name or of the 행정동 matches (민수 finds 김민수). Read as ``lower(name) LIKE '%민수%'``, every
 # search walked all the heads' names. Instead the matches are taken in parts, each a range of one index read in
-# order (``models.cases.head_name_from``): names starting with the text, then names where it starts at the 2nd, 3rd
-# and 4th character, then the few names longer than that, then the households whose 행정동 matches. The list shows the
+# order (``models.cases.head_name_from``): names starting with the text, then names where it starts at the 2nd, 3rd,
+# … 8th character, then the few names longer than that, then the households whose 행정동 matches. The list shows the
 # parts in that order, each in its index's order, so a page reads about a page of each part however many households
 # there are, and the count stops at its cap the same way.
 
@@ -183,10 +185,6 @@ _DISTRICTS = select(_district.union_all(
 
 def _districts_containing(needle: str) -> list[str]:
     return [name for name in db.session.execute(_DISTRICTS).scalars() if name is not None and needle in name.lower()]
-
-
-def _heads(query):
-    return query.join(Member, _HEAD)
 
 
 def _name_search_read(scope, filters: CaseFilters, *, upto: int | None):
