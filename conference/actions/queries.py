@@ -5,12 +5,11 @@ from datetime import date, timedelta
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import aliased
 
-from conference.actions.services import ACTIVE
 from conference.core.formatting import korean_date
 from conference.core.masking import mask_name
 from conference.extensions import db
 from conference.models import ActionItem, ActionStatus, Agency, Household, Meeting, Member
-from conference.models.actions import PROPOSED_LABEL, shown_status_label
+from conference.models.actions import ACTIVE_STATUSES, PROPOSED_LABEL, shown_status_label
 from conference.models.cases import case_number
 from conference.models.meetings import meeting_title
 from conference.shared.paging import CappedCount, paginate
@@ -119,7 +118,7 @@ def action_rows(ids: list[int], today: date) -> list[ActionRow]:
 
 def due_state(status: str, due_on: date, today: date) -> str:
     """"overdue" (still active past its due date), "soon" (active, due within DUE_SOON_DAYS) or ""."""
-    if status not in ACTIVE:
+    if status not in ACTIVE_STATUSES:
         return ""
     if due_on < today:
         return "overdue"

@@ -14,13 +14,11 @@ from conference.models.actions import ACTIVE_STATUSES
 from conference.shared.permissions import is_case_staff
 from conference.shared.rules import RuleError
 
-#: Actions that are still being worked on.
-ACTIVE = ACTIVE_STATUSES
 MAX_TEXT = 2000
 
 
 def _require_active(action: ActionItem):
-    if action.status not in ACTIVE:
+    if action.status not in ACTIVE_STATUSES:
         raise RuleError("form", _l("진행 중인 실행과제만 점검하거나 바꿀 수 있습니다."))
 
 

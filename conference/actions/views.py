@@ -12,6 +12,7 @@ from conference.core.formatting import today_local
 from conference.core.i18n import gettext as _
 from conference.extensions import db
 from conference.models import ActionEvent, ActionItem, Agency, Household
+from conference.models.actions import ACTIVE_STATUSES
 from conference.shared import permissions
 from conference.shared.permissions import (can_report_on_action, can_see_action_override, is_case_staff, require,
                                            visible_actions)
@@ -69,7 +70,7 @@ def detail(action_id):
                 return redirect(url_for("actions.detail", action_id=action_id))
             action = get_action(action_id)
     return render_template("actions/detail.html", action=action, forms=forms, today=today,
-                           overdue=queries.is_overdue(action, today), active=action.status in services.ACTIVE,
+                           overdue=queries.is_overdue(action, today), active=action.status in ACTIVE_STATUSES,
                            can_report=can_report_on_action(current_user, action),
                            show_override=can_see_action_override(current_user, action),
                            staff=is_case_staff(current_user))

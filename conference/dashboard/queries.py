@@ -93,7 +93,7 @@ def _actions_by_status(user) -> dict[str, int]:
 
 
 def _actions_by_agency(user, today: date) -> list[AgencyActions]:
-    active = ActionItem.status.in_([ActionStatus.OPEN.value, ActionStatus.IN_PROGRESS.value])
+    active = ActionItem.is_active()
     query = (select(Agency.name, func.count(),
                     func.count(case((ActionItem.status == ActionStatus.DONE.value, 1))),
                     func.count(case((active & (ActionItem.due_on < today), 1))))

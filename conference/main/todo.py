@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from conference.actions.queries import due_counts
 from conference.core.i18n import lazy_gettext as _l
 from conference.extensions import db
-from conference.models import (ActionItem, ActionStatus, AgencyInput, AgendaItem, Household, InputState, Invitation,
+from conference.models import (ActionItem, AgencyInput, AgendaItem, Household, InputState, Invitation,
                                Meeting, MeetingStatus, Minutes, MinutesStatus, Role)
 from conference.shared.permissions import visible_actions, visible_households, visible_meetings
 
@@ -60,7 +60,7 @@ def _checks_due(today: date) -> int:
 def _proposals(user) -> int:
     query = visible_actions(user, select(func.count()).select_from(ActionItem).where(
         ActionItem.completion_proposed_at.is_not(None),
-        ActionItem.status.in_([ActionStatus.OPEN.value, ActionStatus.IN_PROGRESS.value])))
+        ActionItem.is_active()))
     return db.session.execute(query).scalar_one()
 
 

@@ -22,8 +22,9 @@ from conference.core.loading import fill
 from conference.core.formatting import KST
 from conference.core.masking import mask_address, mask_name
 from conference.extensions import db
-from conference.models import (ActionItem, ActionStatus, AgencyInput, Assessment, Consent, Household, InputState,
+from conference.models import (ActionItem, AgencyInput, Assessment, Consent, Household, InputState,
                                NeedDomain)
+from conference.models.actions import ACTIVE_STATUSES
 from conference.models.disclosure import Disclosure
 from conference.models.meetings import (AgendaItem, Invitation, Meeting, MeetingStatus, PacketSection, PacketSnapshot,
                                         Pledge, meeting_title)
@@ -459,7 +460,7 @@ def _full_case(item: AgendaItem, history: list[HistoryLine], meeting: Meeting, t
         open_actions=[OpenAction(a.task, a.agency.name, a.due_on, str(a.action_status.label), a.due_on < today,
                                  a.task_level, a.agency_id)
                       for a in household.actions if a.meeting_id != meeting.id
-                      and a.status in (ActionStatus.OPEN.value, ActionStatus.IN_PROGRESS.value)],
+                      and a.status in ACTIVE_STATUSES],
         inputs=[_input_line(i) for i in sorted(item.inputs, key=lambda i: i.agency.name)
                 if i.state == InputState.SUBMITTED.value])
     return case

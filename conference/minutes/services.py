@@ -138,7 +138,7 @@ def earlier_open_actions(meeting: Meeting) -> dict[int, list[ActionItem]]:
         return {}
     actions = db.session.execute(
         select(ActionItem).where(ActionItem.household_id.in_(household_ids), ActionItem.meeting_id != meeting.id,
-                                 ActionItem.status.in_([ActionStatus.OPEN.value, ActionStatus.IN_PROGRESS.value]))
+                                 ActionItem.is_active())
         .options(joinedload(ActionItem.agency), joinedload(ActionItem.meeting)).order_by(ActionItem.due_on)
     ).scalars().all()
     grouped: dict[int, list[ActionItem]] = {}

@@ -24,17 +24,17 @@ class ActionStatus(LabelledEnum):
 PROPOSED_LABEL = _l("완료 제안됨")
 
 
-def shown_status_label(status: str, proposed: bool):
-    """The status an action is shown with: 완료 제안됨 while a completion proposal waits, else its status."""
-    if proposed and status in (ActionStatus.OPEN.value, ActionStatus.IN_PROGRESS.value):
-        return PROPOSED_LABEL
-    return ActionStatus(status).label
-
-
 #: Open or in progress: the actions an agency still works on.
 ACTIVE_STATUSES = (ActionStatus.OPEN.value, ActionStatus.IN_PROGRESS.value)
 #: The same as the partial index's condition (see ``ActionItem.is_active``).
 ACTIVE_SQL = "status IN ({})".format(", ".join(f"'{status}'" for status in ACTIVE_STATUSES))
+
+
+def shown_status_label(status: str, proposed: bool):
+    """The status an action is shown with: 완료 제안됨 while a completion proposal waits, else its status."""
+    if proposed and status in ACTIVE_STATUSES:
+        return PROPOSED_LABEL
+    return ActionStatus(status).label
 
 
 #: Outcomes a meeting records for an earlier action.
