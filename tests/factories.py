@@ -40,7 +40,49 @@ from conference.models import (
     User,
 )
 
-TODAY = today_local()
+
+@dataclass(frozen=True)
+class CityDay:
+    """A date some days from the city's day, read when the test runs.
+
+    A parametrised value or a module constant is computed when pytest collects, and a run that crosses midnight in
+    Seoul would then post "tomorrow" when it has become today. Write it in a form with ``on_the_day``.
+    """
+    days: int = 0
+    #: How a form writes it: a date, or a month (``%Y-%m``).
+    pattern: str = "%Y-%m-%d"
+
+    def day(self) -> date:
+        return today_local() + timedelta(days=self.days)
+
+    def written(self) -> str:
+        return self.day().strftime(self.pattern)
+
+    def __repr__(self) -> str:
+        shown = "today" if not self.days else f"today{self.days:+d}"
+        return shown if self.pattern == "%Y-%m-%d" else f"{shown} as {self.pattern}"
+
+
+@dataclass(frozen=True)
+class CityYear:
+    """A year some years from the city's, read when the test runs (a birth given as a year only)."""
+    years: int = 0
+
+    def written(self) -> str:
+        return str(today_local().year + self.years)
+
+    def __repr__(self) -> str:
+        return f"this year{self.years:+d}"
+
+
+TOMORROW = CityDay(1)
+
+
+def on_the_day(value):
+    """``value`` with every ``CityDay`` or ``CityYear`` in it (a value, or a dict's values) written out."""
+    if isinstance(value, dict):
+        return {key: on_the_day(item) for key, item in value.items()}
+    return value.written() if isinstance(value, CityDay | CityYear) else value
 
 
 def first_monday_of_march(year: int) -> date:
@@ -49,7 +91,7 @@ def first_monday_of_march(year: int) -> date:
 
 
 #: Meetings are held next year, so they are always in the future and never straddle a new year.
-MEETING_DAY = first_monday_of_march(TODAY.year + 1)
+MEETING_DAY = first_monday_of_march(today_local().year + 1)
 MEETING_TIME = time(14, 0)
 
 
@@ -254,28 +296,28 @@ def make_case(app, coordinator):
     def factory(name: str | None = None, *, consent=(), covers_sensitive: bool = False, withdrawn: bool = False,
                 children: int = 0, adults: int = 1, assessment: bool = True, stage: str | None = None,
                 district: str = "중앙동") -> Case:
-        n = next(numbers)
+        n, today = next(numbers), today_local()
         name = name or f"김민수{n}"
         tag = f"{n:02d}"
         household = case_services.register_household(
             by=coordinator, head=case_services.HeadOfHousehold(name=name, birth_year=1968, sex="남"),
             district=district, address=f"경기도 동두천시 중앙로 {n}", discovery_route="이웃·주민 제보",
-            discovered_on=date(TODAY.year, 1, 2), phone="010-2345-6789", household_size=1 + adults + children,
+            discovered_on=date(today.year, 1, 2), phone="010-2345-6789", household_size=1 + adults + children,
             crisis_signals=f"단전;위기신호{tag}")
         for k in range(adults):
             case_services.add_member(household, by=coordinator, name=f"이순자{tag}{k}", relation=f"외조모{tag}",
                                      birth_year=1948, birth_date=None, sex="여", has_disability=k == 0)
         for k in range(children):
             case_services.add_member(household, by=coordinator, name=f"김아이{tag}{k}", relation="자녀",
-                                     birth_year=TODAY.year - 9, birth_date=None, sex="여", has_disability=False)
+                                     birth_year=today.year - 9, birth_date=None, sex="여", has_disability=False)
         agency_ids = [a.id if hasattr(a, "id") else a for a in (consent or ())]
         if consent is not None and agency_ids:
-            recorded = case_services.record_consent(household, by=coordinator, consented_on=TODAY,
+            recorded = case_services.record_consent(household, by=coordinator, consented_on=today,
                                                     agency_ids=agency_ids, covers_sensitive=covers_sensitive)
             if withdrawn:
-                case_services.withdraw_consent(recorded, by=coordinator, withdrawn_on=TODAY)
+                case_services.withdraw_consent(recorded, by=coordinator, withdrawn_on=today)
         if assessment:
-            case_services.record_assessment(household, by=coordinator, assessed_on=TODAY, ratings={
+            case_services.record_assessment(household, by=coordinator, assessed_on=today, ratings={
                 "safety": ("위기", f"안전메모{tag} 가정폭력 의심"),
                 "health": ("취약", f"건강메모{tag} 우울 치료 중단"),
                 "economy": ("위기", f"경제메모{tag} 체납 6개월"),
@@ -369,7 +411,10 @@ def items_in_order(meeting_id: int) -> list[tuple[int, int]]:
 
 __all__ = [
     "MEETING_DAY",
-    "TODAY",
+    "TOMORROW",
+    "CityDay",
+    "CityYear",
+    "on_the_day",
     "Case",
     "Household",
     "Sector",

@@ -4,10 +4,9 @@ import itertools
 from datetime import date
 
 import pytest
-
-from conference.cases import services
 from sqlalchemy import func, select
 
+from conference.cases import services
 from conference.extensions import db
 from conference.models import Household
 

@@ -7,15 +7,14 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from conftest import POSTGRES_URL
+from factories import CityDay, on_the_day
+from factories_world import login
 from sqlalchemy import event, func, insert, select
 
-from conftest import POSTGRES_URL
-from factories_world import login
 from conference.core.formatting import today_local
 from conference.extensions import db
 from conference.models import ActionEvent, ActionItem, Agency, AuditEvent, Consent, Meeting
-
-TODAY = today_local()
 
 
 def action_of(agency_name: str) -> ActionItem:
@@ -55,7 +54,8 @@ def test_the_list_runs_by_due_date_and_marks_overdue_soon_and_proposed_completio
     actions = db.session.execute(select(ActionItem).where(ActionItem.status.in_(["open", "in_progress"]))
                                  .order_by(ActionItem.id)).scalars().all()
     later, soon, late = actions[:3]
-    later.due_on, soon.due_on, late.due_on = TODAY + timedelta(days=30), TODAY + timedelta(days=3), TODAY
+    today = today_local()
+    later.due_on, soon.due_on, late.due_on = today + timedelta(days=30), today + timedelta(days=3), today
     late.due_on -= timedelta(days=1)
     soon.completion_proposed_at = datetime.now(UTC)
     ids = {"later": later.id, "soon": soon.id, "late": late.id}
@@ -75,7 +75,7 @@ def _many_actions(agency_name: str, days, status: str = "open") -> None:
     """More actions of the agency, copied from its first one, due ``days`` from today."""
     model = action_of(agency_name)
     columns = {c.key: getattr(model, c.key) for c in ActionItem.__table__.columns if c.key != "id"}
-    db.session.execute(insert(ActionItem), [{**columns, "status": status, "due_on": TODAY + timedelta(days=day),
+    db.session.execute(insert(ActionItem), [{**columns, "status": status, "due_on": today_local() + timedelta(days=day),
                                              "task": f"과제 {day}"} for day in days])
     db.session.commit()
 
@@ -139,7 +139,7 @@ def test_the_due_figures_stop_counting_at_99_and_the_lists_count_at_100(client, 
     _many_actions("정신건강복지센터", range(1, 160))  # 14 more due within two weeks, the rest later
     soon = db.session.execute(select(func.count()).select_from(ActionItem).where(
         ActionItem.agency_id == action_of("정신건강복지센터").agency_id, ActionItem.status.in_(["open", "in_progress"]),
-        ActionItem.due_on.between(TODAY, TODAY + timedelta(days=14)))).scalar_one()
+        ActionItem.due_on.between(today_local(), today_local() + timedelta(days=14)))).scalar_one()
     home = client.get("/home").get_data(as_text=True)
     assert "기한 지남 99+건" in home and f"2주 안에 마감 {soon}건" in home
     assert "<strong>99+</strong>" in client.get("/notifications").get_data(as_text=True)
@@ -161,7 +161,7 @@ def test_progress_moves_the_action_to_in_progress_and_is_logged(client, seeded):
     login(client, "mh")
     action = action_of("정신건강복지센터")
     response = client.post(f"/actions/{action.id}", data={
-        "step": "progress", "checked_on": TODAY.isoformat(), "content": "상담 2회 진행", "result": "치료 재개 동의"})
+        "step": "progress", "checked_on": today_local().isoformat(), "content": "상담 2회 진행", "result": "치료 재개 동의"})
     assert response.status_code == 302
     action = action_of("정신건강복지센터")
     assert action.status == "in_progress"
@@ -171,19 +171,19 @@ def test_progress_moves_the_action_to_in_progress_and_is_logged(client, seeded):
 
 
 @pytest.mark.parametrize("data, message", [
-    ({"step": "progress", "checked_on": (TODAY + timedelta(days=1)).isoformat(), "content": "미래"},
+    ({"step": "progress", "checked_on": CityDay(1), "content": "미래"},
      "점검일은 오늘 이후일 수 없습니다."),
-    ({"step": "progress", "checked_on": TODAY.isoformat(), "content": ""}, "한 일을 적으세요."),
+    ({"step": "progress", "checked_on": CityDay(0), "content": ""}, "한 일을 적으세요."),
     ({"step": "propose", "note": ""}, "완료 내용을 적어야 완료를 제안할 수 있습니다."),
-    ({"step": "due", "new_due": (TODAY + timedelta(days=10)).isoformat(), "reason": ""}, "기한을 바꾸는 사유를 적으세요."),
-    ({"step": "due", "new_due": (TODAY - timedelta(days=1)).isoformat(), "reason": "연기"},
+    ({"step": "due", "new_due": CityDay(10), "reason": ""}, "기한을 바꾸는 사유를 적으세요."),
+    ({"step": "due", "new_due": CityDay(-1), "reason": "연기"},
      "새 기한은 오늘이나 그 뒤의 날짜여야 합니다."),
 ])
 def test_bad_follow_up_changes_nothing(client, seeded, data, message):
     login(client, "mh")
     action = action_of("정신건강복지센터")
     before = (action.status, action.due_on, action.completion_proposed_at)
-    response = client.post(f"/actions/{action.id}", data=data)
+    response = client.post(f"/actions/{action.id}", data=on_the_day(data))
     assert response.status_code == 200 and message in response.get_data(as_text=True)
     action = action_of("정신건강복지센터")
     assert (action.status, action.due_on, action.completion_proposed_at) == before
@@ -206,7 +206,7 @@ def test_proposal_then_confirmation_completes_the_action(client, seeded):
     login(client, "coordinator")
     client.post(f"/actions/{action.id}", data={"step": "confirm", "note": ""})
     assert again().status == "done"
-    again = client.post(f"/actions/{action.id}", data={"step": "progress", "checked_on": TODAY.isoformat(),
+    again = client.post(f"/actions/{action.id}", data={"step": "progress", "checked_on": today_local().isoformat(),
                                                        "content": "완료 뒤 기록"})
     assert "진행 중인 실행과제만" in again.get_data(as_text=True)
 
@@ -215,7 +215,7 @@ def test_a_due_date_change_keeps_the_reason_and_the_old_date(client, seeded):
     login(client, "mh")
     action = action_of("정신건강복지센터")
     old_due = action.due_on
-    new_due = TODAY + timedelta(days=20)
+    new_due = today_local() + timedelta(days=20)
     client.post(f"/actions/{action.id}", data={"step": "due", "new_due": new_due.isoformat(), "reason": "입원으로 연기"})
     action = action_of("정신건강복지센터")
     assert action.due_on == new_due
@@ -230,7 +230,7 @@ def test_another_agencys_action_is_out_of_reach(client, seeded):
     other = action_of("중앙동 행정복지센터")
     before = len(events_of(other))
     assert client.get(f"/actions/{other.id}").status_code == 404
-    response = client.post(f"/actions/{other.id}", data={"step": "progress", "checked_on": TODAY.isoformat(),
+    response = client.post(f"/actions/{other.id}", data={"step": "progress", "checked_on": today_local().isoformat(),
                                                          "content": "남의 과제"})
     assert response.status_code == 404
     assert len(events_of(other)) == before
@@ -240,7 +240,7 @@ def test_the_chair_sees_the_actions_of_meetings_they_chaired_read_only(client, s
     login(client, "chair")
     action = action_of("정신건강복지센터")
     assert client.get(f"/actions/{action.id}").status_code == 200
-    response = client.post(f"/actions/{action.id}", data={"step": "progress", "checked_on": TODAY.isoformat(),
+    response = client.post(f"/actions/{action.id}", data={"step": "progress", "checked_on": today_local().isoformat(),
                                                            "content": "주재자 기록"})
     assert response.status_code == 403
 
@@ -285,7 +285,7 @@ def test_planned_actions_of_unapproved_minutes_are_not_listed(client, seeded):
     action = action_of("정신건강복지센터")
     meeting = db.session.get(Meeting, action.meeting_id)
     planned = ActionItem(household_id=action.household_id, meeting_id=meeting.id, task="아직 확정 전 과제",
-                         domain="safety", agency_id=action.agency_id, due_on=TODAY + timedelta(days=9),
+                         domain="safety", agency_id=action.agency_id, due_on=today_local() + timedelta(days=9),
                          status="planned")
     db.session.add(planned)
     db.session.commit()
@@ -300,7 +300,7 @@ def test_an_action_leaves_the_agencys_reach_when_the_household_withdraws_consent
     action = action_of("정신건강복지센터")
     consent = db.session.execute(select(Consent).where(Consent.household_id == action.household_id)
                                  .order_by(Consent.id.desc())).scalars().first()
-    consent.withdrawn_on = TODAY
+    consent.withdrawn_on = today_local()
     db.session.commit()
     login(client, "mh")
     assert "정신건강 치료 재개와 주 1회 상담" not in client.get("/actions").get_data(as_text=True)

@@ -7,12 +7,12 @@ import warnings
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from conftest import POSTGRES_URL, make_app
 from flask import Flask
 from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
 
 import conference
-from conftest import POSTGRES_URL, make_app
 from conference.config import DEV_SECRET_KEY
 from conference.core.database import WriteInReadTransaction
 from conference.extensions import db

@@ -8,12 +8,12 @@ import threading
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from conftest import PASSWORD, POSTGRES_URL
+from factories import CityDay, field_errors, on_the_day
+from factories_world import seed_demo
 from openpyxl import load_workbook
 from sqlalchemy import event, inspect, select, text
 
-from conftest import PASSWORD, POSTGRES_URL
-from factories import field_errors
-from factories_world import seed_demo
 from conference import audit
 from conference.audit.filters import AuditFilters, events_query
 from conference.core.formatting import KST, today_local
@@ -693,13 +693,13 @@ def test_marking_a_month_reviewed_is_recorded_and_shown(as_admin, march_activity
 
 @pytest.mark.parametrize("data, field, message", [
     ({"month": "2024-03", "note": "   "}, "note", "점검 의견을 적으세요."),
-    ({"month": today_local().strftime("%Y-%m"), "note": "이상 없음"}, "note",
+    ({"month": CityDay(0, "%Y-%m"), "note": "이상 없음"}, "note",
      "아직 끝나지 않은 달은 점검 완료로 표시할 수 없습니다."),
     ({"month": "2024-3x", "note": "이상 없음"}, "month", "달은 2024-03 처럼 '연도-월'로 입력하세요"),
     ({"note": "이상 없음"}, "month", "달은 2024-03 처럼 '연도-월'로 입력하세요"),
 ])
 def test_a_bad_review_mark_changes_nothing(as_admin, data, field, message):
-    response = as_admin.post("/admin/audit/review", data=data)
+    response = as_admin.post("/admin/audit/review", data=on_the_day(data))
     assert response.status_code == 200
     assert any(message in error for error in field_errors(response, field))
     assert events("audit.review") == []

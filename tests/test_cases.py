@@ -7,23 +7,43 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from conftest import POSTGRES_URL
+from factories import (
+    TOMORROW,
+    CityYear,
+    audit_actions,
+    count,
+    counting_queries,
+    field_errors,
+    flashes,
+    form_errors,
+    has_hangul,
+    on_the_day,
+    selected_option,
+    text,
+)
 from flask import current_app
 from sqlalchemy import select, update
-
-from conftest import POSTGRES_URL
-from factories import (audit_actions, count, counting_queries, field_errors, flashes, form_errors, has_hangul,
-                       selected_option, text)
 
 from conference.cases import queries, services
 from conference.core import masking
 from conference.core.formatting import today_local
 from conference.extensions import db
-from conference.models import (Assessment, AuditEvent, Consent, DomainRating, Household, Member, NeedDomain, Role,
-                               Stage, StatusChange, User)
+from conference.models import (
+    Assessment,
+    AuditEvent,
+    Consent,
+    DomainRating,
+    Household,
+    Member,
+    NeedDomain,
+    Role,
+    Stage,
+    StatusChange,
+    User,
+)
 from conference.shared.rules import RuleError
 
-TODAY = today_local()
-TOMORROW = TODAY + timedelta(days=1)
 RRN = "680302-1234567"
 EXTRACTION = "복지사각지대 발굴시스템"
 
@@ -154,8 +174,8 @@ BAD_INPUT = [
     ("head_name", "", "필수 항목"),
     ("head_name", "   ", "필수 항목"),
     ("head_birth", "1968-13-40", "생년월일은 YYYY-MM-DD"),
-    ("head_birth", TOMORROW.isoformat(), "생년월일은 YYYY-MM-DD"),
-    ("head_birth", str(TODAY.year + 1), "생년월일은 YYYY-MM-DD"),
+    ("head_birth", TOMORROW, "생년월일은 YYYY-MM-DD"),
+    ("head_birth", CityYear(1), "생년월일은 YYYY-MM-DD"),
     ("head_birth", "", "필수 항목"),
     ("district", "서울특별시", "올바르지 않은 선택"),
     ("district", "", "필수 항목"),
@@ -165,7 +185,7 @@ BAD_INPUT = [
     ("household_size", "", "가구원수를 숫자로"),
     ("household_size", "1" * 400, "가구원수는 1~30"),  # found by test_fuzz.py: NumberRange failed (OverflowError)
     ("phone", "abc", "연락처는 숫자와 하이픈"),
-    ("discovered_on", TOMORROW.isoformat(), "오늘 이후 날짜"),
+    ("discovered_on", TOMORROW, "오늘 이후 날짜"),
     ("discovered_on", "2021-02-30", "날짜"),
     ("extraction_round", "2021-13", "추출회차는 2021-1 처럼"),
     ("signals_level", "public", "공개 범위는 참석기관 공유, 민감정보, 시 내부 중에서 고르세요."),
@@ -174,7 +194,7 @@ BAD_INPUT = [
 
 @pytest.mark.parametrize("field, value, message", BAD_INPUT, ids=[f"{f}={v!r}" for f, v, _m in BAD_INPUT])
 def test_bad_input_rerenders_with_a_korean_message_and_creates_nothing(staff, field, value, message):
-    data = household_form(**{field: value})
+    data = household_form(**{field: on_the_day(value)})
     response = staff.post("/cases/new", data=data)
     assert response.status_code == 200
     errors = field_errors(response, field)
@@ -542,13 +562,14 @@ def test_case_file_queries_do_not_grow_with_its_contents(staff, coordinator, mak
 
 def test_case_file_shows_identity_members_consent_assessment_and_history(staff, coordinator, make_household,
                                                                          make_agency):
-    household = make_household("김민수", by=coordinator, birth_date=date(TODAY.year - 50, 1, 1), sex="남",
+    year = today_local().year
+    household = make_household("김민수", by=coordinator, birth_date=date(year - 50, 1, 1), sex="남",
                                has_disability=True, phone="010-2345-6789", address="경기도 동두천시 중앙로 101",
                                coordinator_id=coordinator.id)
     fresh = db.session.get(Household, household.id)
-    services.add_member(fresh, by=coordinator, name="김하늘", relation="자녀", birth_year=TODAY.year - 10,
-                        birth_date=date(TODAY.year - 10, 1, 1), sex="여", has_disability=False)
-    services.add_member(fresh, by=coordinator, name="김순자", relation="모", birth_year=TODAY.year - 70,
+    services.add_member(fresh, by=coordinator, name="김하늘", relation="자녀", birth_year=year - 10,
+                        birth_date=date(year - 10, 1, 1), sex="여", has_disability=False)
+    services.add_member(fresh, by=coordinator, name="김순자", relation="모", birth_year=year - 70,
                         birth_date=None, sex="여", has_disability=False)
     mental_health = make_agency("정신건강복지센터")
     services.record_consent(fresh, by=coordinator, consented_on=date(2021, 3, 1), agency_ids=[mental_health.id],
@@ -894,12 +915,13 @@ def test_consent_without_sensitive_flag(staff, make_household, agencies):
 
 @pytest.mark.parametrize("data, field, message", [
     ({"consented_on": "2021-03-01"}, "agency_ids", "기관을 하나 이상"),
-    ({"consented_on": TOMORROW.isoformat(), "agency_ids": "AGENCY"}, "consented_on", "오늘 이후"),
+    ({"consented_on": TOMORROW, "agency_ids": "AGENCY"}, "consented_on", "오늘 이후"),
     ({"consented_on": "", "agency_ids": "AGENCY"}, "consented_on", "YYYY-MM-DD"),
     ({"consented_on": "2021-03-01", "agency_ids": "99999"}, "agency_ids", "선택"),
 ])
 def test_bad_consent_is_refused(staff, make_household, agencies, data, field, message):
     household = make_household()
+    data = on_the_day(data)
     if data.get("agency_ids") == "AGENCY":
         data = {**data, "agency_ids": agencies[0].id}
     response = staff.post(f"/cases/{household.id}/consents/new", data=data)
@@ -956,14 +978,14 @@ def test_withdrawing_the_newest_consent_does_not_revive_an_older_one(staff, make
 
 
 @pytest.mark.parametrize("withdrawn_on, message", [
-    ("2021-02-28", "철회일은 동의일과 오늘 사이여야 합니다."), (TOMORROW.isoformat(), "오늘 이후")])
+    ("2021-02-28", "철회일은 동의일과 오늘 사이여야 합니다."), (TOMORROW, "오늘 이후")])
 def test_withdrawal_date_must_be_between_consent_and_today(staff, make_household, agencies, withdrawn_on, message):
     household = make_household()
     staff.post(f"/cases/{household.id}/consents/new",
                data={"consented_on": "2021-03-01", "agency_ids": [agencies[0].id]})
     consent_id = reload(household.id).consents[0].id
     response = staff.post(f"/cases/{household.id}/consents/{consent_id}/withdraw",
-                          data={"withdrawn_on": withdrawn_on})
+                          data={"withdrawn_on": on_the_day(withdrawn_on)})
     assert response.status_code == 200
     errors = field_errors(response, "withdrawn_on")
     assert errors and message in errors[0]
@@ -1020,7 +1042,7 @@ def test_off_scale_rating_is_refused_with_a_visible_message(staff, make_househol
 def test_future_assessment_date_is_refused(staff, make_household):
     household = make_household()
     response = staff.post(f"/cases/{household.id}/assessments/new",
-                          data=assessment_form(assessed_on=TOMORROW.isoformat(), safety="위기"))
+                          data=assessment_form(assessed_on=TOMORROW.written(), safety="위기"))
     assert response.status_code == 200
     assert field_errors(response, "assessed_on")
     assert count(Assessment) == 0
@@ -1178,10 +1200,10 @@ def test_head_cannot_be_deleted(staff, make_household):
 @pytest.mark.parametrize("data, field", [
     (member_form(name=""), "name"), (member_form(birth="2012-02-30"), "birth"),
     (member_form(birth=RRN), "birth"), (member_form(relation=""), "relation"),
-    (member_form(birth=TOMORROW.isoformat()), "birth")])
+    (member_form(birth=TOMORROW), "birth")])
 def test_bad_member_is_refused(staff, make_household, data, field):
     household = make_household()
-    response = staff.post(f"/cases/{household.id}/members/new", data=data)
+    response = staff.post(f"/cases/{household.id}/members/new", data=on_the_day(data))
     assert response.status_code == 200
     errors = field_errors(response, field)
     assert errors and has_hangul(errors[0])
@@ -1273,7 +1295,7 @@ def test_selections_fall_into_quarters_of_korean_time(staff, coordinator, make_h
 def test_stats_with_a_junk_year_shows_this_year(staff, year):
     response = staff.get(f"/cases/stats?year={year}")
     assert response.status_code == 200
-    assert f"{TODAY.year}년 분기별 발굴·선정 가구" in text(response)
+    assert f"{today_local().year}년 분기별 발굴·선정 가구" in text(response)
 
 
 # --- masking ---------------------------------------------------------------------------------------

@@ -4,13 +4,14 @@ import re
 from datetime import timedelta
 
 import pytest
+from factories import MEETING_DAY, load, past_meeting, text
 from sqlalchemy import update
 
 from conference.cases.queries import CaseFilters, case_list_query
+from conference.core.formatting import today_local
 from conference.extensions import db
 from conference.meetings import queries as meeting_queries
 from conference.models import AgendaItem, Household, Role, Sector
-from factories import MEETING_DAY, TODAY, load, past_meeting, text
 
 
 @pytest.fixture
@@ -45,10 +46,11 @@ def waiting_numbers(page: str) -> list[str]:
 # --- the search ----------------------------------------------------------------------------------------
 
 def test_the_picker_finds_by_part_of_a_case_number_a_given_name_and_the_district(staff, make_meeting, make_case):
+    today = today_local()
     meeting = make_meeting()
     kim = make_case("김민수", district="중앙동")
     park = make_case("박영희", district="송내동")
-    year = str(TODAY.year)
+    year = str(today.year)
     assert (kim.case_number, park.case_number) == (f"{year}-0001", f"{year}-0002")
 
     assert found(picker(staff, meeting.id, "0002")) == [park.case_number]
@@ -72,6 +74,7 @@ def test_the_case_list_finds_by_given_name_case_number_part_and_district(staff, 
 
 def test_a_practitioner_search_never_reaches_a_case_out_of_reach(app, make_user, make_meeting, make_case, add_item,
                                                                  agencies):
+    today = today_local()
     mental = make_user("mh1", Role.PRACTITIONER, agency=agencies["mental"])
     shared = make_case("김민수", consent=[agencies["mental"]], district="중앙동")
     hidden = make_case("이민수", consent=[agencies["school"]], district="중앙동")
@@ -89,7 +92,7 @@ def test_a_practitioner_search_never_reaches_a_case_out_of_reach(app, make_user,
         return [db.session.get(Household, i).case_number
                 for i in db.session.execute(case_list_query(user, CaseFilters(q=query), upto=100)).scalars()]
 
-    for query in ("민수", "중앙", "0002", "0003", hidden.case_number, f"{str(TODAY.year)[2:]}-0", "수"):
+    for query in ("민수", "중앙", "0002", "0003", hidden.case_number, f"{str(today.year)[2:]}-0", "수"):
         assert set(search(mental, query)) <= {shared.case_number}, query
         assert [row.case_number for row in meeting_queries.candidate_households(mental, query)] == \
             search(mental, query), query
@@ -110,6 +113,7 @@ def test_a_partner_cannot_use_the_picker_at_all(app, web, make_user, make_meetin
 
 def test_the_picker_proposes_the_waiting_cases_before_any_search(staff, coordinator, make_meeting, make_case,
                                                                  add_item):
+    today = today_local()
     meeting = make_meeting()
     later = make_meeting(day=MEETING_DAY + timedelta(days=28))
     day = MEETING_DAY
@@ -132,7 +136,7 @@ def test_the_picker_proposes_the_waiting_cases_before_any_search(staff, coordina
     set_case(after_care, status="aftercare", next_check_on=day - timedelta(days=30))
     discussed = make_case("윤지난")
     set_case(discussed, status="selected", track="case_management")
-    past_meeting(coordinator, 40, [discussed], relative_to=TODAY)
+    past_meeting(coordinator, 40, [discussed], relative_to=today)
 
     page = picker(staff, meeting.id)
     assert waiting_numbers(page) == [due.case_number, due_on_the_day.case_number, discussed.case_number,

@@ -34,31 +34,41 @@ from urllib.parse import urljoin, urlsplit
 import openpyxl
 import pyotp
 import pytest
+from conftest import POSTGRES_URL, _copy_sqlite, _empty_postgres, make_app
+from factories_world import table_rows, write_rows
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from jinja2 import BytecodeCache
 from sqlalchemy import func, select
+from test_import import openpyxl_rows, streamed_rows
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
-from conftest import POSTGRES_URL, _copy_sqlite, _empty_postgres, make_app
-from factories_world import table_rows, write_rows
-from test_import import openpyxl_rows, streamed_rows
-from conference.seed import demo
 from conference.auth import two_factor
 from conference.cases import importer, reading
 from conference.cases.importer import COLUMNS, parse_extraction
-from conference.cases.reading import ReadLimits
 from conference.cases.queries import load_case_file
+from conference.cases.reading import ReadLimits
 from conference.config import Defaults
-from conference.extensions import db
 from conference.core.formatting import KST, today_local
+from conference.extensions import db
 from conference.meetings import packets
 from conference.meetings import services as meeting_services
 from conference.minutes import services as minutes_services
-from conference.models import (ActionItem, Agency, Consent, Household, ImportBatch, Meeting, MeetingKind,
-                               MeetingStatus, Member, User)
+from conference.models import (
+    ActionItem,
+    Agency,
+    Consent,
+    Household,
+    ImportBatch,
+    Meeting,
+    MeetingKind,
+    MeetingStatus,
+    Member,
+    User,
+)
+from conference.seed import demo
 
 PASSWORD = demo.DEFAULT_PASSWORD
 EXAMPLES = int(os.environ.get("CONFERENCE_FUZZ_EXAMPLES", "15"))
@@ -102,7 +112,8 @@ any_hostile = st.one_of(
 )
 numbers = st.one_of(st.sampled_from(NUMBERS), st.integers(-(2 ** 70), 2 ** 70).map(str))
 dates = st.one_of(st.sampled_from(DATES), st.dates().map(date.isoformat),
-                  st.dates(today_local() - timedelta(days=400), today_local() + timedelta(days=400)).map(date.isoformat))
+                  st.deferred(lambda: st.dates(today_local() - timedelta(days=400), today_local() + timedelta(days=400))
+                              .map(date.isoformat)))
 texts = st.one_of(st.sampled_from(TEXTS + MARKUP), st.text(SAFE_TEXT, max_size=30),
                   st.tuples(st.text(SAFE_TEXT, max_size=5), st.sampled_from(MARKUP)).map("".join))
 #: Hostile values that fit a field's kind (and so may pass its own check), or anything at all.
@@ -464,11 +475,17 @@ class Target:
         return f"{self.endpoint}[{self.user}]"
 
 
-TODAY = today_local().isoformat()
-SOON = (today_local() + timedelta(days=10)).isoformat()
-LAST_MONTH = (today_local().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+
+
+def city_days() -> dict[str, str]:
+    """``{today}``, ``{soon}`` and ``{last_month}`` in a target, read when it is posted (a run may cross midnight)."""
+    today = today_local()
+    return {"today": today.isoformat(), "soon": (today + timedelta(days=10)).isoformat(),
+            "last_month": (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")}
+
+
 CASE = {"head_name": "김가나", "head_birth": "1970-01-01", "district": "중앙동", "address": "중앙로 1",
-        "household_size": "2", "discovery_route": "이웃·주민 제보", "discovered_on": TODAY}
+        "household_size": "2", "discovery_route": "이웃·주민 제보", "discovered_on": "{today}"}
 
 TARGETS = [
     # Signing in and the account
@@ -497,8 +514,8 @@ TARGETS = [
     Target("admin.user_reset_two_factor", "admin", "/admin/users/{dream}"),
     Target("audit.export", "admin", "/admin/audit?action=login&actor=coordinator",
            {"purpose": "정기 점검"}),
-    Target("audit.review_mark", "admin", f"/admin/audit/review?month={LAST_MONTH}",
-           {"note": "이상 없음"}, shows=(f"/admin/audit/review?month={LAST_MONTH}",)),
+    Target("audit.review_mark", "admin", "/admin/audit/review?month={last_month}",
+           {"note": "이상 없음"}, shows=("/admin/audit/review?month={last_month}",)),
     # The case register
     Target("cases.new", "coordinator", "/cases/new", CASE, shows=("/cases",)),
     Target("cases.edit", "coordinator", "/cases/{kim}/edit", shows=("/cases/{kim}", "/cases")),
@@ -517,7 +534,7 @@ TARGETS = [
     Target("cases.import_preview", "coordinator", "/cases/import/{batch}", shows=("/cases",)),
     Target("cases.import_cancel", "coordinator", "/cases/import/{batch}"),
     # Preparing meetings
-    Target("meetings.new", "coordinator", "/meetings/new", {"day": SOON, "place": "시청 3층"},
+    Target("meetings.new", "coordinator", "/meetings/new", {"day": "{soon}", "place": "시청 3층"},
            shows=("/meetings",)),
     Target("meetings.edit", "coordinator", "/meetings/{prep}/edit", shows=("/meetings/{prep}", "/meetings")),
     Target("meetings.status", "coordinator", "/meetings/{prep}"),
@@ -545,7 +562,7 @@ TARGETS = [
     Target("minutes.start", "coordinator", "/meetings/{prep}/run", shows=("/meetings/{prep}/run",)),
     Target("minutes.postpone", "coordinator", "/meetings/{live}/run/{live_item}", {"postpone_reason": "다음 회의로"},
            shows=("/meetings/{live}/run",)),
-    Target("minutes.request_review", "coordinator", "/meetings/{drafted}/minutes", {"deadline": SOON},
+    Target("minutes.request_review", "coordinator", "/meetings/{drafted}/minutes", {"deadline": "{soon}"},
            shows=("/meetings/{drafted}/minutes",)),
     Target("minutes.respond", "mh", "/meetings/{review}/minutes", {"comment": "확인했습니다"}),
     Target("minutes.approve", "chair", "/meetings/{review}/minutes", shows=("/actions",)),
@@ -553,10 +570,10 @@ TARGETS = [
     Target("minutes.minutes_docx", "coordinator", "/meetings/{final}/minutes", {"purpose": "결재 보고"}),
     Target("minutes.attendance_docx", "coordinator", "/meetings/{live}/run", {"purpose": "서명 받기"}),
     # Actions after the meeting
-    Target("actions.detail", "dong", "/actions/{action}", {"checked_on": TODAY, "content": "방문"},
+    Target("actions.detail", "dong", "/actions/{action}", {"checked_on": "{today}", "content": "방문"},
            shows=("/actions",)),
     Target("actions.detail", "coordinator", "/actions/{action}",
-           {"checked_on": TODAY, "content": "방문", "note": "완료 확인", "new_due": SOON}),
+           {"checked_on": "{today}", "content": "방문", "note": "완료 확인", "new_due": "{soon}"}),
 ]
 
 
@@ -585,7 +602,7 @@ class Fuzzer:
         self._forms = {}
 
     def url(self, template: str) -> str:
-        return template.format(**self.world.ids)
+        return template.format(**self.world.ids, **city_days())
 
     def baseline(self, target: Target, name: str) -> list[str]:
         """The target's valid value(s) for a field; ``{code}`` is the user's next authenticator code."""

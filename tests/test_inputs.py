@@ -13,21 +13,35 @@ from datetime import timedelta
 
 import docx
 import pytest
+from factories import (
+    Web,
+    audit_actions,
+    case_parts,
+    count,
+    counting_queries,
+    docx_parts,
+    field_errors,
+    flashes,
+    form_errors,
+    has_hangul,
+    invitation_of,
+    load,
+    pledge,
+    selected_option,
+    text,
+)
 from flask import current_app
 from markupsafe import escape
 from sqlalchemy import select, update
 
-from factories import (TODAY, Web, audit_actions, case_parts, count, counting_queries, docx_parts, field_errors,
-                       flashes, form_errors, has_hangul, invitation_of, load, pledge, selected_option, text)
-
 from conference.cases import services as case_services
 from conference.cases.queries import load_case_file
+from conference.core.formatting import today_local
 from conference.extensions import db
 from conference.inputs import services as input_services
 from conference.inputs.services import InputValues
 from conference.meetings import services as meeting_services
-from conference.models import (AgencyInput, InputRevision, Meeting, Notification, OfferedResource, Role, Sector,
-                               User)
+from conference.models import AgencyInput, InputRevision, Meeting, Notification, OfferedResource, Role, Sector, User
 from conference.shared.rules import RuleError
 
 SCRIPT = "<script>alert(1)</script>"
@@ -130,7 +144,7 @@ def save(user_web, setting, item_index=0, *, agency=None, **fields):
     return response
 
 
-def service_save(setting, item_index, agency_key, *, submit=True, by=None, today=TODAY, **fields):
+def service_save(setting, item_index, agency_key, *, submit=True, by=None, today=None, **fields):
     """Save an input straight through the service (for setting up states quickly)."""
     meeting = load(setting["meeting"].id)
     item = next(i for i in meeting.agenda_items if i.id == setting["items"][item_index])
@@ -138,7 +152,7 @@ def service_save(setting, item_index, agency_key, *, submit=True, by=None, today
     current = input_services.find_input(item, agency_id)
     saved = input_services.save_input(
         item, agency_id=agency_id, by=by or setting["coordinator"], values=InputValues(**fields),
-        base_version=current.version if current else 0, submit=submit, today=today)
+        base_version=current.version if current else 0, submit=submit, today=today or today_local())
     db.session.commit()
     return saved
 
@@ -455,12 +469,13 @@ def test_a_tampered_version_is_refused_not_saved(web, setting):
 # --- the coordinator's matrix ----------------------------------------------------------------------
 
 def test_matrix_shows_each_agency_and_case_with_state_and_counts(web, setting):
+    today = today_local()
     meeting, (first, second) = setting["meeting"], setting["items"]
     a = {k: v.id for k, v in setting["agencies"].items()}
     web.login("mental1")
     save(web, setting, 0, facts="정신건강 사실", submit=True)
     save(web, setting, 1, facts="정신건강 초안")
-    set_deadline(setting, "charity", TODAY - timedelta(days=1))
+    set_deadline(setting, "charity", today - timedelta(days=1))
     web.login("charity1")
     save(web, setting, 0, facts="후원 가능", submit=True)  # after the deadline
 
@@ -478,19 +493,20 @@ def test_matrix_shows_each_agency_and_case_with_state_and_counts(web, setting):
     assert labels == {"submitted": "제출", "draft": "작성 중", "missing": "미제출", "overdue": "기한 경과"}
     assert "김○○" in page and "김민수" not in page and "school" not in page and "동두천초등학교" not in page
     # A draft left past the deadline is overdue too.
-    set_deadline(setting, "mental", TODAY - timedelta(days=1))
+    set_deadline(setting, "mental", today - timedelta(days=1))
     cells = matrix_cells(text(web.get(f"/meetings/{meeting.id}/inputs")))
     assert cells[second, a["mental"]] == ("overdue", False)
     assert cells[first, a["mental"]] == ("submitted", False)  # submitted in time stays so
 
 
 def test_an_edit_after_the_deadline_is_marked_late(web, setting):
+    today = today_local()
     meeting, item_id = setting["meeting"], setting["items"][0]
     mental = setting["agencies"]["mental"]
     web.login("mental1")
     save(web, setting, facts="기한 안 제출", submit=True)
     assert not stored(item_id, mental.id).is_late
-    set_deadline(setting, "mental", TODAY - timedelta(days=2))
+    set_deadline(setting, "mental", today - timedelta(days=2))
 
     form = text(web.get(form_url(meeting.id, item_id)))
     assert "기한이 지났습니다. 지금 저장하면 기한 후 수정으로 표시됩니다." in form
@@ -716,12 +732,13 @@ def test_staff_write_only_for_an_invited_agency_named_in_the_url(web, setting):
 
 def test_practitioner_cannot_write_on_a_case_outside_consent(web, setting, make_case, add_item, coordinator):
     """A case whose consent was withdrawn after it was put on the agenda: gone for practitioners, even by URL."""
+    today = today_local()
     meeting = setting["meeting"]
     invited = [setting["agencies"][k] for k in ("mental", "centre", "charity")]
     third = make_case("박철수", consent=invited)
     item_id = add_item(meeting.id, third)
     household = load_case_file(third.id)
-    case_services.withdraw_consent(household.consents[0], by=coordinator, withdrawn_on=TODAY)
+    case_services.withdraw_consent(household.consents[0], by=coordinator, withdrawn_on=today)
     db.session.commit()
 
     web.login("mental1")

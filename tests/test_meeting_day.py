@@ -6,19 +6,15 @@ import re
 from datetime import timedelta
 
 import docx
-from sqlalchemy import select
-
 from factories import audit_actions
 from factories_world import login
+from sqlalchemy import select
 from test_minutes_flow import attend, items, record, start
 
 from conference.core.formatting import today_local
 from conference.extensions import db
 from conference.inputs.forms import AgencyInputForm
-from conference.models import (ActionItem, Agency, AgencyInput, AgendaItem, Meeting, MeetingStatus, Notification,
-                               User)
-
-TODAY = today_local()
+from conference.models import ActionItem, Agency, AgencyInput, AgendaItem, Meeting, MeetingStatus, Notification, User
 
 
 def page_of(response) -> str:
@@ -48,8 +44,9 @@ def test_the_run_page_before_the_start_offers_it_with_a_warning_and_a_confirmati
 
 
 def test_on_the_meeting_day_the_start_needs_no_confirmation(client, seeded):
+    today = today_local()
     meeting = db.session.get(Meeting, seeded)
-    meeting.starts_at = meeting.starts_at.replace(year=TODAY.year, month=TODAY.month, day=TODAY.day)
+    meeting.starts_at = meeting.starts_at.replace(year=today.year, month=today.month, day=today.day)
     db.session.commit()
     login(client, "coordinator")
     page = page_of(client.get(f"/meetings/{seeded}/run"))
@@ -60,6 +57,7 @@ def test_on_the_meeting_day_the_start_needs_no_confirmation(client, seeded):
 
 def test_the_meeting_page_starts_a_meeting_off_its_day_only_through_the_confirmation(client, seeded):
     """The status buttons of the meeting page and the run page's start follow one rule (services.start_meeting)."""
+    today = today_local()
     login(client, "coordinator")
     client.post(f"/meetings/{seeded}/status", data={"to": "sharing"})
     assert status_of(seeded) == MeetingStatus.SHARING.value
@@ -71,7 +69,7 @@ def test_the_meeting_page_starts_a_meeting_off_its_day_only_through_the_confirma
     assert status_of(seeded) == MeetingStatus.SHARING.value
     assert "그래도 시작하려면 확인란을 고르세요" in page_of(client.get(f"/meetings/{seeded}/run"))
     meeting = db.session.get(Meeting, seeded)
-    meeting.starts_at = meeting.starts_at.replace(year=TODAY.year, month=TODAY.month, day=TODAY.day)
+    meeting.starts_at = meeting.starts_at.replace(year=today.year, month=today.month, day=today.day)
     db.session.commit()
     assert 'value="in_progress"' in page_of(client.get(f"/meetings/{seeded}"))  # on the day, the button starts it
     assert client.post(f"/meetings/{seeded}/status", data={"to": "in_progress"}).status_code == 302
@@ -149,6 +147,7 @@ def test_a_bad_attendance_row_keeps_every_row_as_typed(client, seeded):
 # --- postponement ---------------------------------------------------------------------------------
 
 def test_a_postponed_case_shows_in_the_minutes_does_not_block_approval_and_comes_back(client, seeded):
+    today = today_local()
     login(client, "coordinator")
     start(client, seeded)
     assert attend(client, seeded).status_code == 302
@@ -168,7 +167,7 @@ def test_a_postponed_case_shows_in_the_minutes_does_not_block_approval_and_comes
     assert "보류</span> 가구원 입원으로 다음 회의에서 논의" in run_page
     for item in others:
         assert record(client, seeded, item).status_code == 302
-    deadline = (TODAY + timedelta(days=3)).isoformat()
+    deadline = (today + timedelta(days=3)).isoformat()
     client.post(f"/meetings/{seeded}/minutes/review", data={"deadline": deadline})
     assert status_of(seeded) == MeetingStatus.REVIEW.value  # the postponed case has no record and does not block
     minutes_page = page_of(client.get(f"/meetings/{seeded}/minutes"))
@@ -184,7 +183,7 @@ def test_a_postponed_case_shows_in_the_minutes_does_not_block_approval_and_comes
 
     # The next meeting's agenda proposal has it, until it is on an agenda again.
     login(client, "coordinator")
-    day = TODAY + timedelta(days=120)
+    day = today + timedelta(days=120)
     chair_id = db.session.execute(select(User.id).where(User.username == "chair")).scalar_one()
     coordinator_id = db.session.get(Meeting, seeded).coordinator_id
     client.post("/meetings/new", data={"kind": "integrated", "day": day.isoformat(), "start_time": "14:00",
@@ -203,6 +202,7 @@ def test_a_postponed_case_shows_in_the_minutes_does_not_block_approval_and_comes
 
 
 def test_a_postponement_can_be_taken_back_and_then_the_case_needs_its_record(client, seeded):
+    today = today_local()
     login(client, "coordinator")
     start(client, seeded)
     attend(client, seeded)
@@ -212,7 +212,7 @@ def test_a_postponement_can_be_taken_back_and_then_the_case_needs_its_record(cli
     client.post(f"/meetings/{seeded}/run/{first.id}/postpone", data={"undo": "1"})
     assert items(seeded)[0].postponed_reason == ""
     response = client.post(f"/meetings/{seeded}/minutes/review",
-                           data={"deadline": (TODAY + timedelta(days=3)).isoformat()})
+                           data={"deadline": (today + timedelta(days=3)).isoformat()})
     assert f"사례 {case_number}: 논의 기록이 없습니다." in page_of(response)
 
 
@@ -245,9 +245,10 @@ def test_every_missing_field_of_every_action_row_shows_by_its_field_and_nothing_
 
 
 def test_a_bad_review_deadline_is_shown_again_as_typed_with_its_message(client, seeded):
+    today = today_local()
     login(client, "coordinator")
     start(client, seeded)
-    past = (TODAY - timedelta(days=1)).isoformat()
+    past = (today - timedelta(days=1)).isoformat()
     response = client.post(f"/meetings/{seeded}/minutes/review", data={"deadline": "2024-13-45"})
     page = page_of(response)
     assert response.status_code == 200 and 'value="2024-13-45"' in page
@@ -396,6 +397,7 @@ def test_a_huge_row_number_is_ignored_not_drawn(client, seeded):
 def test_an_agency_reads_that_a_case_was_postponed_but_not_why(client, seeded):
     """The reason for a postponement is free text nobody gave a disclosure level (it may name an illness): an
     agency's copy of the minutes says 보류 and leaves the reason out, counted as not shown."""
+    today = today_local()
     login(client, "coordinator")
     start(client, seeded)
     assert attend(client, seeded).status_code == 302
@@ -404,7 +406,7 @@ def test_an_agency_reads_that_a_case_was_postponed_but_not_why(client, seeded):
     client.post(f"/meetings/{seeded}/run/{postponed.id}/postpone", data={"postpone_reason": "어머니 정신과 입원"})
     for item in others:
         assert record(client, seeded, item).status_code == 302
-    client.post(f"/meetings/{seeded}/minutes/review", data={"deadline": (TODAY + timedelta(days=3)).isoformat()})
+    client.post(f"/meetings/{seeded}/minutes/review", data={"deadline": (today + timedelta(days=3)).isoformat()})
     assert "보류 (다음 회의로): 어머니 정신과 입원" in page_of(client.get(f"/meetings/{seeded}/minutes"))
     login(client, "mh")
     agency_page = page_of(client.get(f"/meetings/{seeded}/minutes"))

@@ -11,7 +11,6 @@ import pytest
 from conftest import POSTGRES_URL
 from factories import (
     MEETING_DAY,
-    TODAY,
     audit_actions,
     count,
     field_errors,
@@ -31,10 +30,10 @@ from sqlalchemy import select
 
 from conference.cases import services as case_services
 from conference.cases.queries import load_case_file
+from conference.core.formatting import today_local
 from conference.extensions import db
-from conference.shared import disclosure
-from conference.meetings import rules
 from conference.meetings import queries as meeting_queries
+from conference.meetings import rules
 from conference.meetings import services as meeting_services
 from conference.models import (
     AgendaItem,
@@ -46,6 +45,7 @@ from conference.models import (
     SectionVisibility,
     Sector,
 )
+from conference.shared import disclosure
 from conference.shared.rules import RuleError
 
 YEAR = MEETING_DAY.year
@@ -160,8 +160,9 @@ def test_a_duplicate_number_is_refused_next_to_the_field(staff, coordinator, mak
 
 
 def test_a_past_date_is_refused_and_nothing_is_saved(staff, coordinator, agencies):
+    today = today_local()
     response = staff.post("/meetings/new", data=meeting_form(
-        coordinator_id=coordinator.id, day=(TODAY - timedelta(days=1)).isoformat(),
+        coordinator_id=coordinator.id, day=(today - timedelta(days=1)).isoformat(),
         agency_ids=[agencies["mental"].id]))
     assert response.status_code == 200
     errors = field_errors(response, "day")
@@ -534,13 +535,14 @@ def test_children_first_keeps_the_order_otherwise(staff, make_meeting, make_case
 
 
 def test_a_member_turning_18_is_no_longer_a_child(staff, make_meeting, make_case, add_item, coordinator):
+    today = today_local()
     meeting = make_meeting()
     adult = make_case()
     teen = make_case()
     household = load_case_file(teen.id)
-    case_services.add_member(household, by=coordinator, name="김청년", relation="자녀", birth_year=TODAY.year - 18,
-                             birth_date=TODAY.replace(year=TODAY.year - 18) if (TODAY.month, TODAY.day) != (2, 29)
-                             else date(TODAY.year - 18, 2, 28), sex="남", has_disability=False)
+    case_services.add_member(household, by=coordinator, name="김청년", relation="자녀", birth_year=today.year - 18,
+                             birth_date=today.replace(year=today.year - 18) if (today.month, today.day) != (2, 29)
+                             else date(today.year - 18, 2, 28), sex="남", has_disability=False)
     db.session.commit()
     add_item(meeting.id, adult)
     add_item(meeting.id, teen)
@@ -698,8 +700,9 @@ def start(staff, meeting_id):
 
 
 def on_the_day(meeting_id):
+    today = today_local()
     meeting = db.session.get(Meeting, meeting_id)
-    meeting.starts_at = meeting.starts_at.replace(year=TODAY.year, month=TODAY.month, day=TODAY.day)
+    meeting.starts_at = meeting.starts_at.replace(year=today.year, month=today.month, day=today.day)
 
 
 def test_status_moves_one_step_at_a_time(staff, make_meeting, make_case, add_item, make_user):
@@ -854,13 +857,14 @@ def test_a_place_with_a_bare_carriage_return_or_control_characters_stays_one_lin
 
 def test_practitioner_home_lists_only_invited_meetings_with_deadline_and_pledge(web, make_user, make_meeting,
                                                                                 agencies):
+    today = today_local()
     worker = make_user("worker1", Role.PRACTITIONER, agency=agencies["mental"])
     invited = make_meeting([agencies["mental"], agencies["charity"]])
     later = make_meeting([agencies["mental"]], day=MEETING_DAY + timedelta(days=14))
     other = make_meeting([agencies["charity"]], day=MEETING_DAY + timedelta(days=7))
     # The first one's deadline has passed; the worker pledged for the later one.
     db.session.execute(Invitation.__table__.update().where(Invitation.meeting_id == invited.id)
-                       .values(deadline=TODAY - timedelta(days=1)))
+                       .values(deadline=today - timedelta(days=1)))
     db.session.commit()
     pledge(later.id, worker)
 
@@ -878,9 +882,10 @@ def test_practitioner_home_lists_only_invited_meetings_with_deadline_and_pledge(
 
 
 def test_practitioner_home_leaves_out_past_meetings(web, make_user, coordinator, agencies):
+    today = today_local()
     make_user("worker1", Role.PRACTITIONER, agency=agencies["mental"])
-    old = past_meeting(coordinator, (MEETING_DAY - TODAY).days + 30)
-    db.session.add(Invitation(meeting_id=old.id, agency_id=agencies["mental"].id, deadline=TODAY - timedelta(days=40)))
+    old = past_meeting(coordinator, (MEETING_DAY - today).days + 30)
+    db.session.add(Invitation(meeting_id=old.id, agency_id=agencies["mental"].id, deadline=today - timedelta(days=40)))
     db.session.commit()
     web.login("worker1")
     assert old.title not in text(web.get("/home"))
@@ -891,6 +896,7 @@ def test_practitioner_home_leaves_out_past_meetings(web, make_user, coordinator,
 @pytest.fixture
 def matrix_meeting(make_user, make_meeting, make_case, add_item, coordinator, agencies):
     """One meeting with a chair, an invited and an uninvited agency, and cases on and off its agenda."""
+    today = today_local()
     invited, uninvited = agencies["mental"], agencies["charity"]
     make_user("admin1", Role.ADMIN)
     chair = make_user("chair1", Role.CHAIR, display_name="박위원장")
@@ -907,7 +913,7 @@ def matrix_meeting(make_user, make_meeting, make_case, add_item, coordinator, ag
              "withdrawn": add_item(meeting.id, withdrawn)}
     # Consent withdrawn after the case was put on the agenda.
     household = load_case_file(withdrawn.id)
-    case_services.withdraw_consent(household.consents[0], by=coordinator, withdrawn_on=TODAY)
+    case_services.withdraw_consent(household.consents[0], by=coordinator, withdrawn_on=today)
     db.session.commit()
     pledge(meeting.id, worker)
     invitation = invitation_of(meeting.id, invited.id)

@@ -1,7 +1,7 @@
 """Template helpers that stand in for slower library calls must give the same answers."""
 import pytest
-from flask import g, url_for
 from factories_world import seed_demo
+from flask import g, url_for
 
 from conference.core.ids import MAX_ID
 from conference.extensions import db

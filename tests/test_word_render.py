@@ -21,9 +21,8 @@ from pathlib import Path
 
 import docx
 import pytest
-from sqlalchemy import select
-
 from factories_world import login
+from sqlalchemy import select
 
 from conference.extensions import db
 from conference.models import Meeting
