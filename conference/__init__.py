@@ -8,6 +8,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from conference.config import DEV_SECRET_KEY, Defaults
+from conference.core.i18n import JSONProvider
 from conference.extensions import babel, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,6 +22,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     """Build the application: configuration, extensions, blueprints, error pages, commands."""
     app = Flask(__name__, instance_relative_config=True,
                 template_folder="../templates", static_folder="../static")
+    app.json = JSONProvider(app)
     load_config(app, test_config)
     register_extensions(app)
     register_blueprints(app)

@@ -1,6 +1,5 @@
 """What every template can use: masking and domain-label filters, the CSRF field, fast translations."""
 from flask import g, request, url_for
-from flask_babel.speaklater import LazyString
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
@@ -39,15 +38,6 @@ def attr_pair(enum_member, counts: dict) -> tuple[str, int]:
 
 def completion_pair(row) -> tuple[str, int]:
     return (row.agency, round(row.completion_rate * 100))
-
-
-def lazy_text(value):
-    """Jinja's ``finalize``: a lazy translation is printed as text and escaped like any other value.
-
-    Flask-Babel's lazy strings claim to be HTML (``__html__``), so a message such as "'%(value)s' is not a
-    district" would otherwise print the value — a cell of an uploaded file, an agency's name — unescaped.
-    """
-    return str(value) if isinstance(value, LazyString) else value
 
 
 def csrf_field() -> Markup:
@@ -101,7 +91,6 @@ def _npgettext(context: str, singular: str, plural: str, number: int, **values) 
 
 
 def register_filters(app):
-    app.jinja_env.finalize = lazy_text
     app.jinja_env.install_gettext_callables(_gettext, _ngettext, newstyle=True, pgettext=_pgettext,
                                             npgettext=_npgettext)
     app.jinja_env.globals.update(_=_gettext, gettext=_gettext, ngettext=_ngettext, pgettext=_pgettext,

@@ -123,7 +123,7 @@ def test_an_agencys_page_is_chosen_from_one_index_in_order_before_anything_is_jo
     login(client, "mh")
     for url in ("/actions", "/actions?due=overdue", "/actions?due=soon"):
         statement, parameters = _page_statement(client, url)
-        assert "JOIN" not in statement
+        assert "JOIN" not in statement.split("WHERE")[0]  # (the consent check's EXISTS joins inside itself)
         with db.engine.connect() as connection:
             plan = " ".join(str(row) for row in
                             connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters))

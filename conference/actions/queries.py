@@ -86,8 +86,13 @@ _ACTION_ROWS = (select(ActionItem.id, ActionItem.due_on, ActionItem.task, Action
 def page_of_actions(user, filters: ActionFilters, today: date, page: int, per_page: int = 50):
     """One page of the list. The page's ids are chosen first (an index walk and a sort of bare ids), then only
     those rows are joined to their household, agency and meeting: joining every match before the sort made
-    an agency with hundreds of open actions pay for all of them."""
-    return paginate(action_list_query(user, filters, today), page=page, per_page=per_page, cap=LIST_COUNT_CAP,
+    an agency with hundreds of open actions pay for all of them.
+
+    The capped count reads the matches in the list's order too: unordered, SQLite took the agency-and-status index
+    and checked the consent of every action of the first status until it had found a hundred it may show (1.2 ms
+    at 500,000 households, against 0.06 ms in order, where the page's own rows are the first it reads)."""
+    query = action_list_query(user, filters, today)
+    return paginate(query, page=page, per_page=per_page, cap=LIST_COUNT_CAP, count_query=query,
                     rows=lambda ids: action_rows(ids, today))
 
 

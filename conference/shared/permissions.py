@@ -3,7 +3,7 @@ from enum import Enum
 
 from flask import abort
 from flask_login import current_user, login_required
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import false, func, or_, select
 
 from conference.extensions import db
 from conference.models import ActionItem, AgendaItem, Consent, Household, Invitation, Meeting, Role
@@ -128,13 +128,15 @@ def visible_households(user, query):
 
 def consent_covers(household_id, agency_id: int, correlate):
     """SQL: the household's latest consent is not withdrawn and names the agency (``cases.services.current_consent``
-    and ``conference.shared.disclosure`` apply the same rule to loaded objects)."""
+    and ``conference.shared.disclosure`` apply the same rule to loaded objects).
+
+    One EXISTS finds the latest consent once: two (names the agency, not withdrawn) looked it up twice for every
+    row a list reads."""
     latest_consent = (select(func.max(Consent.id)).where(Consent.household_id == household_id)
                       .correlate(correlate).scalar_subquery())
-    names_agency = select(consent_agency.c.consent_id).where(consent_agency.c.consent_id == latest_consent,
-                                                             consent_agency.c.agency_id == agency_id)
-    in_force = select(Consent.id).where(Consent.id == latest_consent, Consent.withdrawn_on.is_(None))
-    return and_(names_agency.exists(), in_force.exists())
+    return (select(Consent.id).join(consent_agency, consent_agency.c.consent_id == Consent.id)
+            .where(Consent.id == latest_consent, Consent.withdrawn_on.is_(None), consent_agency.c.agency_id == agency_id)
+            .correlate(correlate).exists())
 
 
 # --- Meetings ---
