@@ -130,6 +130,22 @@ def test_an_agencys_page_is_chosen_from_one_index_in_order_before_anything_is_jo
         assert "INDEX ix_action_item_active_agency_due" in plan and "TEMP B-TREE" not in plan, (url, plan)
 
 
+def test_the_page_and_its_count_come_from_one_read_of_the_ids(client, seeded):
+    """Every match costs a consent check: the page's ids and the capped count are one statement, then the rows."""
+    _many_actions("정신건강복지센터", range(120))
+    login(client, "mh")
+    statements = []
+    listener = lambda conn, cursor, statement, *rest: statements.append(statement)  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        page = client.get("/actions?page=2").get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    reads = [s for s in statements if "FROM action_item" in s]
+    assert len(reads) == 2 and "count(" not in " ".join(reads).lower(), reads
+    assert len(listed(page)) == 50 and "<span>2 / 3</span>" in page  # read up to 151: the whole count, 3 pages
+
+
 def test_the_due_figures_stop_counting_at_99_and_the_lists_count_at_100(client, seeded):
     """An agency with hundreds of open actions: the home page and the notifications say 99+ overdue, the list
     "100건 이상", and reading them costs no more than reading a hundred."""

@@ -12,7 +12,7 @@ from conference.models import ActionItem, ActionStatus, Agency, Household, Meeti
 from conference.models.actions import ACTIVE_STATUSES, PROPOSED_LABEL, shown_status_label
 from conference.models.cases import case_number
 from conference.models.meetings import meeting_title
-from conference.shared.paging import CappedCount, paginate
+from conference.shared.paging import CappedCount, paginate_ids
 from conference.shared.permissions import visible_actions
 
 #: Days before the due date from which an action counts as "due soon".
@@ -33,7 +33,7 @@ class ActionFilters:
     due: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ActionRow:
     """A line of the action list: plain values read in one statement and shaped for printing, no ORM objects to
     build per row and no filter for the template to call per row."""
@@ -45,6 +45,8 @@ class ActionRow:
     case_number: str
     #: The head's name masked (김○○): the list never shows it in full.
     head_masked: str
+    #: The case as the list prints it: its number and the masked name (2021-0001 김○○).
+    case: str
     agency: str
     person: str
     status: ActionStatus
@@ -88,12 +90,11 @@ def page_of_actions(user, filters: ActionFilters, today: date, page: int, per_pa
     those rows are joined to their household, agency and meeting: joining every match before the sort made
     an agency with hundreds of open actions pay for all of them.
 
-    The capped count reads the matches in the list's order too: unordered, SQLite took the agency-and-status index
-    and checked the consent of every action of the first status until it had found a hundred it may show (1.2 ms
-    at 500,000 households, against 0.06 ms in order, where the page's own rows are the first it reads)."""
-    query = action_list_query(user, filters, today)
-    return paginate(query, page=page, per_page=per_page, cap=LIST_COUNT_CAP, count_query=query,
-                    rows=lambda ids: action_rows(ids, today))
+    The ids and the capped count come from one read in the list's order: each match costs a consent check, and a
+    separate count read the page's matches again (unordered, SQLite even took another index and checked every
+    action of the first status it found)."""
+    return paginate_ids(action_list_query(user, filters, today), page=page, per_page=per_page, cap=LIST_COUNT_CAP,
+                        rows=lambda ids: action_rows(ids, today))
 
 
 def action_rows(ids: list[int], today: date) -> list[ActionRow]:
@@ -106,18 +107,19 @@ def action_rows(ids: list[int], today: date) -> list[ActionRow]:
         if action_id not in found:
             continue
         (_, due_on, task, person, status_value, proposed_at, agency, case_year, case_seq, head_name,
-         year, number, kind) = found[action_id]
+         year, meeting_number, kind) = found[action_id]
         status, label = labels[status_value]
         if (shown := shown_status_label(status_value, proposed_at is not None)) is PROPOSED_LABEL:
             label = str(shown)
-        if (year, number, kind) not in titles:
-            titles[year, number, kind] = meeting_title(year, number, kind)
+        if (year, meeting_number, kind) not in titles:
+            titles[year, meeting_number, kind] = meeting_title(year, meeting_number, kind)
+        number, masked = case_number(case_year, case_seq), mask_name(head_name or "")
         rows.append(ActionRow(
             id=action_id, due_on=due_on, due_text=korean_date(due_on), task=task,
-            case_number=case_number(case_year, case_seq), head_masked=mask_name(head_name or ""), agency=agency,
+            case_number=number, head_masked=masked, case=f"{number} {masked}", agency=agency,
             person=person, status=status, status_label=label,
             completion_proposed=proposed_at is not None and status != ActionStatus.DONE,
-            meeting_title=titles[year, number, kind], due=due_state(status_value, due_on, today)))
+            meeting_title=titles[year, meeting_number, kind], due=due_state(status_value, due_on, today)))
     return rows
 
 
