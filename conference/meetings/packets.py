@@ -399,10 +399,8 @@ def packet_for_reader(meeting: Meeting, user, requested_agency_id: int | None, *
         agency_id = reader_agency_for(user, meeting, requested_agency_id)
     if agency_id is REFUSED:
         return REFUSED
-    if needs_pledge(user):
-        fill([meeting], Meeting.pledges)  # (already there when the meeting was loaded in full)
-        if not has_pledged(meeting, user):
-            return PLEDGE_NEEDED
+    if needs_pledge(user) and not has_pledged(meeting, user):
+        return PLEDGE_NEEDED
     return ReaderCopy(meeting, agency_id, coordinator_notes, today)
 
 

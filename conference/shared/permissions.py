@@ -3,10 +3,10 @@ from enum import Enum
 
 from flask import abort
 from flask_login import current_user, login_required
-from sqlalchemy import false, func, or_, select
+from sqlalchemy import bindparam, exists, false, func, or_, select
 
 from conference.extensions import db
-from conference.models import ActionItem, AgendaItem, Consent, Household, Invitation, Meeting, Role
+from conference.models import ActionItem, AgendaItem, Consent, Household, Invitation, Meeting, Pledge, Role
 from conference.models.cases import consent_agency
 
 
@@ -190,9 +190,16 @@ def needs_pledge(user) -> bool:
     return _role(user) == Role.PRACTITIONER
 
 
+#: Whether a user has pledged for a meeting, asked on its own (built once: it runs before every kept packet).
+_PLEDGED = select(exists().where(Pledge.meeting_id == bindparam("meeting_id"), Pledge.user_id == bindparam("user_id")))
+
+
 def has_pledged(meeting, user) -> bool:
-    """``user`` has signed the confidentiality pledge for ``meeting`` (needs ``meeting.pledges`` loaded)."""
-    return any(p.user_id == user.id for p in meeting.pledges)
+    """``user`` has signed the confidentiality pledge for ``meeting``: from ``meeting.pledges`` when they are loaded,
+    else one statement (a kept packet's check loads no pledges)."""
+    if "pledges" in meeting.__dict__:
+        return any(p.user_id == user.id for p in meeting.pledges)
+    return db.session.execute(_PLEDGED, {"meeting_id": meeting.id, "user_id": user.id}).scalar()
 
 
 # --- Agency input ---
