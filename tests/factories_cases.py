@@ -4,9 +4,10 @@ import itertools
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
 
 from conference.cases import services
+from sqlalchemy import func, select
+
 from conference.extensions import db
 from conference.models import Household
 

@@ -28,27 +28,10 @@ from conference.admin import services as account_services
 from conference.cases.importer import ImportRow
 from conference.core.formatting import today_local
 from conference.extensions import db
-from conference.models import (
-    ActionItem,
-    Agency,
-    AgendaItem,
-    Consent,
-    Household,
-    ImportBatch,
-    Invitation,
-    Meeting,
-    MeetingKind,
-    MeetingStatus,
-    Member,
-    Minutes,
-    MinutesStatus,
-    Notification,
-    Pledge,
-    Role,
-    Sector,
-    User,
-)
 from conference.seed import demo
+from conference.models import (ActionItem, AgendaItem, Agency, Consent, Household, ImportBatch, Invitation, Meeting,
+                               MeetingKind, MeetingStatus, Member, Minutes, MinutesStatus, Notification, Pledge, Role, Sector,
+                               User)
 
 PRACTITIONERS = ["mh", "dream", "dong", "angel", "police"]
 

@@ -4,9 +4,9 @@ import json
 import re
 
 import pytest
-from conftest import PASSWORD, is_logged_in
-from factories import audit_actions, count
 
+from factories import audit_actions, count
+from conftest import PASSWORD, is_logged_in
 from conference import audit
 from conference.extensions import db
 from conference.models import Agency, AuditEvent, Role, Sector, User

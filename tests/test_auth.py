@@ -7,10 +7,10 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import PASSWORD, is_logged_in, login_session_of, make_app
-from factories import audit_actions, fresh_user, login, throttle
 from flask import Flask
 
+from factories import audit_actions, fresh_user, login, throttle
+from conftest import PASSWORD, is_logged_in, login_session_of, make_app
 from conference import create_app
 from conference.config import Defaults
 from conference.core.database import now_utc

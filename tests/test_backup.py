@@ -6,19 +6,13 @@ import stat
 
 import pytest
 from alembic.script import ScriptDirectory
-from conftest import POSTGRES_URL
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import column, inspect, table, text
 from sqlalchemy.engine import make_url
 
-from conference.admin.backup import (
-    BackupError,
-    create_backup,
-    file_sha256,
-    find_pg_client,
-    pg_connection,
-    revision_is_current,
-)
+from conftest import POSTGRES_URL
+from conference.admin.backup import BackupError, create_backup, file_sha256, find_pg_client, pg_connection, \
+    revision_is_current
 from conference.extensions import db
 from conference.models import Agency, AuditEvent, Member, RecoveryCode, User
 

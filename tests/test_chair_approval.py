@@ -3,17 +3,19 @@ import re
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select, update
+
 from factories import field_errors, text
 from factories_world import login
-from sqlalchemy import select, update
-from test_minutes_flow import approve, attend, items, record, start
 
 from conference.cases.services import stage_path
 from conference.core.formatting import KST, today_local
 from conference.extensions import db
 from conference.minutes import services as minutes_services
-from conference.models import Household, Meeting, MeetingStatus, Minutes, MinutesStatus, Role, Stage, StatusChange, User
 from conference.shared.rules import RuleError
+from conference.models import (Household, Meeting, MeetingStatus, Minutes, MinutesStatus, Role, Stage,
+                               StatusChange, User)
+from test_minutes_flow import approve, attend, items, record, start
 
 CONFIRM = {"confirm": "reviews-missing"}
 

@@ -1,9 +1,9 @@
 """The command-line tools: init-db, seed-demo and create-user."""
 import pytest
-from conftest import POSTGRES_URL, make_app
-from factories import count
 from sqlalchemy import inspect, text
 
+from factories import count
+from conftest import POSTGRES_URL, make_app
 from conference.extensions import db
 from conference.models import ActionItem, Agency, AuditEvent, Household, Meeting, Role, Sector, User
 

@@ -11,10 +11,10 @@ import json
 import re
 
 import pytest
-from conftest import POSTGRES_URL
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from conftest import POSTGRES_URL
 from conference.extensions import db
 from conference.inputs import services as input_services
 from conference.meetings import views as meeting_views

@@ -7,8 +7,8 @@ outside a request holds the write lock (BEGIN IMMEDIATE) until the transaction e
 import re
 
 import pytest
-from conftest import PASSWORD, make_app
 
+from conftest import PASSWORD, make_app
 from conference.extensions import db
 from conference.models import AuditEvent
 

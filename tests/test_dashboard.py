@@ -9,7 +9,6 @@ from factories_world import login
 from conference.extensions import db
 from conference.seed.datagen import generate_households
 
-
 def test_coordinator_sees_the_citys_figures(client, seeded):
     login(client, "coordinator")
     page = client.get("/dashboard?year=2021").get_data(as_text=True)

@@ -16,36 +16,14 @@ from conference.core.formatting import KST, today_local
 from conference.extensions import db
 from conference.minutes import services as minutes_services
 from conference.minutes import snapshot
-from conference.models import (
-    ActionEvent,
-    ActionItem,
-    ActionStatus,
-    Agency,
-    AgencyInput,
-    AgendaItem,
-    Assessment,
-    Attendee,
-    CaseRecord,
-    Consent,
-    Disclosure,
-    DomainRating,
-    Household,
-    InputState,
-    Invitation,
-    Meeting,
-    MeetingStatus,
-    Minutes,
-    MinutesStatus,
-    MonitoringEntry,
-    NeedDomain,
-    RootCause,
-    Sector,
-    User,
-)
-from conference.models.cases import MONITORING_METHODS, consent_agency
-from conference.seed import datagen, demo
 from conference.seed import datagen_phrases as phrases
+from conference.seed import datagen, demo
 from conference.seed.datagen import SUMMARY, generate
+from conference.models import (ActionEvent, ActionItem, ActionStatus, Agency, AgencyInput, AgendaItem, Assessment,
+                               Attendee, CaseRecord, Consent, Disclosure, DomainRating, Household, InputState,
+                               Invitation, Meeting, MeetingStatus, Minutes, MinutesStatus, MonitoringEntry, NeedDomain,
+                               RootCause, Sector, User)
+from conference.models.cases import MONITORING_METHODS, consent_agency
 
 PASSWORD = demo.DEFAULT_PASSWORD
 HOUSEHOLDS = 200

@@ -20,27 +20,12 @@ from factories_world import seed_demo
 from sqlalchemy import func, select
 
 from conference.extensions import db
-from conference.models import (
-    ActionItem,
-    Agency,
-    AgencyInput,
-    AgendaItem,
-    Assessment,
-    CaseRecord,
-    Consent,
-    DomainRating,
-    InputState,
-    Invitation,
-    Meeting,
-    MeetingStatus,
-    Member,
-    RootCause,
-    SectionVisibility,
-    User,
-)
-from conference.models.cases import consent_agency
 from conference.seed import datagen_phrases, demo
 from conference.seed.datagen import generate
+from conference.models import (ActionItem, Agency, AgencyInput, AgendaItem, Assessment, CaseRecord, Consent,
+                               DomainRating, InputState, Invitation, Meeting, MeetingStatus, Member, RootCause,
+                               SectionVisibility, User)
+from conference.models.cases import consent_agency
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 #: Mental-health, alcohol and violence words of the demo's sensitive texts ("정신" is checked apart: it is also in

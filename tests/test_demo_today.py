@@ -14,23 +14,9 @@ from sqlalchemy import select
 from conference.core.formatting import KST, today_local
 from conference.extensions import db
 from conference.main import todo
-from conference.models import (
-    ActionEvent,
-    ActionItem,
-    ActionStatus,
-    AgencyInput,
-    AgendaItem,
-    Attendee,
-    InputState,
-    Invitation,
-    Meeting,
-    MeetingStatus,
-    Minutes,
-    MinutesStatus,
-    Notification,
-    ReviewResponse,
-    User,
-)
+from conference.models import (ActionEvent, ActionItem, ActionStatus, AgencyInput, AgendaItem, Attendee, InputState,
+                               Invitation, Meeting, MeetingStatus, Minutes, MinutesStatus, Notification,
+                               ReviewResponse, User)
 from conference.seed import demo
 
 #: Wednesday 20 May 2026, 10:00 in Seoul.

@@ -59,18 +59,8 @@ from conference.inputs import services as input_services
 from conference.meetings import packets
 from conference.meetings import services as meeting_services
 from conference.minutes import services as minutes_services
-from conference.models import (
-    ActionEvent,
-    ActionItem,
-    Agency,
-    AgendaItem,
-    Meeting,
-    MeetingKind,
-    MeetingStatus,
-    Role,
-    Sector,
-    User,
-)
+from conference.models import (ActionEvent, ActionItem, Agency, AgendaItem, Meeting, MeetingKind,
+                               MeetingStatus, Role, Sector, User)
 
 #: Runs are reproducible (``derandomize``); a longer random search:
 #: ``CONFERENCE_DISCLOSURE_EXAMPLES=100 CONFERENCE_DISCLOSURE_RANDOM=1 .venv/bin/pytest tests/test_disclosure_property.py``

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from factories_world import seed_demo
 from flask import g
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from factories_world import seed_demo
 
 from conference.extensions import db
 from conference.models import Notification, User

@@ -7,7 +7,6 @@ import zipfile
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
-import hostile_uploads as hostile
 import openpyxl
 import pytest
 from sqlalchemy import func, select
@@ -29,6 +28,8 @@ from conference.core.formatting import today_local
 from conference.extensions import db
 from conference.models import AuditEvent, CaseNumberCounter, Household, Member
 from conference.shared.rules import RuleError
+
+import hostile_uploads as hostile
 
 # The five rows of /work/shared/samples/households-extraction.csv, copied so the tests never depend
 # on that path. Note: the sample's last row says "이웃 제보", which is not a configured discovery route

@@ -6,14 +6,17 @@ import re
 
 import openpyxl
 import pytest
-from factories_cases import household_count, upload
 from sqlalchemy import func, select
-from test_import import GOOD_CSV
 
 from conference.cases import importer
 from conference.core.formatting import today_local
 from conference.extensions import db
 from conference.models import AuditEvent, Role
+from factories_cases import household_count, upload
+from test_import import GOOD_CSV
+
+
+
 
 
 def merges() -> int:

@@ -1,12 +1,15 @@
 """The web upload of a discovery list: upload → preview → confirm, all or nothing, repeats decided per row."""
 
 import pytest
-from factories_cases import household_count, upload
 from sqlalchemy import func, select
-from test_import import GOOD_CSV, HOSTILE, SAMPLE_CSV
 
 from conference.extensions import db
 from conference.models import AuditEvent, ImportBatch, Member, Role
+from factories_cases import household_count, upload
+from test_import import GOOD_CSV, HOSTILE, SAMPLE_CSV
+
+
+
 
 
 def test_upload_previews_without_saving_then_confirm_imports_all(importer_client):

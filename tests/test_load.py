@@ -16,10 +16,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import BASE_POSTGRES_URL
 from sqlalchemy.engine import make_url
 
 from bench.load_test import create_postgres_database
+from conftest import BASE_POSTGRES_URL
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -35,22 +35,9 @@ from conference.core.formatting import today_local
 from conference.extensions import db
 from conference.meetings import packets
 from conference.meetings import services as meeting_services
-from conference.models import (
-    ActionItem,
-    Agency,
-    AgendaItem,
-    Consent,
-    Household,
-    ImportBatch,
-    Invitation,
-    Meeting,
-    MeetingKind,
-    MeetingStatus,
-    Member,
-    Notification,
-    User,
-)
 from conference.seed import demo
+from conference.models import (ActionItem, AgendaItem, Agency, Consent, Household, ImportBatch, Invitation, Meeting,
+                               MeetingKind, MeetingStatus, Member, Notification, User)
 
 #: Masking is applied as pages and files are written, from rows loaded the same way on either database (the
 #: PostgreSQL pass loads them in the need-to-know, packet, minutes and authorization tests): crawled on SQLite.

@@ -8,22 +8,9 @@ import pytest
 from docx.oxml.ns import qn
 
 from conference.documents import docx_kit
-from conference.minutes.document import (
-    HEADER_MARK,
-    ActionLine,
-    Approval,
-    Attendee,
-    CaseMinutes,
-    CauseLine,
-    MinutesData,
-    NeedLine,
-    Opinion,
-    Passage,
-    ReviewLine,
-    SignInSheet,
-    build_minutes_docx,
-    build_sign_in_sheet_docx,
-)
+from conference.minutes.document import (HEADER_MARK, ActionLine, Approval, Attendee, CaseMinutes, CauseLine,
+                                         MinutesData, NeedLine, Opinion, Passage, ReviewLine, SignInSheet,
+                                         build_minutes_docx, build_sign_in_sheet_docx)
 
 FONT = "맑은 고딕"
 NOW = datetime(2021, 3, 24, 9, 0, tzinfo=UTC)

@@ -6,32 +6,19 @@ from datetime import date, timedelta
 
 import docx
 import pytest
-from factories import audit_actions
-from factories_world import login
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm.attributes import set_committed_value
+
+from factories import audit_actions
+from factories_world import login
 
 from conference.cases import services as case_services
 from conference.cases.queries import load_case_file
 from conference.core.formatting import today_local
 from conference.extensions import db
 from conference.minutes.services import load_for_minutes, set_schedule
-from conference.models import (
-    ActionItem,
-    ActionReview,
-    Agency,
-    AgendaItem,
-    AuditEvent,
-    Household,
-    Meeting,
-    MeetingStatus,
-    Minutes,
-    MinutesRevision,
-    Notification,
-    Stage,
-    User,
-)
-
+from conference.models import (ActionItem, Agency, ActionReview, AgendaItem, AuditEvent, Household, Meeting,
+                               MeetingStatus, Minutes, MinutesRevision, Notification, Stage, User)
 
 def meeting_actions(meeting_id):
     """The actions decided at this meeting (the demo's 2021 meeting has its own)."""

@@ -13,19 +13,9 @@ from conference.extensions import db
 from conference.meetings import packets
 from conference.meetings import services as meeting_services
 from conference.minutes import services as minutes_services
-from conference.models import (
-    ActionItem,
-    AgencyInput,
-    CaseRecord,
-    Consent,
-    Meeting,
-    MeetingStatus,
-    Minutes,
-    Role,
-    RootCause,
-    Sector,
-)
 from conference.shared.disclosure import Grant
+from conference.models import (ActionItem, AgencyInput, CaseRecord, Consent, Meeting, MeetingStatus, Minutes, Role,
+                               RootCause, Sector)
 
 #: Texts and who may read them in the setting below (case A: consent without sensitive data; B: with it).
 MH_FACTS_A = "우울 증상으로 치료했으나 중단됨 SNT-MH-A"

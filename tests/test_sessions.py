@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pyotp
 import time_machine
-from conftest import PASSWORD, is_logged_in, login_session_of
-from factories import audit_actions, field_errors, fresh_user, login, text
 from sqlalchemy import event
 
+from factories import audit_actions, field_errors, fresh_user, login, text
+from conftest import PASSWORD, is_logged_in, login_session_of
 from conference.auth import two_factor
 from conference.config import Defaults
 from conference.core.database import now_utc

@@ -9,10 +9,10 @@ from urllib.parse import unquote
 
 import pyotp
 import pytest
-from conftest import PASSWORD, is_logged_in, make_app
-from factories import audit_actions, field_errors, fresh_user, login, text, throttle
 from flask import Flask
 
+from factories import audit_actions, field_errors, fresh_user, login, text, throttle
+from conftest import PASSWORD, is_logged_in, make_app
 from conference import create_app
 from conference.auth import two_factor
 from conference.extensions import db

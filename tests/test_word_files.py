@@ -7,9 +7,10 @@ import re
 import docx
 import pytest
 from docx.oxml.ns import qn
+from sqlalchemy import select
+
 from factories import audit_actions, counting_queries, flashes
 from factories_world import login
-from sqlalchemy import select
 
 from conference.documents import docx_kit
 from conference.extensions import db

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import docx
 import pytest
-from factories_world import login
 from sqlalchemy import select
+
+from factories_world import login
 
 from conference.extensions import db
 from conference.models import Meeting

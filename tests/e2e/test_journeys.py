@@ -11,8 +11,8 @@ from contextlib import ExitStack
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import docx
 import pytest
+import docx
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
