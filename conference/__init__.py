@@ -75,6 +75,11 @@ def register_extensions(app: Flask):
     from conference.shared import freshness  # noqa: F401  (stale dashboard figures and pages after a change)
 
     db.init_app(app)
+
+    @app.teardown_appcontext
+    def end_reading_transaction(error):  # runs before Flask-SQLAlchemy's own teardown closes the session
+        if error is None:
+            database.end_reading(db.session())
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)

@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from conftest import POSTGRES_URL, make_app
 from flask import Flask
-from sqlalchemy import event, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 import conference
@@ -401,3 +401,28 @@ def test_behind_a_trusted_proxy_https_and_the_client_address_come_from_it(app):
 def test_a_nul_character_anywhere_in_a_request_is_refused_with_400(client, url, data):
     response = client.post(url, data=data) if data else client.get(url)
     assert response.status_code == 400
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="psycopg forgets its prepared statements on a rollback: PostgreSQL")
+def test_on_postgresql_a_request_that_wrote_nothing_commits_and_one_that_wrote_rolls_back(app, client):
+    """A read-only request's transaction ends with COMMIT, the same as a rollback to the database, so psycopg keeps
+    the statements it prepared on the connection; a request that flushed a write it did not commit is rolled back."""
+    @app.get("/_probe/read")
+    def read_only():
+        return str(db.session.execute(select(func.count(Agency.id))).scalar())
+
+    @app.get("/_probe/flush")
+    def flushed_not_committed():
+        db.session.add(Agency(name="저장 안 된 기관", sector="other", is_public=True))
+        db.session.flush()
+        return "ok"
+
+    ends = []
+    for name in ("commit", "rollback"):
+        event.listen(db.engine, name, lambda conn, name=name: ends.append(name))
+    client.get("/_probe/read")
+    assert ends == ["commit"]
+    ends.clear()
+    client.get("/_probe/flush")
+    assert "commit" not in ends and "rollback" in ends
+    assert db.session.execute(select(func.count()).where(Agency.name == "저장 안 된 기관")).scalar() == 0

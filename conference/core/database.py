@@ -108,6 +108,36 @@ def _sqlite_on_connect(dbapi_connection, connection_record):
     cursor.close()
 
 
+#: Set on a PostgreSQL connection (its ``info``) once its transaction has run a statement that writes.
+_WROTE = "conference_wrote"
+
+
+@event.listens_for(Engine, "begin")
+def _forget_writes(conn):
+    conn.info.pop(_WROTE, None)
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _note_writes(conn, cursor, statement, parameters, context, executemany):
+    if conn.dialect.name == "postgresql" and not statement.lstrip()[:7].upper().startswith("SELECT"):
+        conn.info[_WROTE] = True
+
+
+def end_reading(session) -> None:
+    """At the end of a request: commit a PostgreSQL transaction that wrote nothing instead of rolling it back.
+
+    For a transaction that ran only SELECTs the two are the same to the database, but psycopg forgets every
+    statement it has prepared on a connection when that connection rolls back: each request then planned all
+    its statements anew (PostgreSQL plans a statement once prepared; psycopg prepares one after its 5th run).
+    Anything pending, flushed or not, is still rolled back by the session's close.
+    """
+    if not session.in_transaction() or session.new or session.dirty or session.deleted:
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql" and not connection.info.get(_WROTE):
+        session.commit()
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn):
     if conn.dialect.name != "sqlite":
