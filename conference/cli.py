@@ -13,7 +13,7 @@ from conference.auth.passwords import password_problem
 from conference.extensions import db
 from conference.models import Agency, Role, User
 from conference.seed import demo
-from conference.seed.datagen import SUMMARY, generate
+from conference.seed.datagen import SUMMARY, generate, settle
 
 
 @click.command("init-db")
@@ -51,6 +51,7 @@ def seed_demo_command(if_empty, households, seed):
                            chair_id=users["chair"].id if "chair" in users else None, seed=seed)
         db.session.commit()
         click.echo(f"생성한 자료 / generated data ({time.perf_counter() - started:.1f} s):")
+        settle()
         for table, korean, english in SUMMARY:
             click.echo(f"  {korean} / {english}: {written[table]:,}")
 

@@ -10,6 +10,7 @@ import time_machine
 from conftest import POSTGRES_URL, _copy_sqlite, _empty_postgres, make_app
 from factories_world import login, seed_once, table_rows
 from sqlalchemy import func, select
+from sqlalchemy import text as sql
 from sqlalchemy.orm.attributes import set_committed_value
 
 from conference.core.formatting import KST, today_local
@@ -367,3 +368,16 @@ def test_the_app_opens_generated_meetings_minutes_and_cases(client, generated, u
     footer = "\n".join(p.text for p in word.sections[0].footer.paragraphs)
     minutes = db.session.execute(select(Minutes).where(Minutes.meeting_id == meeting.id)).scalar_one()
     assert meeting.title in body and minutes.content_hash in footer and "○○" in body
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="VACUUM after a bulk load: PostgreSQL's visibility map")
+def test_after_a_bulk_load_postgresql_tables_are_vacuumed_so_index_only_scans_skip_them(app):
+    """``settle`` does what autovacuum would do some minutes later: the tables' pages are marked all-visible."""
+    demo.seed(demo.DEFAULT_PASSWORD)
+    db.session.commit()
+    visible = select(sql("relallvisible")).select_from(sql("pg_class")).where(sql("relname = 'household'"))
+    db.session.execute(sql("ANALYZE household"))
+    db.session.commit()
+    assert db.session.execute(visible).scalar() == 0
+    datagen.settle()
+    assert db.session.execute(visible).scalar() > 0

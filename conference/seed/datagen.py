@@ -264,6 +264,18 @@ def _analyze() -> None:
     db.session.execute(text("ANALYZE"))  # fresh planner statistics after a bulk load
 
 
+def settle() -> None:
+    """After a committed bulk load on PostgreSQL, VACUUM the application's tables, as autovacuum would some minutes
+    later: until then their visibility maps are empty and an index-only scan visits the table for every row (the case
+    list filtered by stage and 행정동, 1.44× → 1.27× from 1,000 to 500,000 households). Runs outside a transaction."""
+    if db.engine.dialect.name != "postgresql":
+        return
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        quote = connection.dialect.identifier_preparer.quote
+        tables = ", ".join(quote(name) for name in db.metadata.tables)
+        connection.exec_driver_sql(f"VACUUM (ANALYZE) {tables}")  # nosec B608  # the models' own table names
+
+
 def generate(households: int, *, config, coordinator_id: int, chair_id: int | None, seed: int = 7,
              today: date | None = None) -> Counter:
     """Households discovered over the last three years and their whole linked history; rows written per table.
