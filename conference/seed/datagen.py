@@ -273,7 +273,7 @@ def settle() -> None:
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         quote = connection.dialect.identifier_preparer.quote
         tables = ", ".join(quote(name) for name in db.metadata.tables)
-        connection.exec_driver_sql(f"VACUUM (ANALYZE) {tables}")  # nosec B608  # the models' own table names
+        connection.exec_driver_sql(f"VACUUM (ANALYZE) {tables}")
 
 
 def generate(households: int, *, config, coordinator_id: int, chair_id: int | None, seed: int = 7,
