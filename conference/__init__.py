@@ -77,9 +77,9 @@ def register_extensions(app: Flask):
     db.init_app(app)
 
     @app.teardown_appcontext
-    def end_reading_transaction(error):  # runs before Flask-SQLAlchemy's own teardown closes the session
+    def commit_read_only_request(error):  # runs before Flask-SQLAlchemy's own teardown closes the session
         if error is None:
-            database.end_reading(db.session())
+            database.commit_if_read_only(db.session())
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)

@@ -38,18 +38,13 @@ class ActionRow:
     """A line of the action list: plain values read in one statement and shaped for printing, no ORM objects to
     build per row and no filter for the template to call per row."""
     id: int
-    due_on: date
     #: 2021. 3. 24.
     due_text: str
     task: str
-    case_number: str
-    #: The head's name masked (김○○): the list never shows it in full.
-    head_masked: str
-    #: The case as the list prints it: its number and the masked name (2021-0001 김○○).
+    #: The case as the list prints it: its number and the head's name masked (2021-0001 김○○), never in full.
     case: str
     agency: str
     person: str
-    status: ActionStatus
     status_label: str
     completion_proposed: bool
     meeting_title: str
@@ -113,11 +108,10 @@ def action_rows(ids: list[int], today: date) -> list[ActionRow]:
             label = str(shown)
         if (year, meeting_number, kind) not in titles:
             titles[year, meeting_number, kind] = meeting_title(year, meeting_number, kind)
-        number, masked = case_number(case_year, case_seq), mask_name(head_name or "")
         rows.append(ActionRow(
-            id=action_id, due_on=due_on, due_text=korean_date(due_on), task=task,
-            case_number=number, head_masked=masked, case=f"{number} {masked}", agency=agency,
-            person=person, status=status, status_label=label,
+            id=action_id, due_text=korean_date(due_on), task=task,
+            case=f"{case_number(case_year, case_seq)} {mask_name(head_name or '')}", agency=agency,
+            person=person, status_label=label,
             completion_proposed=proposed_at is not None and status != ActionStatus.DONE,
             meeting_title=titles[year, meeting_number, kind], due=due_state(status_value, due_on, today)))
     return rows

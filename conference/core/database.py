@@ -123,7 +123,7 @@ def _note_writes(conn, cursor, statement, parameters, context, executemany):
         conn.info[_WROTE] = True
 
 
-def end_reading(session) -> None:
+def commit_if_read_only(session) -> None:
     """At the end of a request: commit a PostgreSQL transaction that wrote nothing instead of rolling it back.
 
     For a transaction that ran only SELECTs the two are the same to the database, but psycopg forgets every
