@@ -19,6 +19,7 @@ from conference.cases import services as case_services
 from conference.cases.queries import load_case_file
 from conference.extensions import db
 from conference.models import AgendaItem, CaseRecord, Invitation, Meeting, Member, Role, User
+from conference.shared import freshness
 
 
 def view(web, url) -> tuple[str, int]:
@@ -49,6 +50,27 @@ def test_a_second_view_is_served_from_the_kept_page_and_still_logged(staff, make
     assert members_loaded(rendering) and not members_loaded(serving)
     assert len(serving) < len(rendering)
     assert len([e for e in audit_actions("household.view") if e.object_id == str(case.id)]) == 3
+
+
+def test_the_login_read_brings_the_data_version(app, staff, make_case):
+    """The login read, every signed-in request's first statement, carries the pages' data version: a kept page
+    runs no statement of its own for it. Where no login read noted it, it is read when asked for."""
+    case = make_case("김버전")
+    url = f"/cases/{case.id}"
+    staff.get(url)
+    view(staff, url)
+    with counting_queries() as serving:
+        assert staff.get(url).status_code == 200
+    with_version = [s for s in serving if "data_version" in s]
+    assert len(with_version) == 1 and "FROM login_session" in with_version[0]
+    assert not any("FROM household" in s for s in serving[:serving.index(with_version[0])])
+    with app.test_request_context("/"):
+        version = freshness.current_version(freshness.PAGES)
+        assert freshness.pages_version() == version
+        freshness.note_pages_version(version - 1)
+        assert freshness.pages_version() == version - 1
+    with app.test_request_context("/"):
+        assert freshness.pages_version() == version
 
 
 def test_any_change_shows_at_once(staff, make_case, coordinator):

@@ -47,6 +47,8 @@ _denials = AccessDenial.__table__
 _READ_HEAD = select(_head.c.last_seq, _head.c.last_hash).where(_head.c.id == HEAD_ID).with_for_update()
 _MOVE_HEAD = update(_head).where(_head.c.id == HEAD_ID).values(last_seq=bindparam("seq"), last_hash=bindparam("hash"))
 _INSERT_EVENT = _events.insert()
+#: PostgreSQL moves the head in the event's own INSERT (a data-modifying WITH): one round trip fewer per record.
+_INSERT_EVENT_MOVING_HEAD = _events.insert().add_cte(_MOVE_HEAD.cte("moved_head")).returning(_events.c.id)
 
 
 def client_ip() -> str:
@@ -99,15 +101,12 @@ def record_access(action: str, obj=None, *, details: dict | None = None, object_
     if db.engine.dialect.name == "postgresql" and not (session.new or session.dirty or session.deleted):
         # No reader holds PostgreSQL back: the record is written on the page's own connection and committed at once,
         # which saves a second connection (and its ping) and a commit of nothing.
-        connection = session.connection()
-        _append_to_chain(connection, [values])
-        connection.execute(_INSERT_EVENT, values)
+        _insert_chained(session.connection(), values)
         _commit_keeping_objects(session)
         return
     _end_reading(session)
     with db.engine.connect().execution_options(**{WRITE_LOCK: True}) as connection, connection.begin():
-        _append_to_chain(connection, [values])
-        connection.execute(_INSERT_EVENT, values)
+        _insert_chained(connection, values)
 
 
 def record_denial(route: str, object_type: str, object_id, *, details: dict) -> bool:
@@ -135,8 +134,7 @@ def record_denial(route: str, object_type: str, object_id, *, details: dict) -> 
             .returning(_denials.c.id)).scalar()
         first = fold_id is not None
         if first:
-            _append_to_chain(connection, [values])
-            event_id = connection.execute(_INSERT_EVENT, values).inserted_primary_key[0]
+            event_id = _insert_chained(connection, values)
             connection.execute(update(_denials).where(_denials.c.id == fold_id).values(audit_event_id=event_id))
         else:
             connection.execute(update(_denials).where(*key).values(
@@ -210,14 +208,29 @@ def _lock_head(connection) -> tuple[int, str]:
     return head.last_seq, head.last_hash
 
 
-def _append_to_chain(connection, events: list[dict]) -> None:
-    """Give ``events`` (column values, in order) their chain_seq, prev_hash and row_hash; one UPDATE of the head."""
+def _chain(connection, events: list[dict]) -> dict:
+    """Give ``events`` (column values, in order) their chain_seq, prev_hash and row_hash, with the head locked;
+    returns the head's new values (the caller moves it)."""
     seq, last_hash = _lock_head(connection)
     for values in events:
         seq += 1
         values["chain_seq"], values["prev_hash"] = seq, last_hash
         values["row_hash"] = last_hash = event_hash(last_hash, values)
-    connection.execute(_MOVE_HEAD, {"seq": seq, "hash": last_hash})
+    return {"seq": seq, "hash": last_hash}
+
+
+def _append_to_chain(connection, events: list[dict]) -> None:
+    """Chain ``events`` (their rows are inserted by the caller) and move the head past them."""
+    connection.execute(_MOVE_HEAD, _chain(connection, events))
+
+
+def _insert_chained(connection, values: dict) -> int:
+    """Chain one event, insert it and move the head; returns the event's id."""
+    head = _chain(connection, [values])
+    if connection.dialect.name == "postgresql":
+        return connection.execute(_INSERT_EVENT_MOVING_HEAD, {**values, **head}).scalar_one()
+    connection.execute(_MOVE_HEAD, head)
+    return connection.execute(_INSERT_EVENT, values).inserted_primary_key[0]
 
 
 _DEFAULTS = {"actor_name": "", "ip": "", "object_type": "", "object_id": "", "details": "{}"}

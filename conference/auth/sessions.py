@@ -23,6 +23,7 @@ from conference.core.database import SAFE_METHODS, WRITE_LOCK, now_utc
 from conference.core.i18n import gettext as _, lazy_gettext as _l
 from conference.extensions import db, login_manager
 from conference.models import LoginSession, User
+from conference.shared import freshness
 
 #: Endpoints a user who must change the password may still reach.
 _OPEN_WHILE_PASSWORD_EXPIRED = {"auth.change_password", "auth.logout", "auth.set_language"}
@@ -75,22 +76,28 @@ def _problem(login: LoginSession) -> str | None:
     return None
 
 
-#: Read on every request (built once: SQLAlchemy keys its compiled cache on the statement).
-_READ_LOGIN = select(LoginSession).where(LoginSession.id == bindparam("login_id"))
+#: Read on every request (built once: SQLAlchemy keys its compiled cache on the statement), with the data version
+#: that decides whether a kept page is still current (``freshness.PAGES_VERSION``): one statement for both.
+_READ_LOGIN = select(LoginSession, freshness.PAGES_VERSION).where(LoginSession.id == bindparam("login_id"))
 
 
 @login_manager.user_loader
 def load_user(login_id: str):
     """The account of the login named in the cookie, while that login is open and passes every check.
 
-    One primary-key read (the login row with its account and agency joined). A login that fails a check is left
-    in ``g`` for ``enforce_session_rules`` to end and, if suspicious, record.
+    One primary-key read: the login row with its account and agency joined, and the pages' data version (noted
+    for a kept page). A login that fails a check is left in ``g`` for ``enforce_session_rules`` to end and, if
+    suspicious, record.
     """
     user_id, _sep, key = (login_id or "").partition(":")
     if not user_id.isdigit() or not key:
         return None
-    login = db.session.execute(_READ_LOGIN, {"login_id": _digest(key)}).scalar_one_or_none()
-    if login is None or login.user_id != int(user_id) or login.awaiting_second_factor or not login.user.is_active:
+    found = db.session.execute(_READ_LOGIN, {"login_id": _digest(key)}).one_or_none()
+    if found is None:
+        return None
+    login, pages_version = found
+    freshness.note_pages_version(pages_version)
+    if login.user_id != int(user_id) or login.awaiting_second_factor or not login.user.is_active:
         return None
     problem = "ended" if login.ended_at is not None else _problem(login)
     if problem is not None:

@@ -12,7 +12,7 @@ recomputes them only after a change, and a practitioner never gets figures compu
 from collections.abc import Callable
 from itertools import chain
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -47,6 +47,28 @@ _READ_VERSION = select(DataVersion.version).where(DataVersion.id == bindparam("c
 
 def current_version(counter: int) -> int:
     return db.session.execute(_READ_VERSION, {"counter": counter}).scalar() or 0
+
+
+#: The ``PAGES`` version as a column of another read. The login read (``conference.auth.sessions``), the first
+#: statement of every signed-in request, carries it: a kept page then needs no statement of its own for it.
+PAGES_VERSION = select(_table.c.version).where(_table.c.id == PAGES).scalar_subquery().label("pages_version")
+#: Where a request keeps the ``PAGES`` version its first read found (in its WSGI environ: per request, always).
+_PAGES_AT_START = "conference.pages_version"
+
+
+def note_pages_version(version: int | None) -> None:
+    """Remember the ``PAGES`` version a read at the start of this request found (``PAGES_VERSION``)."""
+    request.environ[_PAGES_AT_START] = version or 0
+
+
+def pages_version() -> int:
+    """The ``PAGES`` version as it was when this request started reading, or read now when nothing noted it.
+
+    Either way it is read before the data a page shows, which is what a kept page's key needs: a version older
+    than the data only makes the next view render the page again, never serve an older one.
+    """
+    noted = request.environ.get(_PAGES_AT_START) if has_request_context() else None
+    return current_version(PAGES) if noted is None else noted
 
 
 #: Session info key: the counters this transaction's writes will raise when it commits.

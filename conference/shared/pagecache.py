@@ -39,7 +39,7 @@ def rendered(render: Callable[[], Page]) -> Page:
     if not size or token is None or session.get("_flashes"):
         return render()
     key = (request.script_root, request.full_path, current_user.get_id(), token, str(get_locale()), today_local(),
-           freshness.current_version(freshness.PAGES))  # the version is read before the data the page shows
+           freshness.pages_version())  # read before the data the page shows
     store, now = _store(), time.monotonic()
     kept = store.get(key)
     if kept is not None and now - kept[0] < current_app.config["PAGE_CACHE_SECONDS"]:
