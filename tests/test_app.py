@@ -14,7 +14,8 @@ from sqlalchemy.exc import IntegrityError
 
 import conference
 from conference.config import DEV_SECRET_KEY
-from conference.core.database import SQLITE_MMAP_BYTES, WriteInReadTransaction
+from conference.core import database
+from conference.core.database import SQLITE_MMAP_BYTES, WRITE_LOCK, WriteInReadTransaction
 from conference.extensions import db
 from conference.models import Agency, LoginThrottle, User
 
@@ -167,6 +168,54 @@ def test_write_transactions_take_the_sqlite_lock_at_begin(app, method, path, tak
             assert _other_writer_is_locked_out(database_file) is takes_lock
     db.session.rollback()
     assert not _other_writer_is_locked_out(database_file)
+
+
+class _LockHolder:
+    """Another process's connection holding SQLite's write lock, and a stand-in for ``time`` in the database module
+    that lets go of the lock after ``release_after`` pauses (never, if None): a writer's tries, without waiting."""
+
+    def __init__(self, database_file, release_after: int | None):
+        self.other = sqlite3.connect(database_file, timeout=0, isolation_level=None)
+        self.other.execute("BEGIN IMMEDIATE")
+        self.release_after, self.pauses, self.clock = release_after, [], 0.0
+
+    def sleep(self, seconds):
+        self.pauses.append(seconds)
+        self.clock += seconds
+        if len(self.pauses) == self.release_after:
+            self.other.execute("ROLLBACK")
+
+    def monotonic(self):
+        return self.clock
+
+
+@sqlite_only
+def test_a_write_tries_for_the_sqlite_lock_again_after_short_pauses(app, monkeypatch):
+    """SQLite's own busy handler sleeps 1 ms and more between tries, however briefly the lock is held: the app
+    tries again after 50 µs, then 100, 200 … up to 5 ms, and its busy timeout is back at 5 s once it holds the lock."""
+    db.session.rollback()
+    holder = _LockHolder(db.engine.url.database, release_after=8)
+    monkeypatch.setattr(database, "time", holder)
+    with db.engine.connect().execution_options(**{WRITE_LOCK: True}) as connection, connection.begin():
+        connection.execute(text("UPDATE data_version SET version = version"))
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 5000
+    assert holder.pauses == [0.00005, 0.0001, 0.0002, 0.0004, 0.0008, 0.0016, 0.0032, 0.005]
+    holder.other.close()
+
+
+@sqlite_only
+def test_a_write_still_gives_up_after_the_busy_timeout(app, monkeypatch):
+    db.session.rollback()
+    holder = _LockHolder(db.engine.url.database, release_after=None)
+    monkeypatch.setattr(database, "time", holder)
+    with pytest.raises(sqlite3.OperationalError, match="locked"), \
+            db.engine.connect().execution_options(**{WRITE_LOCK: True}) as connection, connection.begin():
+        pass
+    assert 5.0 <= holder.clock < 5.01 and max(holder.pauses) == 0.005
+    holder.other.execute("ROLLBACK")
+    holder.other.close()
+    with db.engine.connect() as connection:  # the pooled connection waits as configured again
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 5000
 
 
 @sqlite_only
