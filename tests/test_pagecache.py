@@ -242,6 +242,21 @@ def test_the_packet_and_the_minutes_are_kept_and_every_view_logged(app, demo_mee
     assert "2021-" in logged[-1].details, "each view names the cases it showed"
 
 
+def test_a_kept_view_of_approved_minutes_leaves_their_json_in_the_database(app, demo_meetings):
+    """The checks before the page read the minutes' status, not the approved JSON (20–30 kB at real sizes): a kept
+    view never loads it, and the page rendered from it shows the approved text."""
+    approved = demo_meetings[0]
+    web = reader(app, "coordinator", [])
+    url = f"/meetings/{approved.id}/minutes"
+    snapshot = re.compile(r"\bminutes(_\d+)?\.snapshot\b")
+    with counting_queries() as rendering:
+        page = web.get(url).get_data(as_text=True)
+    assert any(snapshot.search(s) for s in rendering) and "김○○" in page
+    with counting_queries() as serving:
+        assert web.get(url).get_data(as_text=True) == page
+    assert serving and not any(snapshot.search(s) for s in serving)
+
+
 def test_a_change_to_the_packet_or_the_minutes_shows_at_once(app, demo_meetings):
     preparing, in_review = demo_meetings[3], demo_meetings[2]
     web = reader(app, "coordinator", [])

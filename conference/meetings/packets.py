@@ -22,7 +22,7 @@ from conference.core.loading import fill
 from conference.core.formatting import KST
 from conference.core.masking import mask_address, mask_name
 from conference.extensions import db
-from conference.models import (ActionItem, AgencyInput, Assessment, Consent, Household, InputState,
+from conference.models import (ActionItem, AgencyInput, Assessment, Consent, Household, InputState, Minutes,
                                NeedDomain)
 from conference.models.actions import ACTIVE_STATUSES
 from conference.models.disclosure import Disclosure
@@ -225,9 +225,11 @@ def _fill_invitations(meetings: list[Meeting]) -> None:
     fill(meetings, Meeting.pledges, Pledge.user)
 
 
-#: A meeting with its invitations and minutes in one statement (built once: it runs before every kept page).
+#: A meeting with its invitations and minutes in one statement (built once: it runs before every kept page). The
+#: approved minutes' JSON (20–30 kB) is left out: the checks never read it, and a kept view spent 0.1 ms on it; the
+#: page that shows it reads it when rendered.
 _MEETING_ACCESS = (select(Meeting).where(Meeting.id == bindparam("meeting_id"))
-                   .options(joinedload(Meeting.invitations), joinedload(Meeting.minutes)))
+                   .options(joinedload(Meeting.invitations), joinedload(Meeting.minutes).defer(Minutes.snapshot)))
 
 
 def load_meeting_access(meeting_id: int) -> Meeting | None:
