@@ -14,19 +14,15 @@ import argparse
 import os
 import re
 import resource
-import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import HOST, free_port  # noqa: E402
 from bench.run import targets  # noqa: E402
-from bench.throughput import USER_AGENT, signed_in_cookie  # noqa: E402
+from bench.throughput import USER_AGENT, pages_served  # noqa: E402
 from conference import create_app  # noqa: E402
 
 TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
@@ -54,30 +50,9 @@ def children_cpu_seconds() -> float:
 def measure(database_url: str, *, rendered: bool, seconds: int) -> list[tuple[str, float, float, float, float]]:
     """(page, requests/s, gunicorn ms, database server ms, wrk ms) per request, for each URL in turn."""
     ids = targets(create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench", "TESTING": True}))
-    port = free_port()
-    base = f"http://{HOST}:{port}"
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "bench-" + os.urandom(8).hex()}
-    if rendered:
-        env["CONFERENCE_PAGE_CACHE_SIZE"] = "0"
-    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "--workers", "2",  # nosec B603
-                               "--bind", f"{HOST}:{port}", "app:app"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1).read()  # nosec B310  # loopback http
-                break
-            except OSError:
-                time.sleep(0.2)
-        coordinator = signed_in_cookie(base, "coordinator")
-        practitioner = signed_in_cookie(base, "mh", pledge_meeting=ids["upcoming"])
-        pages = [("hello-world (/healthz)", base + "/healthz", ""),
-                 ("case file", f"{base}/cases/{ids['household']}", coordinator),
-                 ("meeting page", f"{base}/meetings/{ids['finalised']}", coordinator),
-                 ("minutes page", f"{base}/meetings/{ids['finalised']}/minutes", coordinator),
-                 ("packet (practitioner)", f"{base}/meetings/{ids['upcoming']}/packet", practitioner)]
-        rows = []
-        for name, url, cookie in pages:
+    rows = []
+    with pages_served(database_url, ids, rendered=rendered) as urls:
+        for name, (url, cookie) in urls.items():
             headers = ["-H", f"User-Agent: {USER_AGENT}"] + (["-H", f"Cookie: {cookie}"] if cookie else [])
             app_before, database_before, wrk_before = cpu_seconds("gunicorn"), cpu_seconds("postgres:"), \
                 children_cpu_seconds()
@@ -89,10 +64,7 @@ def measure(database_url: str, *, rendered: bool, seconds: int) -> list[tuple[st
                 (app_before, cpu_seconds("gunicorn")), (database_before, cpu_seconds("postgres:")),
                 (wrk_before, children_cpu_seconds()))]
             rows.append((name, rate, *per_request))
-        return rows
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+    return rows
 
 
 def table(rows) -> list[str]:

@@ -19,6 +19,8 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.cookiejar import CookieJar
 from pathlib import Path
@@ -108,8 +110,10 @@ def answers_itself(urls: dict[str, tuple[str, str]]) -> None:
                 raise SystemExit(f"{url} answered {response.status} at {response.url}")
 
 
-def serve(database_url: str, ids: dict, *, seconds: int, rounds: int, rendered: bool) -> dict[str, Measured]:
-    """Start gunicorn on the database and measure the hello-world route and the four pages on it."""
+@contextmanager
+def pages_served(database_url: str, ids: dict, *, rendered: bool) -> Iterator[dict[str, tuple[str, str]]]:
+    """gunicorn -w 2 on the database (every view rendered if ``rendered``, else as deployed), and the hello-world
+    route and the four pages on it with the cookie of who reads each: {name: (url, cookie)}. Stopped on the way out."""
     port = free_port()
     base = f"http://{HOST}:{port}"
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "bench-" + os.urandom(8).hex()}
@@ -128,11 +132,19 @@ def serve(database_url: str, ids: dict, *, seconds: int, rounds: int, rendered: 
         coordinator = signed_in_cookie(base, "coordinator")
         practitioner = signed_in_cookie(base, "mh", pledge_meeting=ids["upcoming"])
         label = RENDERED if rendered else ""
-        urls = {"hello-world (/healthz)": (base + "/healthz", ""),
-                f"case file{label}": (f"{base}/cases/{ids['household']}", coordinator),
-                f"meeting page{label}": (f"{base}/meetings/{ids['finalised']}", coordinator),
-                f"minutes page{label}": (f"{base}/meetings/{ids['finalised']}/minutes", coordinator),
-                f"packet (practitioner){label}": (f"{base}/meetings/{ids['upcoming']}/packet", practitioner)}
+        yield {"hello-world (/healthz)": (base + "/healthz", ""),
+               f"case file{label}": (f"{base}/cases/{ids['household']}", coordinator),
+               f"meeting page{label}": (f"{base}/meetings/{ids['finalised']}", coordinator),
+               f"minutes page{label}": (f"{base}/meetings/{ids['finalised']}/minutes", coordinator),
+               f"packet (practitioner){label}": (f"{base}/meetings/{ids['upcoming']}/packet", practitioner)}
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def serve(database_url: str, ids: dict, *, seconds: int, rounds: int, rendered: bool) -> dict[str, Measured]:
+    """Measure the hello-world route and the four pages on a server of their own (``pages_served``)."""
+    with pages_served(database_url, ids, rendered=rendered) as urls:
         answers_itself(urls)
         measured = {name: Measured() for name in urls}
         for _ in range(rounds):
@@ -147,9 +159,6 @@ def serve(database_url: str, ids: dict, *, seconds: int, rounds: int, rendered: 
                     entry.logged += case_file_views(database_url) - before
         answers_itself(urls)  # wrk counts a redirect to the login page as success: the logins must still hold
         return measured
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
 
 
 def measure(database_url: str, ids: dict, *, seconds: int = 4, rounds: int = 2) -> list[tuple[str, Measured, float]]:
