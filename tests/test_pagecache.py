@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 from conftest import PASSWORD
-from factories import Web, audit_actions, counting_queries
+from factories import Web, audit_actions, counting_queries, login
 from factories_world import seed_demo
 from flask import current_app
 from sqlalchemy import delete, select, update
@@ -18,7 +18,7 @@ from sqlalchemy import delete, select, update
 from conference.cases import services as case_services
 from conference.cases.queries import load_case_file
 from conference.extensions import db
-from conference.models import AgendaItem, CaseRecord, Invitation, Meeting, Member, Role, User
+from conference.models import AgendaItem, CaseRecord, Invitation, LoginThrottle, Meeting, Member, Role, User
 from conference.shared import freshness
 
 
@@ -96,6 +96,22 @@ def test_any_change_shows_at_once(staff, make_case, coordinator):
                        .values(relation="손자녀"))
     db.session.commit()
     assert "손자녀" in view(staff, url)[0]
+
+
+def test_a_failed_login_leaves_the_kept_pages_kept(app, staff, make_case):
+    """The login throttle (failed logins per username and address) is on no page: someone mistyping a password, or
+    trying many, leaves the data version where it was and every worker's kept pages valid."""
+    case = make_case()
+    url = f"/cases/{case.id}"
+    staff.get(url)
+    view(staff, url)
+    version = freshness.current_version(freshness.PAGES)
+    for username in ("coord1", "nobody"):
+        assert login(app.test_client(), username, password="not the password").status_code == 200
+    db.session.rollback()
+    assert len(db.session.execute(select(LoginThrottle)).scalars().all()) >= 2, "the failures were counted"
+    assert freshness.current_version(freshness.PAGES) == version
+    assert not rendered_in_full(staff, url)
 
 
 def test_the_meeting_page_changes_with_its_agenda(staff, make_case, make_meeting, add_item):

@@ -18,13 +18,14 @@ from sqlalchemy.orm import Session
 
 from conference.extensions import db
 from conference.models import (ActionItem, AgendaItem, Assessment, AuditChainHead, AuditEvent, Consent, DataVersion,
-                               DomainRating, Household, Invitation, LoginSession, Meeting, StatusChange)
+                               DomainRating, Household, Invitation, LoginSession, LoginThrottle, Meeting, StatusChange)
 
 FIGURES, PAGES = 1, 2
 #: What the figures count, and what decides which cases a practitioner or chair counts.
 COUNTED = (Household, StatusChange, Assessment, DomainRating, Consent, ActionItem, Meeting, AgendaItem, Invitation)
-#: Rows no page shows: writing them leaves rendered pages valid (a kept page is keyed by the login anyway).
-NOT_SHOWN = (AuditEvent, AuditChainHead, DataVersion, LoginSession)
+#: Rows no page shows: writing them leaves rendered pages valid (a kept page is keyed by the login anyway). The login
+#: throttle among them: a mistyped password, or someone trying many, must not make every worker render every page again.
+NOT_SHOWN = (AuditEvent, AuditChainHead, DataVersion, LoginSession, LoginThrottle)
 #: Figures kept per process; the oldest go first.
 CACHE_SIZE = 256
 
